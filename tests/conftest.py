@@ -1,0 +1,135 @@
+"""Every test that touches the database runs twice: against SQLite and against PostgreSQL.
+
+PostgreSQL is found at DATABASE_TEST_SERVER (default postgresql://postgres@127.0.0.1:5432); each run creates
+its own databases there and drops them at the end. Without a server the PostgreSQL pass is skipped with the
+reason shown, except under CI (CI=true), where a missing server is a failure.
+"""
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from vendors import create_app
+from vendors.catalog import seeding
+from vendors.extensions import db
+
+POSTGRES_SERVER = os.environ.get("DATABASE_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432")
+
+
+class PostgresServer:
+    def __init__(self, url: str):
+        self.url = url
+        self.created: list[str] = []
+
+    def _admin(self):
+        return psycopg.connect(f"{self.url}/postgres", autocommit=True, connect_timeout=3)
+
+    def create_database(self, purpose: str) -> str:
+        name = f"vendors_test_{purpose}_{uuid.uuid4().hex[:10]}"
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return f"postgresql+psycopg://{self.url.removeprefix('postgresql://')}/{name}"
+
+    def drop_all(self) -> None:
+        with self._admin() as conn:
+            for name in self.created:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    server = PostgresServer(POSTGRES_SERVER)
+    try:
+        server._admin().close()
+    except psycopg.OperationalError as error:
+        reason = f"PostgreSQL not reachable at {POSTGRES_SERVER}: {error}".strip()
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    yield server
+    server.drop_all()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+def _database_url(backend: str, request, directory: Path, purpose: str) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{directory / f'{purpose}.sqlite3'}"
+    return request.getfixturevalue("postgres_server").create_database(purpose)
+
+
+def make_app(database_url: str, index_dir: Path, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "SEARCH_INDEX_DIR": str(index_dir),
+        "WTF_CSRF_ENABLED": True,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def scratch_database(backend, request, tmp_path_factory) -> str:
+    """One empty schema per backend; tests using `app` get it emptied after each test."""
+    return _database_url(backend, request, tmp_path_factory.mktemp("scratch"), "scratch")
+
+
+@pytest.fixture
+def app(scratch_database, tmp_path):
+    app = make_app(scratch_database, tmp_path / "index")
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = db.metadata.sorted_tables
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def seeded_app(backend, request, tmp_path_factory):
+    """The sample vendors, loaded once per backend. Read-only: tests that write use `app`."""
+    directory = tmp_path_factory.mktemp("seeded")
+    app = make_app(_database_url(backend, request, directory, "seeded"), directory / "index")
+    with app.app_context():
+        db.create_all()
+        seeding.seed_sample(seeding.load_sample_records())
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def seeded_client(seeded_app):
+    return seeded_app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,0 +1,36 @@
+from pathlib import Path
+
+from flask import Flask
+
+from vendors import config, database, errors
+from vendors.extensions import csrf, db, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    database.init_app(app)
+    _register_features(app)
+    errors.init_app(app)
+    return app
+
+
+def _register_features(app: Flask) -> None:
+    from vendors import api, catalog, directory, estimator, search, site
+
+    for feature in (catalog, search, site, directory, estimator, api):
+        feature.init_app(app)

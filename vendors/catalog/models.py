@@ -1,0 +1,119 @@
+"""The vendor listing and its multi-valued attributes."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vendors.catalog import rules
+from vendors.extensions import db
+
+# The multi-valued attributes, named as their URL parameters. Each is stored as VendorFacetValue rows so
+# that one query shape filters and counts any of them.
+MULTI_VALUED = ("country", "specialisation", "channel", "language", "certification")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Vendor(db.Model):
+    __tablename__ = "vendors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    tagline: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    hq_country: Mapped[str] = mapped_column(String(2))
+    founded_year: Mapped[int | None] = mapped_column(Integer)
+    employees: Mapped[int] = mapped_column(Integer)
+    hourly_rate_min: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    hourly_rate_max: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    min_seats: Mapped[int | None] = mapped_column(Integer)
+    coverage: Mapped[str] = mapped_column(String(20), default="business-hours")
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    verified_at: Mapped[date | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    facet_values: Mapped[list["VendorFacetValue"]] = relationship(
+        back_populates="vendor",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="(VendorFacetValue.facet, VendorFacetValue.position)",
+    )
+
+    __table_args__ = (
+        Index("ix_vendors_status_name", "status", "name"),
+        Index("ix_vendors_status_rate", "status", "hourly_rate_min"),
+        Index("ix_vendors_status_employees", "status", "employees"),
+        Index("ix_vendors_status_verified", "status", "verified_at"),
+    )
+
+    def values(self, facet: str) -> list[str]:
+        return [row.value for row in self.facet_values if row.facet == facet]
+
+    def set_values(self, facet: str, values: list[str]) -> None:
+        """Replace one attribute's values, keeping rows that stay so the flush never re-inserts a key."""
+        if facet not in MULTI_VALUED:
+            raise ValueError(f"unknown attribute {facet!r}")
+        wanted = list(dict.fromkeys(values))
+        existing = {row.value: row for row in self.facet_values if row.facet == facet}
+        for value, row in existing.items():
+            if value not in wanted:
+                self.facet_values.remove(row)
+        for position, value in enumerate(wanted):
+            if value in existing:
+                existing[value].position = position
+            else:
+                self.facet_values.append(VendorFacetValue(facet=facet, value=value, position=position))
+
+    @property
+    def delivery_countries(self) -> list[str]:
+        return self.values("country")
+
+    @property
+    def specialisations(self) -> list[str]:
+        return self.values("specialisation")
+
+    @property
+    def channels(self) -> list[str]:
+        return self.values("channel")
+
+    @property
+    def languages(self) -> list[str]:
+        return self.values("language")
+
+    @property
+    def certifications(self) -> list[str]:
+        return self.values("certification")
+
+    @property
+    def size_band(self) -> str:
+        return rules.size_band(self.employees)
+
+    @property
+    def rate_band(self) -> str:
+        return rules.rate_band(self.hourly_rate_min)
+
+    def __repr__(self) -> str:
+        return f"<Vendor {self.slug}>"
+
+
+class VendorFacetValue(db.Model):
+    """One value of one multi-valued attribute of a vendor; position keeps the vendor's own order."""
+
+    __tablename__ = "vendor_facet_values"
+
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True)
+    facet: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    vendor: Mapped[Vendor] = relationship(back_populates="facet_values")
+
+    __table_args__ = (Index("ix_vendor_facet_values_lookup", "facet", "value", "vendor_id"),)

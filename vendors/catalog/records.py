@@ -1,0 +1,172 @@
+"""Validation of vendor records coming from files (the sample data, later CSV imports).
+
+A record is a plain dict. `parse_record` returns the cleaned values or raises RecordError naming every bad
+field, so a file with one bad row reports it clearly and nothing half-checked reaches the database.
+"""
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from vendors.catalog.models import Vendor
+from vendors.reference.countries import COUNTRIES
+from vendors.reference.languages import LANGUAGES
+from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, COVERAGE, SPECIALISATIONS, STATUSES
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+_VOCABULARIES = {
+    "delivery_countries": ("country", COUNTRIES),
+    "specialisations": ("specialisation", SPECIALISATIONS),
+    "channels": ("channel", CHANNELS),
+    "languages": ("language", LANGUAGES),
+    "certifications": ("certification", CERTIFICATIONS),
+}
+
+
+class RecordError(ValueError):
+    def __init__(self, slug: str, problems: dict[str, str]):
+        self.slug = slug
+        self.problems = problems
+        listed = "; ".join(f"{field}: {message}" for field, message in problems.items())
+        super().__init__(f"vendor {slug or '(no slug)'}: {listed}")
+
+
+def parse_record(record: dict) -> dict:
+    problems: dict[str, str] = {}
+    cleaned: dict = {}
+
+    def check(field, parse):
+        try:
+            cleaned[field] = parse(record.get(field))
+        except ValueError as error:
+            problems[field] = str(error)
+
+    check("slug", _slug)
+    check("name", lambda v: _text(v, 200, required=True))
+    check("tagline", lambda v: _text(v, 300))
+    check("description", lambda v: _text(v, 5000))
+    check("website", _website)
+    check("contact_email", _email)
+    check("hq_country", _country)
+    check("founded_year", lambda v: _optional_int(v, 1800, date.today().year))
+    check("employees", lambda v: _int(v, 1, 10_000_000))
+    check("hourly_rate_min", _rate)
+    check("hourly_rate_max", _rate)
+    check("min_seats", lambda v: _optional_int(v, 1, 100_000))
+    check("coverage", lambda v: _choice(v, COVERAGE))
+    check("status", lambda v: _choice(v or "published", STATUSES))
+    check("verified_at", _date)
+    for field, (_, vocabulary) in _VOCABULARIES.items():
+        check(field, lambda v, vocabulary=vocabulary: _slugs(v, vocabulary))
+    if not problems:
+        _check_rate_range(cleaned, problems)
+        if not cleaned["delivery_countries"]:
+            problems["delivery_countries"] = "at least one delivery country is required"
+    if problems:
+        raise RecordError(str(record.get("slug") or ""), problems)
+    return cleaned
+
+
+def apply_record(vendor: Vendor, cleaned: dict) -> None:
+    for field, value in cleaned.items():
+        if field in _VOCABULARIES:
+            vendor.set_values(_VOCABULARIES[field][0], value)
+        else:
+            setattr(vendor, field, value)
+
+
+def _check_rate_range(cleaned: dict, problems: dict[str, str]) -> None:
+    low, high = cleaned["hourly_rate_min"], cleaned["hourly_rate_max"]
+    if (low is None) != (high is None):
+        problems["hourly_rate_max"] = "give both ends of the rate range, or neither for undisclosed"
+    elif low is not None and low > high:
+        problems["hourly_rate_max"] = f"{high} is below the minimum rate {low}"
+
+
+def _slug(value) -> str:
+    if not isinstance(value, str) or not SLUG_PATTERN.match(value) or len(value) > 80:
+        raise ValueError("must be lower-case letters, digits and single hyphens, at most 80 characters")
+    return value
+
+
+def _text(value, limit: int, required: bool = False) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise ValueError("is required")
+    if len(text) > limit:
+        raise ValueError(f"is longer than {limit} characters")
+    return text
+
+
+def _website(value) -> str:
+    text = _text(value, 300)
+    if text and not text.startswith(("https://", "http://")):
+        raise ValueError("must start with https:// or http://")
+    return text
+
+
+def _email(value) -> str:
+    text = _text(value, 254)
+    if text and not EMAIL_PATTERN.match(text):
+        raise ValueError(f"{text!r} is not an email address")
+    return text
+
+
+def _country(value) -> str:
+    code = str(value or "").strip().upper()
+    if code not in COUNTRIES:
+        raise ValueError(f"{value!r} is not a known ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def _int(value, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a whole number") from None
+    if not low <= number <= high:
+        raise ValueError(f"must be between {low} and {high}")
+    return number
+
+
+def _optional_int(value, low: int, high: int) -> int | None:
+    return None if value in (None, "") else _int(value, low, high)
+
+
+def _rate(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        rate = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount in USD") from None
+    if not rate.is_finite() or not Decimal("0.5") <= rate <= Decimal("1000"):
+        raise ValueError("must be between 0.50 and 1000 USD per hour")
+    return rate.quantize(Decimal("0.01"))
+
+
+def _choice(value, vocabulary: dict) -> str:
+    if value not in vocabulary:
+        raise ValueError(f"{value!r} is not one of {', '.join(vocabulary)}")
+    return value
+
+
+def _date(value) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _slugs(value, vocabulary: dict) -> list[str]:
+    if value in (None, ""):
+        return []
+    items = value.split("|") if isinstance(value, str) else list(value)
+    unknown = [item for item in items if item not in vocabulary]
+    if unknown:
+        raise ValueError(f"unknown value(s) {', '.join(map(repr, unknown))}")
+    return list(dict.fromkeys(items))

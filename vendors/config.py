@@ -1,0 +1,68 @@
+"""Settings from the environment, with safe local defaults kept in the instance folder."""
+
+import os
+import secrets
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from vendors.reference.countries import COUNTRIES
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def is_production() -> bool:
+    return os.environ.get("FLASK_ENV", "").lower() == "production"
+
+
+def from_environment(instance_path: str) -> dict:
+    instance = Path(instance_path)
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url(instance),
+        "SECRET_KEY": secret_key(instance),
+        "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance / "search-index"),
+        "BUYER_COUNTRY": buyer_country(os.environ.get("BUYER_COUNTRY", "US")),
+        "NEARSHORE_MAX_HOURS": nearshore_max_hours(os.environ.get("NEARSHORE_MAX_HOURS", "3")),
+    }
+
+
+def database_url(instance: Path) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{instance / 'vendors.sqlite3'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def secret_key(instance: Path) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if is_production():
+        raise ConfigError("SECRET_KEY must be set when FLASK_ENV=production")
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def buyer_country(code: str) -> str:
+    code = code.strip().upper()
+    if code not in COUNTRIES:
+        raise ConfigError(f"BUYER_COUNTRY={code!r} is not a country the directory knows (use an ISO code like US)")
+    return code
+
+
+def nearshore_max_hours(value: str) -> Decimal:
+    try:
+        hours = Decimal(value)
+    except InvalidOperation:
+        raise ConfigError(f"NEARSHORE_MAX_HOURS={value!r} is not a number of hours") from None
+    if not 0 <= hours <= 12:
+        raise ConfigError(f"NEARSHORE_MAX_HOURS={value!r} must be between 0 and 12")
+    return hours

@@ -1,0 +1,67 @@
+"""Database settings that let several worker processes share one SQLite file, and the write transaction.
+
+SQLite's default deferred transactions take the write lock only at their first write; if another process
+wrote in between, SQLite cannot wait and fails with "database is locked". Write transactions therefore start
+with BEGIN IMMEDIATE, so a second writer waits (up to the busy timeout) for the first instead of failing.
+Reads stay deferred and, under WAL, never block writers. PostgreSQL needs none of this and gets plain BEGIN.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from vendors.extensions import db
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+
+
+def init_app(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Hand transaction control to SQLAlchemy so BEGIN IMMEDIATE can be issued (pysqlite would
+        # otherwise start its own deferred transactions).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+@contextmanager
+def write_transaction() -> Iterator[Session]:
+    """Run a block as one write transaction: committed when it ends, rolled back if it raises.
+
+    Any read transaction already open in the session is ended first, so the write lock is taken before
+    the block reads anything it will base its writes on.
+    """
+    session = db.session
+    session.commit()
+    token = _write_intent.set(True)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _write_intent.reset(token)

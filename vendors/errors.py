@@ -1,0 +1,18 @@
+"""Error pages: JSON under /api/, HTML elsewhere, never a stack trace."""
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _http_error(error: HTTPException):
+    if wants_json():
+        return jsonify(error=error.name, message=error.description), error.code
+    return render_template("errors/error.html", error=error), error.code

@@ -1,0 +1,3 @@
+from vendors import create_app
+
+app = create_app()
