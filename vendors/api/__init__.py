@@ -1,5 +1,9 @@
-from flask import Flask
+from flask import Blueprint, Flask
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    pass
+    from vendors.api import estimate, vendors  # noqa: F401  (routes register themselves on bp)
+
+    app.register_blueprint(bp)
