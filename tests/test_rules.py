@@ -43,10 +43,31 @@ def test_rate_band_edges(rate, band):
 @pytest.mark.parametrize(
     ("buyer", "expected"),
     [
-        ("US", {"US": "onshore", "MX": "nearshore", "CO": "nearshore", "CA": "nearshore", "BR": "nearshore",
-                "PH": "offshore", "IN": "offshore", "ZA": "offshore", "PL": "offshore"}),
-        ("GB", {"GB": "onshore", "PL": "nearshore", "EG": "nearshore", "ZA": "nearshore",
-                "IN": "offshore", "PH": "offshore"}),
+        (
+            "US",
+            {
+                "US": "onshore",
+                "MX": "nearshore",
+                "CO": "nearshore",
+                "CA": "nearshore",
+                "BR": "nearshore",
+                "PH": "offshore",
+                "IN": "offshore",
+                "ZA": "offshore",
+                "PL": "offshore",
+            },
+        ),
+        (
+            "GB",
+            {
+                "GB": "onshore",
+                "PL": "nearshore",
+                "EG": "nearshore",
+                "ZA": "nearshore",
+                "IN": "offshore",
+                "PH": "offshore",
+            },
+        ),
         ("AU", {"AU": "onshore", "PH": "nearshore", "IN": "offshore"}),
     ],
 )

@@ -54,7 +54,9 @@ def secret_key(instance: Path) -> str:
 def buyer_country(code: str) -> str:
     code = code.strip().upper()
     if code not in COUNTRIES:
-        raise ConfigError(f"BUYER_COUNTRY={code!r} is not a country the directory knows (use an ISO code like US)")
+        raise ConfigError(
+            f"BUYER_COUNTRY={code!r} is not a country the directory knows (use an ISO code like US)"
+        )
     return code
 
 

@@ -1,0 +1,93 @@
+from decimal import Decimal
+
+from flask import abort, current_app, jsonify, request, url_for
+from sqlalchemy import select
+
+from vendors.api import bp, invalid_parameters
+from vendors.catalog.models import Vendor
+from vendors.directory import present
+from vendors.directory.params import ParameterError, parse_listing
+from vendors.directory.query import run_listing
+from vendors.extensions import db
+from vendors.reference.countries import COUNTRIES, country_name
+
+
+@bp.get("/vendors")
+def list_vendors():
+    try:
+        params = parse_listing(request.args, current_app.config["BUYER_COUNTRY"])
+        listing = run_listing(params, current_app.config["NEARSHORE_MAX_HOURS"])
+    except ParameterError as error:
+        return invalid_parameters(error.problems)
+    return jsonify(
+        total=listing.total,
+        page=params.page,
+        per_page=params.per_page,
+        pages=listing.pages,
+        buyer_country=params.buyer_country,
+        sort=params.sort,
+        q=params.q,
+        suggestion=listing.suggestion,
+        items=[_summary(vendor, params.buyer_country) for vendor in listing.vendors],
+        facets=listing.facets,
+    )
+
+
+@bp.get("/vendors/<slug>")
+def get_vendor(slug: str):
+    vendor = db.session.scalar(select(Vendor).where(Vendor.slug == slug, Vendor.status == "published"))
+    if vendor is None:
+        abort(404, description=f"No published vendor has the slug {slug!r}.")
+    buyer_country = request.args.get("buyer_country", "").upper() or current_app.config["BUYER_COUNTRY"]
+    if buyer_country not in COUNTRIES:
+        return invalid_parameters(
+            {"buyer_country": f"{buyer_country!r} is not a country code the directory knows"}
+        )
+    return jsonify(_details(vendor, buyer_country))
+
+
+def _summary(vendor: Vendor, buyer_country: str) -> dict:
+    delivered = present.delivery_countries(vendor, buyer_country, current_app.config["NEARSHORE_MAX_HOURS"])
+    return {
+        "slug": vendor.slug,
+        "name": vendor.name,
+        "tagline": vendor.tagline,
+        "url": url_for("directory.vendor_page", slug=vendor.slug, _external=True),
+        "hq_country": vendor.hq_country,
+        "delivery_countries": [
+            {"code": country.code, "name": country.name, "shore": country.shore} for country in delivered
+        ],
+        "shore": present.shores(delivered),
+        "size_band": vendor.size_band,
+        "employees": vendor.employees,
+        "hourly_rate_min": _amount(vendor.hourly_rate_min),
+        "hourly_rate_max": _amount(vendor.hourly_rate_max),
+        "rate_band": vendor.rate_band,
+        "specialisations": vendor.specialisations,
+        "languages": vendor.languages,
+        "certifications": vendor.certifications,
+        "channels": vendor.channels,
+        "verified_at": vendor.verified_at.isoformat() if vendor.verified_at else None,
+    }
+
+
+def _details(vendor: Vendor, buyer_country: str) -> dict:
+    return {
+        **_summary(vendor, buyer_country),
+        "hq_country_name": country_name(vendor.hq_country),
+        "description": vendor.description,
+        "website": vendor.website,
+        "contact_email": vendor.contact_email,
+        "founded_year": vendor.founded_year,
+        "min_seats": vendor.min_seats,
+        "coverage": vendor.coverage,
+        "verification_stale": present.is_stale(vendor.verified_at),
+        "buyer_country": buyer_country,
+        "created_at": vendor.created_at.isoformat(),
+        "updated_at": vendor.updated_at.isoformat(),
+    }
+
+
+def _amount(value: Decimal | None) -> float | None:
+    """USD amounts as JSON numbers (two decimals); None stays null, meaning undisclosed."""
+    return None if value is None else float(value)

@@ -10,7 +10,9 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("seed")
-@click.option("--synthetic", type=click.IntRange(min=1), help="Add this many generated vendors for scale tests.")
+@click.option(
+    "--synthetic", type=click.IntRange(min=1), help="Add this many generated vendors for scale tests."
+)
 @with_appcontext
 def seed_command(synthetic: int | None) -> None:
     """Load the sample vendors (idempotent), or add generated ones with --synthetic N."""

@@ -1,0 +1,3 @@
+document.querySelectorAll("#filters input[type=checkbox], #filters select").forEach((control) => {
+  control.addEventListener("change", () => control.form.requestSubmit());
+});

@@ -1,0 +1,214 @@
+"""The listing query through /api/v1/vendors, on a small catalogue built in each test."""
+
+import pytest
+
+from tests.factories import add_vendors, vendor_record
+
+
+def get(client, query=""):
+    response = client.get(f"/api/v1/vendors{query}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def slugs(body) -> list[str]:
+    return [item["slug"] for item in body["items"]]
+
+
+@pytest.fixture
+def catalogue(app):
+    add_vendors(
+        vendor_record(
+            slug="manila-voice",
+            name="Manila Voice",
+            delivery_countries=["PH"],
+            employees=300,
+            hourly_rate_min="7.50",
+            hourly_rate_max="11.00",
+            languages=["en", "tl"],
+            verified_at="2026-10-01",
+        ),
+        vendor_record(
+            slug="bogota-bilingual",
+            name="Bogota Bilingual",
+            hq_country="CO",
+            delivery_countries=["CO", "MX"],
+            employees=2400,
+            hourly_rate_min="14.00",
+            hourly_rate_max="22.00",
+            languages=["en", "es"],
+            channels=["chat", "email"],
+            specialisations=["sales", "customer-support"],
+            verified_at="2024-01-15",
+        ),
+        vendor_record(
+            slug="ohio-onshore",
+            name="ohio Onshore",
+            hq_country="US",
+            delivery_countries=["US"],
+            employees=9000,
+            hourly_rate_min="38.00",
+            hourly_rate_max="55.00",
+            certifications=["hipaa", "soc-2"],
+            specialisations=["healthcare"],
+            verified_at=None,
+        ),
+        vendor_record(
+            slug="krakow-ledger",
+            name="Krakow Ledger",
+            hq_country="PL",
+            delivery_countries=["PL", "PH"],
+            employees=650,
+            hourly_rate_min=None,
+            hourly_rate_max=None,
+            languages=["en", "pl", "de"],
+            specialisations=["finance-accounting"],
+            channels=["back-office"],
+            certifications=["iso-27001"],
+            verified_at="2026-03-03",
+        ),
+        vendor_record(slug="draft-desk", name="Draft Desk", status="draft"),
+        vendor_record(slug="archived-desk", name="Archived Desk", status="archived"),
+    )
+
+
+def test_lists_only_published_vendors_sorted_by_name_case_insensitively(client, catalogue):
+    body = get(client)
+    assert body["total"] == 4
+    assert slugs(body) == ["bogota-bilingual", "krakow-ledger", "manila-voice", "ohio-onshore"]
+
+
+def test_item_carries_shores_for_the_buyer_country(client, catalogue):
+    item = next(i for i in get(client, "?buyer_country=US")["items"] if i["slug"] == "krakow-ledger")
+    assert item["delivery_countries"] == [
+        {"code": "PL", "name": "Poland", "shore": "offshore"},
+        {"code": "PH", "name": "Philippines", "shore": "offshore"},
+    ]
+    assert item["shore"] == ["offshore"]
+    item = next(i for i in get(client, "?buyer_country=gb")["items"] if i["slug"] == "krakow-ledger")
+    assert item["shore"] == ["nearshore", "offshore"]
+    assert item["hourly_rate_min"] is None and item["rate_band"] == "undisclosed"
+    assert item["size_band"] == "medium" and item["employees"] == 650
+
+
+def test_values_within_a_facet_are_ored_and_facets_anded(client, catalogue):
+    assert sorted(slugs(get(client, "?country=PL&country=MX"))) == ["bogota-bilingual", "krakow-ledger"]
+    assert slugs(get(client, "?country=PH&country=MX&language=es")) == ["bogota-bilingual"]
+
+
+def test_shore_filter_depends_on_buyer_country(client, catalogue):
+    assert slugs(get(client, "?shore=nearshore&buyer_country=US")) == ["bogota-bilingual"]
+    assert slugs(get(client, "?shore=nearshore&buyer_country=GB")) == ["krakow-ledger"]
+    assert slugs(get(client, "?shore=onshore&buyer_country=US")) == ["ohio-onshore"]
+
+
+def test_facet_counts_ignore_their_own_selection_but_apply_the_others(client, catalogue):
+    body = get(client, "?country=PH&size=small")
+    assert body["total"] == 1
+    # The country facet is counted with only the size filter applied: one small vendor, in PH.
+    assert body["facets"]["country"] == {"PH": 1}
+    # The size facet is counted with only the country filter applied: PH vendors by size.
+    assert body["facets"]["size"] == {"small": 1, "medium": 1, "large": 0}
+    assert body["facets"]["shore"] == {"onshore": 0, "nearshore": 0, "offshore": 1}
+
+
+def test_shore_counts_a_vendor_once_per_class(client, catalogue):
+    facets = get(client, "?buyer_country=US")["facets"]
+    assert facets["shore"] == {"onshore": 1, "nearshore": 1, "offshore": 2}
+    assert facets["rate_band"]["undisclosed"] == 1
+    assert facets["rate_band"]["35-50"] == 1
+    assert facets["certification"]["hipaa"] == 1 and facets["certification"]["copc"] == 0
+
+
+def test_rate_range_keeps_overlapping_disclosed_ranges(client, catalogue):
+    assert slugs(get(client, "?rate_min=20&sort=rate")) == ["bogota-bilingual", "ohio-onshore"]
+    assert slugs(get(client, "?rate_max=10&sort=rate")) == ["manila-voice"]
+    assert slugs(get(client, "?rate_min=12&rate_max=15")) == ["bogota-bilingual"]
+
+
+def test_rate_band_filter(client, catalogue):
+    assert sorted(slugs(get(client, "?rate_band=undisclosed&rate_band=under-10"))) == [
+        "krakow-ledger",
+        "manila-voice",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("rate", ["manila-voice", "bogota-bilingual", "ohio-onshore", "krakow-ledger"]),
+        ("size", ["ohio-onshore", "bogota-bilingual", "krakow-ledger", "manila-voice"]),
+        ("verified", ["manila-voice", "krakow-ledger", "bogota-bilingual", "ohio-onshore"]),
+    ],
+)
+def test_sort_orders(client, catalogue, sort, expected):
+    assert slugs(get(client, f"?sort={sort}")) == expected
+
+
+def test_pagination(client, catalogue):
+    first = get(client, "?per_page=3")
+    second = get(client, "?per_page=3&page=2")
+    assert first["total"] == second["total"] == 4
+    assert len(first["items"]) == 3 and len(second["items"]) == 1
+    assert not set(slugs(first)) & set(slugs(second))
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("?size=huge", "size"),
+        ("?country=XX", "country"),
+        ("?shore=moonshore", "shore"),
+        ("?sort=popularity", "sort"),
+        ("?page=0", "page"),
+        ("?page=abc", "page"),
+        ("?page=99", "page"),
+        ("?per_page=101", "per_page"),
+        ("?rate_min=cheap", "rate_min"),
+        ("?rate_min=nan", "rate_min"),
+        ("?rate_min=30&rate_max=10", "rate_max"),
+        ("?buyer_country=Narnia", "buyer_country"),
+        ("?q=" + "x" * 201, "q"),
+    ],
+)
+def test_bad_parameters_get_a_400_naming_them(client, catalogue, query, parameter):
+    response = client.get(f"/api/v1/vendors{query}")
+    assert response.status_code == 400
+    errors = response.get_json()["errors"]
+    assert [error["parameter"] for error in errors] == [parameter]
+    assert errors[0]["message"]
+
+
+def test_every_bad_parameter_is_reported_at_once(client, catalogue):
+    errors = client.get("/api/v1/vendors?size=huge&per_page=0").get_json()["errors"]
+    assert {error["parameter"] for error in errors} == {"size", "per_page"}
+
+
+def test_vendor_detail_has_every_public_field(client, catalogue):
+    body = client.get("/api/v1/vendors/bogota-bilingual?buyer_country=US").get_json()
+    assert body["name"] == "Bogota Bilingual"
+    assert body["hourly_rate_min"] == 14.0 and body["hourly_rate_max"] == 22.0
+    assert body["verification_stale"] is True
+    for field in (
+        "description",
+        "website",
+        "contact_email",
+        "founded_year",
+        "min_seats",
+        "coverage",
+        "channels",
+        "certifications",
+        "languages",
+        "specialisations",
+        "verified_at",
+        "url",
+    ):
+        assert field in body
+    assert body["url"].endswith("/vendors/bogota-bilingual")
+
+
+@pytest.mark.parametrize("slug", ["draft-desk", "archived-desk", "no-such-vendor"])
+def test_unpublished_or_unknown_vendor_is_a_json_404(client, catalogue, slug):
+    response = client.get(f"/api/v1/vendors/{slug}")
+    assert response.status_code == 404
+    assert response.is_json

@@ -1,0 +1,40 @@
+"""A vendor as buyers see it: labels, shores for their country, staleness. Shared by pages and the API."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from vendors.catalog.models import Vendor
+from vendors.catalog.rules import SHORES, shore_for
+from vendors.reference.countries import country_name
+
+STALE_AFTER = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class DeliveryCountry:
+    code: str
+    name: str
+    shore: str
+
+
+def delivery_countries(
+    vendor: Vendor, buyer_country: str, nearshore_max_hours: Decimal
+) -> list[DeliveryCountry]:
+    return [
+        DeliveryCountry(code, country_name(code), shore_for(buyer_country, code, nearshore_max_hours))
+        for code in vendor.delivery_countries
+    ]
+
+
+def shores(delivered: list[DeliveryCountry]) -> list[str]:
+    """The distinct shore classes among a vendor's delivery countries, onshore first."""
+    present = {country.shore for country in delivered}
+    return [shore for shore in SHORES if shore in present]
+
+
+def is_stale(verified_at: date | None, today: date | None = None) -> bool:
+    """A listing is stale when it was never verified or last verified more than 12 months ago."""
+    if verified_at is None:
+        return True
+    return (today or date.today()) - verified_at > STALE_AFTER

@@ -1,0 +1,25 @@
+from flask import Blueprint, render_template
+from sqlalchemy import func, select
+
+from vendors.catalog.models import Vendor, VendorFacetValue
+from vendors.extensions import db
+from vendors.reference.taxonomy import SPECIALISATIONS
+
+bp = Blueprint("site", __name__)
+
+
+@bp.get("/")
+def home():
+    published = Vendor.status == "published"
+    vendor_count = db.session.scalar(select(func.count()).select_from(Vendor).where(published))
+    country_count = db.session.scalar(
+        select(func.count(func.distinct(VendorFacetValue.value)))
+        .join(Vendor)
+        .where(published, VendorFacetValue.facet == "country")
+    )
+    return render_template(
+        "site/home.html",
+        vendor_count=vendor_count,
+        country_count=country_count,
+        specialisations=SPECIALISATIONS,
+    )
