@@ -1,0 +1,66 @@
+from decimal import Decimal
+
+import pytest
+
+from vendors import config
+
+
+@pytest.fixture
+def clean_environment(monkeypatch):
+    for name in (
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "FLASK_ENV",
+        "SEARCH_INDEX_DIR",
+        "BUYER_COUNTRY",
+        "NEARSHORE_MAX_HOURS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_defaults_live_in_the_instance_folder(clean_environment, tmp_path):
+    settings = config.from_environment(str(tmp_path))
+    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'vendors.sqlite3'}"
+    assert settings["SEARCH_INDEX_DIR"] == str(tmp_path / "search-index")
+    assert settings["BUYER_COUNTRY"] == "US"
+    assert settings["NEARSHORE_MAX_HOURS"] == Decimal(3)
+
+
+def test_local_secret_key_is_generated_once_and_kept(clean_environment, tmp_path):
+    first = config.from_environment(str(tmp_path))["SECRET_KEY"]
+    second = config.from_environment(str(tmp_path))["SECRET_KEY"]
+    assert len(first) >= 32 and first == second
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_requires_a_secret_key(clean_environment, tmp_path):
+    clean_environment.setenv("FLASK_ENV", "production")
+    with pytest.raises(config.ConfigError, match="SECRET_KEY"):
+        config.from_environment(str(tmp_path))
+    clean_environment.setenv("SECRET_KEY", "from-the-environment")
+    assert config.from_environment(str(tmp_path))["SECRET_KEY"] == "from-the-environment"
+
+
+def test_postgres_urls_get_the_psycopg_driver(clean_environment, tmp_path):
+    clean_environment.setenv("DATABASE_URL", "postgres://user@db.internal/vendors")
+    url = config.from_environment(str(tmp_path))["SQLALCHEMY_DATABASE_URI"]
+    assert url == "postgresql+psycopg://user@db.internal/vendors"
+
+
+def test_buyer_country_and_nearshore_hours_from_the_environment(clean_environment, tmp_path):
+    clean_environment.setenv("BUYER_COUNTRY", "gb")
+    clean_environment.setenv("NEARSHORE_MAX_HOURS", "2.5")
+    settings = config.from_environment(str(tmp_path))
+    assert settings["BUYER_COUNTRY"] == "GB"
+    assert settings["NEARSHORE_MAX_HOURS"] == Decimal("2.5")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("BUYER_COUNTRY", "XX"), ("NEARSHORE_MAX_HOURS", "three"), ("NEARSHORE_MAX_HOURS", "-1")],
+)
+def test_bad_settings_fail_with_a_message_naming_them(clean_environment, tmp_path, name, value):
+    clean_environment.setenv(name, value)
+    with pytest.raises(config.ConfigError, match=name):
+        config.from_environment(str(tmp_path))

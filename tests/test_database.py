@@ -1,0 +1,79 @@
+"""The database set-up: SQLite tuned for several worker processes, and migrations that match the models."""
+
+import multiprocessing
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import select, text
+
+from tests.conftest import make_app
+from tests.factories import add_vendors, vendor_record
+from vendors.catalog.models import Vendor
+from vendors.database import write_transaction
+from vendors.extensions import db
+
+WORKERS = 3
+INCREMENTS_PER_WORKER = 15
+
+
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(app, backend):
+    if backend != "sqlite":
+        pytest.skip("SQLite settings")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def _increment_employees(database_url: str, index_dir: str, slug: str) -> None:
+    app = make_app(database_url, index_dir)
+    with app.app_context():
+        for _ in range(INCREMENTS_PER_WORKER):
+            # Read then write in one transaction: without the write lock taken up front, two workers
+            # read the same value and one of them fails with "database is locked" on upgrade.
+            with write_transaction() as session:
+                vendor = session.scalar(select(Vendor).where(Vendor.slug == slug))
+                vendor.employees += 1
+
+
+def test_concurrent_writer_processes_wait_for_each_other_instead_of_failing(app, backend, tmp_path):
+    if backend != "sqlite":
+        pytest.skip("BEGIN IMMEDIATE is how SQLite serialises writers; PostgreSQL locks rows itself")
+    add_vendors(vendor_record(slug="counter", employees=100))
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_increment_employees, args=(url, str(tmp_path / "index"), "counter"))
+        for _ in range(WORKERS)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [worker.exitcode for worker in workers] == [0] * WORKERS
+    db.session.expire_all()
+    employees = db.session.scalar(select(Vendor.employees).where(Vendor.slug == "counter"))
+    assert employees == 100 + WORKERS * INCREMENTS_PER_WORKER
+
+
+def test_write_transaction_rolls_back_everything_on_error(app):
+    with pytest.raises(RuntimeError), write_transaction() as session:
+        session.add(Vendor(slug="half-saved", name="Half Saved", hq_country="US", employees=5))
+        session.flush()
+        raise RuntimeError("the import failed half way")
+    assert db.session.scalar(select(Vendor).where(Vendor.slug == "half-saved")) is None
+
+
+def test_migrations_build_the_schema_the_models_describe(backend, request, tmp_path):
+    from tests.conftest import _database_url
+
+    app = make_app(_database_url(backend, request, tmp_path, "migrated"), tmp_path / "index")
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            differences = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            assert differences == []
+            assert conn.execute(text("SELECT count(*) FROM vendors")).scalar() == 0
+        db.engine.dispose()
