@@ -1,5 +1,7 @@
 from flask import Flask
 
+from vendors.estimator import views
+
 
 def init_app(app: Flask) -> None:
-    pass
+    app.register_blueprint(views.bp)

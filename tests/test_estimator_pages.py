@@ -1,0 +1,314 @@
+"""The /estimate page: defaults, messages at the bad field, shareable URLs, presets and the vendor link."""
+
+import html
+import re
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import select
+
+from tests.factories import add_vendors, vendor_record
+from vendors.catalog.models import Vendor
+from vendors.estimator import presets
+from vendors.estimator.model import estimate, to_cents
+from vendors.estimator.parameters import PARAMETERS, InputError, default_inputs, parse_inputs
+from vendors.estimator.present import breakdown, figures
+from vendors.extensions import db
+
+FIGURE = re.compile(r'data-figure="(\w+)" data-value="([^"]*)"')
+
+
+def page_figures(page: str) -> dict[str, dict[str, str]]:
+    """Each result column's reported figures (data-figure -> data-value), by column key."""
+    parts = re.split(r'data-scenario="(\w+)"', page)
+    return {key: dict(FIGURE.findall(body)) for key, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+def input_value(page: str, name: str) -> str | None:
+    match = re.search(rf'<input [^>]*name="{name}"[^>]*>', page)
+    if match is None:
+        return None
+    value = re.search(r'value="([^"]*)"', match.group(0))
+    return html.unescape(value.group(1)) if value else ""
+
+
+def expected_figures(inputs) -> dict[str, str]:
+    """Every figure a result column reports: the headline figures, each term per position and for the team."""
+    result = estimate(inputs)
+    expected = {name: "" if value is None else str(value) for name, value in figures(result).items()}
+    for term, value in breakdown(result).items():
+        expected[term] = str(value)
+        expected[f"{term}_team"] = str(to_cents(result.team(term)))
+    return expected
+
+
+def add_vendor(
+    slug: str, *, rates=(None, None), countries=("PH",), work=("customer-support",), status="published"
+):
+    record = vendor_record(
+        slug=slug,
+        name=f"Vendor {slug}",
+        hq_country=countries[0],
+        delivery_countries=list(countries),
+        specialisations=list(work),
+        hourly_rate_min=rates[0],
+        hourly_rate_max=rates[1],
+        status=status,
+    )
+    (vendor,) = add_vendors(record)
+    return vendor
+
+
+# ---------- Defaults and explanations ----------
+
+
+def test_defaults_render_with_results(client):
+    response = client.get("/estimate")
+    assert response.status_code == 200
+    page = response.text
+    for parameter in PARAMETERS:
+        assert f'<label for="{parameter.name}">{parameter.label}</label>' in page
+        assert input_value(page, parameter.name) == f"{parameter.default}"
+        assert f'id="about-{parameter.name}"' in page
+    shown = page_figures(page)
+    assert list(shown) == ["estimate"]
+    assert shown["estimate"]["annual_savings"] == "329525.00"
+    assert shown["estimate"]["payback_months"] == "1.1"
+    assert "Outsourcing would save <strong>$329,525.00 a year</strong>" in page
+
+
+def test_the_page_explains_each_default_and_its_source(client):
+    page = html.unescape(client.get("/estimate").text)
+    for source in (
+        "Social Security 6.2% plus Medicare 1.45%",
+        "Employer Costs for Employee Compensation",
+        "$600 a month per seat",
+        "30-45% yearly turnover",
+        "Boushey and Glynn, 2012",
+        "52 weeks x 40 hours = 2,080",
+        "About 10% of fees",
+        "set-up fee",
+    ):
+        assert source in page
+    times = "\N{MULTIPLICATION SIGN}"
+    assert "S * (1 + t/100 + b/100) + O + (a/100) * (R/100) * S".replace("*", times) in page
+    assert "r * H * (1 + m/100)".replace("*", times) in page
+
+
+def test_the_chart_is_inline_svg_with_a_table_fallback(client):
+    page = client.get("/estimate").text
+    assert '<svg class="savings-chart"' in page
+    assert 'role="img" aria-labelledby="estimate-chart-title estimate-chart-desc"' in page
+    assert '<desc id="estimate-chart-desc">' in page
+    assert page.count('<rect class="bar in-house"') == 3
+    assert page.count('<rect class="bar outsourced"') == 3
+    assert "Year by year (US dollars)" in page
+    assert "$958,575.00" in page  # cumulative savings after year 3, in the table
+
+
+def test_the_page_links_its_stylesheet_and_works_without_script(client):
+    page = client.get("/estimate").text
+    assert "css/estimator.css" in page
+    assert '<form class="estimator-form" action="/estimate#results" method="get"' in page
+    assert 'name="csrf_token"' not in page
+
+
+# ---------- Bad input ----------
+
+
+def test_a_bad_field_gets_its_message_at_that_field(client):
+    response = client.get("/estimate?salary=abc&years=11&headcount=5")
+    assert response.status_code == 400
+    page = response.text
+    with pytest.raises(InputError) as caught:
+        parse_inputs({"salary": "abc", "years": "11"})
+    for name, message in caught.value.problems.items():
+        assert f'<p class="error" id="{name}-error">{escape(message)}</p>' in page
+        assert re.search(
+            rf'<input aria-describedby="{name}-error [^"]*" aria-invalid="true"[^>]* name="{name}"', page
+        )
+    assert input_value(page, "salary") == "abc"  # shown back as typed
+    assert input_value(page, "headcount") == "5"
+    assert 'id="headcount-error"' not in page
+    assert "Some inputs need fixing" in page
+    assert page_figures(page) == {}
+
+
+@pytest.mark.parametrize(
+    "query", ["salary=1e999", "salary=NaN", "years=%00", "headcount=" + "9" * 400, "preset=%3Cb%3E"]
+)
+def test_hostile_input_never_breaks_the_page(client, query):
+    response = client.get(f"/estimate?{query}")
+    assert response.status_code == 400
+    assert "<b>" not in response.text
+
+
+def test_blank_fields_take_their_defaults(client):
+    page = client.get("/estimate?salary=&years=").text
+    assert page_figures(page)["estimate"] == expected_figures(default_inputs())
+
+
+# ---------- Shareable URLs ----------
+
+
+def test_the_url_carries_every_input_and_round_trips(client):
+    query = (
+        "headcount=25&salary=42000.50&payroll_tax_pct=8&benefits_pct=30&overhead_per_fte=9000&attrition_pct=45"
+        "&replacement_cost_pct=16&hourly_rate=12.5&hours_per_year=1950&oversight_pct=12&transition_per_fte=0&years=5"
+    )
+    page = client.get(f"/estimate?{query}").text
+    args = dict(pair.split("=") for pair in query.split("&"))
+    for name, value in args.items():
+        assert input_value(page, name) == value
+    shown = page_figures(page)["estimate"]
+    assert shown == expected_figures(parse_inputs(args).inputs)
+    assert shown["payback_months"] == "0.0"  # no transition cost
+    assert "Immediately" in page
+
+    share = html.unescape(re.search(r'Link to this estimate: <a href="([^"]+)"', page).group(1))
+    assert share.startswith("http://localhost/estimate?")
+    again = client.get(share.removeprefix("http://localhost")).text
+    assert page_figures(again) == page_figures(page)
+
+
+def test_dearer_outsourcing_is_said_plainly(client):
+    page = client.get("/estimate?hourly_rate=40").text
+    shown = page_figures(page)["estimate"]
+    assert shown["annual_savings"] == "-356875.00"
+    assert shown["payback_months"] == ""
+    assert "Outsourcing would cost <strong>$356,875.00 more per\n    year</strong>" in page
+    assert "Never" in page
+
+
+# ---------- Presets ----------
+
+
+def test_a_preset_replaces_the_hourly_rate_and_says_so(client):
+    chosen = presets.find("PH-customer-support")
+    page = client.get("/estimate?preset=PH-customer-support&hourly_rate=99").text
+    assert input_value(page, "hourly_rate") == f"{chosen.typical}"
+    assert re.search(r'<option data-rate="[0-9.]+" selected value="PH-customer-support">', page)
+    assert page_figures(page)["estimate"] == expected_figures(
+        replace(default_inputs(), hourly_rate=chosen.typical)
+    )
+    assert f"<strong>{chosen.label}</strong>" in page
+    assert escape(chosen.source) in page
+
+
+def test_every_preset_is_offered_with_its_rate(client):
+    page = client.get("/estimate").text
+    for key, preset in presets.all_presets().items():
+        assert re.search(rf'<option data-rate="{preset.typical}"[^>]*value="{key}"', page), key
+    assert "Show all" in page and escape(presets.find("KE-any").source) in page
+
+
+# ---------- From a vendor's page ----------
+
+
+def test_a_vendor_with_published_rates_gets_low_and_high_columns(client):
+    vendor = add_vendor("rated", rates=("8.50", "14.00"))
+    page = client.get("/estimate?vendor=rated&headcount=4").text
+    assert re.search(rf'Estimating with\s+<a href="[^"]*/rated">{vendor.name}</a>', page)
+    assert "publishes an hourly rate of $8.50 to $14.00" in page
+    inputs = replace(default_inputs(), headcount=4)
+    shown = page_figures(page)
+    assert list(shown) == ["low", "high"]
+    assert shown["low"] == expected_figures(replace(inputs, hourly_rate=Decimal("8.50")))
+    assert shown["high"] == expected_figures(replace(inputs, hourly_rate=Decimal("14.00")))
+    assert "Low and high estimate side by side" in page
+    assert '<input type="hidden" name="vendor" value="rated">' in page
+    assert input_value(page, "hourly_rate") is None  # the vendor's range is used instead
+    assert input_value(page, "headcount") == "4"
+    assert "Estimate with your own hourly rate instead" in page
+
+
+def test_a_vendor_ignores_a_bad_hourly_rate_it_does_not_use(client):
+    add_vendor("rated", rates=("8", "9"))
+    response = client.get("/estimate?vendor=rated&hourly_rate=abc")
+    assert response.status_code == 200
+    assert list(page_figures(response.text)) == ["low", "high"]
+
+
+def test_an_undisclosed_vendor_says_so_and_uses_the_preset(client):
+    add_vendor("quiet", countries=("IN", "PH"), work=("healthcare", "customer-support"))
+    preset = presets.find("IN-healthcare")
+    page = client.get("/estimate?vendor=quiet").text
+    assert "does not disclose its rates." in page
+    assert escape(preset.source) in page
+    shown = page_figures(page)
+    assert shown["low"] == expected_figures(replace(default_inputs(), hourly_rate=preset.low))
+    assert shown["high"] == expected_figures(replace(default_inputs(), hourly_rate=preset.high))
+
+
+def test_an_undisclosed_vendor_falls_back_to_the_country_preset(client):
+    add_vendor("quiet-legal", countries=("KE",), work=("legal",))
+    preset = presets.find("KE-any")
+    shown = page_figures(client.get("/estimate?vendor=quiet-legal").text)
+    assert (
+        shown["low"]["outsourced_per_fte"]
+        == expected_figures(replace(default_inputs(), hourly_rate=preset.low))["outsourced_per_fte"]
+    )
+
+
+def test_an_undisclosed_vendor_without_a_preset_uses_the_form_rate(client):
+    add_vendor("far-away", countries=("JP",))
+    page = client.get("/estimate?vendor=far-away&hourly_rate=30").text
+    assert "there is no rate preset for its\n      delivery country" in page
+    assert page_figures(page)["estimate"] == expected_figures(
+        replace(default_inputs(), hourly_rate=Decimal(30))
+    )
+    assert input_value(page, "hourly_rate") == "30"
+
+
+@pytest.mark.parametrize("slug", ["no-such-vendor", "draft-vendor", "<script>alert(1)</script>"])
+def test_an_unknown_or_unpublished_vendor_gets_a_notice(client, slug):
+    add_vendor("draft-vendor", rates=("9", "12"), status="draft")
+    response = client.get("/estimate", query_string={"vendor": slug})
+    assert response.status_code == 200
+    page = response.text
+    assert f"No published vendor has the address “{escape(slug)}”" in page
+    assert "<script>alert" not in page
+    assert list(page_figures(page)) == ["estimate"]
+    assert 'name="vendor"' not in page
+
+
+def _sample_vendor(seeded_app, *, disclosed: bool) -> Vendor | None:
+    rate = Vendor.hourly_rate_min.is_not(None) if disclosed else Vendor.hourly_rate_min.is_(None)
+    with seeded_app.app_context():
+        return db.session.execute(
+            select(Vendor).where(Vendor.status == "published", rate).order_by(Vendor.slug).limit(1)
+        ).scalar_one_or_none()
+
+
+def test_a_sample_vendor_with_rates_opens_its_estimate(seeded_app, seeded_client):
+    vendor = _sample_vendor(seeded_app, disclosed=True)
+    if vendor is None:
+        pytest.skip("the sample data has no published vendor with rates")
+    shown = page_figures(seeded_client.get(f"/estimate?vendor={vendor.slug}").text)
+    assert shown["low"] == expected_figures(replace(default_inputs(), hourly_rate=vendor.hourly_rate_min))
+    assert shown["high"] == expected_figures(replace(default_inputs(), hourly_rate=vendor.hourly_rate_max))
+
+
+def test_a_sample_vendor_without_rates_says_so(seeded_app, seeded_client):
+    vendor = _sample_vendor(seeded_app, disclosed=False)
+    if vendor is None:
+        pytest.skip("the sample data has no published vendor with undisclosed rates")
+    page = seeded_client.get(f"/estimate?vendor={vendor.slug}").text
+    assert "does not disclose its rates" in page
+    assert page_figures(page)
+
+
+@pytest.mark.parametrize("query", ["", "?vendor=two-columns", "?salary=x&preset=zz"])
+def test_ids_are_unique_and_every_reference_and_control_resolves(client, query):
+    add_vendor("two-columns", rates=("9", "12"))
+    page = client.get(f"/estimate{query}").text
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    for references in re.findall(r'aria-(?:describedby|labelledby)="([^"]+)"', page):
+        assert set(references.split()) <= set(ids), references
+    for control in re.findall(r"<(?:input|select)\s[^>]*>", page):
+        if 'type="hidden"' not in control:
+            control_id = re.search(r'\sid="([^"]+)"', control).group(1)
+            assert f'<label for="{control_id}">' in page, control_id

@@ -1,0 +1,113 @@
+"""Geometry of the server-rendered SVG chart: yearly in-house and outsourced cost as bars, cumulative savings
+as a line. No Flask; templates/estimator/_chart.html draws it. Pixel positions are floats (they are only
+drawing); the amounts shown in labels come from the exact figures.
+"""
+
+import math
+from dataclasses import dataclass
+
+from vendors.estimator.model import YearRow
+from vendors.estimator.present import usd, usd_short
+
+WIDTH = 640
+HEIGHT = 320
+LEFT, RIGHT, TOP, BOTTOM = 84, 16, 32, 52  # margins around the plot area: axis labels and titles
+TICKS = 5
+
+
+@dataclass(frozen=True)
+class Tick:
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    kind: str  # "in-house" or "outsourced"
+    x: float
+    y: float
+    width: float
+    height: float
+    title: str
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    title: str
+
+
+@dataclass(frozen=True)
+class YearLabel:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    left: int
+    right: float
+    top: int
+    bottom: float
+    zero_y: float
+    ticks: list[Tick]
+    bars: list[Bar]
+    points: list[Point]
+    years: list[YearLabel]
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{point.x:.1f},{point.y:.1f}" for point in self.points)
+
+
+def build(rows: list[YearRow]) -> Chart:
+    values = [0.0]
+    for row in rows:
+        values += [float(row.in_house), float(row.outsourced), float(row.cumulative_savings)]
+    step = nice_step((max(values) - min(values)) / TICKS)
+    low = math.floor(min(values) / step) * step
+    high = math.ceil(max(values) / step) * step
+    if high == low:
+        high = low + step
+    plot_bottom = HEIGHT - BOTTOM
+    plot_right = WIDTH - RIGHT
+
+    def y_of(value: float) -> float:
+        return TOP + (high - value) / (high - low) * (plot_bottom - TOP)
+
+    ticks = [
+        Tick(y_of(low + i * step), usd_short(low + i * step)) for i in range(round((high - low) / step) + 1)
+    ]
+    slot = (plot_right - LEFT) / len(rows)
+    bar_width = slot * 0.3
+    zero_y = y_of(0.0)
+    bars, points, years = [], [], []
+    for index, row in enumerate(rows):
+        centre = LEFT + slot * (index + 0.5)
+        for kind, amount, x in (
+            ("in-house", row.in_house, centre - bar_width),
+            ("outsourced", row.outsourced, centre),
+        ):
+            top = y_of(float(amount))
+            title = f"Year {row.year}, {kind} cost: {usd(amount)}"
+            bars.append(Bar(kind, x, min(top, zero_y), bar_width, abs(zero_y - top), title))
+        cumulative = row.cumulative_savings
+        points.append(
+            Point(centre, y_of(float(cumulative)), f"Savings to end of year {row.year}: {usd(cumulative)}")
+        )
+        years.append(YearLabel(centre, str(row.year)))
+    return Chart(WIDTH, HEIGHT, LEFT, plot_right, TOP, plot_bottom, zero_y, ticks, bars, points, years)
+
+
+def nice_step(rough: float) -> float:
+    """The smallest of 1, 2, 2.5 or 5 times a power of ten that is at least `rough` (and above zero)."""
+    if rough <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(rough))
+    for multiple in (1, 2, 2.5, 5, 10):
+        if multiple * power >= rough:
+            return multiple * power
+    return 10 * power

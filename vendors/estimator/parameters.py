@@ -1,0 +1,286 @@
+"""The estimator's inputs: names, defaults, ranges, explanations and sources, and the one parser that reads
+them from a URL. No Flask: the /estimate form and GET /api/v1/estimate both call `parse_inputs`, so their
+ranges and messages cannot drift apart.
+
+A missing or blank parameter takes its default. Numbers are plain decimals ("35000", "7.65"): exponents,
+NaN, Infinity and thousands separators are refused rather than guessed at. Ranges are inclusive.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from vendors.estimator import presets
+from vendors.estimator.model import Inputs
+
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+MAX_LENGTH = 30
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    symbol: str  # the letter the formulas use
+    label: str
+    unit: str
+    default: Decimal
+    low: Decimal
+    high: Decimal
+    group: str  # "in_house", "outsourced" or "horizon": where the form shows it
+    meaning: str  # what the input is
+    source: str  # where the default comes from
+    whole: bool = False
+
+    def parse(self, raw: str | None) -> Decimal | int:
+        """The value of `raw`, the default when missing or blank; ValueError with a message otherwise."""
+        text = (raw or "").strip()
+        if not text:
+            return int(self.default) if self.whole else self.default
+        if len(text) > MAX_LENGTH or not PLAIN_NUMBER.fullmatch(text):
+            shown = text if len(text) <= 20 else text[:20] + "…"
+            raise ValueError(
+                f"{shown!r} is not a number: use digits and an optional decimal point, like 7.65"
+            )
+        value = Decimal(text)
+        if self.whole and value != value.to_integral_value():
+            raise ValueError("must be a whole number")
+        if not self.low <= value <= self.high:
+            raise ValueError(f"must be between {self.low:,} and {self.high:,}")
+        return int(value) if self.whole else value
+
+
+PARAMETERS: tuple[Parameter, ...] = (
+    Parameter(
+        "headcount",
+        "N",
+        "Team size",
+        "full-time positions",
+        Decimal(10),
+        Decimal(1),
+        Decimal(10_000),
+        "in_house",
+        "The full-time positions you would move to the vendor.",
+        "An illustrative small team; put in your own.",
+        whole=True,
+    ),
+    Parameter(
+        "salary",
+        "S",
+        "Base salary",
+        "US$ a year per position",
+        Decimal(35_000),
+        Decimal(1_000),
+        Decimal(1_000_000),
+        "in_house",
+        "What you pay one in-house employee in this role each year, before taxes and benefits.",
+        "An illustrative base salary for an entry-level customer-service position in the United States; "
+        "replace it with your own payroll figure.",
+    ),
+    Parameter(
+        "payroll_tax_pct",
+        "t",
+        "Employer payroll taxes",
+        "% of salary",
+        Decimal("7.65"),
+        Decimal(0),
+        Decimal(50),
+        "in_house",
+        "Taxes the employer pays on top of salary.",
+        "The US FICA employer share: Social Security 6.2% plus Medicare 1.45%. Federal and state "
+        "unemployment taxes (FUTA, SUTA) are left out; add them if you pay them.",
+    ),
+    Parameter(
+        "benefits_pct",
+        "b",
+        "Benefits",
+        "% of salary",
+        Decimal(25),
+        Decimal(0),
+        Decimal(100),
+        "in_house",
+        "Health insurance, paid leave, retirement contributions and other benefits, as a share of salary.",
+        "A typical employer benefits load for entry-level roles. The US Bureau of Labor Statistics' Employer "
+        "Costs for Employee Compensation survey puts voluntary benefits in private industry at roughly a "
+        "quarter to a third of wages.",
+    ),
+    Parameter(
+        "overhead_per_fte",
+        "O",
+        "Overhead",
+        "US$ a year per position",
+        Decimal(7_200),
+        Decimal(0),
+        Decimal(100_000),
+        "in_house",
+        "Office space, desk, computer, software licences, telephony and utilities for one position.",
+        "$600 a month per seat, an indicative cost of one fitted office seat; use your own if you know it.",
+    ),
+    Parameter(
+        "attrition_pct",
+        "a",
+        "Staff turnover",
+        "% a year",
+        Decimal(30),
+        Decimal(0),
+        Decimal(200),
+        "in_house",
+        "The share of the team that leaves and has to be replaced each year.",
+        "Contact centres commonly report 30-45% yearly turnover; 30% is the low end of that.",
+    ),
+    Parameter(
+        "replacement_cost_pct",
+        "R",
+        "Cost of replacing a leaver",
+        "% of salary",
+        Decimal(21),
+        Decimal(0),
+        Decimal(200),
+        "in_house",
+        "Recruiting, onboarding and lost productivity when one employee leaves, as a share of salary.",
+        "21% is the typical cost of turnover for jobs other than executives and physicians in the widely "
+        "cited Center for American Progress review of turnover studies (Boushey and Glynn, 2012).",
+    ),
+    Parameter(
+        "hourly_rate",
+        "r",
+        "Vendor hourly rate",
+        "US$ per position-hour",
+        Decimal(10),
+        Decimal("0.5"),
+        Decimal(500),
+        "outsourced",
+        "The vendor's billed price for one position-hour, which already covers the vendor's staff, seats, "
+        "supervision and margin.",
+        "Within the range commonly quoted for offshore customer support (for example the Philippines or "
+        "India); headlines quote rates 'from $6 per hour'. Choose a preset or enter a vendor's quote.",
+    ),
+    Parameter(
+        "hours_per_year",
+        "H",
+        "Billed hours",
+        "hours a year per position",
+        Decimal(2_080),
+        Decimal(100),
+        Decimal(4_000),
+        "outsourced",
+        "The hours the vendor bills for each position each year.",
+        "52 weeks x 40 hours = 2,080, the usual full-time year. Check whether your vendor bills paid or only "
+        "productive hours.",
+    ),
+    Parameter(
+        "oversight_pct",
+        "m",
+        "Vendor management",
+        "% of vendor fees",
+        Decimal(10),
+        Decimal(0),
+        Decimal(100),
+        "outsourced",
+        "Your own staff time to manage the vendor: governance, quality reviews, reporting and contract "
+        "management.",
+        "About 10% of fees is a common rule of thumb for the retained organisation that oversees an "
+        "outsourcing contract.",
+    ),
+    Parameter(
+        "transition_per_fte",
+        "T",
+        "Transition cost",
+        "US$ once per position",
+        Decimal(3_000),
+        Decimal(0),
+        Decimal(100_000),
+        "outsourced",
+        "The one-time cost of moving the work: knowledge transfer, training, travel, set-up and parallel "
+        "running.",
+        "An indicative figure; vendors sometimes quote it as a separate set-up fee. Use 0 if there is none.",
+    ),
+    Parameter(
+        "years",
+        "Y",
+        "Horizon",
+        "years",
+        Decimal(3),
+        Decimal(1),
+        Decimal(10),
+        "horizon",
+        "How many years the comparison covers; the transition cost is paid once, in year 1.",
+        "Three years, a common length for an outsourcing contract term.",
+        whole=True,
+    ),
+)
+
+BY_NAME: dict[str, Parameter] = {parameter.name: parameter for parameter in PARAMETERS}
+GROUPS: dict[str, str] = {
+    "in_house": "Your in-house team",
+    "outsourced": "The outsourced team",
+    "horizon": "The comparison",
+}
+RATE_PARAMETERS = ("hourly_rate", "preset")
+
+
+class InputError(ValueError):
+    """One or more inputs are invalid; `problems` maps each parameter name to what is wrong with it."""
+
+    def __init__(self, problems: dict[str, str]):
+        self.problems = problems
+        super().__init__("; ".join(f"{name}: {message}" for name, message in problems.items()))
+
+
+@dataclass(frozen=True)
+class ParsedInputs:
+    inputs: Inputs
+    preset: presets.Preset | None  # when given, its typical rate replaced `hourly_rate`
+
+
+def default_inputs() -> Inputs:
+    return parse_inputs({}).inputs
+
+
+def parse_inputs(args: Mapping[str, str], *, read_rate: bool = True) -> ParsedInputs:
+    """Every input from URL arguments, defaults for the missing ones; InputError naming each bad one.
+
+    A `preset` (a key from seed_data/rate_presets.csv) replaces `hourly_rate` with the preset's typical
+    rate; `hourly_rate` is then not read at all. With `read_rate=False` neither is read (the caller supplies
+    the rates, as the vendor estimate does) and `hourly_rate` holds its default.
+    """
+    problems: dict[str, str] = {}
+    values: dict[str, Decimal | int] = {}
+    preset = _preset(args.get("preset"), problems) if read_rate else None
+    for parameter in PARAMETERS:
+        skip = parameter.name == "hourly_rate" and (preset is not None or not read_rate)
+        try:
+            values[parameter.name] = parameter.parse(None if skip else args.get(parameter.name))
+        except ValueError as error:
+            problems[parameter.name] = str(error)
+    if problems:
+        raise InputError(problems)
+    if preset is not None:
+        values["hourly_rate"] = preset.typical
+    return ParsedInputs(Inputs(**values), preset)
+
+
+def as_args(inputs: Inputs) -> dict[str, str]:
+    """The inputs as URL arguments that `parse_inputs` reads back to the same values."""
+    return {parameter.name: _plain(getattr(inputs, parameter.name)) for parameter in PARAMETERS}
+
+
+def _preset(raw: str | None, problems: dict[str, str]) -> presets.Preset | None:
+    key = (raw or "").strip()
+    if not key:
+        return None
+    preset = presets.find(key)
+    if preset is None:
+        shown = key if len(key) <= 40 else key[:40] + "…"
+        problems["preset"] = (
+            f"{shown!r} is not a rate preset; use a key such as PH-customer-support or IN-any"
+        )
+    return preset
+
+
+def _plain(value: Decimal | int) -> str:
+    """A number without exponent or needless trailing zeros: 1E+3 -> "1000", 7.650 -> "7.65"."""
+    if isinstance(value, int):
+        return str(value)
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -1,0 +1,82 @@
+"""An estimate as shown: the rounded figures both the page and the API report, and how money reads. No Flask.
+
+Rounding happens here and only here: money to the cent, percentages and months to one decimal, half up.
+Each figure is rounded from the exact value, so rounded terms may differ by a cent from a rounded total.
+"""
+
+from decimal import Decimal
+
+from vendors.estimator.model import IN_HOUSE_TERMS, OUTSOURCED_TERMS, Estimate, to_cents, to_tenths
+
+MONEY_FIGURES = (
+    "in_house_per_fte",
+    "outsourced_per_fte",
+    "in_house_annual",
+    "outsourced_annual",
+    "annual_savings",
+    "transition_total",
+    "horizon_savings",
+)
+BREAKDOWN_TERMS = IN_HOUSE_TERMS + OUTSOURCED_TERMS
+TERM_LABELS = {
+    "salary": "Salary",
+    "payroll_taxes": "Payroll taxes",
+    "benefits": "Benefits",
+    "overhead": "Overhead",
+    "attrition": "Staff turnover",
+    "vendor_fees": "Vendor fees",
+    "oversight": "Vendor management",
+}
+TERM_MEANINGS = {
+    "salary": "The base pay of one in-house employee.",
+    "payroll_taxes": "Taxes the employer pays on that salary.",
+    "benefits": "Health cover, paid leave, retirement and other benefits on top of salary.",
+    "overhead": "The seat: office space, equipment, software, telephony and utilities.",
+    "attrition": "Replacing leavers: a% of the team leave each year, each costing R% of a salary to replace.",
+    "vendor_fees": "What the vendor bills: r dollars an hour for H hours a year.",
+    "oversight": "Your own staff who manage the vendor, as a share of the fees.",
+}
+_FORMULAS = {
+    "salary": "S",
+    "payroll_taxes": "S * t/100",
+    "benefits": "S * b/100",
+    "overhead": "O",
+    "attrition": "(a/100) * (R/100) * S",
+    "vendor_fees": "r * H",
+    "oversight": "r * H * m/100",
+}
+TERM_FORMULAS = {term: formula.replace("*", "\N{MULTIPLICATION SIGN}") for term, formula in _FORMULAS.items()}
+
+
+def figures(result: Estimate) -> dict[str, Decimal | None]:
+    """The headline figures as presented: money to cents, savings_pct and payback_months to one decimal."""
+    shown: dict[str, Decimal | None] = {name: to_cents(getattr(result, name)) for name in MONEY_FIGURES}
+    shown["savings_pct"] = to_tenths(result.savings_pct)
+    shown["payback_months"] = to_tenths(result.payback_months)
+    return shown
+
+
+def breakdown(result: Estimate) -> dict[str, Decimal]:
+    """Each per-position term, to the cent."""
+    return {term: to_cents(getattr(result.per_fte, term)) for term in BREAKDOWN_TERMS}
+
+
+def usd(amount: Decimal) -> str:
+    """$1,234.57 (to the cent, half up); negative amounts read -$1,234.57."""
+    cents = to_cents(amount)
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents):,.2f}"
+
+
+def usd_short(amount: float) -> str:
+    """Axis labels: $0, $250k, $1.5M, -$40k."""
+    sign = "-" if amount < 0 else ""
+    size = abs(amount)
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if size >= limit:
+            return f"{sign}${size / limit:.2f}".rstrip("0").rstrip(".") + suffix
+    return f"{sign}${size:,.0f}"
+
+
+def one_decimal(number: Decimal | None) -> str:
+    return "" if number is None else f"{to_tenths(number):,.1f}"

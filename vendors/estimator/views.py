@@ -1,0 +1,134 @@
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from functools import cached_property
+
+from flask import Blueprint, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from vendors.catalog.models import Vendor
+from vendors.estimator import chart, parameters, present, presets
+from vendors.estimator.forms import EstimateForm
+from vendors.estimator.model import Estimate, Inputs, YearRow, to_cents, yearly
+from vendors.estimator.model import estimate as compute
+from vendors.extensions import db
+from vendors.reference.countries import country_name
+
+bp = Blueprint("estimator", __name__)
+
+
+@dataclass
+class Scenario:
+    """One result column: the estimate for one hourly rate, with what the page shows of it."""
+
+    key: str  # "estimate", or "low"/"high" for a vendor's range; prefixes the ids of its figures
+    label: str
+    result: Estimate
+
+    @property
+    def title(self) -> str:
+        return f"{self.label} at {present.usd(self.result.inputs.hourly_rate)} an hour"
+
+    @cached_property
+    def figures(self) -> dict[str, Decimal | None]:
+        return present.figures(self.result)
+
+    @cached_property
+    def breakdown(self) -> dict[str, Decimal]:
+        return present.breakdown(self.result)
+
+    @cached_property
+    def years(self) -> list[YearRow]:
+        return yearly(self.result)
+
+    @cached_property
+    def chart(self) -> chart.Chart:
+        return chart.build(self.years)
+
+    @property
+    def api_url(self) -> str:
+        return url_for("api.estimate", **parameters.as_args(self.result.inputs))
+
+
+@bp.context_processor
+def template_helpers() -> dict:
+    return {
+        "usd": present.usd,
+        "one_decimal": present.one_decimal,
+        "term_labels": present.TERM_LABELS,
+        "term_formulas": present.TERM_FORMULAS,
+        "term_meanings": present.TERM_MEANINGS,
+        "cents": to_cents,
+        "all_presets": presets.all_presets(),
+        "parameter_groups": parameters.GROUPS,
+        "parameter_table": parameters.PARAMETERS,
+        "country_name": country_name,
+    }
+
+
+@bp.get("/estimate")
+def estimate():
+    form = EstimateForm(formdata=request.args)
+    slug = request.args.get("vendor", "").strip()
+    vendor = _published_vendor(slug) if slug else None
+    rates = None
+    if vendor is not None:
+        rates = presets.vendor_rates(
+            vendor.hourly_rate_min, vendor.hourly_rate_max, vendor.delivery_countries, vendor.specialisations
+        )
+    with_vendor_rates = rates is not None
+    if not form.validate(read_rate=not with_vendor_rates):
+        return _page(form, slug, vendor, rates, scenarios=[]), 400
+    inputs = form.parsed.inputs
+    if with_vendor_rates:
+        scenarios = _vendor_scenarios(inputs, rates)
+    else:
+        scenarios = [Scenario("estimate", "Estimate", compute(inputs))]
+    return _page(form, slug, vendor, rates, scenarios)
+
+
+def _published_vendor(slug: str) -> Vendor | None:
+    return db.session.execute(
+        select(Vendor).where(Vendor.slug == slug, Vendor.status == "published")
+    ).scalar_one_or_none()
+
+
+def _vendor_scenarios(inputs: Inputs, rates: presets.VendorRates) -> list[Scenario]:
+    return [
+        Scenario(key, label, compute(replace(inputs, hourly_rate=rate)))
+        for key, label, rate in (("low", "Low estimate", rates.low), ("high", "High estimate", rates.high))
+    ]
+
+
+def _page(
+    form: EstimateForm,
+    slug: str,
+    vendor: Vendor | None,
+    rates: presets.VendorRates | None,
+    scenarios: list[Scenario],
+) -> str:
+    """The page; `scenarios` is empty when the inputs are invalid. The share link carries every input."""
+    inputs = scenarios[0].result.inputs if scenarios else None
+    share_args = parameters.as_args(inputs) if inputs else {}
+    if inputs and rates is None and form.parsed.preset is not None:
+        share_args["preset"] = form.parsed.preset.key
+    if vendor is not None:
+        share_args["vendor"] = vendor.slug
+        if rates is not None:
+            share_args.pop("hourly_rate", None)
+    return render_template(
+        "estimator/estimate.html",
+        form=form,
+        vendor_slug=slug,
+        vendor=vendor,
+        rates=rates,
+        preset=form.parsed.preset if form.parsed else None,
+        scenarios=scenarios,
+        share_url=url_for("estimator.estimate", _external=True, **share_args) if inputs else None,
+        own_rate_url=url_for("estimator.estimate", **_without(request.args, "vendor")),
+        default_rate=parameters.BY_NAME["hourly_rate"].default,
+    )
+
+
+def _without(args: MultiDict, name: str) -> dict[str, list[str]]:
+    return {key: values for key, values in args.to_dict(flat=False).items() if key != name}
