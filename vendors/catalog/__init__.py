@@ -3,6 +3,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from vendors.catalog import seeding
+from vendors.catalog.records import RecordError
 
 
 def init_app(app: Flask) -> None:
@@ -23,7 +24,10 @@ def seed_command(synthetic: int | None) -> None:
             added = generator.insert_synthetic(synthetic, progress=bar.update)
         click.echo(f"Added {added} synthetic vendors.")
         return
-    records = seeding.load_sample_records()
+    try:
+        records = seeding.load_sample_records()
+    except RecordError as error:
+        raise click.ClickException(f"The sample data was not loaded: {error}") from None
     with click.progressbar(length=len(records), label="Loading sample vendors") as bar:
         added, present = seeding.seed_sample(records, progress=bar.update)
     click.echo(f"Sample data: {added} vendors added, {present} already present.")

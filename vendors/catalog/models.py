@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vendors.catalog import rules
@@ -37,8 +37,8 @@ class Vendor(db.Model):
     coverage: Mapped[str] = mapped_column(String(20), default="business-hours")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     verified_at: Mapped[date | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     facet_values: Mapped[list["VendorFacetValue"]] = relationship(
         back_populates="vendor",

@@ -16,12 +16,20 @@ from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, COVERAGE, SPECI
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
+# Record field -> the attribute (models.MULTI_VALUED) its values are stored under.
+FACET_FIELDS = {
+    "delivery_countries": "country",
+    "specialisations": "specialisation",
+    "channels": "channel",
+    "languages": "language",
+    "certifications": "certification",
+}
 _VOCABULARIES = {
-    "delivery_countries": ("country", COUNTRIES),
-    "specialisations": ("specialisation", SPECIALISATIONS),
-    "channels": ("channel", CHANNELS),
-    "languages": ("language", LANGUAGES),
-    "certifications": ("certification", CERTIFICATIONS),
+    "country": COUNTRIES,
+    "specialisation": SPECIALISATIONS,
+    "channel": CHANNELS,
+    "language": LANGUAGES,
+    "certification": CERTIFICATIONS,
 }
 
 
@@ -58,8 +66,8 @@ def parse_record(record: dict) -> dict:
     check("coverage", lambda v: _choice(v, COVERAGE))
     check("status", lambda v: _choice(v or "published", STATUSES))
     check("verified_at", _date)
-    for field, (_, vocabulary) in _VOCABULARIES.items():
-        check(field, lambda v, vocabulary=vocabulary: _slugs(v, vocabulary))
+    for field, facet in FACET_FIELDS.items():
+        check(field, lambda v, vocabulary=_VOCABULARIES[facet]: _slugs(v, vocabulary))
     if not problems:
         _check_rate_range(cleaned, problems)
         if not cleaned["delivery_countries"]:
@@ -71,8 +79,8 @@ def parse_record(record: dict) -> dict:
 
 def apply_record(vendor: Vendor, cleaned: dict) -> None:
     for field, value in cleaned.items():
-        if field in _VOCABULARIES:
-            vendor.set_values(_VOCABULARIES[field][0], value)
+        if field in FACET_FIELDS:
+            vendor.set_values(FACET_FIELDS[field], value)
         else:
             setattr(vendor, field, value)
 

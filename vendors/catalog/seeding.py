@@ -13,9 +13,9 @@ from vendors.database import write_transaction
 SAMPLE_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "vendors.json"
 
 
-def load_sample_records(path: Path = SAMPLE_FILE) -> list[dict]:
+def load_sample_records(path: Path | None = None) -> list[dict]:
     """Every record of the sample file, checked; raises RecordError listing the first bad vendor."""
-    records = json.loads(path.read_text(encoding="utf-8"))
+    records = json.loads((path or SAMPLE_FILE).read_text(encoding="utf-8"))
     cleaned = [parse_record(record) for record in records]
     slugs = [record["slug"] for record in cleaned]
     duplicates = sorted({slug for slug in slugs if slugs.count(slug) > 1})
