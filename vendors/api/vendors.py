@@ -3,6 +3,7 @@ from decimal import Decimal
 from flask import abort, current_app, jsonify, request, url_for
 from sqlalchemy import select
 
+from vendors import search
 from vendors.api import bp, invalid_parameters
 from vendors.catalog.models import Vendor
 from vendors.directory import present
@@ -31,6 +32,15 @@ def list_vendors():
         items=[_summary(vendor, params.buyer_country) for vendor in listing.vendors],
         facets=listing.facets,
     )
+
+
+@bp.get("/suggest")
+def suggest_names():
+    """Up to 8 vendor names for what the buyer has typed so far, for the search box."""
+    prefix = request.args.get("q", "")
+    if len(prefix) > search.MAX_QUERY_LENGTH:
+        return invalid_parameters({"q": f"at most {search.MAX_QUERY_LENGTH} characters"})
+    return jsonify(q=prefix, names=search.suggest_names(prefix))
 
 
 @bp.get("/vendors/<slug>")

@@ -2,18 +2,23 @@
 
 Values within one facet are OR-ed and facets are AND-ed. Each facet's counts apply every filter except the
 facet's own, so a buyer who ticks one country still sees how many vendors each other country would add.
+
+Browsing runs in SQL. A search (q) can match most of a large catalogue, so it runs the same rules over the
+per-process bitsets of vendors.directory.bitsets, with the text match as one more bitset.
 """
 
+import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
 from math import ceil
 
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, Select, case, distinct, false, func, select
+from sqlalchemy import ColumnElement, Select, case, distinct, func, select
 
 from vendors import search
 from vendors.catalog.models import MULTI_VALUED, Vendor, VendorFacetValue
 from vendors.catalog.rules import RATE_BANDS, SIZE_BANDS, countries_by_shore
+from vendors.directory import bitsets
 from vendors.directory.params import FACET_VALUES, ListingParams, ParameterError
 from vendors.extensions import db
 
@@ -37,27 +42,100 @@ class Listing:
 
 def run_listing(params: ListingParams, nearshore_max_hours: Decimal) -> Listing:
     shores = countries_by_shore(params.buyer_country, nearshore_max_hours)
-    base = [Vendor.status == "published", *_rate_range_conditions(params)]
-    suggestion, ranked_ids = None, None
     if params.q:
-        match = search.find(params.q)
-        suggestion, ranked_ids = match.suggestion, match.ids
-        base.append(Vendor.id.in_(ranked_ids) if ranked_ids else false())
+        return _search_listing(params, shores)
+    base = [Vendor.status == "published", *_rate_range_conditions(params)]
     facet_conditions = {
         facet: _facet_condition(facet, values, shores) for facet, values in params.filters.items()
     }
     conditions = base + list(facet_conditions.values())
     total = db.session.scalar(select(func.count()).select_from(Vendor).where(*conditions))
     _check_page(params, total)
-    vendors = _page_of_vendors(params, conditions, ranked_ids)
+    vendors = _page_of_vendors(params, conditions)
     facets = {
         facet: _facet_counts(
             facet, base + [c for f, c in facet_conditions.items() if f != facet], params, shores
         )
         for facet in FACET_VALUES
     }
-    snippets = search.snippets(params.q, [vendor.id for vendor in vendors]) if params.q else {}
-    return Listing(params, total, vendors, facets, suggestion, snippets)
+    return Listing(params, total, vendors, facets)
+
+
+def _search_listing(params: ListingParams, shores: dict[str, list[str]]) -> Listing:
+    """The listing of the vendors matching params.q, by the same rules as browsing, over bitsets.
+
+    Kept per process for repeated requests, keyed by the parameters, the change log position (any edit)
+    and the text match (any index change). Its vendors are detached from the session, read-only copies.
+    """
+    match = search.find(params.q)
+    catalogue = bitsets.current()
+    key = (repr(params), catalogue.position)
+    cached = _listings.get(key)
+    if cached is not None and cached[0]() is match:
+        return cached[1]
+    listing = _match_listing(params, shores, match, catalogue)
+    for vendor in listing.vendors:
+        db.session.expunge(vendor)
+    if len(_listings) >= LISTING_CACHE_SIZE:
+        _listings.pop(next(iter(_listings)))
+    _listings[key] = (weakref.ref(match), listing)
+    return listing
+
+
+LISTING_CACHE_SIZE = 256
+_listings: dict[tuple, tuple] = {}
+
+
+def _match_listing(params: ListingParams, shores, match, catalogue: bitsets.Catalogue) -> Listing:
+    if "bits" not in match.memo:
+        match.memo["bits"] = bitsets.bits_of(match.ranking.unordered())
+    base = catalogue.published & match.memo["bits"]
+    if params.rate_min is not None or params.rate_max is not None:
+        base &= catalogue.within_rates(params.rate_min, params.rate_max)
+    facet_bits = {
+        facet: _facet_bits(catalogue, facet, values, shores) for facet, values in params.filters.items()
+    }
+    selected = base
+    for bits in facet_bits.values():
+        selected &= bits
+    total = selected.bit_count()
+    _check_page(params, total)
+    ordered = (
+        match.ranking
+        if params.sort == "relevance"
+        else bitsets.order(catalogue, params.sort, _order(params.sort))
+    )
+    page_ids = bitsets.first_members(ordered, selected, (params.page - 1) * params.per_page, params.per_page)
+    by_id = {
+        vendor.id: vendor for vendor in db.session.scalars(select(Vendor).where(Vendor.id.in_(page_ids)))
+    }
+    vendors = [by_id[vendor_id] for vendor_id in page_ids]
+    facets = {}
+    for facet in FACET_VALUES:
+        within = base
+        for other, bits in facet_bits.items():
+            if other != facet:
+                within &= bits
+        facets[facet] = _in_display_order(
+            facet, _bit_counts(catalogue, facet, within, shores), params.selected(facet)
+        )
+    snippets = search.snippets(params.q, page_ids)
+    return Listing(params, total, vendors, facets, match.suggestion, snippets)
+
+
+def _facet_bits(catalogue: bitsets.Catalogue, facet: str, values: tuple[str, ...], shores) -> int:
+    if facet == "shore":
+        return catalogue.having("country", [code for shore in values for code in shores[shore]])
+    return catalogue.having(facet, values)
+
+
+def _bit_counts(catalogue: bitsets.Catalogue, facet: str, within: int, shores) -> dict[str, int]:
+    if facet == "shore":
+        return {
+            shore: (catalogue.having("country", codes) & within).bit_count()
+            for shore, codes in shores.items()
+        }
+    return catalogue.value_counts(facet, within)
 
 
 def size_band_expression() -> ColumnElement[str]:
@@ -109,15 +187,8 @@ def _check_page(params: ListingParams, total: int) -> None:
         raise ParameterError({"page": f"page {params.page} is past the last page, {last_page}"})
 
 
-def _page_of_vendors(params: ListingParams, conditions, ranked_ids: list[int] | None) -> list[Vendor]:
+def _page_of_vendors(params: ListingParams, conditions) -> list[Vendor]:
     offset = (params.page - 1) * params.per_page
-    if params.sort == "relevance" and ranked_ids is not None:
-        matching = set(db.session.scalars(select(Vendor.id).where(*conditions)))
-        page_ids = [vendor_id for vendor_id in ranked_ids if vendor_id in matching][
-            offset : offset + params.per_page
-        ]
-        by_id = {v.id: v for v in db.session.scalars(select(Vendor).where(Vendor.id.in_(page_ids)))}
-        return [by_id[vendor_id] for vendor_id in page_ids]
     statement = select(Vendor).where(*conditions).order_by(*_order(params.sort))
     return list(db.session.scalars(statement.offset(offset).limit(params.per_page)))
 

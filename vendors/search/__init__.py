@@ -1,5 +1,344 @@
-from flask import Flask
+"""Full-text search: the only package that imports whoosh. The rest of the app uses these functions.
+
+    find(q)                  -> TextMatch: ids of all matching published vendors, best first, and a
+                                "did you mean" suggestion when the query's words were misspelt
+    snippets(q, vendor_ids)  -> {vendor id: Markup} highlighted excerpts for one page of results
+    suggest_names(prefix)    -> vendor names for the search box as it types
+    similar(vendor_id)       -> ids of vendors like this one
+
+The database is the truth; the index is a replica kept in step by the change log (vendors.search.changelog,
+vendors.search.indexing). When the index is missing or unreadable, find() answers from the database instead
+and logs that it did.
+"""
+
+import contextvars
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+from flask import Flask, current_app, g, has_request_context
+from markupsafe import Markup
+from sqlalchemy import event, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from vendors.catalog.models import Vendor, VendorFacetValue
+from vendors.extensions import db
+from vendors.search import changelog, fallback, indexing, matching, replica
+from vendors.search.matching import RankedIds
+from vendors.search.parsing import MAX_QUERY_LENGTH, ParsedQuery, QueryTooLong, parse
+from vendors.search.schema import WORDS, stem_of
+from vendors.search.snippets import snippets_for
+from vendors.search.store import IndexBusy, IndexFolder, IndexMissing, IndexUnreadable
+
+__all__ = [
+    "MAX_QUERY_LENGTH",
+    "QueryTooLong",
+    "TextMatch",
+    "find",
+    "init_app",
+    "similar",
+    "snippets",
+    "suggest_names",
+]
+
+log = logging.getLogger(__name__)
+
+# An implicit catch-up (after a commit, before a search) waits this long for another writer, and takes on at
+# most this many changed vendors; bigger jobs are left to `flask index catch-up`.
+AFTER_COMMIT_WAIT = 2.0
+BEFORE_SEARCH_WAIT = 0.5
+IMPLICIT_MAX_WORK = 2_000
+RESULT_CACHE_SIZE = 256
+RESULT_CACHE_IDS = 2_000_000
+_warned_at: dict[str, float] = {}
+
+
+@dataclass
+class TextMatch:
+    ranking: RankedIds  # the matches best first, sorted as far as anyone reads
+    suggestion: str | None = None
+    stems: frozenset[str] = field(default_factory=frozenset)  # what snippets highlight
+    from_index: bool = True
+    # For callers to keep what they derive from the ids (e.g. a bitset) for as long as the match is cached.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @cached_property
+    def ids(self) -> list[int]:
+        """Vendor ids of all matching published vendors, best first."""
+        return list(self.ranking)
 
 
 def init_app(app: Flask) -> None:
-    pass
+    from vendors.search.cli import index_group
+
+    app.cli.add_command(index_group)
+    app.add_template_global(similar_vendors)
+    _listen_to_sessions()
+
+
+def find(q: str) -> TextMatch:
+    """All published vendors matching q, best first. Raises QueryTooLong past MAX_QUERY_LENGTH characters."""
+    parsed = parse(" ".join(q.split()))
+    index = _open_index()
+    if index is None:
+        ranking = RankedIds.in_order(fallback.find_ids(parsed))
+        return TextMatch(ranking, None, parsed.highlight_stems(), from_index=False)
+    key = ("find", parsed.text)
+    cached = index.cache.get(key)
+    if cached is None:
+        with index.lock:
+            ranked = matching.rank(index, parsed)
+        cached = TextMatch(
+            ranked.vendor_ids,
+            _suggestion(parsed, ranked.corrections),
+            _corrected_stems(parsed, ranked.corrections),
+        )
+        _remember(index, key, cached)
+    return cached
+
+
+def snippets(q: str, vendor_ids: list[int]) -> dict[int, Markup]:
+    match = find(q)
+    key = ("snippets", tuple(vendor_ids))
+    if key not in match.memo:
+        match.memo[key] = snippets_for(match.stems, vendor_ids)
+    return match.memo[key]
+
+
+def suggest_names(prefix: str, limit: int = 8) -> list[str]:
+    """Published vendor names starting with prefix, then names with a word starting with it."""
+    prefix = " ".join(prefix.split()).lower()[:MAX_QUERY_LENGTH]
+    if not prefix:
+        return []
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    name = func.lower(Vendor.name)
+    names: list[str] = []
+    for condition in (name.like(pattern + "%", escape="\\"), name.like("% " + pattern + "%", escape="\\")):
+        statement = (
+            select(Vendor.name)
+            .where(Vendor.status == "published", condition, Vendor.name.not_in(names) if names else true())
+            .order_by(name, Vendor.id)
+            .limit(limit - len(names))
+        )
+        names += db.session.scalars(statement)
+        if len(names) >= limit:
+            break
+    return names
+
+
+def similar(vendor_id: int, limit: int = 5) -> list[int]:
+    """Published vendors most like this one (more-like-this on its words); [] if it is not in the index."""
+    index = _open_index()
+    if index is None:
+        return _similar_from_database(vendor_id, limit)
+    key = ("similar", vendor_id, limit)
+    cached = index.cache.get(key)
+    if cached is None:
+        with index.lock:
+            cached = _similar_in_index(index, vendor_id, limit)
+        _remember(index, key, cached)
+    return cached
+
+
+def similar_vendors(vendor_id: int, limit: int = 5) -> list[Vendor]:
+    """The similar vendors themselves, in order, for the vendor page."""
+    ids = similar(vendor_id, limit)
+    by_id = {vendor.id: vendor for vendor in db.session.scalars(select(Vendor).where(Vendor.id.in_(ids)))}
+    return [by_id[vendor_id] for vendor_id in ids if vendor_id in by_id]
+
+
+def _open_index() -> replica.OpenIndex | None:
+    """This process's searcher, caught up first if changes are pending; None means use the database.
+
+    Checked once per request: the listing, its snippets and suggestions then read the same index.
+    """
+    if has_request_context() and "search_index" in g:
+        return g.search_index
+    index = _fresh_index()
+    if has_request_context():
+        g.search_index = index
+    return index
+
+
+def _fresh_index() -> replica.OpenIndex | None:
+    root = current_app.config["SEARCH_INDEX_DIR"]
+    try:
+        _catch_up_if_pending(root)
+        return replica.open_current(root)
+    except IndexMissing:
+        _warn(
+            root,
+            "no search index in %s: answering searches from the database (slower) until it is built",
+            root,
+        )
+    except IndexUnreadable as error:
+        _warn(root, "search index unreadable (%s): answering searches from the database (slower)", error)
+        replica.forget(root)
+    except Exception:
+        log.exception("search index in %s is unreadable: answering searches from the database (slower)", root)
+        replica.forget(root)
+    return None
+
+
+def log_position() -> tuple[int, datetime | None]:
+    """The change log's last entry (id, time), read once per request: what every per-process cache of
+    search and listing data is keyed by."""
+    if has_request_context() and "search_log_position" in g:
+        return g.search_log_position
+    with db.engine.connect() as connection:
+        position = changelog.latest(connection)
+    if has_request_context():
+        g.search_log_position = position
+    return position
+
+
+def _catch_up_if_pending(root: str) -> None:
+    try:
+        applied = IndexFolder(root).current().applied()
+    except (IndexMissing, OSError, ValueError):
+        applied = None
+    head = log_position()[0]
+    if applied is not None and head <= applied:
+        return
+    try:
+        result = _quietly(indexing.catch_up, db.engine, root, BEFORE_SEARCH_WAIT, IMPLICIT_MAX_WORK)
+    except IndexBusy:
+        log.info("search index in %s is busy; searching it as it is", root)
+        return
+    if result.skipped:
+        _warn(root, "search index in %s is behind: %s", root, result.skipped)
+
+
+def _remember(index: replica.OpenIndex, key, value) -> None:
+    """Cache a result for this open index: at most RESULT_CACHE_SIZE results holding RESULT_CACHE_IDS ids
+    in all (a match of a common word holds most of the catalogue), oldest out first."""
+    size = len(value.ranking) if isinstance(value, TextMatch) else len(value)
+    held = index.cache.setdefault("_held", 0)
+    while len(index.cache) > 1 and (len(index.cache) > RESULT_CACHE_SIZE or held + size > RESULT_CACHE_IDS):
+        oldest = next(key for key in index.cache if key != "_held")
+        dropped = index.cache.pop(oldest)
+        held -= len(dropped.ranking) if isinstance(dropped, TextMatch) else len(dropped)
+    index.cache[key] = value
+    index.cache["_held"] = held + size
+
+
+def _suggestion(parsed: ParsedQuery, corrections: dict[str, str]) -> str | None:
+    if not corrections:
+        return None
+    text, pieces, cursor = parsed.text, [], 0
+    for token in WORDS(text, chars=True):
+        if token.text in corrections:
+            pieces += [text[cursor : token.startchar], corrections[token.text]]
+            cursor = token.endchar
+    return "".join([*pieces, text[cursor:]])
+
+
+def _corrected_stems(parsed: ParsedQuery, corrections: dict[str, str]) -> frozenset[str]:
+    return frozenset(
+        stem_of(corrections.get(word, word)) for clause in parsed.required for word in clause.words
+    )
+
+
+def _similar_in_index(index: replica.OpenIndex, vendor_id: int, limit: int) -> list[int]:
+    from vendors.search import schema
+
+    searcher = index.searcher
+    if searcher.doc_count() == 0:
+        return []
+    with db.engine.connect() as connection:
+        documents = list(schema.documents(connection, [vendor_id]))
+    if not documents:
+        return []
+    document = documents[0]
+    terms: dict[str, float] = {}
+    for field_name in ("description", "tagline", "labels", "name"):
+        for term, weight in searcher.key_terms_from_text(field_name, document[field_name], numterms=10):
+            terms[term] = max(weight, terms.get(term, 0.0))
+    return matching.more_like(index, terms, limit, exclude=vendor_id)
+
+
+def _similar_from_database(vendor_id: int, limit: int) -> list[int]:
+    """Vendors sharing the most specialisations and channels with this one."""
+    mine = select(VendorFacetValue.facet, VendorFacetValue.value).where(
+        VendorFacetValue.vendor_id == vendor_id, VendorFacetValue.facet.in_(["specialisation", "channel"])
+    )
+    pairs = list(db.session.execute(mine).tuples())
+    if not pairs:
+        return []
+    shared = func.count().label("shared")
+    statement = (
+        select(VendorFacetValue.vendor_id, shared)
+        .join(Vendor, Vendor.id == VendorFacetValue.vendor_id)
+        .where(
+            Vendor.status == "published",
+            Vendor.id != vendor_id,
+            or_(*((VendorFacetValue.facet == f) & (VendorFacetValue.value == v) for f, v in pairs)),
+        )
+        .group_by(VendorFacetValue.vendor_id)
+        .order_by(shared.desc(), VendorFacetValue.vendor_id)
+        .limit(limit)
+    )
+    return [row.vendor_id for row in db.session.execute(statement)]
+
+
+def _warn(root: str, message: str, *args) -> None:
+    """Log at most once a minute per index folder, so a missing index does not flood the log."""
+    now = time.monotonic()
+    if now - _warned_at.get(root, -60) >= 60:
+        _warned_at[root] = now
+        log.warning(message, *args)
+
+
+def _quietly(function, *args):
+    """Run function outside the caller's contextvars, so an open write transaction's BEGIN IMMEDIATE
+    intent (vendors.database) does not leak into the index's read-only database connections."""
+    return contextvars.Context().run(function, *args)
+
+
+# Session hooks: log changes inside the flush, catch up after the commit, forget on rollback.
+
+_hooks_installed = threading.Lock()
+
+
+def _listen_to_sessions() -> None:
+    with _hooks_installed:
+        if not event.contains(Session, "after_flush", _after_flush):
+            event.listen(Session, "after_flush", _after_flush)
+            event.listen(Session, "after_commit", _after_commit)
+            event.listen(Session, "after_soft_rollback", _after_rollback)
+
+
+def _after_flush(session: Session, _flush_context) -> None:
+    vendor_ids = changelog.changed_vendor_ids(session)
+    if vendor_ids:
+        changelog.record_changes(session.connection(), vendor_ids)
+        session.info[changelog.PENDING_KEY] = True
+
+
+def _after_rollback(session: Session, _previous_transaction) -> None:
+    session.info.pop(changelog.PENDING_KEY, None)
+
+
+def _after_commit(session: Session) -> None:
+    if not session.info.pop(changelog.PENDING_KEY, False):
+        return
+    if has_request_context():
+        g.pop("search_index", None)
+        g.pop("search_log_position", None)
+    try:
+        engine, root = db.engine, current_app.config["SEARCH_INDEX_DIR"]
+    except RuntimeError:
+        return  # no app context: the next search or `flask index catch-up` applies the change
+    try:
+        result = _quietly(indexing.catch_up, engine, root, AFTER_COMMIT_WAIT, IMPLICIT_MAX_WORK)
+        if result.skipped:
+            _warn(root, "search index in %s is behind: %s", root, result.skipped)
+    except IndexBusy:
+        log.warning("search index in %s is busy; the edit is saved and the next catch-up will index it", root)
+    except Exception:
+        log.exception(
+            "could not update the search index in %s; the edit is saved and will be indexed later", root
+        )

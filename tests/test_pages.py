@@ -1,0 +1,362 @@
+"""The HTML pages as a visitor's browser receives them: home, directory, vendor pages and error pages.
+
+Read-only checks run on the sample data (`seeded_client`) and pick the vendors they need by querying the
+database, so they keep working as the sample data changes. Checks that need unusual vendors (drafts, hostile
+names) build them in the empty `app` database.
+"""
+
+import html
+import re
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.factories import add_vendors, vendor_record
+from vendors.catalog import rules
+from vendors.catalog.models import Vendor, VendorFacetValue
+from vendors.directory.params import FACET_VALUES
+from vendors.extensions import db
+from vendors.reference.countries import country_name
+
+STALE_WARNING = "has not been verified in the past 12 months"
+EN_DASH = "\N{EN DASH}"
+
+
+# ---------- helpers ----------
+
+
+def text_of(fragment: str) -> str:
+    """The visible text of an HTML fragment, whitespace collapsed."""
+    without_tags = re.sub(r"<[^>]+>", " ", fragment)
+    return " ".join(html.unescape(without_tags).split())
+
+
+def page(client, url: str, status: int = 200) -> str:
+    response = client.get(url)
+    assert response.status_code == status, (url, response.status_code)
+    assert response.mimetype == "text/html"
+    return response.get_data(as_text=True)
+
+
+def card_for(body: str, vendor: Vendor) -> str:
+    """The result card of one vendor on a listing page."""
+    cards = body.split('<li class="vendor-card')[1:]
+    mine = [card for card in cards if f'href="/vendors/{vendor.slug}?' in card]
+    assert len(mine) == 1, f"{vendor.slug} is not on this page"
+    return mine[0].split("</li>")[0]
+
+
+def checkbox(body: str, facet: str, value: str) -> str:
+    match = re.search(rf'<input type="checkbox" id="{facet}-{re.escape(value)}"[^>]*>', body)
+    assert match, f"no checkbox {facet}-{value}"
+    return match.group(0)
+
+
+def facet_count(body: str, facet: str, value: str) -> int:
+    match = re.search(
+        rf'<label for="{facet}-{re.escape(value)}">.*?<span class="count"[^>]*>(\d+)</span>', body
+    )
+    assert match, f"no count for {facet}-{value}"
+    return int(match.group(1))
+
+
+def published(*conditions):
+    return db.session.scalars(
+        select(Vendor).where(Vendor.status == "published", *conditions).order_by(Vendor.slug)
+    ).all()
+
+
+def narrowing_query(vendor: Vendor) -> str:
+    """Filters this vendor meets, chosen so its card is on the first page of a short listing."""
+    parts = [
+        f"country={vendor.delivery_countries[0]}",
+        f"size={vendor.size_band}",
+        f"rate_band={vendor.rate_band}",
+        f"specialisation={vendor.specialisations[0]}",
+    ]
+    if vendor.languages:
+        parts.append(f"language={vendor.languages[0]}")
+    return "&".join(parts) + "&per_page=100&buyer_country=US"
+
+
+def expected_shore(buyer: str, code: str) -> str:
+    from flask import current_app
+
+    return rules.shore_for(buyer, code, current_app.config["NEARSHORE_MAX_HOURS"])
+
+
+@pytest.fixture
+def seeded(seeded_app):
+    with seeded_app.app_context():
+        yield seeded_app
+
+
+@pytest.fixture
+def disclosed_vendor(seeded):
+    vendors = published(Vendor.hourly_rate_min.is_not(None), Vendor.verified_at.is_not(None))
+    assert vendors, "the sample data should have vendors with published rates"
+    # the one with the most delivery countries exercises the most badges
+    return max(vendors, key=lambda vendor: (len(vendor.delivery_countries), vendor.slug))
+
+
+# ---------- home ----------
+
+
+def test_home_page_introduces_the_directory_and_links_into_it(seeded_client, seeded):
+    body = page(seeded_client, "/")
+    total = db.session.scalar(select(func.count()).select_from(Vendor).where(Vendor.status == "published"))
+    assert "<h1" in body and "Find, compare and shortlist" in body
+    assert f"{total:,} vendors" in body
+    assert 'href="/vendors"' in body
+    assert 'action="/vendors"' in body and 'name="q"' in body
+    for slug in FACET_VALUES["specialisation"]:
+        assert f'href="/vendors?specialisation={slug}"' in body
+    assert 'href="#main"' in body and 'id="main"' in body
+    assert "fictional sample data" in body
+
+
+# ---------- the listing ----------
+
+
+def test_result_cards_show_every_listed_fact(seeded_client, seeded, disclosed_vendor):
+    vendor = disclosed_vendor
+    card = card_for(page(seeded_client, f"/vendors?{narrowing_query(vendor)}"), vendor)
+    text = text_of(card)
+    assert vendor.name in text and vendor.tagline in text
+    assert country_name(vendor.hq_country) in text
+    for code in vendor.delivery_countries:
+        shore = expected_shore("US", code)
+        assert f"{country_name(code)} {rules.SHORES[shore]}" in text
+        assert f"shore-{shore}" in card
+    assert FACET_VALUES["size"][vendor.size_band] in text
+    assert f"${vendor.hourly_rate_min:,.2f}{EN_DASH}${vendor.hourly_rate_max:,.2f} per hour" in text
+    for slug in vendor.specialisations[:3]:
+        assert FACET_VALUES["specialisation"][slug] in text
+    for code in vendor.languages:
+        assert FACET_VALUES["language"][code] in text
+    assert vendor.verified_at.isoformat() in text
+
+
+def test_a_vendor_without_published_rates_says_undisclosed(seeded_client, seeded):
+    vendors = published(Vendor.hourly_rate_min.is_(None))
+    assert vendors, "the sample data should have vendors with undisclosed rates"
+    card = card_for(page(seeded_client, f"/vendors?{narrowing_query(vendors[0])}"), vendors[0])
+    assert "Undisclosed" in text_of(card)
+    assert "$" not in text_of(card)
+
+
+def test_facet_checkboxes_carry_the_counts_of_the_catalogue(seeded_client, seeded):
+    body = page(seeded_client, "/vendors?buyer_country=US")
+    for band, _, _ in rules.SIZE_BANDS:
+        expected = sum(vendor.size_band == band for vendor in published())
+        assert facet_count(body, "size", band) == expected
+    delivering = db.session.execute(
+        select(VendorFacetValue.value, func.count())
+        .join(Vendor)
+        .where(Vendor.status == "published", VendorFacetValue.facet == "country")
+        .group_by(VendorFacetValue.value)
+    ).all()
+    for code, count in delivering:
+        assert facet_count(body, "country", code) == count
+    for shore in rules.SHORES:
+        assert "checked" not in checkbox(body, "shore", shore)
+
+
+def test_filters_in_the_url_are_shown_checked_and_as_removable_chips(seeded_client, seeded, disclosed_vendor):
+    country = disclosed_vendor.delivery_countries[0]
+    body = page(seeded_client, f"/vendors?size={disclosed_vendor.size_band}&country={country}")
+    assert "checked" in checkbox(body, "size", disclosed_vendor.size_band)
+    assert "checked" in checkbox(body, "country", country)
+    other_band = next(band for band, _, _ in rules.SIZE_BANDS if band != disclosed_vendor.size_band)
+    assert "checked" not in checkbox(body, "size", other_band)
+    chips = body.split('class="chips"')[1].split("</ul>")[0]
+    assert f"Remove filter Delivery country: {country_name(country)}" in chips
+    assert f"Remove filter Company size: {FACET_VALUES['size'][disclosed_vendor.size_band]}" in html.unescape(
+        chips
+    )
+
+
+def test_buyer_country_is_remembered_in_a_cookie_and_used_on_the_next_visit(seeded_client, seeded):
+    from_gb = select(VendorFacetValue.vendor_id).where(
+        VendorFacetValue.facet == "country", VendorFacetValue.value == "GB"
+    )
+    vendor = published(Vendor.id.in_(from_gb))
+    assert vendor, "the sample data should have a vendor delivering from the United Kingdom"
+    vendor = vendor[0]
+    response = seeded_client.get("/vendors?buyer_country=GB")
+    assert "buyer_country=GB" in response.headers["Set-Cookie"]
+    assert "HttpOnly" in response.headers["Set-Cookie"]
+
+    body = page(seeded_client, f"/vendors?{narrowing_query(vendor).replace('&buyer_country=US', '')}")
+    assert '<option value="GB" selected>' in body
+    assert "United Kingdom Onshore" in text_of(card_for(body, vendor))
+    vendor_page = page(seeded_client, f"/vendors/{vendor.slug}")
+    assert '<option value="GB" selected>' in vendor_page
+    assert "United Kingdom Onshore" in text_of(vendor_page)
+
+
+def test_pagination_links_keep_the_filters(seeded_client, seeded):
+    size = max(rules.SIZE_LABELS, key=lambda band: sum(v.size_band == band for v in published()))
+    total = sum(vendor.size_band == size for vendor in published())
+    assert total > 4, "the sample data should have more than four vendors of one size"
+    body = page(seeded_client, f"/vendors?size={size}&per_page=2&sort=rate")
+    assert f"Page 1 of {-(-total // 2)}" in body
+    next_href = html.unescape(re.search(r'<a rel="next" href="([^"]+)"', body).group(1))
+    args = parse_qs(urlsplit(next_href).query)
+    assert args["size"] == [size] and args["per_page"] == ["2"] and args["sort"] == ["rate"]
+    assert args["page"] == ["2"]
+
+    second = page(seeded_client, next_href)
+    assert "Page 2 of" in second
+    prev_href = html.unescape(re.search(r'<a rel="prev" href="([^"]+)"', second).group(1))
+    assert parse_qs(urlsplit(prev_href).query) == {
+        "buyer_country": ["US"],
+        "size": [size],
+        "per_page": ["2"],
+        "sort": ["rate"],
+    }
+    assert "checked" in checkbox(second, "size", size)
+
+
+def test_bad_parameters_get_a_400_page_naming_every_problem(seeded_client):
+    body = page(seeded_client, "/vendors?size=huge&page=abc&rate_min=cheap&buyer_country=ZZ", status=400)
+    problems = text_of(body.split('class="problems"')[1].split("</ul>")[0])
+    for parameter in ("size", "page", "rate_min", "buyer_country"):
+        assert re.search(rf"\b{parameter} ?:", problems), parameter
+    assert "'huge'" in problems and "small, medium, large" in problems
+    assert 'href="/vendors"' in body
+    page(seeded_client, "/vendors?page=100000", status=400)
+
+
+# ---------- vendor pages ----------
+
+
+def test_vendor_page_shows_every_field(seeded_client, seeded):
+    complete = [
+        vendor
+        for vendor in published(Vendor.hourly_rate_min.is_not(None))
+        if vendor.website and vendor.contact_email and vendor.founded_year and vendor.min_seats
+        if vendor.certifications and vendor.channels and vendor.languages
+    ]
+    assert complete, "the sample data should have a vendor with every field filled in"
+    vendor = complete[0]
+    body = page(seeded_client, f"/vendors/{vendor.slug}?buyer_country=US")
+    text = text_of(body)
+    assert f"<title>{html.escape(vendor.name)} · Open BPO Directory</title>" in body
+    assert vendor.name in text and vendor.tagline in text
+    for paragraph in vendor.description.split("\n\n"):
+        assert " ".join(paragraph.split()) in text
+    assert f"Headquarters {country_name(vendor.hq_country)}" in text
+    for code in vendor.delivery_countries:
+        shore = expected_shore("US", code)
+        assert f"{country_name(code)} {rules.SHORES[shore]}" in text
+    assert f"{vendor.employees:,} employees ({FACET_VALUES['size'][vendor.size_band]})" in text
+    assert f"Founded {vendor.founded_year}" in text
+    assert f"Minimum engagement {vendor.min_seats} seat" in text
+    assert f"${vendor.hourly_rate_min:,.2f} {EN_DASH} ${vendor.hourly_rate_max:,.2f}" in text
+    for facet, values in (
+        ("specialisation", vendor.specialisations),
+        ("channel", vendor.channels),
+        ("language", vendor.languages),
+        ("certification", vendor.certifications),
+    ):
+        for value in values:
+            assert FACET_VALUES[facet][value] in text
+    assert f'href="{html.escape(vendor.website)}"' in body
+    assert f'href="mailto:{html.escape(vendor.contact_email)}"' in body
+    assert f"Last verified {vendor.verified_at.isoformat()}" in text
+    assert f'href="/api/v1/vendors/{vendor.slug}"' in body
+    assert f'href="/estimate?vendor={vendor.slug}"' in body
+
+
+def test_stale_listings_carry_a_warning_and_recent_ones_do_not(seeded_client, seeded):
+    today = date.today()
+    stale = published((Vendor.verified_at < today - timedelta(days=366)) | Vendor.verified_at.is_(None))
+    recent = published(Vendor.verified_at > today - timedelta(days=300))
+    assert stale and recent, "the sample data should have both stale and recently verified vendors"
+    stale_page = page(seeded_client, f"/vendors/{stale[0].slug}")
+    assert STALE_WARNING in stale_page
+    assert 'class="verified stale" role="alert"' in stale_page
+    recent_page = page(seeded_client, f"/vendors/{recent[0].slug}")
+    assert STALE_WARNING not in recent_page
+    assert f"Last verified {recent[0].verified_at.isoformat()}" in text_of(recent_page)
+
+
+def test_vendor_page_judges_shores_from_the_chosen_country(seeded_client, seeded, disclosed_vendor):
+    vendor = disclosed_vendor
+    for buyer in ("US", "GB", "AU"):
+        text = text_of(page(seeded_client, f"/vendors/{vendor.slug}?buyer_country={buyer}"))
+        for code in vendor.delivery_countries:
+            assert f"{country_name(code)} {rules.SHORES[expected_shore(buyer, code)]}" in text
+
+
+def test_unknown_draft_and_archived_vendors_get_a_404_page(client):
+    add_vendors(
+        vendor_record(slug="drafted", name="Drafted Desk", status="draft"),
+        vendor_record(slug="retired", name="Retired Desk", status="archived"),
+        vendor_record(slug="live", name="Live Desk"),
+    )
+    page(client, "/vendors/live")
+    for slug in ("drafted", "retired", "no-such-vendor"):
+        body = page(client, f"/vendors/{slug}", status=404)
+        assert "There is no published vendor at this address." in body
+        assert 'href="/vendors"' in body and "fictional sample data" in body
+    assert "Drafted Desk" not in page(client, "/vendors")
+    page(client, "/no/such/page", status=404)
+
+
+# ---------- safety and accessibility of the markup ----------
+
+HOSTILE = '<script>alert("x")</script>'
+
+
+def test_every_value_from_the_database_or_the_url_is_escaped(client):
+    add_vendors(
+        vendor_record(
+            slug="hostile",
+            name=f"Evil {HOSTILE} Ltd",
+            tagline=f"tag {HOSTILE}",
+            description=f"about {HOSTILE}\n\n<img src=x onerror=alert(1)>",
+            website='https://example.com/"><script>alert(2)</script>',
+        )
+    )
+    bodies = [
+        page(client, "/vendors"),
+        page(client, "/vendors/hostile"),
+        page(client, "/vendors?size=%3Cscript%3Ealert(3)%3C/script%3E", status=400),
+        page(client, "/vendors?buyer_country=%22%3E%3Cscript%3E", status=400),
+    ]
+    for body in bodies:
+        assert "<script>alert" not in body and "<img src=x" not in body
+    assert "Evil &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Ltd" in bodies[0]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in bodies[1]
+    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in bodies[2]
+
+
+@pytest.mark.parametrize("url", ["/", "/vendors?size=small&country=PH", "VENDOR", "/vendors?size=huge"])
+def test_every_control_has_a_label_and_every_id_is_unique(seeded_client, seeded, disclosed_vendor, url):
+    url = f"/vendors/{disclosed_vendor.slug}" if url == "VENDOR" else url
+    response = seeded_client.get(url)
+    body = response.get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    labelled = set(re.findall(r'<label for="([^"]+)"', body))
+    for control in re.findall(r"<(?:input|select|textarea)\b[^>]*>", body):
+        if 'type="hidden"' in control:
+            continue
+        control_id = re.search(r'\sid="([^"]+)"', control)
+        assert control_id and control_id.group(1) in labelled, control
+    assert '<html lang="en">' in body and '<meta name="viewport"' in body
+
+
+def test_listing_and_vendor_pages_need_no_javascript(seeded_client, seeded, disclosed_vendor):
+    listing = page(seeded_client, "/vendors")
+    form_tag = re.search(r'<form id="filters"[^>]*>', listing).group(0)
+    assert 'action="/vendors"' in form_tag and 'method="get"' in form_tag
+    form = listing.split(form_tag)[1].split("</form>")[0]
+    assert '<button type="submit">Apply filters</button>' in form
+    assert '<details class="filter-panel" id="filter-panel">' in form and "<summary>" in form
+    vendor = page(seeded_client, f"/vendors/{disclosed_vendor.slug}")
+    assert '<button type="submit">Update</button>' in vendor

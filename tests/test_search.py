@@ -1,0 +1,299 @@
+"""Search behaviour: relevance, stemming, phrases, exclusion, typos, snippets, suggestions, similar vendors.
+
+A small catalogue written for these properties is loaded once per backend; the tests only read it.
+"""
+
+import pytest
+from markupsafe import Markup
+
+from tests.conftest import _database_url, make_app
+from tests.factories import add_vendors, vendor_record
+from vendors import search
+from vendors.extensions import db
+
+CATALOGUE = [
+    vendor_record(
+        slug="medical-billing-partners",
+        name="Medical Billing Partners",
+        tagline="Revenue cycle for clinics",
+        description="Claims, coding and denials for hospitals in the United States.",
+        specialisations=["healthcare", "finance-accounting"],
+        certifications=["hipaa"],
+        delivery_countries=["PH"],
+    ),
+    vendor_record(
+        slug="cebu-care",
+        name="Cebu Care",
+        tagline="Patient support",
+        description=(
+            "Patient support lines and appointment setting for clinics. We also handle medical billing "
+            "questions; every claim is billed within two days. Billing, billing and more billing."
+        ),
+        specialisations=["healthcare", "customer-support"],
+        delivery_countries=["PH"],
+    ),
+    vendor_record(
+        slug="andes-contact",
+        name="Andes Contact",
+        tagline="Bilingual chat support from Bogotá",
+        description="Customer support by chat and email for retailers; setting appointments on request.",
+        hq_country="CO",
+        delivery_countries=["CO"],
+        languages=["es", "en"],
+        channels=["chat", "email"],
+    ),
+    vendor_record(
+        slug="safe-feed",
+        name="SafeFeed",
+        tagline="Trust and safety",
+        description="Content moderation for marketplaces and social platforms, around the clock.",
+        specialisations=["content-moderation"],
+        hq_country="IN",
+        delivery_countries=["IN"],
+        channels=["back-office"],
+    ),
+    vendor_record(
+        slug="ledger-lane",
+        name="Ledger Lane",
+        tagline="Bookkeeping for small firms",
+        description="Bookkeeping, payroll and accounts payable. <script>alert(1)</script> & more.",
+        specialisations=["finance-accounting"],
+        delivery_countries=["PL"],
+        hq_country="PL",
+    ),
+    vendor_record(
+        slug="draft-vendor",
+        name="Draft Bookkeeping Vendor",
+        description="Bookkeeping that is not published yet.",
+        status="draft",
+    ),
+    vendor_record(
+        slug="voice-first",
+        name="Voice First",
+        tagline="Inbound customer service",
+        description="Customer service by phone: order status, returns, appointment reminders.",
+        specialisations=["customer-support"],
+        channels=["voice"],
+        delivery_countries=["MX"],
+        hq_country="MX",
+        languages=["es", "en"],
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def search_app(backend, request, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("search")
+    app = make_app(_database_url(backend, request, directory, "search"), directory / "index")
+    with app.app_context():
+        db.create_all()
+        add_vendors(*CATALOGUE)
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(search_app):
+    with search_app.test_request_context():
+        yield
+        db.session.remove()
+
+
+def slugs_for(q: str) -> list[str]:
+    from sqlalchemy import select
+
+    from vendors.catalog.models import Vendor
+
+    ids = search.find(q).ids
+    by_id = dict(db.session.execute(select(Vendor.id, Vendor.slug).where(Vendor.id.in_(ids))).all())
+    return [by_id[vendor_id] for vendor_id in ids]
+
+
+def test_a_name_match_outranks_description_mentions(ctx):
+    found = slugs_for("medical billing")
+    assert found[0] == "medical-billing-partners"
+    assert "cebu-care" in found
+
+
+def test_stemming_meets_word_forms(ctx):
+    assert set(slugs_for("billed")) == {"medical-billing-partners", "cebu-care"}
+    assert "andes-contact" in slugs_for("appointment settings")
+
+
+def test_every_word_is_required_so_more_words_narrow(ctx):
+    assert set(slugs_for("support")) >= {"cebu-care", "andes-contact", "voice-first"}
+    assert slugs_for("support bogota chat") == ["andes-contact"]
+
+
+def test_quoted_phrase_matches_only_the_phrase(ctx):
+    assert slugs_for('"appointment setting"') == ["cebu-care"]
+    assert set(slugs_for("appointment setting")) == {"cebu-care", "andes-contact"}
+
+
+def test_a_bare_minus_word_excludes(ctx):
+    assert slugs_for("billing -clinics") == []
+    assert "cebu-care" not in slugs_for("appointment -patient")
+    assert "andes-contact" in slugs_for("appointment -patient")
+
+
+def test_country_and_language_names_find_vendors(ctx):
+    assert slugs_for("Colombia") == ["andes-contact"]
+    assert set(slugs_for("spanish")) == {"andes-contact", "voice-first"}
+    assert slugs_for("spanish chat support") == ["andes-contact"]
+    assert set(slugs_for("philippines")) == {"medical-billing-partners", "cebu-care"}
+
+
+def test_case_and_accents_are_folded(ctx):
+    assert slugs_for("BOGOTA") == slugs_for("bogotá") == ["andes-contact"]
+
+
+def test_labels_and_certifications_are_searched(ctx):
+    assert "medical-billing-partners" in slugs_for("hipaa")
+    assert set(slugs_for("content moderation")) == {"safe-feed"}
+
+
+def test_unpublished_vendors_are_never_found(ctx):
+    assert slugs_for("bookkeeping") == ["ledger-lane"]
+
+
+def test_misspelt_words_still_find_results_and_offer_a_suggestion(ctx):
+    match = search.find("moderaton")
+    assert slugs_for("moderaton") == ["safe-feed"]
+    assert match.suggestion == "moderation"
+    match = search.find("custmer suport")
+    assert match.ids
+    assert match.suggestion == "customer support"
+    assert search.find("customer support").suggestion is None
+
+
+def test_words_found_nowhere_find_nothing(ctx):
+    match = search.find("xylophone")
+    assert match.ids == []
+    assert match.suggestion is None
+
+
+@pytest.mark.parametrize(
+    "q", ['"unbalanced', "AND OR NOT", "name:foo*", "(((", "-", '""', "*:*", "\\", "title:[a TO z]", '-"x y"']
+)
+def test_no_query_syntax_can_fail(ctx, q):
+    search.find(q)
+
+
+def test_a_query_of_only_stop_words_is_browsing(ctx):
+    assert len(search.find("the and of").ids) == 6
+
+
+def test_a_query_over_200_characters_is_refused(ctx):
+    with pytest.raises(search.QueryTooLong):
+        search.find("a" * 201)
+
+
+def test_snippets_highlight_matches_in_escaped_text(ctx):
+    match = search.find("bookkeeping payroll")
+    [vendor_id] = match.ids
+    snippet = search.snippets("bookkeeping payroll", match.ids)[vendor_id]
+    assert isinstance(snippet, Markup)
+    assert "<mark>Bookkeeping</mark>" in snippet and "<mark>payroll</mark>" in snippet
+    assert "<script>" not in snippet and "&lt;script&gt;" in snippet
+    assert snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+
+
+def test_snippets_follow_stemming_and_corrections(ctx):
+    match = search.find("billed")
+    texts = search.snippets("billed", match.ids)
+    assert any("<mark>billed</mark>" in text for text in texts.values())
+    match = search.find("moderaton")
+    assert "<mark>moderation</mark>" in search.snippets("moderaton", match.ids)[match.ids[0]]
+
+
+def test_snippets_can_come_from_the_attributes(ctx):
+    match = search.find("colombia")
+    assert "<mark>Colombia</mark>" in search.snippets("colombia", match.ids)[match.ids[0]]
+
+
+def test_suggest_names_by_prefix(ctx):
+    assert search.suggest_names("ced") == []
+    assert search.suggest_names("ceb") == ["Cebu Care"]
+    assert search.suggest_names("  LEDGER ") == ["Ledger Lane"]
+    assert search.suggest_names("care") == ["Cebu Care"]
+    assert search.suggest_names("draft") == []
+    assert search.suggest_names("%") == []
+    assert len(search.suggest_names("e", limit=3)) <= 3
+
+
+def test_similar_vendors_exclude_the_vendor_itself(ctx):
+    from sqlalchemy import select
+
+    from vendors.catalog.models import Vendor
+
+    ids = dict(db.session.execute(select(Vendor.slug, Vendor.id)).all())
+    similar = search.similar(ids["medical-billing-partners"])
+    assert ids["medical-billing-partners"] not in similar
+    assert similar[0] == ids["cebu-care"]
+    assert len(search.similar(ids["cebu-care"], limit=2)) <= 2
+    assert search.similar(ids["draft-vendor"]) == []
+
+
+# Through the listing: the same query path as /vendors and /api/v1/vendors.
+
+
+def api(search_app, query: str, status: int = 200) -> dict:
+    response = search_app.test_client().get(f"/api/v1/vendors{query}")
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
+def test_api_q_sorts_by_relevance_and_counts_facets_on_the_matching_set(search_app):
+    body = api(search_app, "?q=support")
+    assert body["sort"] == "relevance"
+    assert body["total"] == 3
+    assert body["facets"]["language"]["es"] == 2
+    assert body["facets"]["channel"]["chat"] == 1
+    narrowed = api(search_app, "?q=support&language=es")
+    assert narrowed["total"] == 2
+    assert {item["slug"] for item in narrowed["items"]} == {"andes-contact", "voice-first"}
+    assert narrowed["facets"]["language"]["es"] == 2
+
+
+def test_api_relevance_order_and_other_sorts(search_app):
+    assert api(search_app, "?q=medical+billing")["items"][0]["slug"] == "medical-billing-partners"
+    by_name = api(search_app, "?q=medical+billing&sort=name")
+    assert [item["slug"] for item in by_name["items"]] == ["cebu-care", "medical-billing-partners"]
+
+
+def test_api_offers_the_suggestion(search_app):
+    body = api(search_app, "?q=custmer+suport")
+    assert body["suggestion"] == "customer support"
+    assert body["total"] >= 1
+
+
+def test_api_refuses_an_overlong_query_with_a_clear_message(search_app):
+    body = api(search_app, "?q=" + "a" * 201, status=400)
+    assert "200" in body["errors"][0]["message"]
+
+
+def test_page_shows_snippets_and_did_you_mean(search_app):
+    page = search_app.test_client().get("/vendors?q=moderaton").get_data(as_text=True)
+    assert "<mark>moderation</mark>" in page
+    assert "Did you mean" in page
+
+
+def test_suggest_endpoint_returns_names_for_a_prefix(search_app):
+    response = search_app.test_client().get("/api/v1/suggest?q=cebu")
+    assert response.status_code == 200
+    assert response.get_json()["names"] == ["Cebu Care"]
+    assert search_app.test_client().get("/api/v1/suggest?q=").get_json()["names"] == []
+
+
+def test_vendor_page_lists_similar_vendors(search_app):
+    page = search_app.test_client().get("/vendors/medical-billing-partners").get_data(as_text=True)
+    assert "Similar vendors" in page
+    assert 'href="/vendors/cebu-care' in page
+
+
+def test_search_box_offers_name_suggestions_without_depending_on_them(search_app):
+    page = search_app.test_client().get("/vendors").get_data(as_text=True)
+    assert 'list="q-suggestions"' in page and "/api/v1/suggest" in page
+    assert 'method="get"' in page

@@ -1,0 +1,363 @@
+"""The index as a replica of the database: change log, catch-up, writer lock, rebuild, replicas, fallback."""
+
+import multiprocessing
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from tests.conftest import make_app
+from tests.factories import add_vendors, vendor_record
+from vendors import search
+from vendors.catalog.models import Vendor
+from vendors.database import write_transaction
+from vendors.extensions import db
+from vendors.search import changelog, indexing, replica
+from vendors.search.store import LOCK_FILE, IndexFolder
+
+
+def found(q: str) -> list[int]:
+    return search.find(q).ids
+
+
+def index_root(app) -> str:
+    return app.config["SEARCH_INDEX_DIR"]
+
+
+def status(app) -> indexing.Status:
+    return indexing.status(db.engine, index_root(app))
+
+
+def rename(vendor_id: int, name: str) -> None:
+    with write_transaction() as session:
+        session.get(Vendor, vendor_id).name = name
+
+
+def test_every_kind_of_edit_is_searchable_right_after_its_commit(app):
+    [vendor] = add_vendors(vendor_record(name="Zebra Logistics"))
+    vendor_id = vendor.id
+    assert found("zebra") == [vendor_id]
+
+    rename(vendor_id, "Quagga Logistics")
+    assert found("zebra") == []
+    assert found("quagga") == [vendor_id]
+
+    with write_transaction() as session:
+        session.get(Vendor, vendor_id).set_values("language", ["en", "es"])
+    assert found("quagga spanish") == [vendor_id]
+
+    for state, expected in (("draft", []), ("published", [vendor_id]), ("archived", [])):
+        with write_transaction() as session:
+            session.get(Vendor, vendor_id).status = state
+        assert found("quagga") == expected
+
+    with write_transaction() as session:
+        session.get(Vendor, vendor_id).status = "published"
+    with write_transaction() as session:
+        session.delete(session.get(Vendor, vendor_id))
+    assert found("quagga") == []
+    assert status(app).pending == 0
+    assert status(app).documents == 0
+
+
+def test_a_rolled_back_transaction_leaves_no_trace(app):
+    [anchor] = add_vendors(vendor_record(name="Anchor Services"))
+    logged = db.session.scalar(select(func.count()).select_from(changelog.SearchChange))
+
+    with pytest.raises(RuntimeError), write_transaction() as session:
+        vendor = Vendor()
+        from vendors.catalog.records import apply_record, parse_record
+
+        apply_record(vendor, parse_record(vendor_record(name="Phantom Outsourcing")))
+        session.add(vendor)
+        session.get(Vendor, anchor.id).name = "Renamed Then Rolled Back"
+        session.flush()
+        raise RuntimeError("the import failed half way")
+
+    assert found("phantom") == []
+    assert found("rolled") == []
+    assert found("anchor") == [anchor.id]
+    assert db.session.scalar(select(func.count()).select_from(changelog.SearchChange)) == logged
+    assert status(app).documents == 1
+    assert status(app).pending == 0
+
+
+# Another process (a gunicorn worker, a CLI command) holding the index writer lock until its stdin closes.
+_HOLD_LOCK = """
+import fcntl, sys
+handle = open(sys.argv[1], "a+")
+fcntl.flock(handle, fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_an_edit_made_while_another_process_holds_the_index_lock_is_saved_then_indexed(
+    app, runner, monkeypatch
+):
+    [vendor] = add_vendors(vendor_record(name="Original Name"))
+    monkeypatch.setattr(search, "AFTER_COMMIT_WAIT", 0.1)
+    monkeypatch.setattr(search, "BEFORE_SEARCH_WAIT", 0.05)
+    lock_file = str(Path(index_root(app)) / LOCK_FILE)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, lock_file],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        rename(vendor.id, "Lighthouse Partners")
+        db.session.expire_all()
+        assert db.session.get(Vendor, vendor.id).name == "Lighthouse Partners"
+        assert status(app).pending == 1
+        # Searches keep being answered meanwhile, from the index as it was.
+        assert found("original") == [vendor.id]
+        result = runner.invoke(args=["index", "status"])
+        assert "Pending changes:        1" in result.output
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
+        holder.stdout.close()
+    assert holder.returncode == 0
+    result = runner.invoke(args=["index", "catch-up"])
+    assert result.exit_code == 0, result.output
+    assert status(app).pending == 0
+    assert found("lighthouse") == [vendor.id]
+    assert found("original") == []
+
+
+def test_a_failure_between_commit_and_indexing_is_repaired_before_the_next_search(app, monkeypatch):
+    add_vendors(vendor_record(name="Before Failure"))
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(indexing, "catch_up", crash)
+    [vendor] = add_vendors(vendor_record(name="Saved Anyway"))
+    assert status(app).pending == 1
+    monkeypatch.undo()
+    assert found("saved anyway") == [vendor.id]
+    assert status(app).pending == 0
+
+
+def test_writers_that_bypass_the_orm_log_changes_with_record_changes(app):
+    add_vendors(vendor_record(name="First Vendor"))
+    connection = db.session.connection()
+    vendor_id = connection.execute(
+        insert(Vendor).returning(Vendor.id),
+        {
+            "slug": "core-insert",
+            "name": "Core Inserted",
+            "tagline": "",
+            "description": "Bulk loaded nearshore helpdesk.",
+            "website": "",
+            "contact_email": "",
+            "hq_country": "MX",
+            "employees": 50,
+            "coverage": "24-7",
+            "status": "published",
+        },
+    ).scalar_one()
+    changelog.record_changes(connection, [vendor_id])
+    db.session.commit()
+    assert found("helpdesk") == [vendor_id]
+
+
+def test_rebuild_and_incremental_indexing_give_the_same_results(app, runner):
+    vendors = add_vendors(
+        vendor_record(name="Alpha Billing", description="Medical billing and coding", languages=["en", "es"]),
+        vendor_record(name="Beta Care", description="Patient support and billing questions"),
+        vendor_record(name="Gamma Chat", description="Chat support in Spanish", channels=["chat"]),
+        vendor_record(name="Delta Books", description="Bookkeeping for clinics"),
+        vendor_record(name="Epsilon Voice", description="Appointment setting by phone"),
+    )
+    rename(vendors[1].id, "Beta Patient Care")
+    with write_transaction() as session:
+        session.get(Vendor, vendors[3].id).status = "draft"
+        session.delete(session.get(Vendor, vendors[4].id))
+    queries = [
+        "billing",
+        "support",
+        "spanish",
+        "bookkeeping",
+        "patient",
+        "appointment",
+        "care -patient",
+        "biling",
+    ]
+    incremental = {q: (search.find(q).ids, search.find(q).suggestion) for q in queries}
+    before = status(app).generation
+
+    result = runner.invoke(args=["index", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert status(app).generation != before
+    rebuilt = {q: (search.find(q).ids, search.find(q).suggestion) for q in queries}
+    assert rebuilt == incremental
+    assert rebuilt["billing"][0][0] == vendors[0].id
+
+
+def test_searches_are_served_from_the_old_generation_until_the_switch(app):
+    [vendor] = add_vendors(vendor_record(name="Steady Search"))
+    old = replica.open_current(index_root(app))
+    indexing.rebuild(db.engine, index_root(app))
+    new = replica.open_current(index_root(app))
+    assert new.path != old.path
+    assert old.path.exists()  # the previous generation is kept for searches already under way
+    from vendors.search import matching
+    from vendors.search.parsing import parse
+
+    assert list(matching.rank(old, parse("steady")).vendor_ids) == [vendor.id]
+    assert found("steady") == [vendor.id]
+    indexing.rebuild(db.engine, index_root(app))
+    indexing.rebuild(db.engine, index_root(app))
+    generations = [path for path in Path(index_root(app)).iterdir() if path.name.startswith("gen-")]
+    assert len(generations) == 2
+
+
+def test_status_and_catch_up_commands(app, runner):
+    result = runner.invoke(args=["index", "catch-up"])
+    assert result.exit_code == 0, result.output
+    assert "0 vendors" in result.output
+    add_vendors(vendor_record(name="Shown Vendor"), vendor_record(name="Hidden Vendor", status="draft"))
+    result = runner.invoke(args=["index", "status"])
+    assert result.exit_code == 0, result.output
+    assert "Published vendors (db): 1" in result.output
+    assert "Documents in index:     1" in result.output
+    assert "Pending changes:        0" in result.output
+    result = runner.invoke(args=["index", "catch-up"])
+    assert "up to date" in result.output
+
+
+def test_an_index_built_from_another_database_is_replaced(app):
+    [vendor] = add_vendors(vendor_record(name="Fresh Database"))
+    IndexFolder(index_root(app)).current().set_applied(10_000)
+    replica.forget(index_root(app))
+    indexing.catch_up(db.engine, index_root(app), lock_timeout=5)
+    assert status(app).applied == status(app).head
+    assert found("fresh") == [vendor.id]
+
+
+def _edit_and_search(database_url: str, index_dir: str, worker: int, edits: int) -> None:
+    app = make_app(database_url, index_dir)
+    with app.app_context():
+        for number in range(edits):
+            [vendor] = add_vendors(
+                vendor_record(slug=f"worker-{worker}-{number}", name=f"Worker{worker} Edit{number}")
+            )
+            assert search.find(f"worker{worker} edit{number}").ids == [vendor.id]
+        db.engine.dispose()
+
+
+def test_worker_processes_share_one_index_folder(app):
+    url, root = app.config["SQLALCHEMY_DATABASE_URI"], index_root(app)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_edit_and_search, args=(url, root, worker, 6)) for worker in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    assert status(app).documents == 12
+    assert status(app).pending == 0
+
+
+def test_two_index_folders_over_one_database_each_catch_up_from_the_change_log(app, backend, tmp_path):
+    # Two machines: each keeps its own index folder over the shared database.
+    other = make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "other-machine-index")
+    [vendor] = add_vendors(vendor_record(name="Harbour Contact"))
+    assert found("harbour") == [vendor.id]
+    try:
+        with other.app_context():
+            assert found("harbour") == [vendor.id]
+            rename(vendor.id, "Beacon Contact")
+            assert found("beacon") == [vendor.id]
+            db.session.remove()
+        assert found("beacon") == [vendor.id]
+        assert found("harbour") == []
+        assert Path(index_root(app)) != Path(index_root(other))
+        with other.app_context():
+            assert status(other).applied == status(other).head
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_an_unreadable_index_falls_back_to_the_database(app, client, runner, caplog):
+    [vendor] = add_vendors(
+        vendor_record(name="Fallback Vendor", description="Nearshore chat", languages=["es"], hq_country="CO")
+    )
+    assert search.find("fallback").from_index
+    generation = IndexFolder(index_root(app)).current().path
+    for toc in generation.glob("*.toc"):
+        toc.write_bytes(b"not an index")
+    replica.forget(index_root(app))
+
+    match = search.find("fallback")
+    assert match.ids == [vendor.id]
+    assert not match.from_index
+    assert "answering searches from the database" in caplog.text
+    assert found("spanish nearshore") == [vendor.id]
+    assert found("fallback -chat") == []
+    assert found("colombia") == [vendor.id]
+    assert client.get("/api/v1/vendors?q=fallback").get_json()["total"] == 1
+    assert "<mark>Fallback</mark>" not in search.snippets("chat", [vendor.id])[vendor.id]
+    search.similar(vendor.id)
+
+    result = runner.invoke(args=["index", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert search.find("fallback").from_index
+
+
+def test_a_missing_index_too_big_to_build_during_a_request_falls_back(app, runner, monkeypatch):
+    [vendor] = add_vendors(vendor_record(name="Big Directory"))
+    monkeypatch.setattr(search, "IMPLICIT_MAX_WORK", 0)
+    shutil.rmtree(index_root(app))
+    replica.forget(index_root(app))
+    match = search.find("directory")
+    assert match.ids == [vendor.id]
+    assert not match.from_index
+    result = runner.invoke(args=["index", "catch-up"])
+    assert result.exit_code == 0, result.output
+    assert search.find("directory").from_index
+
+
+def test_a_search_matching_every_vendor_lists_exactly_what_browsing_lists(app, client):
+    """The search listing (bitsets) and the browsing listing (SQL) follow the same rules."""
+    add_vendors(
+        vendor_record(delivery_countries=["PH", "IN"], languages=["en", "tl"], employees=40),
+        vendor_record(delivery_countries=["MX"], hq_country="MX", languages=["es"], employees=900),
+        vendor_record(delivery_countries=["US"], hq_country="US", employees=8000, certifications=["hipaa"]),
+        vendor_record(hourly_rate_min=None, hourly_rate_max=None, channels=["chat", "email"]),
+        vendor_record(hourly_rate_min="25.00", hourly_rate_max="40.00", specialisations=["sales"]),
+        vendor_record(hourly_rate_min="55.00", hourly_rate_max="70.00", delivery_countries=["GB", "PL"]),
+        vendor_record(status="draft"),
+        vendor_record(verified_at=None, name="aardvark lower case"),
+        vendor_record(verified_at="2025-01-01", employees=120, name="Zulu Last"),
+    )
+    queries = [
+        "",
+        "&sort=name",
+        "&sort=rate",
+        "&sort=size&per_page=2&page=2",
+        "&sort=verified",
+        "&country=PH&country=MX",
+        "&shore=nearshore&buyer_country=MX",
+        "&shore=offshore&size=small",
+        "&rate_band=undisclosed",
+        "&rate_min=20&rate_max=50",
+        "&rate_max=10&language=en",
+        "&certification=hipaa&channel=voice",
+        "&specialisation=sales&specialisation=customer-support&sort=rate",
+    ]
+    for query in queries:
+        query += "" if "sort=" in query else "&sort=name"
+        browsing = client.get(f"/api/v1/vendors?{query}").get_json()
+        searching = client.get(f"/api/v1/vendors?q=vendor{query}").get_json()
+        for body in (browsing, searching):
+            body.pop("q"), body.pop("suggestion")
+        assert searching == browsing, query

@@ -1,0 +1,91 @@
+"""Search on the sample data, through /api/v1/vendors: relevance and the listing rules with q."""
+
+from sqlalchemy import or_, select
+
+from tests.test_directory_consistency import ITEM_VALUES
+from vendors.catalog.models import Vendor, VendorFacetValue
+from vendors.extensions import db
+
+
+def search(client, query: str) -> dict:
+    response = client.get(f"/api/v1/vendors?per_page=100&{query}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def all_slugs(client, query: str) -> list[str]:
+    slugs, page = [], 1
+    while True:
+        body = client.get(f"/api/v1/vendors?per_page=100&page={page}&{query}").get_json()
+        slugs += [item["slug"] for item in body["items"]]
+        if page >= body["pages"]:
+            return slugs
+        page += 1
+
+
+def published_slugs(*conditions) -> set[str]:
+    statement = select(Vendor.slug).where(Vendor.status == "published", *conditions)
+    return set(db.session.scalars(statement))
+
+
+def test_vendors_named_for_the_words_come_first(seeded_client, seeded_app):
+    items = search(seeded_client, "q=medical+billing")["items"]
+    names = [item["name"] for item in items]
+    named = [name for name in names if "medical billing" in name.lower()]
+    assert named and names[: len(named)] == named
+    assert len(items) > len(named)  # description mentions follow
+
+
+def test_a_vendor_found_by_its_whole_name_is_first(seeded_client, seeded_app):
+    with seeded_app.app_context():
+        name = db.session.scalar(select(Vendor.name).where(Vendor.status == "published").order_by(Vendor.id))
+    assert search(seeded_client, f"q={name}")["items"][0]["name"] == name
+
+
+def test_country_and_language_names_find_every_vendor_with_them(seeded_client, seeded_app):
+    with seeded_app.app_context():
+        colombian = published_slugs(
+            or_(
+                Vendor.hq_country == "CO",
+                Vendor.id.in_(
+                    select(VendorFacetValue.vendor_id).where(
+                        VendorFacetValue.facet == "country", VendorFacetValue.value == "CO"
+                    )
+                ),
+            )
+        )
+        spanish = published_slugs(
+            Vendor.id.in_(
+                select(VendorFacetValue.vendor_id).where(
+                    VendorFacetValue.facet == "language", VendorFacetValue.value == "es"
+                )
+            )
+        )
+    assert colombian and set(all_slugs(seeded_client, "q=Colombia")) >= colombian
+    assert spanish and set(all_slugs(seeded_client, "q=spanish")) >= spanish
+
+
+def test_more_words_narrow_and_a_minus_word_excludes(seeded_client):
+    support = set(all_slugs(seeded_client, "q=support"))
+    narrower = set(all_slugs(seeded_client, "q=support+chat"))
+    assert narrower and narrower < support
+    without = set(all_slugs(seeded_client, "q=support+-chat"))
+    assert without and without == support - narrower
+
+
+def test_a_misspelling_finds_what_the_right_spelling_finds_and_says_so(seeded_client):
+    right = search(seeded_client, "q=bookkeeping")
+    wrong = search(seeded_client, "q=bokkeeping")
+    assert wrong["suggestion"] == "bookkeeping"
+    assert [item["slug"] for item in wrong["items"]] == [item["slug"] for item in right["items"]]
+    assert right["suggestion"] is None
+
+
+def test_every_facet_count_with_q_equals_the_results_of_choosing_it(seeded_client):
+    q = '"customer support"'
+    facets = search(seeded_client, f"q={q}")["facets"]
+    for facet, counts in facets.items():
+        for value, count in counts.items():
+            body = search(seeded_client, f"q={q}&{facet}={value}")
+            assert body["total"] == count, (facet, value)
+            assert all(value in ITEM_VALUES[facet](item) for item in body["items"]), (facet, value)

@@ -1,0 +1,211 @@
+"""The listing's filters, facet counts and sort orders as per-process bitsets, for searches in big catalogues.
+
+With a search, the matching set can hold tens of thousands of vendors; handing those ids back to SQL (an IN
+list per facet count) is what made plain Whoosh listings slow. Here every attribute value is a Python int
+used as a bitset over vendor ids (bit i set = vendor i has the value), so a filter is an AND, a facet count
+is AND then int.bit_count(), and the text match is one more bitset. The semantics are those of the SQL in
+vendors.directory.query (values OR-ed within a facet, facets AND-ed, each facet counted without its own
+filter); the sort orders come from the database itself, so ties and collation agree with the SQL listing.
+
+The bitsets are rebuilt from the database per process and kept in step with the search change log: the
+last change applied is compared on every listing (one indexed query) and only changed vendors are re-read.
+"""
+
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import Connection, select
+
+from vendors import search
+from vendors.catalog.models import MULTI_VALUED, Vendor, VendorFacetValue
+from vendors.catalog.rules import rate_band, size_band
+from vendors.extensions import db
+from vendors.search import changelog
+
+# Past this many changed vendors, reload everything rather than patch.
+RELOAD_AFTER_CHANGES = 2_000
+
+
+@dataclass
+class Catalogue:
+    """Published vendors as bitsets, as of one position of the change log."""
+
+    position: tuple
+    values: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> vendors
+    rates: dict[int, tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
+    published: int = 0
+    orders: dict[str, list[int]] = field(default_factory=dict)  # sort -> published ids, computed on use
+    rate_filters: dict[tuple, int] = field(default_factory=dict)
+
+    def having(self, facet: str, values) -> int:
+        """Vendors with any of values (OR within a facet)."""
+        bits, by_value = 0, self.values.get(facet, {})
+        for value in values:
+            bits |= by_value.get(value, 0)
+        return bits
+
+    def value_counts(self, facet: str, within: int) -> dict[str, int]:
+        counts = {}
+        for value, bits in self.values.get(facet, {}).items():
+            count = (bits & within).bit_count()
+            if count:
+                counts[value] = count
+        return counts
+
+    def within_rates(self, rate_min: Decimal | None, rate_max: Decimal | None) -> int:
+        """Vendors whose disclosed rate range overlaps [rate_min, rate_max] (the SQL's NULLs never match)."""
+        key = (rate_min, rate_max)
+        if key not in self.rate_filters:
+            ids = [
+                vendor_id
+                for vendor_id, (low, high) in self.rates.items()
+                if (rate_min is None or (high is not None and high >= rate_min))
+                and (rate_max is None or (low is not None and low <= rate_max))
+            ]
+            if len(self.rate_filters) > 32:
+                self.rate_filters.clear()
+            self.rate_filters[key] = bits_of(ids)
+        return self.rate_filters[key]
+
+
+_catalogues: dict[str, Catalogue] = {}
+_lock = threading.Lock()
+
+
+def current() -> Catalogue:
+    """This process's catalogue for the app's database, brought up to the change log's last entry."""
+    url = db.engine.url.render_as_string(hide_password=False)
+    position = search.log_position()
+    cached = _catalogues.get(url)
+    if cached is not None and cached.position == position:
+        return cached
+    with db.engine.connect() as connection, _lock:
+        cached = _catalogues.get(url)
+        if cached is None or cached.position != position:
+            patched = None
+            if cached is not None and cached.position[0] < position[0]:
+                patched = _patch(connection, cached, position)
+            cached = patched or _load(connection, position)
+            _catalogues[url] = cached
+        return cached
+
+
+def order(catalogue: Catalogue, sort: str, order_by: list) -> list[int]:
+    """Published vendor ids in a sort order, as the database sorts them (collation, NULLs, ties)."""
+    if sort not in catalogue.orders:
+        statement = select(Vendor.id).where(Vendor.status == "published").order_by(*order_by)
+        catalogue.orders[sort] = list(db.session.scalars(statement))
+    return catalogue.orders[sort]
+
+
+def bits_of(ids) -> int:
+    ids = ids if isinstance(ids, list) else list(ids)
+    if not ids:
+        return 0
+    buffer = bytearray((max(ids) >> 3) + 1)
+    for vendor_id in ids:
+        buffer[vendor_id >> 3] |= 1 << (vendor_id & 7)
+    return int.from_bytes(buffer, "little")
+
+
+def first_members(ordered_ids, bits: int, skip: int, take: int) -> list[int]:
+    """The ids of ordered_ids that are in bits, after skipping `skip` of them, at most `take`."""
+    if not bits or take <= 0:
+        return []
+    members = bits.to_bytes((bits.bit_length() + 7) >> 3, "little")
+    size = len(members) << 3
+    page = []
+    for vendor_id in ordered_ids:
+        if vendor_id < size and members[vendor_id >> 3] >> (vendor_id & 7) & 1:
+            if skip:
+                skip -= 1
+            else:
+                page.append(vendor_id)
+                if len(page) == take:
+                    break
+    return page
+
+
+def _load(connection: Connection, position: tuple) -> Catalogue:
+    catalogue = Catalogue(position)
+    vendors = connection.execute(
+        select(Vendor.id, Vendor.employees, Vendor.hourly_rate_min, Vendor.hourly_rate_max).where(
+            Vendor.status == "published"
+        )
+    ).all()
+    if not vendors:
+        return catalogue
+    size = (max(row.id for row in vendors) >> 3) + 1
+    buffers: dict[tuple[str, str], bytearray] = {}
+
+    def mark(key: tuple[str, str], vendor_id: int) -> None:
+        buffer = buffers.get(key)
+        if buffer is None:
+            buffer = buffers[key] = bytearray(size)
+        buffer[vendor_id >> 3] |= 1 << (vendor_id & 7)
+
+    for row in vendors:
+        catalogue.rates[row.id] = (row.hourly_rate_min, row.hourly_rate_max)
+        mark(("", "published"), row.id)
+        mark(("size", size_band(row.employees)), row.id)
+        mark(("rate_band", rate_band(row.hourly_rate_min)), row.id)
+    statement = (
+        select(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.value)
+        .join(Vendor, Vendor.id == VendorFacetValue.vendor_id)
+        .where(Vendor.status == "published", VendorFacetValue.facet.in_(MULTI_VALUED))
+    )
+    for vendor_id, facet, value in connection.execute(statement):
+        mark((facet, value), vendor_id)
+    catalogue.published = int.from_bytes(buffers.pop(("", "published")), "little")
+    for (facet, value), buffer in buffers.items():
+        catalogue.values.setdefault(facet, {})[value] = int.from_bytes(buffer, "little")
+    return catalogue
+
+
+def _patch(connection: Connection, old: Catalogue, position: tuple) -> Catalogue | None:
+    """The catalogue with the changes logged since its position applied; None when reloading is simpler.
+
+    Builds a new object, so a search reading the old one in another thread never sees half a change.
+    """
+    still_logged = connection.scalar(
+        select(changelog.SearchChange.changed_at).where(changelog.SearchChange.id == old.position[0])
+    )
+    if still_logged != old.position[1]:
+        return None  # the log was emptied or replaced: not the database this catalogue was read from
+    changed = changelog.changed_since(connection, old.position[0], position[0])
+    if len(changed) > RELOAD_AFTER_CHANGES:
+        return None
+    clear = ~bits_of(changed)
+    catalogue = Catalogue(position, published=old.published & clear, rates=dict(old.rates))
+    catalogue.values = {
+        facet: {value: bits & clear for value, bits in by_value.items()}
+        for facet, by_value in old.values.items()
+    }
+    for vendor_id in changed:
+        catalogue.rates.pop(vendor_id, None)
+    rows = connection.execute(
+        select(Vendor.id, Vendor.employees, Vendor.hourly_rate_min, Vendor.hourly_rate_max).where(
+            Vendor.status == "published", Vendor.id.in_(changed)
+        )
+    ).all()
+    additions: dict[tuple[str, str], list[int]] = {}
+    for row in rows:
+        catalogue.rates[row.id] = (row.hourly_rate_min, row.hourly_rate_max)
+        additions.setdefault(("", "published"), []).append(row.id)
+        additions.setdefault(("size", size_band(row.employees)), []).append(row.id)
+        additions.setdefault(("rate_band", rate_band(row.hourly_rate_min)), []).append(row.id)
+    facet_rows = connection.execute(
+        select(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.value).where(
+            VendorFacetValue.vendor_id.in_([row.id for row in rows]), VendorFacetValue.facet.in_(MULTI_VALUED)
+        )
+    )
+    for vendor_id, facet, value in facet_rows:
+        additions.setdefault((facet, value), []).append(vendor_id)
+    for (facet, value), ids in additions.items():
+        if facet == "":
+            catalogue.published |= bits_of(ids)
+        else:
+            by_value = catalogue.values.setdefault(facet, {})
+            by_value[value] = by_value.get(value, 0) | bits_of(ids)
+    return catalogue

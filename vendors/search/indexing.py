@@ -1,0 +1,218 @@
+"""Keeping an index folder in step with the database: catch-up, rebuild, status.
+
+catch_up applies the change log from the folder's `applied` position: it reads the highest change id first,
+then re-reads every vendor changed since, so what it writes is at least as new as the position it records.
+Catch-ups run after a commit in the process that made the edit, before a search when changes are pending,
+and from `flask index catch-up`; all of them take the folder's writer lock with a deadline.
+
+rebuild builds a complete generation in a fresh folder without holding the lock (searches and catch-ups carry
+on against the current one), then takes the lock only to apply the changes made meanwhile and switch.
+"""
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+from whoosh.writing import IndexWriter
+
+from vendors.catalog.models import Vendor
+from vendors.search import changelog, schema
+from vendors.search.store import Generation, IndexFolder, IndexMissing, IndexUnreadable
+from vendors.search.vocabulary import Vocabulary
+
+log = logging.getLogger(__name__)
+
+WHOOSH_LOCK_TIMEOUT = 10.0  # our process lock is held, so Whoosh's own lock is only a second line of defence
+SWITCH_LOCK_TIMEOUT = 120.0
+# Past this many changed vendors a catch-up builds a fresh generation instead of updating one by one.
+FULL_BUILD_MIN_CHANGES = 5_000
+FULL_BUILD_SHARE = 0.3
+MIN_DOCUMENTS_PER_PROCESS = 5_000
+
+
+@dataclass
+class CatchUp:
+    applied: int
+    indexed: int = 0
+    removed: int = 0
+    rebuilt: bool = False
+    documents: int | None = None  # set after a full build
+    skipped: str = ""  # why an implicit catch-up left the work to `flask index catch-up`
+
+
+@dataclass
+class Status:
+    folder: str
+    generation: str | None
+    published: int
+    documents: int | None
+    applied: int | None
+    head: int
+    pending: int | None
+    error: str = ""
+
+
+def catch_up(engine: Engine, root: str, lock_timeout: float, max_work: int | None = None) -> CatchUp:
+    """Apply the changes the folder has not seen yet; build the index first if there is none.
+
+    max_work bounds what an implicit catch-up (after a commit, before a search) may take on: with more changed
+    vendors than that, or no index and more published vendors than that, it does nothing and says so.
+    Raises IndexBusy when the writer lock stays taken past lock_timeout.
+    """
+    folder = IndexFolder(root)
+    with folder.writer_lock(lock_timeout), engine.connect() as connection:
+        head = changelog.head(connection)
+        try:
+            generation = folder.current()
+            applied = generation.applied()
+            documents = generation.open().doc_count()
+        except IndexMissing:
+            generation, applied = None, None
+        except (OSError, ValueError, IndexUnreadable) as error:
+            log.warning("search index in %s is unreadable (%s); building a new one", root, error)
+            generation, applied = None, None
+        if generation is not None and applied > head:
+            log.warning(
+                "search index in %s has applied change %s but the database log ends at %s: it was built "
+                "from another database; building a new one",
+                root,
+                applied,
+                head,
+            )
+            generation = None
+        if generation is None:
+            published = _published_count(connection)
+            if max_work is not None and published > max_work:
+                return CatchUp(
+                    0, skipped=f"no index yet and {published} published vendors: run flask index rebuild"
+                )
+            connection.rollback()
+            new = build_generation(engine, folder, procs=1)
+            result = apply_changes(engine, new)
+            folder.switch_to(new)
+            folder.remove_old_generations()
+            result.rebuilt, result.documents = True, new.open().doc_count()
+            return result
+        if applied == head:
+            return CatchUp(applied)
+        changed = changelog.changed_since(connection, applied, head)
+        connection.rollback()
+        if len(changed) > max(FULL_BUILD_MIN_CHANGES, FULL_BUILD_SHARE * documents):
+            if max_work is not None:
+                return CatchUp(applied, skipped=f"{len(changed)} vendors changed: run flask index catch-up")
+            new = build_generation(engine, folder, procs=os.cpu_count() or 1)
+            result = apply_changes(engine, new)
+            folder.switch_to(new)
+            folder.remove_old_generations()
+            result.rebuilt, result.documents = True, new.open().doc_count()
+            return result
+        if max_work is not None and len(changed) > max_work:
+            return CatchUp(applied, skipped=f"{len(changed)} vendors changed: run flask index catch-up")
+        return apply_changes(engine, generation)
+
+
+def apply_changes(engine: Engine, generation: Generation) -> CatchUp:
+    """Bring one generation up to the log's head by re-reading each changed vendor. Hold the writer lock."""
+    applied = generation.applied()
+    with engine.connect() as connection:
+        head = changelog.head(connection)
+        if head <= applied:
+            return CatchUp(applied)
+        changed = changelog.changed_since(connection, applied, head)
+        documents = {doc["vid"]: doc for doc in schema.documents(connection, changed)}
+    if documents:
+        words = Vocabulary.load(generation.path)
+        for doc in documents.values():
+            words.add_document(_words_of(doc))
+        words.save(generation.path)
+    writer = generation.open().writer(timeout=WHOOSH_LOCK_TIMEOUT)
+    try:
+        for vendor_id in changed:
+            if vendor_id in documents:
+                writer.update_document(**documents[vendor_id])
+            else:
+                writer.delete_by_term("id", str(vendor_id))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    generation.set_applied(head)
+    return CatchUp(head, indexed=len(documents), removed=len(changed) - len(documents))
+
+
+def build_generation(engine: Engine, folder: IndexFolder, procs: int = 1) -> Generation:
+    """A complete new generation holding every published vendor, not yet switched to.
+
+    Its `applied` is the log's head read before the vendors, so apply_changes afterwards covers every edit
+    made while it was being built.
+    """
+    started = time.monotonic()
+    generation = folder.new_generation()
+    index = generation.create()
+    with engine.connect() as connection:
+        head = changelog.head(connection)
+        published = _published_count(connection)
+        procs = max(1, min(procs, published // MIN_DOCUMENTS_PER_PROCESS))
+        # Several processes each write a segment of their own (multisegment: merging them again would cost
+        # about as much as the parallelism saves); a search reads the few segments one after the other.
+        writer: IndexWriter = (
+            index.writer(procs=procs, limitmb=256, multisegment=True, batchsize=500)
+            if procs > 1
+            else index.writer(limitmb=256, timeout=WHOOSH_LOCK_TIMEOUT)
+        )
+        words = Vocabulary()
+        try:
+            for doc in schema.documents(connection):
+                writer.add_document(**doc)
+                words.add_document(_words_of(doc))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+    words.save(generation.path)
+    generation.set_applied(head)
+    log.info(
+        "built search index %s: %s vendors in %.1f s", generation.name, published, time.monotonic() - started
+    )
+    return generation
+
+
+def rebuild(engine: Engine, root: str, procs: int | None = None) -> CatchUp:
+    """Build a complete new generation and switch to it; searches use the old one until the switch."""
+    folder = IndexFolder(root)
+    new = build_generation(engine, folder, procs=procs or os.cpu_count() or 1)
+    with folder.writer_lock(SWITCH_LOCK_TIMEOUT):
+        result = apply_changes(engine, new)
+        folder.switch_to(new)
+        folder.remove_old_generations()
+    result.rebuilt, result.documents = True, new.open().doc_count()
+    return result
+
+
+def status(engine: Engine, root: str) -> Status:
+    folder = IndexFolder(root)
+    with engine.connect() as connection:
+        head = changelog.head(connection)
+        published = _published_count(connection)
+        try:
+            generation = folder.current()
+            applied = generation.applied()
+            documents = generation.open().doc_count()
+        except IndexMissing as error:
+            return Status(str(folder.root), None, published, None, None, head, None, str(error))
+        except Exception as error:
+            return Status(str(folder.root), None, published, None, None, head, None, f"unreadable: {error}")
+        pending = changelog.pending_count(connection, applied)
+    return Status(str(folder.root), generation.name, published, documents, applied, head, pending)
+
+
+def _words_of(doc: dict) -> set[str]:
+    return schema.words_in(" ".join(doc[field] for field in schema.TEXT_FIELDS))
+
+
+def _published_count(connection) -> int:
+    return (
+        connection.scalar(select(func.count()).select_from(Vendor).where(Vendor.status == "published")) or 0
+    )

@@ -1,0 +1,319 @@
+"""Text matching and ranking over an open index, reading Whoosh postings a block at a time.
+
+Whoosh only matches text here. Every clause's documents are collected as plain sets (clauses are AND-ed,
+exclusions subtracted), then the survivors are scored with one explainable formula:
+
+    score = sum over clauses of idf(clause) * sum over fields of weight(field) * tf / (tf + 1.2)
+
+with the field weights of vendors.search.schema. A word in a vendor's name therefore outranks any number of
+mentions in a description, and nothing but the text takes part (no paid boosts, no popularity).
+
+Misspelt words (not in the index under any form) are replaced by the closest words of the index's own
+vocabulary (the `spell` field), preferring fewer edits, then more frequent words.
+"""
+
+import threading
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import accumulate, chain
+from math import log
+
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
+
+from vendors.search import replica
+from vendors.search.parsing import Clause, ParsedQuery
+from vendors.search.replica import OpenIndex
+from vendors.search.schema import FIELD_WEIGHTS, TEXT_FIELDS, decode_positions, stem_of
+
+SATURATION = 1.2
+PHRASE_BONUS = 1.5
+
+
+class RankedIds:
+    """Vendor ids best first, sorted lazily.
+
+    Scores take few distinct values (they depend on which fields hold the words and how often), so the
+    matches are kept as buckets of equal score, best bucket first; a bucket is put in vendor-id order only
+    when someone reads that far. A first page of results therefore never pays for sorting 80,000 matches.
+    """
+
+    def __init__(self, buckets: list[list[int]], ordered: bool = False):
+        self._buckets = buckets
+        self._ordered = len(buckets) if ordered else 0
+        self._lock = threading.Lock()
+        self.count = sum(map(len, buckets))
+
+    @classmethod
+    def in_order(cls, vendor_ids: list[int]) -> "RankedIds":
+        return cls([list(vendor_ids)], ordered=True)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[int]:
+        for position, bucket in enumerate(self._buckets):
+            if position >= self._ordered:
+                with self._lock:
+                    if position >= self._ordered:
+                        bucket.sort()
+                        self._ordered = position + 1
+            yield from bucket
+
+    def unordered(self) -> Iterator[int]:
+        """Every id, in no particular order (no sorting)."""
+        return chain.from_iterable(self._buckets)
+
+
+@dataclass
+class Ranked:
+    vendor_ids: RankedIds
+    corrections: dict[str, str]  # misspelt word -> the index word used instead
+
+
+def rank(index: OpenIndex, parsed: ParsedQuery) -> Ranked:
+    corrections: dict[str, str] = {}
+    required = []
+    for clause in _unique(parsed.required):
+        corrected = _correct(index, clause, corrections)
+        if corrected is None:
+            return Ranked(RankedIds([]), corrections)
+        required.append(corrected)
+    if not required and not parsed.excluded:
+        return Ranked(RankedIds.in_order(_all_vendor_ids(index)), corrections)
+
+    docs: set[int] | None = None
+    postings_by_clause = []
+    for clause in required:
+        postings = _clause_postings(index, clause)
+        matched = set().union(*(ids for ids, _ in postings.values())) if postings else set()
+        if clause.phrase:
+            matched = _phrase_docs(index, clause, postings)
+        postings_by_clause.append((clause, postings, matched))
+        docs = matched if docs is None else docs & matched
+        if not docs:
+            return Ranked(RankedIds([]), corrections)
+    if docs is None:
+        docs = _all_docnums(index)
+    for clause in _unique(parsed.excluded):
+        docs -= _clause_docs(index, clause)
+    if not docs:
+        return Ranked(RankedIds([]), corrections)
+
+    scores = dict.fromkeys(docs, 0.0)
+    total = max(index.doc_count, 1)
+    for clause, postings, matched in postings_by_clause:
+        idf = log(1 + (total - len(matched) + 0.5) / (len(matched) + 0.5))
+        bonus = PHRASE_BONUS if clause.phrase else 1.0
+        for field, (_, per_doc) in postings.items():
+            factor = idf * bonus * FIELD_WEIGHTS[field]
+            # Term frequencies take few distinct values: one gain per value, looked up per document.
+            gains = {tf: factor * tf / (tf + SATURATION) for tf in set(per_doc.values())}
+            gains[0] = 0.0
+            if len(per_doc) * 4 < len(scores):
+                for docnum, tf in per_doc.items():
+                    if docnum in scores:
+                        scores[docnum] += gains[tf]
+            else:
+                frequency = per_doc.get
+                scores = {docnum: score + gains[frequency(docnum, 0)] for docnum, score in scores.items()}
+    # Best score first; equal scores by vendor id, so the order does not depend on the segment layout.
+    vendor_ids = index.vendor_ids
+    buckets: dict[float, list[int]] = {}
+    for docnum, score in scores.items():
+        bucket = buckets.get(score)
+        if bucket is None:
+            buckets[score] = [vendor_ids[docnum]]
+        else:
+            bucket.append(vendor_ids[docnum])
+    return Ranked(RankedIds([buckets[score] for score in sorted(buckets, reverse=True)]), corrections)
+
+
+def _unique(clauses: tuple[Clause, ...]) -> list[Clause]:
+    seen, unique = set(), []
+    for clause in clauses:
+        if (clause.words, clause.phrase) not in seen:
+            seen.add((clause.words, clause.phrase))
+            unique.append(clause)
+    return unique
+
+
+def _correct(index: OpenIndex, clause: Clause, corrections: dict[str, str]) -> Clause | None:
+    """The clause with unknown words replaced by their closest index words; None when one has no match."""
+    words = []
+    for word in clause.words:
+        if _is_known(index, stem_of(word)):
+            words.append(word)
+            continue
+        replacement = closest_word(index, word)
+        if replacement is None:
+            return None
+        corrections[word] = replacement
+        words.append(replacement)
+    return Clause(tuple(words), clause.span, clause.phrase)
+
+
+def _is_known(index: OpenIndex, term: str) -> bool:
+    """Whether some live document holds term (document frequencies still count deleted documents)."""
+    reader = index.searcher.reader()
+    return any(
+        reader.doc_frequency(field, term) and _term_postings(index, field, term) for field in TEXT_FIELDS
+    )
+
+
+def closest_word(index: OpenIndex, word: str) -> str | None:
+    return index.vocabulary.closest(word, usable=lambda candidate: _is_known(index, stem_of(candidate)))
+
+
+def _clause_postings(index: OpenIndex, clause: Clause) -> dict[str, tuple[set[int], dict[int, float]]]:
+    """Per field: the documents holding all of the clause's words, and their summed term frequency."""
+    result = {}
+    for field in TEXT_FIELDS:
+        per_doc: dict[int, float] | None = None
+        for term in clause.stems:
+            term_docs = _term_postings(index, field, term)
+            if per_doc is None:
+                per_doc = term_docs
+            else:
+                per_doc = {d: tf + term_docs[d] for d, tf in per_doc.items() if d in term_docs}
+            if not per_doc:
+                break
+        if per_doc:
+            result[field] = (per_doc.keys(), per_doc)
+    return result
+
+
+def _clause_docs(index: OpenIndex, clause: Clause) -> set[int]:
+    postings = _clause_postings(index, clause)
+    docs = set().union(*(ids for ids, _ in postings.values())) if postings else set()
+    return _phrase_docs(index, clause, postings) if clause.phrase else docs
+
+
+def _term_postings(index: OpenIndex, field: str, term: str) -> dict[int, float]:
+    """docnum -> term frequency of term in field, over all segments, without deleted documents.
+
+    Remembered per open index (which never changes), within a budget of postings held in memory.
+    """
+    key = (field, term)
+    found = index.postings.get(key)
+    if found is None:
+        found = _read_postings(index, field, term)
+        index.remember_postings(key, found)
+    return found
+
+
+def _read_postings(index: OpenIndex, field: str, term: str) -> dict[int, float]:
+    found: dict[int, float] = {}
+    for leaf in index.leaves:
+        ids, weights = replica.segment_postings(leaf, field, term, _segment_postings)
+        if leaf.offset:
+            found.update(zip(map(leaf.offset.__add__, ids), weights, strict=True))
+        else:
+            found.update(zip(ids, weights, strict=True))
+        for docnum in leaf.deleted:
+            found.pop(leaf.offset + docnum, None)
+    return found
+
+
+def _segment_postings(leaf, field: str, term: str) -> tuple[array, array]:
+    """A term's postings in one segment, deleted documents included: (docnums, frequencies)."""
+    ids, weights = array("I"), array("f")
+    for block_ids, block_weights, _ in _blocks(leaf, field, term, values=False):
+        ids.extend(block_ids)
+        weights.extend(block_weights)
+    return ids, weights
+
+
+def _term_positions(index: OpenIndex, field: str, term: str) -> dict[int, bytes]:
+    """docnum -> the term's encoded positions in field (schema.CompactPositions), remembered like postings."""
+    key = (field, term, "positions")
+    found = index.postings.get(key)
+    if found is None:
+        found = {}
+        for leaf in index.leaves:
+            for ids, _, values in _blocks(leaf, field, term, values=True):
+                found.update(zip(map(leaf.offset.__add__, ids), values, strict=True))
+            for docnum in leaf.deleted:
+                found.pop(leaf.offset + docnum, None)
+        index.remember_postings(key, found)
+    return found
+
+
+def _blocks(leaf, field: str, term: str, values: bool):
+    """(local docnums, weights, values) per postings block of one segment, deleted documents included.
+
+    Reads Whoosh's blocks whole, decoding the delta-coded ids with itertools.accumulate (C) rather than
+    Whoosh's generator: far fewer Python steps than walking a matcher posting by posting.
+    """
+    reader = leaf.searcher.reader()
+    if (field, term) not in reader:
+        return
+    matcher = reader.postings(field, term)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
+        while matcher.is_active():
+            matcher._read_data()
+            matcher._read_weights()
+            if values:
+                matcher._read_values()
+            yield accumulate(matcher._data[0]), matcher._weights, matcher._values
+            matcher._next_block()
+        return
+    ids, weights, encoded = [], [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        encoded.append(matcher.value() if values else None)
+        matcher.next()
+    yield ids, weights, encoded
+
+
+def _phrase_docs(index: OpenIndex, clause: Clause, postings: dict) -> set[int]:
+    """Documents where the clause's words stand next to each other, in order, within one field.
+
+    Only documents holding every word in that field are candidates; their positions are decoded one by one.
+    """
+    docs: set[int] = set()
+    for field, (candidates, _) in postings.items():
+        first, *rest = (_term_positions(index, field, term) for term in clause.stems)
+        for docnum in candidates:
+            if docnum in docs:
+                continue
+            following = [set(decode_positions(positions[docnum])) for positions in rest]
+            for start in decode_positions(first[docnum]):
+                if all(start + step in later for step, later in enumerate(following, 1)):
+                    docs.add(docnum)
+                    break
+    return docs
+
+
+def _all_docnums(index: OpenIndex) -> set[int]:
+    docs = set()
+    for leaf in index.leaves:
+        count = leaf.searcher.reader().doc_count_all()
+        docs.update(leaf.offset + d for d in range(count) if d not in leaf.deleted)
+    return docs
+
+
+def _all_vendor_ids(index: OpenIndex) -> list[int]:
+    return sorted(index.vendor_ids[docnum] for docnum in _all_docnums(index))
+
+
+def more_like(index: OpenIndex, terms: dict[str, float], limit: int, exclude: int) -> list[int]:
+    """Vendor ids best matching any of terms (stem -> weight), leaving out the vendor exclude."""
+    total = max(index.doc_count, 1)
+    scores: dict[int, float] = {}
+    for term, weight in terms.items():
+        per_field = {field: _term_postings(index, field, term) for field in TEXT_FIELDS}
+        matched = len(set().union(*per_field.values()))
+        if not matched:
+            continue
+        idf = log(1 + (total - matched + 0.5) / (matched + 0.5))
+        for field, per_doc in per_field.items():
+            factor = weight * idf * FIELD_WEIGHTS[field]
+            for docnum, tf in per_doc.items():
+                scores[docnum] = scores.get(docnum, 0.0) + factor * tf / (tf + SATURATION)
+    best = sorted(((-score, index.vendor_ids[docnum]) for docnum, score in scores.items()))
+    return [vendor_id for _, vendor_id in best if vendor_id != exclude][:limit]

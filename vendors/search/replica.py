@@ -1,0 +1,149 @@
+"""This process's view of an index folder: one long-lived searcher, reopened only when the index changes.
+
+A search costs two tiny file reads to confirm the searcher is current (the `current` pointer and the
+generation's `applied` position); the searcher itself is reopened only after a catch-up or a rebuild. The
+docnum -> vendor id arrays are cached per Whoosh segment, which never changes its documents once written,
+so reopening after an edit only reads the new small segment's ids.
+"""
+
+import threading
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh.searching import Searcher
+
+from vendors.search.store import Generation, IndexFolder
+from vendors.search.vocabulary import Vocabulary
+
+# Postings (docnum -> frequency) kept per open index: about 100 bytes each, so at most ~100 MB per process.
+POSTINGS_BUDGET = 1_000_000
+
+_open: dict[str, "OpenIndex"] = {}
+_segment_ids: dict[tuple[str, str], array] = {}
+_lock = threading.Lock()
+
+
+@dataclass
+class Leaf:
+    searcher: Searcher
+    offset: int
+    vendor_ids: array  # local docnum -> vendor id
+    deleted: frozenset[int]
+    segment_key: tuple[str, str]  # (generation, segment id): what never changes
+
+
+@dataclass
+class OpenIndex:
+    path: Path
+    applied: int
+    searcher: Searcher
+    leaves: list[Leaf]
+    doc_count: int
+    cache: dict = field(default_factory=dict)
+    # Whoosh readers seek and read shared file objects: one search at a time per open index.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    postings: dict = field(default_factory=dict)
+    postings_held: int = 0
+    _vocabulary: Vocabulary | None = None
+    _all_vendor_ids: array | None = None
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The generation's words for typo correction, read on first use."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.load(self.path)
+        return self._vocabulary
+
+    def remember_postings(self, key, postings: dict) -> None:
+        """Keep a term's postings for later searches, oldest first out past POSTINGS_BUDGET entries."""
+        while self.postings and self.postings_held + len(postings) > POSTINGS_BUDGET:
+            self.postings_held -= len(self.postings.pop(next(iter(self.postings))))
+        if len(postings) <= POSTINGS_BUDGET:
+            self.postings[key] = postings
+            self.postings_held += len(postings)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """Changes whenever what a search would see changes: the result cache is keyed by it."""
+        return (self.path.name, self.applied)
+
+    @property
+    def vendor_ids(self) -> array:
+        """docnum -> vendor id over the whole index (the leaves' arrays end to end)."""
+        if self._all_vendor_ids is None:
+            joined = array("I")
+            for leaf in self.leaves:
+                joined.extend(leaf.vendor_ids)
+            self._all_vendor_ids = joined
+        return self._all_vendor_ids
+
+
+# A term's postings per segment (docnums local to the segment, deleted ones included), shared by every open
+# index using the segment: an edit adds a small segment and marks deletions, so the big segment's postings
+# stay valid across catch-ups. Bounded by SEGMENT_POSTINGS_BUDGET postings, oldest out first.
+SEGMENT_POSTINGS_BUDGET = 3_000_000
+_segment_postings: dict[tuple, tuple[array, array]] = {}
+_segment_postings_held = 0
+
+
+def segment_postings(leaf: Leaf, field: str, term: str, read) -> tuple[array, array]:
+    global _segment_postings_held
+    key = (leaf.segment_key, field, term)
+    found = _segment_postings.get(key)
+    if found is None:
+        found = read(leaf, field, term)
+        size = len(found[0])
+        with _lock:
+            while _segment_postings and _segment_postings_held + size > SEGMENT_POSTINGS_BUDGET:
+                _segment_postings_held -= len(_segment_postings.pop(next(iter(_segment_postings)))[0])
+            if size <= SEGMENT_POSTINGS_BUDGET:
+                _segment_postings[key] = found
+                _segment_postings_held += size
+    return found
+
+
+def open_current(root: str) -> OpenIndex:
+    """The current generation of the folder at root, opened once per change; IndexMissing if none exists."""
+    generation = IndexFolder(root).current()
+    applied = generation.applied()
+    cached = _open.get(root)
+    if cached is not None and cached.path == generation.path and cached.applied == applied:
+        return cached
+    with _lock:
+        cached = _open.get(root)
+        if cached is None or cached.path != generation.path or cached.applied != applied:
+            cached = _open_generation(generation, applied)
+            _open[root] = cached
+            _forget_unused_segments()
+        return cached
+
+
+def forget(root: str) -> None:
+    _open.pop(root, None)
+
+
+def _open_generation(generation: Generation, applied: int) -> OpenIndex:
+    # The old searcher is not closed: another thread may still be reading it. Its files close when it is
+    # garbage-collected, and Whoosh never rewrites a segment file in place.
+    searcher = generation.open().searcher()
+    leaves = []
+    for leaf_searcher, offset in searcher.leaf_searchers() if searcher.doc_count_all() else []:
+        reader = leaf_searcher.reader()
+        key = (generation.name, reader.segment().segment_id())
+        ids = _segment_ids.get(key)
+        if ids is None:
+            ids = array("I", reader.column_reader("vid")) if reader.doc_count_all() else array("I")
+            _segment_ids[key] = ids
+        leaves.append(Leaf(leaf_searcher, offset, ids, reader.deleted_docs_set, key))
+    return OpenIndex(generation.path, applied, searcher, leaves, searcher.doc_count())
+
+
+def _forget_unused_segments() -> None:
+    in_use = set()
+    for opened in _open.values():
+        for leaf in opened.leaves:
+            in_use.add((opened.path.name, leaf.searcher.reader().segment().segment_id()))
+    for key in list(_segment_ids):
+        if key not in in_use:
+            del _segment_ids[key]

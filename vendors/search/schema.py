@@ -1,0 +1,229 @@
+"""What the index holds for a vendor, and how text becomes terms.
+
+The schema is lean on purpose: the only stored value is the vendor id (as a column, read per segment in one
+go), and text fields keep positions because quoted phrases may target any of them. The unstemmed words used
+for typo correction live beside the index (vendors.search.vocabulary), not in it. Filters, facets and display
+data never come from the index; they come from the database.
+
+Field weights make ranking explainable: a word in the name counts most, then the tagline, then the labels
+(specialisations, channels, certifications) and places (country and language names), then the description.
+"""
+
+import re
+from array import array
+from collections import defaultdict
+from collections.abc import Iterator
+
+from sqlalchemy import Connection, select
+from whoosh import columns, fields, formats
+from whoosh.analysis import STOP_WORDS, Token, Tokenizer
+from whoosh.lang.porter import stem
+from whoosh.support.charset import accent_map
+
+from vendors.catalog.models import Vendor, VendorFacetValue
+from vendors.reference.countries import country_name
+from vendors.reference.languages import language_name
+from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, SPECIALISATIONS
+
+# "it" (as in IT services) and "us" (as in US-based) are words buyers search for.
+STOP_LIST = frozenset(STOP_WORDS - {"it", "us"})
+
+FIELD_WEIGHTS = {"name": 8.0, "tagline": 4.0, "labels": 2.5, "places": 2.5, "description": 1.0}
+TEXT_FIELDS = tuple(FIELD_WEIGHTS)
+
+WORD_PATTERN = re.compile(r"\w+(?:\.?\w+)*")
+_stems: dict[str, str] = {}
+
+
+def fold(word: str) -> str:
+    """Lower-cased and accent-folded, the form words are compared in."""
+    word = word.lower()
+    return word if word.isascii() else word.translate(accent_map)
+
+
+def stem_of(word: str) -> str:
+    """The English (Porter) stem of a folded word, so "billing" and "billed" meet at "bill"."""
+    stemmed = _stems.get(word)
+    if stemmed is None:
+        if len(_stems) > 500_000:
+            _stems.clear()
+        stemmed = _stems[word] = stem(word)
+    return stemmed
+
+
+class FoldedWords(Tokenizer):
+    """Words, lower-cased and accent-folded, stop words dropped, optionally stemmed: in one pass.
+
+    The same steps as Whoosh's RegexTokenizer | LowercaseFilter | CharsetFilter | StopFilter | StemFilter
+    chain, fused because indexing spends most of its time in the analyzer: this is several times faster.
+    Positions count only the words kept, so a phrase matches across a dropped stop word ("support in Manila"
+    finds "support Manila") exactly as Whoosh's StopFilter does.
+    """
+
+    def __init__(self, stemming: bool = True):
+        self.stemming = stemming
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and other.stemming == self.stemming
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.stemming))
+
+    def terms(self, value: str) -> list[str]:
+        """Just the terms, in order: what indexing needs, without Whoosh's token objects."""
+        folded = (fold(word) for word in WORD_PATTERN.findall(value))
+        kept = [word for word in folded if len(word) > 1 and word not in STOP_LIST]
+        return [stem_of(word) for word in kept] if self.stemming else kept
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        position = start_pos
+        for match in WORD_PATTERN.finditer(value):
+            original = match.group()
+            text = fold(original)
+            if len(text) < 2 or text in STOP_LIST:
+                continue
+            token.text = stem_of(text) if self.stemming else text
+            token.boost, token.stopped = 1.0, False
+            if keeporiginal:
+                token.original = original
+            if positions:
+                token.pos = position
+            position += 1
+            if chars:
+                token.startchar, token.endchar = start_char + match.start(), start_char + match.end()
+            yield token
+
+
+WORDS = FoldedWords(stemming=False)
+STEMS = FoldedWords()
+
+
+def words_in(text: str) -> set[str]:
+    """The distinct folded words of text, stop words kept out: what the spelling vocabulary collects."""
+    return {word for word in map(fold, WORD_PATTERN.findall(text)) if len(word) > 1} - STOP_LIST
+
+
+class CompactPositions(formats.Positions):
+    """Whoosh's Positions format with positions stored as a raw array of 32-bit ints.
+
+    Whoosh pickles a list of position deltas for every posting; encoding and decoding those pickles was the
+    largest single cost of indexing and of phrase matching. A raw array is written and read in C.
+    """
+
+    def word_values(self, value, analyzer, **kwargs):
+        positions: dict[str, list[int]] = defaultdict(list)
+        if isinstance(analyzer, FoldedWords):
+            for position, term in enumerate(analyzer.terms(value)):
+                positions[term].append(position)
+        else:
+            for token in analyzer(value, positions=True, mode=kwargs.get("mode", "")):
+                positions[token.text].append(token.pos)
+        boost = self.field_boost
+        for word, found in positions.items():
+            yield word, len(found), len(found) * boost, array("I", found).tobytes()
+
+    def encode(self, poslist) -> bytes:
+        return array("I", poslist).tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        return decode_positions(valuestring).tolist()
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // POSITION_SIZE
+
+    def decode_position_boosts(self, valuestring: bytes) -> list[tuple[int, float]]:
+        return [(position, 1.0) for position in decode_positions(valuestring)]
+
+
+POSITION_SIZE = array("I").itemsize
+
+
+def decode_positions(valuestring: bytes) -> array:
+    positions = array("I")
+    positions.frombytes(valuestring)
+    return positions
+
+
+def build_schema() -> fields.Schema:
+    text = {}
+    for name in TEXT_FIELDS:
+        text[name] = fields.TEXT(analyzer=STEMS, phrase=True)
+        text[name].format = CompactPositions()
+    return fields.Schema(id=fields.ID(unique=True), vid=fields.COLUMN(columns.NumericColumn("I")), **text)
+
+
+def documents(
+    connection: Connection, vendor_ids: list[int] | None = None, batch: int = 2000
+) -> Iterator[dict]:
+    """Index documents for the published vendors among vendor_ids (all published vendors when None).
+
+    Read with Core in batches: a full rebuild of 100,000 vendors should not build 100,000 ORM objects.
+    """
+    if vendor_ids is None:
+        last = 0
+        while True:
+            rows = connection.execute(
+                _vendor_rows().where(Vendor.id > last).order_by(Vendor.id).limit(batch)
+            ).all()
+            if not rows:
+                return
+            yield from _documents_for(connection, rows)
+            last = rows[-1].id
+    else:
+        wanted = sorted(set(vendor_ids))
+        for start in range(0, len(wanted), batch):
+            chunk = wanted[start : start + batch]
+            rows = connection.execute(_vendor_rows().where(Vendor.id.in_(chunk))).all()
+            yield from _documents_for(connection, rows)
+
+
+def _vendor_rows():
+    return select(Vendor.id, Vendor.name, Vendor.tagline, Vendor.description, Vendor.hq_country).where(
+        Vendor.status == "published"
+    )
+
+
+def _documents_for(connection: Connection, rows) -> Iterator[dict]:
+    if not rows:
+        return
+    values: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    statement = (
+        select(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.value)
+        .where(VendorFacetValue.vendor_id.in_([row.id for row in rows]))
+        .order_by(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.position)
+    )
+    for vendor_id, facet, value in connection.execute(statement):
+        values[vendor_id][facet].append(value)
+    for row in rows:
+        yield document(row, values[row.id])
+
+
+def document(row, values: dict[str, list[str]]) -> dict:
+    labels = [
+        *(SPECIALISATIONS.get(slug, slug) for slug in values.get("specialisation", [])),
+        *(CHANNELS.get(slug, slug) for slug in values.get("channel", [])),
+        *(CERTIFICATIONS.get(slug, slug) for slug in values.get("certification", [])),
+    ]
+    countries = dict.fromkeys([row.hq_country, *values.get("country", [])])
+    places = [*(country_name(code) for code in countries), *map(language_name, values.get("language", []))]
+    text = {
+        "name": row.name,
+        "tagline": row.tagline or "",
+        "labels": " · ".join(labels),
+        "places": " · ".join(places),
+        "description": row.description or "",
+    }
+    return {"id": str(row.id), "vid": row.id, **text}

@@ -1,0 +1,154 @@
+"""The index folder on disk: generations, the `current` pointer, the writers' lock, the applied position.
+
+    SEARCH_INDEX_DIR/
+        current -> gen-20250101T120000-4242     symlink, switched atomically with os.replace
+        gen-20250101T120000-4242/               a complete Whoosh index
+            applied                             highest change-log id applied to this generation
+        writer.lock                             flock()-ed by whoever writes (catch-up, rebuild's switch)
+
+Readers never lock: they follow `current` and open the generation's latest Whoosh commit. Writers take the
+process lock with a deadline (never waiting forever, never failing at once as a bare Whoosh writer does), so
+gunicorn workers and CLI commands on one machine take turns. `applied` is written after the Whoosh commit;
+a crash in between only makes the next catch-up apply the same changes again, which is harmless because a
+catch-up re-reads each changed vendor from the database.
+"""
+
+import fcntl
+import gc
+import os
+import shutil
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from vendors.search.schema import build_schema
+
+CURRENT = "current"
+LOCK_FILE = "writer.lock"
+APPLIED_FILE = "applied"
+GENERATION_PREFIX = "gen-"
+
+
+class IndexBusy(RuntimeError):
+    """Another process held the index writer lock for longer than we were willing to wait."""
+
+
+class IndexMissing(RuntimeError):
+    """No index has been built in this folder yet."""
+
+
+class IndexUnreadable(RuntimeError):
+    """The index folder exists but Whoosh cannot open it (damaged or partly deleted files)."""
+
+
+class Generation:
+    """One complete index folder."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def create(self) -> whoosh_index.Index:
+        self.path.mkdir(parents=True)
+        self.set_applied(0)
+        return whoosh_index.create_in(str(self.path), build_schema())
+
+    def open(self) -> whoosh_index.Index:
+        """The generation's Whoosh index; IndexUnreadable if its files are damaged or missing."""
+        with warnings.catch_warnings():
+            # Whoosh leaves its table of contents open when it cannot read it: close it here, quietly.
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                return whoosh_index.open_dir(str(self.path))
+            except Exception as error:
+                message = f"{self.path}: {type(error).__name__}: {error}"
+            gc.collect()
+        raise IndexUnreadable(message)
+
+    def applied(self) -> int:
+        return int((self.path / APPLIED_FILE).read_text().strip() or 0)
+
+    def set_applied(self, change_id: int) -> None:
+        temporary = self.path / f"{APPLIED_FILE}.{os.getpid()}.tmp"
+        temporary.write_text(f"{change_id}\n")
+        os.replace(temporary, self.path / APPLIED_FILE)
+
+
+class IndexFolder:
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def current(self) -> Generation:
+        """The generation searches are served from; IndexMissing when none has been built."""
+        pointer = self.root / CURRENT
+        try:
+            target = os.readlink(pointer)
+        except FileNotFoundError:
+            raise IndexMissing(f"no search index in {self.root}") from None
+        return Generation(self.root / target)
+
+    def new_generation(self) -> Generation:
+        self.root.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        return Generation(self.root / f"{GENERATION_PREFIX}{stamp}-{os.getpid()}")
+
+    def switch_to(self, generation: Generation) -> None:
+        """Point `current` at generation in one rename: a reader sees the old index or the new, never neither.
+
+        Call with the writer lock held.
+        """
+        temporary = self.root / f"{CURRENT}.{os.getpid()}.tmp"
+        temporary.unlink(missing_ok=True)
+        os.symlink(generation.name, temporary)
+        os.replace(temporary, self.root / CURRENT)
+
+    def remove_old_generations(self, keep: int = 2) -> None:
+        """Delete all but the current generation and the newest keep - 1 others.
+
+        The previous generation is kept so a process that opened it a moment ago can finish its search.
+        Call with the writer lock held.
+        """
+        try:
+            current = self.current().name
+        except IndexMissing:
+            current = None
+        others = sorted(
+            (
+                path
+                for path in self.root.glob(f"{GENERATION_PREFIX}*")
+                if path.is_dir() and path.name != current
+            ),
+            key=lambda path: path.stat().st_mtime,
+            reverse=True,
+        )
+        for path in others[max(0, keep - 1) :]:
+            shutil.rmtree(path, ignore_errors=True)
+
+    @contextmanager
+    def writer_lock(self, timeout: float) -> Iterator[None]:
+        """Hold the folder's writer lock; IndexBusy if it is not free within timeout seconds."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + timeout
+        with open(self.root / LOCK_FILE, "a+") as handle:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexBusy(
+                            f"the search index in {self.root} is locked by another writer"
+                        ) from None
+                    time.sleep(0.01)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
