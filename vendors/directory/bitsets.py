@@ -1,13 +1,11 @@
-"""The listing's filters, facet counts and sort orders as per-process bitsets, for searches in big catalogues.
+"""The listing's filters, facet counts and sort orders as per-process bitsets.
 
-With a search, the matching set can hold tens of thousands of vendors; handing those ids back to SQL (an IN
-list per facet count) is what made plain Whoosh listings slow. Here every attribute value is a Python int
-used as a bitset over vendor ids (bit i set = vendor i has the value), so a filter is an AND, a facet count
-is AND then int.bit_count(), and the text match is one more bitset. The semantics are those of the SQL in
-vendors.directory.query (values OR-ed within a facet, facets AND-ed, each facet counted without its own
-filter); the sort orders come from the database itself, so ties and collation agree with the SQL listing.
+Every attribute value is a Python int used as a bitset over vendor ids (bit i set = vendor i has the value),
+so a filter is an AND, a facet count is AND then int.bit_count(), and a search's text match is one more
+bitset: no IN lists of thousands of ids handed back to SQL, however large the catalogue or the match. The
+sort orders come from the database itself, so ties and collation are the database's.
 
-The bitsets are rebuilt from the database per process and kept in step with the search change log: the
+The bitsets are read from the database once per process and kept in step with the search change log: the
 last change applied is compared on every listing (one indexed query) and only changed vendors are re-read.
 """
 
@@ -15,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, String, cast, func, select
 
 from vendors import search
 from vendors.catalog.models import MULTI_VALUED, Vendor, VendorFacetValue
@@ -54,7 +52,7 @@ class Catalogue:
         return counts
 
     def within_rates(self, rate_min: Decimal | None, rate_max: Decimal | None) -> int:
-        """Vendors whose disclosed rate range overlaps [rate_min, rate_max] (the SQL's NULLs never match)."""
+        """Vendors whose disclosed rate range overlaps [rate_min, rate_max] (never an undisclosed one)."""
         key = (rate_min, rate_max)
         if key not in self.rate_filters:
             ids = [
@@ -150,16 +148,20 @@ def _load(connection: Connection, position: tuple) -> Catalogue:
         mark(("", "published"), row.id)
         mark(("size", size_band(row.employees)), row.id)
         mark(("rate_band", rate_band(row.hourly_rate_min)), row.id)
-    statement = (
-        select(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.value)
-        .join(Vendor, Vendor.id == VendorFacetValue.vendor_id)
-        .where(Vendor.status == "published", VendorFacetValue.facet.in_(MULTI_VALUED))
-    )
-    for vendor_id, facet, value in connection.execute(statement):
-        mark((facet, value), vendor_id)
     catalogue.published = int.from_bytes(buffers.pop(("", "published")), "little")
     for (facet, value), buffer in buffers.items():
         catalogue.values.setdefault(facet, {})[value] = int.from_bytes(buffer, "little")
+    # One row per attribute value with its vendor ids joined in SQL: a million (vendor, value) rows would
+    # cost seconds of per-row overhead in Python.
+    vendor_ids = func.aggregate_strings(cast(VendorFacetValue.vendor_id, String), ",")
+    statement = (
+        select(VendorFacetValue.facet, VendorFacetValue.value, vendor_ids)
+        .join(Vendor, Vendor.id == VendorFacetValue.vendor_id)
+        .where(Vendor.status == "published", VendorFacetValue.facet.in_(MULTI_VALUED))
+        .group_by(VendorFacetValue.facet, VendorFacetValue.value)
+    )
+    for facet, value, ids in connection.execute(statement):
+        catalogue.values.setdefault(facet, {})[value] = bits_of(list(map(int, ids.split(","))))
     return catalogue
 
 
