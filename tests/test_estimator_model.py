@@ -10,12 +10,12 @@ from vendors.estimator.model import Inputs, estimate, to_cents, to_tenths, yearl
 from vendors.estimator.parameters import (
     BY_NAME,
     PARAMETERS,
-    InputError,
     as_args,
     default_inputs,
     parse_inputs,
 )
 from vendors.estimator.present import figures, usd
+from vendors.validation import InvalidParameters
 
 D = Decimal
 
@@ -218,7 +218,7 @@ def test_missing_and_blank_parameters_take_their_defaults():
     ["abc", "1e3", "1e999", "NaN", "nan", "Infinity", "-inf", "1,000", "0x10", "\u0661\u0660", "12.5.1"],
 )
 def test_malformed_numbers_are_refused(raw):
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(InvalidParameters) as caught:
         parse_inputs({"salary": raw})
     assert "is not a number" in caught.value.problems["salary"]
 
@@ -230,7 +230,7 @@ def test_range_edges_are_inclusive(parameter):
         assert value == edge
     step = D(1) if parameter.whole else D("0.01")
     for outside in (parameter.low - step, parameter.high + step):
-        with pytest.raises(InputError) as caught:
+        with pytest.raises(InvalidParameters) as caught:
             parse_inputs({parameter.name: str(outside)})
         assert caught.value.problems == {
             parameter.name: f"must be between {parameter.low:,} and {parameter.high:,}"
@@ -238,14 +238,14 @@ def test_range_edges_are_inclusive(parameter):
 
 
 def test_whole_number_parameters_refuse_fractions():
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(InvalidParameters) as caught:
         parse_inputs({"headcount": "2.5", "years": "1.5"})
     assert caught.value.problems == {"headcount": "must be a whole number", "years": "must be a whole number"}
     assert parse_inputs({"headcount": "12.0"}).inputs.headcount == 12
 
 
 def test_every_bad_parameter_is_named_at_once():
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(InvalidParameters) as caught:
         parse_inputs({"salary": "0", "years": "x", "oversight_pct": "-1", "headcount": "5"})
     assert set(caught.value.problems) == {"salary", "years", "oversight_pct"}
 
@@ -257,7 +257,7 @@ def test_a_preset_replaces_the_hourly_rate():
 
 
 def test_an_unknown_preset_is_named():
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(InvalidParameters) as caught:
         parse_inputs({"preset": "XX-nothing"})
     assert "not a rate preset" in caught.value.problems["preset"]
 

@@ -13,9 +13,10 @@ from tests.factories import add_vendors, vendor_record
 from vendors.catalog.models import Vendor
 from vendors.estimator import presets
 from vendors.estimator.model import estimate, to_cents
-from vendors.estimator.parameters import PARAMETERS, InputError, default_inputs, parse_inputs
+from vendors.estimator.parameters import PARAMETERS, default_inputs, parse_inputs
 from vendors.estimator.present import breakdown, figures
 from vendors.extensions import db
+from vendors.validation import InvalidParameters
 
 FIGURE = re.compile(r'data-figure="(\w+)" data-value="([^"]*)"')
 
@@ -122,7 +123,7 @@ def test_a_bad_field_gets_its_message_at_that_field(client):
     response = client.get("/estimate?salary=abc&years=11&headcount=5")
     assert response.status_code == 400
     page = response.text
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(InvalidParameters) as caught:
         parse_inputs({"salary": "abc", "years": "11"})
     for name, message in caught.value.problems.items():
         assert f'<p class="error" id="{name}-error">{escape(message)}</p>' in page

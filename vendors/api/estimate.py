@@ -7,14 +7,15 @@ from flask import jsonify, request
 from vendors.api import bp, invalid_parameters
 from vendors.estimator import present
 from vendors.estimator.model import estimate as compute
-from vendors.estimator.parameters import PARAMETERS, InputError, parse_inputs
+from vendors.estimator.parameters import PARAMETERS, parse_inputs
+from vendors.validation import InvalidParameters
 
 
 @bp.get("/estimate")
 def estimate():
     try:
         parsed = parse_inputs(request.args)
-    except InputError as error:
+    except InvalidParameters as error:
         return invalid_parameters(error.problems)
     result = compute(parsed.inputs)
     preset = parsed.preset

@@ -7,10 +7,11 @@ from vendors import search
 from vendors.api import bp, invalid_parameters
 from vendors.catalog.models import Vendor
 from vendors.directory import present
-from vendors.directory.params import ParameterError, parse_listing
+from vendors.directory.params import parse_listing
 from vendors.directory.query import run_listing
 from vendors.extensions import db
 from vendors.reference.countries import COUNTRIES, country_name
+from vendors.validation import InvalidParameters
 
 
 @bp.get("/vendors")
@@ -18,7 +19,7 @@ def list_vendors():
     try:
         params = parse_listing(request.args, current_app.config["BUYER_COUNTRY"])
         listing = run_listing(params, current_app.config["NEARSHORE_MAX_HOURS"])
-    except ParameterError as error:
+    except InvalidParameters as error:
         return invalid_parameters(error.problems)
     return jsonify(
         total=listing.total,

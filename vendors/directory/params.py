@@ -13,6 +13,7 @@ from vendors.catalog.rules import RATE_LABELS, SHORES, SIZE_LABELS
 from vendors.reference.countries import COUNTRIES
 from vendors.reference.languages import LANGUAGES
 from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, SPECIALISATIONS
+from vendors.validation import InvalidParameters
 
 # facet parameter -> the values it accepts, in display order
 FACET_VALUES: dict[str, dict[str, str]] = {
@@ -46,14 +47,6 @@ MAX_QUERY_LENGTH = 200
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 MAX_RATE = Decimal(1000)
-
-
-class ParameterError(ValueError):
-    """One or more listing parameters are invalid; `problems` maps each parameter to what is wrong."""
-
-    def __init__(self, problems: dict[str, str]):
-        self.problems = problems
-        super().__init__("; ".join(f"{name}: {message}" for name, message in problems.items()))
 
 
 @dataclass(frozen=True)
@@ -122,7 +115,7 @@ def parse_listing(args: MultiDict, default_buyer_country: str) -> ListingParams:
     page = _whole_number(args, "page", 1, None, 1, problems)
     per_page = _whole_number(args, "per_page", 1, MAX_PER_PAGE, DEFAULT_PER_PAGE, problems)
     if problems:
-        raise ParameterError(problems)
+        raise InvalidParameters(problems)
     return ListingParams(buyer_country, q, filters, rate_min, rate_max, sort, page, per_page)
 
 

@@ -19,8 +19,9 @@ from vendors import search
 from vendors.catalog.models import Vendor
 from vendors.catalog.rules import countries_by_shore
 from vendors.directory import bitsets
-from vendors.directory.params import FACET_VALUES, ListingParams, ParameterError
+from vendors.directory.params import FACET_VALUES, ListingParams
 from vendors.extensions import db
+from vendors.validation import InvalidParameters
 
 # Facets whose every value is listed, even at zero; country and language list only values that occur.
 _ALWAYS_LISTED = {"shore", "size", "specialisation", "rate_band", "certification", "channel"}
@@ -128,7 +129,7 @@ def _bit_counts(catalogue: bitsets.Catalogue, facet: str, within: int, shores) -
 def _check_page(params: ListingParams, total: int) -> None:
     last_page = max(1, ceil(total / params.per_page))
     if params.page > last_page:
-        raise ParameterError({"page": f"page {params.page} is past the last page, {last_page}"})
+        raise InvalidParameters({"page": f"page {params.page} is past the last page, {last_page}"})
 
 
 def _order(sort: str) -> list:

@@ -6,12 +6,13 @@ from sqlalchemy import select
 from vendors.catalog.models import Vendor
 from vendors.catalog.rules import SHORES
 from vendors.directory import present
-from vendors.directory.params import FACET_TITLES, FACET_VALUES, SORTS, ParameterError, parse_listing
+from vendors.directory.params import FACET_TITLES, FACET_VALUES, SORTS, parse_listing
 from vendors.directory.query import run_listing
 from vendors.extensions import db
 from vendors.reference.countries import COUNTRIES, country_name
 from vendors.reference.languages import language_name
 from vendors.reference.taxonomy import COVERAGE
+from vendors.validation import InvalidParameters
 
 bp = Blueprint("directory", __name__)
 
@@ -67,7 +68,7 @@ def index():
     try:
         params = parse_listing(request.args, remembered_buyer_country())
         listing = run_listing(params, current_app.config["NEARSHORE_MAX_HOURS"])
-    except ParameterError as error:
+    except InvalidParameters as error:
         return render_template("directory/invalid.html", problems=error.problems), 400
     hours = current_app.config["NEARSHORE_MAX_HOURS"]
     delivered = {

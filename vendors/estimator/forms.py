@@ -8,8 +8,9 @@ from wtforms import Field, SelectField
 from wtforms.widgets import TextInput
 
 from vendors.estimator import presets
-from vendors.estimator.parameters import BY_NAME, InputError, Parameter, ParsedInputs, parse_inputs
+from vendors.estimator.parameters import BY_NAME, Parameter, ParsedInputs, parse_inputs
 from vendors.reference.countries import country_name
+from vendors.validation import InvalidParameters
 
 OWN_RATE = ""
 
@@ -88,7 +89,7 @@ class EstimateForm(FlaskForm):
         raw = {field.name: field.raw_data[0] for field in self if field.raw_data}
         try:
             self.parsed = parse_inputs(raw, read_rate=read_rate)
-        except InputError as error:
+        except InvalidParameters as error:
             for name, message in error.problems.items():
                 self[name].errors = [message]
             return False

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from vendors.estimator import presets
 from vendors.estimator.model import Inputs
+from vendors.validation import InvalidParameters
 
 PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 MAX_LENGTH = 30
@@ -219,14 +220,6 @@ GROUPS: dict[str, str] = {
 RATE_PARAMETERS = ("hourly_rate", "preset")
 
 
-class InputError(ValueError):
-    """One or more inputs are invalid; `problems` maps each parameter name to what is wrong with it."""
-
-    def __init__(self, problems: dict[str, str]):
-        self.problems = problems
-        super().__init__("; ".join(f"{name}: {message}" for name, message in problems.items()))
-
-
 @dataclass(frozen=True)
 class ParsedInputs:
     inputs: Inputs
@@ -238,7 +231,7 @@ def default_inputs() -> Inputs:
 
 
 def parse_inputs(args: Mapping[str, str], *, read_rate: bool = True) -> ParsedInputs:
-    """Every input from URL arguments, defaults for the missing ones; InputError naming each bad one.
+    """Every input from URL arguments, defaults for the missing ones; InvalidParameters naming each bad one.
 
     A `preset` (a key from seed_data/rate_presets.csv) replaces `hourly_rate` with the preset's typical
     rate; `hourly_rate` is then not read at all. With `read_rate=False` neither is read (the caller supplies
@@ -254,7 +247,7 @@ def parse_inputs(args: Mapping[str, str], *, read_rate: bool = True) -> ParsedIn
         except ValueError as error:
             problems[parameter.name] = str(error)
     if problems:
-        raise InputError(problems)
+        raise InvalidParameters(problems)
     if preset is not None:
         values["hourly_rate"] = preset.typical
     return ParsedInputs(Inputs(**values), preset)
