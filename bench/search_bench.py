@@ -108,6 +108,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def clear_process_caches(root: str) -> None:
     replica.forget(root)
+    replica.clear_segment_postings()
     from vendors.search import parsing
 
     parsing.parse.cache_clear()

@@ -297,3 +297,54 @@ def test_search_box_offers_name_suggestions_without_depending_on_them(search_app
     page = search_app.test_client().get("/vendors").get_data(as_text=True)
     assert 'list="q-suggestions"' in page and "/api/v1/suggest" in page
     assert 'method="get"' in page
+
+
+def test_a_phrase_of_a_word_used_several_times_in_a_field(ctx):
+    assert slugs_for('"billing billing"') == ["cebu-care"]
+    assert slugs_for('"billing medical"') == []
+
+
+def test_bulk_build_in_processes_writes_what_whoosh_writes(search_app, tmp_path, monkeypatch):
+    """A full build (several processes, several segments each) holds exactly the postings, positions and
+    words that Whoosh's own writer produces for the same documents."""
+    from whoosh import index as whoosh_index
+
+    from vendors.search import bulk, schema
+    from vendors.search.vocabulary import Vocabulary
+
+    def contents(index) -> dict:
+        found = {}
+        with index.searcher() as searcher:
+            for leaf, _offset in searcher.leaf_searchers():
+                reader = leaf.reader()
+                vendor_ids = list(reader.column_reader("vid"))
+                for field, term in reader.all_terms():
+                    if field in schema.TEXT_FIELDS or field == "id":
+                        postings = reader.postings(field, term)
+                        for docnum, value in postings.items_as("weight"):
+                            found[(field, term, vendor_ids[docnum])] = value
+                        if field != "id":
+                            for docnum, positions in reader.postings(field, term).items_as("positions"):
+                                found[(field, term, vendor_ids[docnum], "at")] = positions
+        return found
+
+    monkeypatch.setattr(bulk, "SEGMENT_DOCUMENTS", 2)
+    with search_app.app_context():
+        (tmp_path / "bulk").mkdir()
+        built = whoosh_index.create_in(str(tmp_path / "bulk"), schema.build_schema())
+        words = bulk.build(db.engine, built, procs=2)
+        (tmp_path / "plain").mkdir()
+        plain = whoosh_index.create_in(str(tmp_path / "plain"), schema.build_schema())
+        expected = Vocabulary()
+        writer = plain.writer()
+        with db.engine.connect() as connection:
+            for document in schema.documents(connection):
+                writer.add_document(**document)
+                expected.add_document(schema.words_in(" ".join(document[f] for f in schema.TEXT_FIELDS)))
+        writer.commit()
+    built = whoosh_index.open_dir(str(tmp_path / "bulk"))
+    plain = whoosh_index.open_dir(str(tmp_path / "plain"))
+    assert len(built._segments()) > 2
+    assert built.doc_count() == plain.doc_count() > 4
+    assert contents(built) == contents(plain)
+    assert words.counts == expected.counts

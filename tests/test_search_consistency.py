@@ -361,3 +361,19 @@ def test_a_search_matching_every_vendor_lists_exactly_what_browsing_lists(app, c
         for body in (browsing, searching):
             body.pop("q"), body.pop("suggestion")
         assert searching == browsing, query
+
+
+def test_rebuild_reports_progress_per_segment_and_ends_with_a_summary(app, runner, monkeypatch):
+    from vendors.search import bulk
+
+    monkeypatch.setattr(bulk, "SEGMENT_DOCUMENTS", 2)
+    add_vendors(*(vendor_record() for _ in range(5)))
+    result = runner.invoke(args=["index", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert [line.strip() for line in result.output.splitlines() if "indexed" in line and " of " in line] == [
+        "indexed 2 of 5 vendors",
+        "indexed 4 of 5 vendors",
+        "indexed 5 of 5 vendors",
+    ]
+    assert "Rebuilt the search index: 5 vendors" in result.output
+    assert len(search.find("testing").ids) == 5

@@ -22,7 +22,9 @@ def index_group() -> None:
 def catch_up_command() -> None:
     """Apply pending vendor changes to the index (builds it if there is none)."""
     started = time.monotonic()
-    result = indexing.catch_up(db.engine, current_app.config["SEARCH_INDEX_DIR"], CLI_LOCK_TIMEOUT)
+    result = indexing.catch_up(
+        db.engine, current_app.config["SEARCH_INDEX_DIR"], CLI_LOCK_TIMEOUT, progress=_show_progress
+    )
     took = time.monotonic() - started
     if result.rebuilt:
         click.echo(
@@ -41,7 +43,9 @@ def catch_up_command() -> None:
 def rebuild_command(procs: int | None) -> None:
     """Build a complete new index in a fresh folder and switch to it; searches carry on meanwhile."""
     started = time.monotonic()
-    result = indexing.rebuild(db.engine, current_app.config["SEARCH_INDEX_DIR"], procs=procs)
+    result = indexing.rebuild(
+        db.engine, current_app.config["SEARCH_INDEX_DIR"], procs=procs, progress=_show_progress
+    )
     took = time.monotonic() - started
     click.echo(
         f"Rebuilt the search index: {result.documents} vendors, to change {result.applied}, in {took:.1f} s."
@@ -63,3 +67,7 @@ def status_command() -> None:
     click.echo(f"Pending changes:        {unknown if status.pending is None else status.pending}")
     if status.error:
         click.echo(f"Problem:                {status.error}")
+
+
+def _show_progress(done: int, total: int) -> None:
+    click.echo(f"  indexed {done:,} of {total:,} vendors", err=True)

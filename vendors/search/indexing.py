@@ -12,17 +12,20 @@ on against the current one), then takes the lock only to apply the changes made 
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
-from whoosh.writing import IndexWriter
 
 from vendors.catalog.models import Vendor
-from vendors.search import changelog, schema
+from vendors.search import bulk, changelog, schema
 from vendors.search.store import Generation, IndexFolder, IndexMissing, IndexUnreadable
 from vendors.search.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
+
+# progress(vendors indexed so far, vendors to index)
+Progress = Callable[[int, int], None]
 
 WHOOSH_LOCK_TIMEOUT = 10.0  # our process lock is held, so Whoosh's own lock is only a second line of defence
 SWITCH_LOCK_TIMEOUT = 120.0
@@ -54,7 +57,17 @@ class Status:
     error: str = ""
 
 
-def catch_up(engine: Engine, root: str, lock_timeout: float, max_work: int | None = None) -> CatchUp:
+def no_progress(_done: int, _total: int) -> None:
+    pass
+
+
+def catch_up(
+    engine: Engine,
+    root: str,
+    lock_timeout: float,
+    max_work: int | None = None,
+    progress: Progress = no_progress,
+) -> CatchUp:
     """Apply the changes the folder has not seen yet; build the index first if there is none.
 
     max_work bounds what an implicit catch-up (after a commit, before a search) may take on: with more changed
@@ -89,12 +102,7 @@ def catch_up(engine: Engine, root: str, lock_timeout: float, max_work: int | Non
                     0, skipped=f"no index yet and {published} published vendors: run flask index rebuild"
                 )
             connection.rollback()
-            new = build_generation(engine, folder, procs=1)
-            result = apply_changes(engine, new)
-            folder.switch_to(new)
-            folder.remove_old_generations()
-            result.rebuilt, result.documents = True, new.open().doc_count()
-            return result
+            return _switch_to(engine, folder, build_generation(engine, folder, procs=1, progress=progress))
         if applied == head:
             return CatchUp(applied)
         changed = changelog.changed_since(connection, applied, head)
@@ -102,12 +110,8 @@ def catch_up(engine: Engine, root: str, lock_timeout: float, max_work: int | Non
         if len(changed) > max(FULL_BUILD_MIN_CHANGES, FULL_BUILD_SHARE * documents):
             if max_work is not None:
                 return CatchUp(applied, skipped=f"{len(changed)} vendors changed: run flask index catch-up")
-            new = build_generation(engine, folder, procs=os.cpu_count() or 1)
-            result = apply_changes(engine, new)
-            folder.switch_to(new)
-            folder.remove_old_generations()
-            result.rebuilt, result.documents = True, new.open().doc_count()
-            return result
+            new = build_generation(engine, folder, procs=os.cpu_count() or 1, progress=progress)
+            return _switch_to(engine, folder, new)
         if max_work is not None and len(changed) > max_work:
             return CatchUp(applied, skipped=f"{len(changed)} vendors changed: run flask index catch-up")
         return apply_changes(engine, generation)
@@ -142,11 +146,13 @@ def apply_changes(engine: Engine, generation: Generation) -> CatchUp:
     return CatchUp(head, indexed=len(documents), removed=len(changed) - len(documents))
 
 
-def build_generation(engine: Engine, folder: IndexFolder, procs: int = 1) -> Generation:
+def build_generation(
+    engine: Engine, folder: IndexFolder, procs: int = 1, progress: Progress = no_progress
+) -> Generation:
     """A complete new generation holding every published vendor, not yet switched to.
 
     Its `applied` is the log's head read before the vendors, so apply_changes afterwards covers every edit
-    made while it was being built.
+    made while it was being built. progress(done, total) is called as vendors are indexed.
     """
     started = time.monotonic()
     generation = folder.new_generation()
@@ -154,23 +160,17 @@ def build_generation(engine: Engine, folder: IndexFolder, procs: int = 1) -> Gen
     with engine.connect() as connection:
         head = changelog.head(connection)
         published = _published_count(connection)
-        procs = max(1, min(procs, published // MIN_DOCUMENTS_PER_PROCESS))
-        # Several processes each write a segment of their own (multisegment: merging them again would cost
-        # about as much as the parallelism saves); a search reads the few segments one after the other.
-        writer: IndexWriter = (
-            index.writer(procs=procs, limitmb=256, multisegment=True, batchsize=500)
-            if procs > 1
-            else index.writer(limitmb=256, timeout=WHOOSH_LOCK_TIMEOUT)
-        )
-        words = Vocabulary()
-        try:
-            for doc in schema.documents(connection):
-                writer.add_document(**doc)
-                words.add_document(_words_of(doc))
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
+    procs = max(1, min(procs, published // MIN_DOCUMENTS_PER_PROCESS))
+    # Each process writes segments of its own (merging them again would cost about as much as the
+    # parallelism saves); a search reads the few segments one after the other.
+    done = 0
+
+    def segment_written(vendors: int) -> None:
+        nonlocal done
+        done += vendors
+        progress(done, published)
+
+    words = bulk.build(engine, index, procs, segment_written)
     words.save(generation.path)
     generation.set_applied(head)
     log.info(
@@ -179,14 +179,19 @@ def build_generation(engine: Engine, folder: IndexFolder, procs: int = 1) -> Gen
     return generation
 
 
-def rebuild(engine: Engine, root: str, procs: int | None = None) -> CatchUp:
+def rebuild(engine: Engine, root: str, procs: int | None = None, progress: Progress = no_progress) -> CatchUp:
     """Build a complete new generation and switch to it; searches use the old one until the switch."""
     folder = IndexFolder(root)
-    new = build_generation(engine, folder, procs=procs or os.cpu_count() or 1)
+    new = build_generation(engine, folder, procs=procs or os.cpu_count() or 1, progress=progress)
     with folder.writer_lock(SWITCH_LOCK_TIMEOUT):
-        result = apply_changes(engine, new)
-        folder.switch_to(new)
-        folder.remove_old_generations()
+        return _switch_to(engine, folder, new)
+
+
+def _switch_to(engine: Engine, folder: IndexFolder, new: Generation) -> CatchUp:
+    """Apply the changes made while `new` was built, then make it the folder's current generation."""
+    result = apply_changes(engine, new)
+    folder.switch_to(new)
+    folder.remove_old_generations()
     result.rebuilt, result.documents = True, new.open().doc_count()
     return result
 

@@ -12,6 +12,7 @@ Misspelt words (not in the index under any form) are replaced by the closest wor
 vocabulary (the `spell` field), preferring fewer edits, then more frequent words.
 """
 
+import sys
 import threading
 from array import array
 from collections.abc import Iterator
@@ -25,9 +26,10 @@ from whoosh.matching.wrappers import FilterMatcher
 from vendors.search import replica
 from vendors.search.parsing import Clause, ParsedQuery
 from vendors.search.replica import OpenIndex
-from vendors.search.schema import FIELD_WEIGHTS, TEXT_FIELDS, decode_positions, stem_of
+from vendors.search.schema import FIELD_WEIGHTS, POSITION_SIZE, TEXT_FIELDS, decode_positions, stem_of
 
 SATURATION = 1.2
+ORDER = sys.byteorder  # positions are raw native-order 32-bit ints (schema.CompactPositions)
 PHRASE_BONUS = 1.5
 
 
@@ -172,6 +174,9 @@ def _clause_postings(index: OpenIndex, clause: Clause) -> dict[str, tuple[set[in
     for field in TEXT_FIELDS:
         per_doc: dict[int, float] | None = None
         for term in clause.stems:
+            if clause.phrase:
+                # A phrase needs the positions too: read them in the same pass (one decoding per block).
+                _term_positions(index, field, term)
             term_docs = _term_postings(index, field, term)
             if per_doc is None:
                 per_doc = term_docs
@@ -230,13 +235,18 @@ def _term_positions(index: OpenIndex, field: str, term: str) -> dict[int, bytes]
     key = (field, term, "positions")
     found = index.postings.get(key)
     if found is None:
-        found = {}
+        found, frequencies = {}, {}
         for leaf in index.leaves:
-            for ids, _, values in _blocks(leaf, field, term, values=True):
-                found.update(zip(map(leaf.offset.__add__, ids), values, strict=True))
+            for ids, weights, values in _blocks(leaf, field, term, values=True):
+                ids = list(map(leaf.offset.__add__, ids))
+                found.update(zip(ids, values, strict=True))
+                frequencies.update(zip(ids, weights, strict=True))
             for docnum in leaf.deleted:
                 found.pop(leaf.offset + docnum, None)
+                frequencies.pop(leaf.offset + docnum, None)
         index.remember_postings(key, found)
+        if (field, term) not in index.postings:
+            index.remember_postings((field, term), frequencies)
     return found
 
 
@@ -278,6 +288,9 @@ def _phrase_docs(index: OpenIndex, clause: Clause, postings: dict) -> set[int]:
     docs: set[int] = set()
     for field, (candidates, _) in postings.items():
         first, *rest = (_term_positions(index, field, term) for term in clause.stems)
+        if len(rest) == 1:
+            docs.update(_pairs_adjacent(candidates, first, rest[0], docs))
+            continue
         for docnum in candidates:
             if docnum in docs:
                 continue
@@ -287,6 +300,29 @@ def _phrase_docs(index: OpenIndex, clause: Clause, postings: dict) -> set[int]:
                     docs.add(docnum)
                     break
     return docs
+
+
+def _pairs_adjacent(
+    candidates, first: dict[int, bytes], second: dict[int, bytes], done: set[int]
+) -> list[int]:
+    """The candidates where a position of the second word follows one of the first: a two-word phrase.
+
+    Most vendors use each word of a phrase once in a field: those are compared as two integers, without
+    decoding arrays or building sets.
+    """
+    size, to_int, found = POSITION_SIZE, int.from_bytes, []
+    for docnum in candidates:
+        if docnum in done:
+            continue
+        before, after = first[docnum], second[docnum]
+        if len(before) == size and len(after) == size:
+            if to_int(after, ORDER) == to_int(before, ORDER) + 1:
+                found.append(docnum)
+        else:
+            later = set(decode_positions(after))
+            if any(position + 1 in later for position in decode_positions(before)):
+                found.append(docnum)
+    return found
 
 
 def _all_docnums(index: OpenIndex) -> set[int]:

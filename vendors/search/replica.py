@@ -103,6 +103,14 @@ def segment_postings(leaf: Leaf, field: str, term: str, read) -> tuple[array, ar
     return found
 
 
+def clear_segment_postings() -> None:
+    """Forget every segment's cached postings (the benchmark's cold queries start from nothing)."""
+    global _segment_postings_held
+    with _lock:
+        _segment_postings.clear()
+        _segment_postings_held = 0
+
+
 def open_current(root: str) -> OpenIndex:
     """The current generation of the folder at root, opened once per change; IndexMissing if none exists."""
     generation = IndexFolder(root).current()

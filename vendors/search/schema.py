@@ -166,18 +166,24 @@ def build_schema() -> fields.Schema:
 
 
 def documents(
-    connection: Connection, vendor_ids: list[int] | None = None, batch: int = 2000
+    connection: Connection,
+    vendor_ids: list[int] | None = None,
+    batch: int = 2000,
+    after: int = 0,
+    upto: int | None = None,
 ) -> Iterator[dict]:
-    """Index documents for the published vendors among vendor_ids (all published vendors when None).
+    """Index documents for the published vendors among vendor_ids (when None: all published vendors with
+    after < id <= upto, in id order).
 
     Read with Core in batches: a full rebuild of 100,000 vendors should not build 100,000 ORM objects.
     """
     if vendor_ids is None:
-        last = 0
+        last = after
         while True:
-            rows = connection.execute(
-                _vendor_rows().where(Vendor.id > last).order_by(Vendor.id).limit(batch)
-            ).all()
+            statement = _vendor_rows().where(Vendor.id > last).order_by(Vendor.id).limit(batch)
+            if upto is not None:
+                statement = statement.where(Vendor.id <= upto)
+            rows = connection.execute(statement).all()
             if not rows:
                 return
             yield from _documents_for(connection, rows)

@@ -1,0 +1,169 @@
+"""Full builds: Whoosh segments written straight from the documents, without Whoosh's generic writer.
+
+Whoosh's SegmentWriter puts every posting through a sorting pool (a Python tuple per posting, sorted and
+spilled to disk in marshalled runs), then re-reads each document's field length for every posting before
+handing it to the codec one call at a time. For a full build none of that is needed: documents arrive in
+docnum order, so each term's postings are already sorted once grouped by term. Here a segment's postings are
+grouped in plain arrays per term, and written with the codec's own block writer a block (128 postings) at a
+time, so the files are exactly what Whoosh writes and reads. The same analysis pass also yields the unstemmed
+words for the spelling vocabulary.
+
+Several processes each read ranges of vendor ids from the database and write one segment per range; the
+parent reports each finished segment and then commits one table of contents listing them all. Catch-ups
+keep using Whoosh's writer.
+"""
+
+import multiprocessing
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from itertools import pairwise
+
+from sqlalchemy import Engine, select
+from whoosh import index as whoosh_index
+from whoosh.codec import default_codec
+
+from vendors.catalog.models import Vendor
+from vendors.search import schema
+from vendors.search.vocabulary import Vocabulary
+
+# A segment holds at most this many documents: a writing process keeps one segment's postings in memory
+# (about 120 postings per vendor: ~300 MB per process at 25,000 vendors).
+SEGMENT_DOCUMENTS = 25_000
+
+
+def build(
+    engine: Engine, index: whoosh_index.Index, procs: int, progress: Callable[[int], None] = lambda _: None
+) -> Vocabulary:
+    """Fill the empty index with every published vendor, in procs processes; return the vocabulary.
+
+    progress is called in this process with the number of vendors in each segment as it is written.
+    """
+    with engine.connect() as connection:
+        ids = list(
+            connection.scalars(select(Vendor.id).where(Vendor.status == "published").order_by(Vendor.id))
+        )
+    if not ids:
+        return Vocabulary()
+    # Contiguous id ranges (after, upto], one segment each, so progress can be reported per segment.
+    starts = range(0, len(ids), SEGMENT_DOCUMENTS)
+    bounds = [0, *(ids[start - 1] for start in starts[1:]), ids[-1]]
+    ranges = list(pairwise(bounds))
+    sizes = [min(SEGMENT_DOCUMENTS, len(ids) - start) for start in starts]
+    results: dict[int, tuple[list, Counter]] = {}
+    if procs == 1 or len(ranges) == 1:
+        for number, id_range in enumerate(ranges):
+            results[number] = _write_range(engine, index, *id_range)
+            progress(sizes[number])
+    else:
+        engine.dispose()  # no pooled connection may be shared with the forked processes
+        # The engine cannot be pickled: forked processes inherit it from here instead.
+        _forked.update(engine=engine, index=index)
+        try:
+            with multiprocessing.get_context("fork").Pool(procs) as pool:
+                for number, result in pool.imap_unordered(_write_forked_range, enumerate(ranges)):
+                    results[number] = result
+                    progress(sizes[number])
+        finally:
+            _forked.clear()
+    segments, vocabulary = [], Vocabulary()
+    for number in sorted(results):
+        written, counts = results[number]
+        segments += written
+        vocabulary.counts.update(counts)
+    if segments:
+        whoosh_index.TOC(index.schema, segments, index.latest_generation() + 1).write(
+            index.storage, index.indexname
+        )
+    return vocabulary
+
+
+_forked: dict = {}
+
+
+def _write_forked_range(numbered_range: tuple[int, tuple[int, int]]) -> tuple[int, tuple[list, Counter]]:
+    number, (after, upto) = numbered_range
+    _forked["engine"].dispose(close=False)  # the parent's pooled connections belong to the parent
+    return number, _write_range(_forked["engine"], _forked["index"], after, upto)
+
+
+def _write_range(engine: Engine, index: whoosh_index.Index, after: int, upto: int) -> tuple[list, Counter]:
+    segments, words = [], Counter()
+    with engine.connect() as connection:
+        batch: list[dict] = []
+        for document in schema.documents(connection, after=after, upto=upto):
+            batch.append(document)
+            if len(batch) == SEGMENT_DOCUMENTS:
+                segments.append(write_segment(index, batch, words))
+                batch = []
+        if batch:
+            segments.append(write_segment(index, batch, words))
+    return segments, words
+
+
+def write_segment(index: whoosh_index.Index, documents: Iterable[dict], words: Counter):
+    """One new segment holding documents (docnums in their order); counts their words into words."""
+    codec = default_codec()
+    storage, fields = index.storage, index.schema
+    segment = codec.new_segment(storage, index.indexname)
+    per_document = codec.per_document_writer(storage, segment)
+    # field -> term -> (docnums, weights, encoded positions)
+    postings: dict[str, dict[str, tuple[array, array, list]]] = {name: {} for name in schema.TEXT_FIELDS}
+    ids: dict[str, tuple[array, array, list]] = {}
+    id_field, vid_field = fields["id"], fields["vid"]
+    docnum = -1
+    for docnum, document in enumerate(documents):
+        per_document.start_doc(docnum)
+        ids[document["id"]] = (array("I", [docnum]), array("f", [1.0]), [])
+        per_document.add_field("id", id_field, None, 0)
+        per_document.add_field("vid", vid_field, None, 0)
+        per_document.add_column_value(
+            "vid", vid_field.column_type, vid_field.to_column_value(document["vid"])
+        )
+        seen: set[str] = set()
+        for name in schema.TEXT_FIELDS:
+            kept = schema.WORDS.terms(document[name])
+            seen.update(kept)
+            positions: dict[str, list[int]] = defaultdict(list)
+            for position, word in enumerate(kept):
+                positions[schema.stem_of(word)].append(position)
+            terms = postings[name]
+            for term, found in positions.items():
+                entry = terms.get(term)
+                if entry is None:
+                    entry = terms[term] = (array("I"), array("f"), [])
+                entry[0].append(docnum)
+                entry[1].append(len(found))
+                entry[2].append(array("I", found).tobytes())
+            per_document.add_field(name, fields[name], None, len(kept))
+        words.update(seen)
+        per_document.finish_doc()
+    per_document.close()
+
+    field_writer = codec.field_writer(storage, segment)
+    for name, terms in sorted({"id": ids, **postings}.items()):
+        field_writer.start_field(name, fields[name])
+        for term, (docnums, weights, values) in sorted((t.encode("utf-8"), e) for t, e in terms.items()):
+            _write_term(field_writer, term, docnums, weights, values)
+        field_writer.finish_field()
+    field_writer.close()
+    segment.set_doc_count(docnum + 1)
+    # One file per segment, as Whoosh's writer leaves it: a reader then holds one file open per segment.
+    segment.create_compound_file(storage)
+    segment.compound = True
+    return segment
+
+
+def _write_term(field_writer, term: bytes, docnums: array, weights: array, values: list) -> None:
+    """A term's postings through the codec's block writer, a whole block at a time (as add_posting would)."""
+    field_writer.start_term(term)
+    writer = field_writer._postwriter
+    limit = writer._blocklimit
+    for start in range(0, len(docnums), limit):
+        writer._ids = docnums[start : start + limit]
+        writer._weights = weights[start : start + limit]
+        writer._values = values[start : start + limit]
+        writer._maxweight = max(writer._weights)
+        if start + limit < len(docnums):
+            writer._write_block()
+    field_writer.finish_term()
