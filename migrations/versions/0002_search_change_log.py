@@ -20,7 +20,7 @@ def upgrade():
     op.create_table('search_changes',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('vendor_id', sa.Integer(), nullable=False),
-    sa.Column('changed_at', sa.DateTime(), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sqlite_autoincrement=True
     )

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import BigInteger, Connection, Integer, func, insert, select, text
+from sqlalchemy import BigInteger, Connection, DateTime, Integer, func, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vendors.catalog.models import Vendor, VendorFacetValue, utcnow
@@ -34,7 +34,7 @@ class SearchChange(db.Model):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     vendor_id: Mapped[int] = mapped_column(Integer)
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     # AUTOINCREMENT: SQLite must never hand out an id again, or an index could skip a change.
     __table_args__: ClassVar = {"sqlite_autoincrement": True}
