@@ -319,11 +319,12 @@ def test_bulk_build_in_processes_writes_what_whoosh_writes(search_app, tmp_path,
                 reader = leaf.reader()
                 vendor_ids = list(reader.column_reader("vid"))
                 for field, term in reader.all_terms():
-                    if field in schema.TEXT_FIELDS or field == "id":
+                    if field in schema.TEXT_FIELDS or field in schema.POSITION_FIELDS or field == "id":
                         postings = reader.postings(field, term)
-                        for docnum, value in postings.items_as("weight"):
-                            found[(field, term, vendor_ids[docnum])] = value
-                        if field != "id":
+                        while postings.is_active():
+                            found[(field, term, vendor_ids[postings.id()])] = postings.weight()
+                            postings.next()
+                        if field in schema.POSITION_FIELDS:
                             for docnum, positions in reader.postings(field, term).items_as("positions"):
                                 found[(field, term, vendor_ids[docnum], "at")] = positions
         return found

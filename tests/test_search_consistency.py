@@ -377,3 +377,30 @@ def test_rebuild_reports_progress_per_segment_and_ends_with_a_summary(app, runne
     ]
     assert "Rebuilt the search index: 5 vendors" in result.output
     assert len(search.find("testing").ids) == 5
+
+
+def test_an_index_built_without_the_positions_fields_is_rebuilt(app, runner):
+    """An index written by an older version (text fields with positions, no `*_at` fields) is not read as
+    if it could answer phrases: searches fall back to the database until a catch-up rebuilds it."""
+    from whoosh import fields
+    from whoosh import index as whoosh_index
+
+    from vendors.search import schema
+
+    [vendor] = add_vendors(vendor_record(name="Older Schema Vendor", description="Medical billing support"))
+    assert found('"medical billing"') == [vendor.id]
+    generation = IndexFolder(index_root(app)).current().path
+    for path in [*generation.glob("*.seg"), *generation.glob("*.toc")]:
+        path.unlink()
+    old = fields.Schema(
+        id=fields.ID(unique=True), **{name: fields.TEXT(phrase=True) for name in schema.TEXT_FIELDS}
+    )
+    whoosh_index.create_in(str(generation), old)
+    replica.forget(index_root(app))
+    match = search.find('"medical billing"')
+    assert match.ids == [vendor.id] and not match.from_index
+
+    result = runner.invoke(args=["index", "catch-up"])
+    assert result.exit_code == 0, result.output
+    match = search.find('"medical billing"')
+    assert match.ids == [vendor.id] and match.from_index

@@ -107,8 +107,11 @@ def write_segment(index: whoosh_index.Index, documents: Iterable[dict], words: C
     storage, fields = index.storage, index.schema
     segment = codec.new_segment(storage, index.indexname)
     per_document = codec.per_document_writer(storage, segment)
-    # field -> term -> (docnums, weights, encoded positions)
-    postings: dict[str, dict[str, tuple[array, array, list]]] = {name: {} for name in schema.TEXT_FIELDS}
+    # field -> term -> (docnums, weights, values): no values in a text field (schema.Counts), the encoded
+    # positions in its positions field (schema.CompactPositions)
+    postings: dict[str, dict[str, tuple[array, array, list]]] = {
+        name: {} for name in (*schema.TEXT_FIELDS, *schema.POSITION_FIELDS)
+    }
     ids: dict[str, tuple[array, array, list]] = {}
     id_field, vid_field = fields["id"], fields["vid"]
     docnum = -1
@@ -121,21 +124,24 @@ def write_segment(index: whoosh_index.Index, documents: Iterable[dict], words: C
             "vid", vid_field.column_type, vid_field.to_column_value(document["vid"])
         )
         seen: set[str] = set()
-        for name in schema.TEXT_FIELDS:
+        for name, at_name in zip(schema.TEXT_FIELDS, schema.POSITION_FIELDS, strict=True):
             kept = schema.WORDS.terms(document[name])
             seen.update(kept)
             positions: dict[str, list[int]] = defaultdict(list)
             for position, word in enumerate(kept):
                 positions[schema.stem_of(word)].append(position)
-            terms = postings[name]
+            terms, at_terms = postings[name], postings[at_name]
             for term, found in positions.items():
-                entry = terms.get(term)
-                if entry is None:
-                    entry = terms[term] = (array("I"), array("f"), [])
-                entry[0].append(docnum)
-                entry[1].append(len(found))
-                entry[2].append(array("I", found).tobytes())
+                at_entry = at_terms.get(term)
+                if at_entry is None:
+                    # Both fields have the same docnums and frequencies: the arrays are shared.
+                    at_entry = at_terms[term] = (array("I"), array("f"), [])
+                    terms[term] = (at_entry[0], at_entry[1], [])
+                at_entry[0].append(docnum)
+                at_entry[1].append(len(found))
+                at_entry[2].append(array("I", found).tobytes())
             per_document.add_field(name, fields[name], None, len(kept))
+            per_document.add_field(at_name, fields[at_name], None, 0)
         words.update(seen)
         per_document.finish_doc()
     per_document.close()

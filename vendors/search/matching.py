@@ -26,7 +26,14 @@ from whoosh.matching.wrappers import FilterMatcher
 from vendors.search import replica
 from vendors.search.parsing import Clause, ParsedQuery
 from vendors.search.replica import OpenIndex
-from vendors.search.schema import FIELD_WEIGHTS, POSITION_SIZE, TEXT_FIELDS, decode_positions, stem_of
+from vendors.search.schema import (
+    FIELD_WEIGHTS,
+    POSITION_SIZE,
+    TEXT_FIELDS,
+    decode_positions,
+    positions_field,
+    stem_of,
+)
 
 SATURATION = 1.2
 ORDER = sys.byteorder  # positions are raw native-order 32-bit ints (schema.CompactPositions)
@@ -175,7 +182,8 @@ def _clause_postings(index: OpenIndex, clause: Clause) -> dict[str, tuple[set[in
         per_doc: dict[int, float] | None = None
         for term in clause.stems:
             if clause.phrase:
-                # A phrase needs the positions too: read them in the same pass (one decoding per block).
+                # A phrase needs the positions too: the positions field's postings also hold the frequencies,
+                # so one pass over them gives both.
                 _term_positions(index, field, term)
             term_docs = _term_postings(index, field, term)
             if per_doc is None:
@@ -231,13 +239,18 @@ def _segment_postings(leaf, field: str, term: str) -> tuple[array, array]:
 
 
 def _term_positions(index: OpenIndex, field: str, term: str) -> dict[int, bytes]:
-    """docnum -> the term's encoded positions in field (schema.CompactPositions), remembered like postings."""
+    """docnum -> the term's encoded positions in field (schema.CompactPositions), remembered like postings.
+
+    Read from the field's parallel positions field: only phrases pay for decoding positions. Its postings
+    carry the same frequencies as the field's own, remembered too when not yet known.
+    """
     key = (field, term, "positions")
     found = index.postings.get(key)
     if found is None:
         found, frequencies = {}, {}
+        at = positions_field(field)
         for leaf in index.leaves:
-            for ids, weights, values in _blocks(leaf, field, term, values=True):
+            for ids, weights, values in _blocks(leaf, at, term, values=True):
                 ids = list(map(leaf.offset.__add__, ids))
                 found.update(zip(ids, values, strict=True))
                 frequencies.update(zip(ids, weights, strict=True))
@@ -265,10 +278,16 @@ def _blocks(leaf, field: str, term: str, values: bool):
     if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
         while matcher.is_active():
             matcher._read_data()
-            matcher._read_weights()
+            ids, weights, _ = matcher._data
+            count = matcher._blocklength
+            # Whoosh leaves out weights that are all 1.0, and writes equal weights once.
+            if weights is None:
+                weights = array("f", [1.0]) * count
+            elif isinstance(weights, float):
+                weights = array("f", [weights]) * count
             if values:
                 matcher._read_values()
-            yield accumulate(matcher._data[0]), matcher._weights, matcher._values
+            yield accumulate(ids), weights, matcher._values
             matcher._next_block()
         return
     ids, weights, encoded = [], [], []

@@ -1,7 +1,9 @@
 """What the index holds for a vendor, and how text becomes terms.
 
 The schema is lean on purpose: the only stored value is the vendor id (as a column, read per segment in one
-go), and text fields keep positions because quoted phrases may target any of them. The unstemmed words used
+go). Each text field is indexed twice: with term frequencies only (what matching and ranking read, so a block
+of postings carries no positions to decode), and with positions in a parallel field (`name_at`, ...) read only
+to check quoted phrases. The unstemmed words used
 for typo correction live beside the index (vendors.search.vocabulary), not in it. Filters, facets and display
 data never come from the index; they come from the database.
 
@@ -11,7 +13,7 @@ Field weights make ranking explainable: a word in the name counts most, then the
 
 import re
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 
 from sqlalchemy import Connection, select
@@ -30,6 +32,14 @@ STOP_LIST = frozenset(STOP_WORDS - {"it", "us"})
 
 FIELD_WEIGHTS = {"name": 8.0, "tagline": 4.0, "labels": 2.5, "places": 2.5, "description": 1.0}
 TEXT_FIELDS = tuple(FIELD_WEIGHTS)
+
+
+def positions_field(field: str) -> str:
+    """The parallel field holding the positions of field's terms (read only for phrases)."""
+    return f"{field}_at"
+
+
+POSITION_FIELDS = tuple(map(positions_field, TEXT_FIELDS))
 
 WORD_PATTERN = re.compile(r"\w+(?:\.?\w+)*")
 _stems: dict[str, str] = {}
@@ -116,6 +126,29 @@ def words_in(text: str) -> set[str]:
     return {word for word in map(fold, WORD_PATTERN.findall(text)) if len(word) > 1} - STOP_LIST
 
 
+class Counts(formats.Format):
+    """Term frequencies only, kept as the postings' weights: a block holds no per-posting values at all.
+
+    Whoosh's Frequency format also packs each frequency into a value string, which every block read would
+    unpickle; the weight already says the same.
+    """
+
+    posting_size = 0
+
+    def __init__(self, field_boost: float = 1.0):
+        self.field_boost = field_boost
+        self.options = {}
+
+    def word_values(self, value, analyzer, **kwargs):
+        if isinstance(analyzer, FoldedWords):
+            counts = Counter(analyzer.terms(value))
+        else:
+            counts = Counter(token.text for token in analyzer(value, mode=kwargs.get("mode", "")))
+        boost = self.field_boost
+        for word, frequency in counts.items():
+            yield word, frequency, frequency * boost, b""
+
+
 class CompactPositions(formats.Positions):
     """Whoosh's Positions format with positions stored as a raw array of 32-bit ints.
 
@@ -160,8 +193,11 @@ def decode_positions(valuestring: bytes) -> array:
 def build_schema() -> fields.Schema:
     text = {}
     for name in TEXT_FIELDS:
-        text[name] = fields.TEXT(analyzer=STEMS, phrase=True)
-        text[name].format = CompactPositions()
+        text[name] = fields.TEXT(analyzer=STEMS, phrase=False)
+        text[name].format = Counts()
+        at = text[positions_field(name)] = fields.TEXT(analyzer=STEMS, phrase=True)
+        at.format = CompactPositions()
+        at.scorable = False  # no field lengths: ranking reads the frequency field's
     return fields.Schema(id=fields.ID(unique=True), vid=fields.COLUMN(columns.NumericColumn("I")), **text)
 
 
@@ -232,4 +268,9 @@ def document(row, values: dict[str, list[str]]) -> dict:
         "places": " · ".join(places),
         "description": row.description or "",
     }
-    return {"id": str(row.id), "vid": row.id, **text}
+    return {
+        "id": str(row.id),
+        "vid": row.id,
+        **text,
+        **{positions_field(field): value for field, value in text.items()},
+    }

@@ -67,7 +67,12 @@ class Generation:
             # Whoosh leaves its table of contents open when it cannot read it: close it here, quietly.
             warnings.simplefilter("ignore", ResourceWarning)
             try:
-                return whoosh_index.open_dir(str(self.path))
+                index = whoosh_index.open_dir(str(self.path))
+                missing = set(build_schema().names()) - set(index.schema.names())
+                if not missing:
+                    return index
+                # Built by an older version (e.g. without the phrase positions fields): rebuild it.
+                message = f"{self.path}: built with an older schema, without {', '.join(sorted(missing))}"
             except Exception as error:
                 message = f"{self.path}: {type(error).__name__}: {error}"
             gc.collect()
