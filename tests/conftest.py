@@ -7,6 +7,8 @@ reason shown, except under CI (CI=true), where a missing server is a failure.
 
 import os
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -106,18 +108,32 @@ def _empty_tables() -> None:
                 conn.execute(table.delete())
 
 
+@contextmanager
+def app_with_data(database_url: str, index_dir: Path, load: Callable[[], object]) -> Iterator:
+    """An app over a new schema filled by load(), for tests that only read; disposed of afterwards."""
+    app = make_app(database_url, index_dir)
+    with app.app_context():
+        db.create_all()
+        load()
+        db.session.remove()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def load_sample_data() -> None:
+    seeding.seed_sample(seeding.load_sample_records())
+
+
 @pytest.fixture(scope="session")
 def seeded_app(backend, request, tmp_path_factory):
     """The sample vendors, loaded once per backend. Read-only: tests that write use `app`."""
     directory = tmp_path_factory.mktemp("seeded")
-    app = make_app(_database_url(backend, request, directory, "seeded"), directory / "index")
-    with app.app_context():
-        db.create_all()
-        seeding.seed_sample(seeding.load_sample_records())
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    url = _database_url(backend, request, directory, "seeded")
+    with app_with_data(url, directory / "index", load_sample_data) as app:
+        yield app
 
 
 @pytest.fixture

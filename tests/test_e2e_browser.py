@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from tests.conftest import make_app
-from vendors.catalog import rules, seeding
+from tests.conftest import app_with_data, load_sample_data
+from vendors.catalog import rules
 from vendors.catalog.models import Vendor
 from vendors.extensions import db
 from vendors.reference.countries import country_name
@@ -50,19 +50,14 @@ expect = sync_api.expect
 def site(tmp_path_factory):
     """The app with the sample data, served over HTTP; yields (base URL, app)."""
     directory = tmp_path_factory.mktemp("browser")
-    app = make_app(f"sqlite:///{directory / 'site.sqlite3'}", directory / "index")
-    with app.app_context():
-        db.create_all()
-        seeding.seed_sample(seeding.load_sample_records())
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
+    url = f"sqlite:///{directory / 'site.sqlite3'}"
+    with app_with_data(url, directory / "index", load_sample_data) as app:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_port}", app
+        server.shutdown()
+        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")

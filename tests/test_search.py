@@ -6,7 +6,7 @@ A small catalogue written for these properties is loaded once per backend; the t
 import pytest
 from markupsafe import Markup
 
-from tests.conftest import _database_url, make_app
+from tests.conftest import _database_url, app_with_data
 from tests.factories import add_vendors, vendor_record
 from vendors import search
 from vendors.extensions import db
@@ -84,14 +84,9 @@ CATALOGUE = [
 @pytest.fixture(scope="module")
 def search_app(backend, request, tmp_path_factory):
     directory = tmp_path_factory.mktemp("search")
-    app = make_app(_database_url(backend, request, directory, "search"), directory / "index")
-    with app.app_context():
-        db.create_all()
-        add_vendors(*CATALOGUE)
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    url = _database_url(backend, request, directory, "search")
+    with app_with_data(url, directory / "index", lambda: add_vendors(*CATALOGUE)) as app:
+        yield app
 
 
 @pytest.fixture

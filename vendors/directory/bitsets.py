@@ -127,30 +127,10 @@ def first_members(ordered_ids, bits: int, skip: int, take: int) -> list[int]:
 
 def _load(connection: Connection, position: tuple) -> Catalogue:
     catalogue = Catalogue(position)
-    vendors = connection.execute(
-        select(Vendor.id, Vendor.employees, Vendor.hourly_rate_min, Vendor.hourly_rate_max).where(
-            Vendor.status == "published"
-        )
-    ).all()
-    if not vendors:
-        return catalogue
-    size = (max(row.id for row in vendors) >> 3) + 1
-    buffers: dict[tuple[str, str], bytearray] = {}
-
-    def mark(key: tuple[str, str], vendor_id: int) -> None:
-        buffer = buffers.get(key)
-        if buffer is None:
-            buffer = buffers[key] = bytearray(size)
-        buffer[vendor_id >> 3] |= 1 << (vendor_id & 7)
-
-    for row in vendors:
-        catalogue.rates[row.id] = (row.hourly_rate_min, row.hourly_rate_max)
-        mark(("", "published"), row.id)
-        mark(("size", size_band(row.employees)), row.id)
-        mark(("rate_band", rate_band(row.hourly_rate_min)), row.id)
-    catalogue.published = int.from_bytes(buffers.pop(("", "published")), "little")
-    for (facet, value), buffer in buffers.items():
-        catalogue.values.setdefault(facet, {})[value] = int.from_bytes(buffer, "little")
+    groups = _read_vendors(connection, catalogue)
+    catalogue.published = bits_of(groups.pop(("", "published"), []))
+    for (facet, value), ids in groups.items():
+        catalogue.values.setdefault(facet, {})[value] = bits_of(ids)
     # One row per attribute value with its vendor ids joined in SQL: a million (vendor, value) rows would
     # cost seconds of per-row overhead in Python.
     vendor_ids = func.aggregate_strings(cast(VendorFacetValue.vendor_id, String), ",")
@@ -186,20 +166,11 @@ def _patch(connection: Connection, old: Catalogue, position: tuple) -> Catalogue
     }
     for vendor_id in changed:
         catalogue.rates.pop(vendor_id, None)
-    rows = connection.execute(
-        select(Vendor.id, Vendor.employees, Vendor.hourly_rate_min, Vendor.hourly_rate_max).where(
-            Vendor.status == "published", Vendor.id.in_(changed)
-        )
-    ).all()
-    additions: dict[tuple[str, str], list[int]] = {}
-    for row in rows:
-        catalogue.rates[row.id] = (row.hourly_rate_min, row.hourly_rate_max)
-        additions.setdefault(("", "published"), []).append(row.id)
-        additions.setdefault(("size", size_band(row.employees)), []).append(row.id)
-        additions.setdefault(("rate_band", rate_band(row.hourly_rate_min)), []).append(row.id)
+    additions = _read_vendors(connection, catalogue, Vendor.id.in_(changed))
     facet_rows = connection.execute(
         select(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.value).where(
-            VendorFacetValue.vendor_id.in_([row.id for row in rows]), VendorFacetValue.facet.in_(MULTI_VALUED)
+            VendorFacetValue.vendor_id.in_(additions.get(("", "published"), [])),
+            VendorFacetValue.facet.in_(MULTI_VALUED),
         )
     )
     for vendor_id, facet, value in facet_rows:
@@ -211,3 +182,23 @@ def _patch(connection: Connection, old: Catalogue, position: tuple) -> Catalogue
             by_value = catalogue.values.setdefault(facet, {})
             by_value[value] = by_value.get(value, 0) | bits_of(ids)
     return catalogue
+
+
+def _read_vendors(
+    connection: Connection, catalogue: Catalogue, *conditions
+) -> dict[tuple[str, str], list[int]]:
+    """Record the rates of the published vendors meeting conditions; return their ids grouped by
+    ("", "published") and by their size and rate bands."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    statement = select(Vendor.id, Vendor.employees, Vendor.hourly_rate_min, Vendor.hourly_rate_max).where(
+        Vendor.status == "published", *conditions
+    )
+    for row in connection.execute(statement):
+        catalogue.rates[row.id] = (row.hourly_rate_min, row.hourly_rate_max)
+        for key in (
+            ("", "published"),
+            ("size", size_band(row.employees)),
+            ("rate_band", rate_band(row.hourly_rate_min)),
+        ):
+            groups.setdefault(key, []).append(row.id)
+    return groups
