@@ -108,7 +108,7 @@ def _listing(params: ListingParams, shores, match, catalogue: bitsets.Catalogue)
         )
     if match is None:
         return Listing(params, total, vendors, facets)
-    return Listing(params, total, vendors, facets, match.suggestion, search.snippets(params.q, page_ids))
+    return Listing(params, total, vendors, facets, match.suggestion, search.snippets_of(match, page_ids))
 
 
 def _facet_bits(catalogue: bitsets.Catalogue, facet: str, values: tuple[str, ...], shores) -> int:

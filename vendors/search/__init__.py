@@ -3,6 +3,7 @@
     find(q)                  -> TextMatch: ids of all matching published vendors, best first, and a
                                 "did you mean" suggestion when the query's words were misspelt
     snippets(q, vendor_ids)  -> {vendor id: Markup} highlighted excerpts for one page of results
+    snippets_of(match, ids)  -> the same for a TextMatch already found
     suggest_names(prefix)    -> vendor names for the search box as it types
     similar(vendor_id)       -> ids of vendors like this one
 
@@ -101,7 +102,11 @@ def find(q: str) -> TextMatch:
 
 
 def snippets(q: str, vendor_ids: list[int]) -> dict[int, Markup]:
-    match = find(q)
+    return snippets_of(find(q), vendor_ids)
+
+
+def snippets_of(match: TextMatch, vendor_ids: list[int]) -> dict[int, Markup]:
+    """Snippets for a match already found, so a listing does not run its search twice."""
     key = ("snippets", tuple(vendor_ids))
     if key not in match.memo:
         match.memo[key] = snippets_for(match.stems, vendor_ids)
@@ -113,7 +118,7 @@ def suggest_names(prefix: str, limit: int = 8) -> list[str]:
     prefix = " ".join(prefix.split()).lower()[:MAX_QUERY_LENGTH]
     if not prefix:
         return []
-    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = fallback.escape_like(prefix)
     name = func.lower(Vendor.name)
     names: list[str] = []
     for condition in (name.like(pattern + "%", escape="\\"), name.like("% " + pattern + "%", escape="\\")):

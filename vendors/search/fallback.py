@@ -39,7 +39,7 @@ def _matches(clause: Clause) -> ColumnElement[bool]:
 
 
 def _like(column, clause: Clause) -> ColumnElement[bool]:
-    pattern = "%" + "%".join(_escape(word) for word in clause.words) + "%"
+    pattern = "%" + "%".join(escape_like(word) for word in clause.words) + "%"
     return func.lower(column).like(pattern, escape="\\")
 
 
@@ -64,5 +64,5 @@ def _contains(words: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
     return any(words[i : i + len(wanted)] == wanted for i in range(len(words) - len(wanted) + 1))
 
 
-def _escape(word: str) -> str:
+def escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

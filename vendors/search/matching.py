@@ -84,7 +84,7 @@ class Ranked:
 def rank(index: OpenIndex, parsed: ParsedQuery) -> Ranked:
     corrections: dict[str, str] = {}
     required = []
-    for clause in _unique(parsed.required):
+    for clause in parsed.required:
         corrected = _correct(index, clause, corrections)
         if corrected is None:
             return Ranked(RankedIds([]), corrections)
@@ -105,7 +105,7 @@ def rank(index: OpenIndex, parsed: ParsedQuery) -> Ranked:
             return Ranked(RankedIds([]), corrections)
     if docs is None:
         docs = _all_docnums(index)
-    for clause in _unique(parsed.excluded):
+    for clause in parsed.excluded:
         docs -= _clause_docs(index, clause)
     if not docs:
         return Ranked(RankedIds([]), corrections)
@@ -139,15 +139,6 @@ def rank(index: OpenIndex, parsed: ParsedQuery) -> Ranked:
     return Ranked(RankedIds([buckets[score] for score in sorted(buckets, reverse=True)]), corrections)
 
 
-def _unique(clauses: tuple[Clause, ...]) -> list[Clause]:
-    seen, unique = set(), []
-    for clause in clauses:
-        if (clause.words, clause.phrase) not in seen:
-            seen.add((clause.words, clause.phrase))
-            unique.append(clause)
-    return unique
-
-
 def _correct(index: OpenIndex, clause: Clause, corrections: dict[str, str]) -> Clause | None:
     """The clause with unknown words replaced by their closest index words; None when one has no match."""
     words = []
@@ -160,7 +151,7 @@ def _correct(index: OpenIndex, clause: Clause, corrections: dict[str, str]) -> C
             return None
         corrections[word] = replacement
         words.append(replacement)
-    return Clause(tuple(words), clause.span, clause.phrase)
+    return Clause(tuple(words), clause.phrase)
 
 
 def _is_known(index: OpenIndex, term: str) -> bool:

@@ -24,7 +24,6 @@ class QueryTooLong(ValueError):
 @dataclass(frozen=True)
 class Clause:
     words: tuple[str, ...]  # lower-cased, accent-folded, stop words removed, not stemmed
-    span: tuple[int, int]  # where in the query text the clause was typed
     phrase: bool = False
 
     @property
@@ -37,10 +36,6 @@ class ParsedQuery:
     text: str
     required: tuple[Clause, ...]
     excluded: tuple[Clause, ...]
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.required and not self.excluded
 
     def highlight_stems(self) -> frozenset[str]:
         return frozenset(s for clause in self.required for s in clause.stems)
@@ -60,20 +55,16 @@ def parse(q: str) -> ParsedQuery:
         negative = bool(match.group(1))
         if match.group(2) is not None:
             words = words_of(match.group(2))
-            clauses = [Clause(words, match.span(), phrase=len(words) > 1)] if words else []
+            clauses = [Clause(words, phrase=len(words) > 1)] if words else []
         else:
             token = match.group(3)
             negative = token.startswith("-") and len(token) > 1
             words = words_of(token)
             if negative or len(words) <= 1:
-                clauses = [Clause(words, match.span(), phrase=len(words) > 1)] if words else []
+                clauses = [Clause(words, phrase=len(words) > 1)] if words else []
             else:
                 # "e-mail" and "follow-up" stay together; "chat,email" is two words.
                 joined = re.fullmatch(r"[\w'\u2019.-]+", token) is not None
-                clauses = (
-                    [Clause(words, match.span(), phrase=True)]
-                    if joined
-                    else [Clause((word,), match.span()) for word in words]
-                )
+                clauses = [Clause(words, phrase=True)] if joined else [Clause((word,)) for word in words]
         (excluded if negative else required).extend(clauses)
     return ParsedQuery(q, tuple(dict.fromkeys(required)), tuple(dict.fromkeys(excluded)))

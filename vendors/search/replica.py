@@ -64,11 +64,6 @@ class OpenIndex:
             self.postings_held += len(postings)
 
     @property
-    def key(self) -> tuple[str, int]:
-        """Changes whenever what a search would see changes: the result cache is keyed by it."""
-        return (self.path.name, self.applied)
-
-    @property
     def vendor_ids(self) -> array:
         """docnum -> vendor id over the whole index (the leaves' arrays end to end)."""
         if self._all_vendor_ids is None:
