@@ -212,3 +212,33 @@ def test_unpublished_or_unknown_vendor_is_a_json_404(client, catalogue, slug):
     response = client.get(f"/api/v1/vendors/{slug}")
     assert response.status_code == 404
     assert response.is_json
+
+
+def test_vendor_detail_judges_shores_from_the_buyer_country_given(client, catalogue):
+    def shores(buyer_country):
+        body = client.get(f"/api/v1/vendors/bogota-bilingual?buyer_country={buyer_country}").get_json()
+        return {country["code"]: country["shore"] for country in body["delivery_countries"]}
+
+    assert shores("US") == {"CO": "nearshore", "MX": "nearshore"}
+    assert shores("co") == {"CO": "onshore", "MX": "nearshore"}
+    assert shores("PH") == {"CO": "offshore", "MX": "offshore"}
+
+
+def test_vendor_detail_rejects_an_unknown_buyer_country(client, catalogue):
+    response = client.get("/api/v1/vendors/bogota-bilingual?buyer_country=ZZ")
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["parameter"] == "buyer_country"
+
+
+def test_suggest_offers_at_most_eight_published_names_for_a_prefix(client):
+    add_vendors(*(vendor_record(name=f"Zephyr Desk {number}") for number in range(10)))
+    add_vendors(vendor_record(name="Zephyr Draft", status="draft"))
+    names = client.get("/api/v1/suggest?q=zeph").get_json()["names"]
+    assert len(names) == 8
+    assert all(name.startswith("Zephyr Desk") for name in names)
+
+
+def test_suggest_rejects_a_prefix_over_200_characters(client):
+    response = client.get("/api/v1/suggest?q=" + "z" * 201)
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["parameter"] == "q"

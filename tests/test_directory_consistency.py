@@ -39,7 +39,9 @@ def test_every_facet_count_equals_the_results_of_choosing_it(seeded_client, buye
 
 
 def test_listed_bands_follow_the_rule_functions(seeded_client):
-    for item in all_items(seeded_client, ""):
+    items = all_items(seeded_client, "")
+    assert items, "the sample data lists vendors"
+    for item in items:
         assert item["size_band"] == rules.size_band(item["employees"])
         low = item["hourly_rate_min"]
         assert item["rate_band"] == rules.rate_band(None if low is None else Decimal(str(low)))
@@ -48,6 +50,7 @@ def test_listed_bands_follow_the_rule_functions(seeded_client):
 def test_rate_sort_is_ascending_with_undisclosed_last_across_pages(seeded_client):
     rates = [item["hourly_rate_min"] for item in all_items(seeded_client, "sort=rate")]
     disclosed = [rate for rate in rates if rate is not None]
+    assert disclosed and len(disclosed) < len(rates), "the sample data has disclosed and undisclosed rates"
     assert disclosed == sorted(disclosed)
     assert rates[: len(disclosed)] == disclosed and set(rates[len(disclosed) :]) <= {None}
 
@@ -60,6 +63,7 @@ def test_pages_partition_the_listing(seeded_client):
 
 def test_combined_filters_narrow_to_vendors_meeting_all_of_them(seeded_client):
     items = all_items(seeded_client, "shore=offshore&shore=nearshore&language=es&size=medium&size=large")
+    assert items, "the sample data has medium and large Spanish-speaking vendors off and near shore"
     for item in items:
         assert set(item["shore"]) & {"offshore", "nearshore"}
         assert "es" in item["languages"]

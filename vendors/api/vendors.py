@@ -1,15 +1,13 @@
 from decimal import Decimal
 
 from flask import abort, current_app, jsonify, request, url_for
-from sqlalchemy import select
 
 from vendors import search
 from vendors.api import bp, invalid_parameters
-from vendors.catalog.models import Vendor
+from vendors.catalog.models import Vendor, published_vendor
 from vendors.directory import present
 from vendors.directory.params import parse_listing
 from vendors.directory.query import run_listing
-from vendors.extensions import db
 from vendors.reference.countries import COUNTRIES, country_name
 from vendors.validation import InvalidParameters
 
@@ -40,13 +38,13 @@ def suggest_names():
     """Up to 8 vendor names for what the buyer has typed so far, for the search box."""
     prefix = request.args.get("q", "")
     if len(prefix) > search.MAX_QUERY_LENGTH:
-        return invalid_parameters({"q": f"at most {search.MAX_QUERY_LENGTH} characters"})
+        return invalid_parameters({"q": str(search.QueryTooLong(len(prefix)))})
     return jsonify(q=prefix, names=search.suggest_names(prefix))
 
 
 @bp.get("/vendors/<slug>")
 def get_vendor(slug: str):
-    vendor = db.session.scalar(select(Vendor).where(Vendor.slug == slug, Vendor.status == "published"))
+    vendor = published_vendor(slug)
     if vendor is None:
         abort(404, description=f"No published vendor has the slug {slug!r}.")
     buyer_country = request.args.get("buyer_country", "").upper() or current_app.config["BUYER_COUNTRY"]

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, Numeric, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vendors.catalog import rules
@@ -102,6 +102,11 @@ class Vendor(db.Model):
 
     def __repr__(self) -> str:
         return f"<Vendor {self.slug}>"
+
+
+def published_vendor(slug: str) -> Vendor | None:
+    """The vendor the public may see at this slug; drafts and archived listings are None like unknown ones."""
+    return db.session.scalar(select(Vendor).where(Vendor.slug == slug, Vendor.status == "published"))
 
 
 class VendorFacetValue(db.Model):

@@ -13,6 +13,7 @@ from vendors.catalog.rules import RATE_LABELS, SHORES, SIZE_LABELS
 from vendors.reference.countries import COUNTRIES
 from vendors.reference.languages import LANGUAGES
 from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, SPECIALISATIONS
+from vendors.search import MAX_QUERY_LENGTH, QueryTooLong
 from vendors.validation import InvalidParameters
 
 # facet parameter -> the values it accepts, in display order
@@ -43,7 +44,6 @@ SORTS = {
     "size": "Size, largest first",
     "verified": "Recently verified",
 }
-MAX_QUERY_LENGTH = 200
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 MAX_RATE = Decimal(1000)
@@ -98,7 +98,7 @@ def parse_listing(args: MultiDict, default_buyer_country: str) -> ListingParams:
     problems: dict[str, str] = {}
     q = " ".join(args.get("q", "").split())
     if len(q) > MAX_QUERY_LENGTH:
-        problems["q"] = f"the search is {len(q)} characters long; the limit is {MAX_QUERY_LENGTH}"
+        problems["q"] = str(QueryTooLong(len(q)))
     buyer_country = _buyer_country(args.get("buyer_country", ""), default_buyer_country, problems)
     filters = {}
     for facet, accepted in FACET_VALUES.items():

@@ -1,16 +1,11 @@
-from datetime import date
-
 from flask import Blueprint, abort, current_app, make_response, render_template, request, url_for
-from sqlalchemy import select
 
-from vendors.catalog.models import Vendor
+from vendors.catalog.models import published_vendor
 from vendors.catalog.rules import SHORES
 from vendors.directory import present
 from vendors.directory.params import FACET_TITLES, FACET_VALUES, SORTS, parse_listing
 from vendors.directory.query import run_listing
-from vendors.extensions import db
 from vendors.reference.countries import COUNTRIES, country_name
-from vendors.reference.languages import language_name
 from vendors.reference.taxonomy import COVERAGE
 from vendors.validation import InvalidParameters
 
@@ -29,7 +24,6 @@ def template_helpers() -> dict:
         "coverage_labels": COVERAGE,
         "countries": COUNTRIES,
         "country_name": country_name,
-        "language_name": language_name,
         "money": money,
         "listing_url": listing_url,
     }
@@ -81,7 +75,7 @@ def index():
 
 @bp.get("/vendors/<slug>")
 def vendor_page(slug: str):
-    vendor = db.session.scalar(select(Vendor).where(Vendor.slug == slug, Vendor.status == "published"))
+    vendor = published_vendor(slug)
     if vendor is None:
         abort(404, description="There is no published vendor at this address.")
     buyer_country = request.args.get("buyer_country", "").upper()
@@ -94,6 +88,5 @@ def vendor_page(slug: str):
         buyer_country=buyer_country,
         delivered=delivered,
         stale=present.is_stale(vendor.verified_at),
-        today=date.today(),
     )
     return remember_buyer_country(make_response(page), buyer_country)

@@ -217,7 +217,6 @@ GROUPS: dict[str, str] = {
     "outsourced": "The outsourced team",
     "horizon": "The comparison",
 }
-RATE_PARAMETERS = ("hourly_rate", "preset")
 
 
 @dataclass(frozen=True)

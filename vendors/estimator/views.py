@@ -3,15 +3,13 @@ from decimal import Decimal
 from functools import cached_property
 
 from flask import Blueprint, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from vendors.catalog.models import Vendor
+from vendors.catalog.models import Vendor, published_vendor
 from vendors.estimator import chart, parameters, present, presets
 from vendors.estimator.forms import EstimateForm
 from vendors.estimator.model import Estimate, Inputs, YearRow, to_cents, yearly
 from vendors.estimator.model import estimate as compute
-from vendors.extensions import db
 from vendors.reference.countries import country_name
 
 bp = Blueprint("estimator", __name__)
@@ -70,7 +68,7 @@ def template_helpers() -> dict:
 def estimate():
     form = EstimateForm(formdata=request.args)
     slug = request.args.get("vendor", "").strip()
-    vendor = _published_vendor(slug) if slug else None
+    vendor = published_vendor(slug) if slug else None
     rates = None
     if vendor is not None:
         rates = presets.vendor_rates(
@@ -85,12 +83,6 @@ def estimate():
     else:
         scenarios = [Scenario("estimate", "Estimate", compute(inputs))]
     return _page(form, slug, vendor, rates, scenarios)
-
-
-def _published_vendor(slug: str) -> Vendor | None:
-    return db.session.execute(
-        select(Vendor).where(Vendor.slug == slug, Vendor.status == "published")
-    ).scalar_one_or_none()
 
 
 def _vendor_scenarios(inputs: Inputs, rates: presets.VendorRates) -> list[Scenario]:
