@@ -1,10 +1,17 @@
-"""Vendors built for one test, through the same validation the sample data goes through."""
+"""Vendors built for one test, through the catalogue writer like every other change."""
 
 import itertools
+import re
+from functools import cache
 
+from vendors.accounts import passwords
+from vendors.accounts.models import User
+from vendors.audit import Actor
 from vendors.catalog.models import Vendor
-from vendors.catalog.records import apply_record, parse_record
+from vendors.catalog.writes import catalogue_writes
 from vendors.database import write_transaction
+
+TEST_ACTOR = Actor("test suite")
 
 _numbers = itertools.count(1)
 
@@ -34,11 +41,54 @@ def vendor_record(**fields) -> dict:
 
 
 def add_vendors(*records: dict) -> list[Vendor]:
-    vendors = []
-    with write_transaction() as session:
-        for record in records:
-            vendor = Vendor()
-            apply_record(vendor, parse_record(record))
-            session.add(vendor)
-            vendors.append(vendor)
+    with catalogue_writes(TEST_ACTOR) as writer:
+        vendors = [writer.create(record) for record in records]
     return vendors
+
+
+def update_vendor(vendor_id: int, **changes) -> dict:
+    """Change some fields of a vendor; returns {field: [old, new]}."""
+    with catalogue_writes(TEST_ACTOR) as writer:
+        return writer.update(writer.session.get(Vendor, vendor_id), changes)
+
+
+def delete_vendor(vendor_id: int) -> None:
+    with catalogue_writes(TEST_ACTOR) as writer:
+        writer.delete(writer.session.get(Vendor, vendor_id))
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@cache
+def _password_hash(password: str) -> str:
+    """Hashed once per test run: Argon2id is slow on purpose."""
+    return passwords.hash_password(password)
+
+
+def add_user(email: str, role: str = "editor", password: str = PASSWORD, active: bool = True) -> User:
+    with write_transaction() as session:
+        user = User(email=email, role=role, password_hash=_password_hash(password), active=active)
+        session.add(user)
+    return user
+
+
+def csrf_token(client, path: str = "/admin/login") -> str:
+    """The CSRF token of the client's session, read from a form on `path`."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = PASSWORD, next_path: str | None = None):
+    token = csrf_token(client)
+    url = "/admin/login" + (f"?next={next_path}" if next_path else "")
+    return client.post(url, data={"email": email, "password": password, "csrf_token": token})
+
+
+def post_form(client, path: str, data: dict | None = None, token_from: str = "/admin", **kwargs):
+    """POST a form with the session's CSRF token, as a browser would."""
+    return client.post(path, data={"csrf_token": csrf_token(client, token_from), **(data or {})}, **kwargs)

@@ -6,12 +6,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from tests.conftest import make_app
-from tests.factories import add_vendors, vendor_record
+from tests.factories import TEST_ACTOR, add_vendors, vendor_record
+from vendors.audit import AuditEntry
 from vendors.catalog.models import Vendor
-from vendors.database import write_transaction
+from vendors.catalog.writes import catalogue_writes
 from vendors.extensions import db
 
 WORKERS = 3
@@ -33,9 +34,9 @@ def _increment_employees(database_url: str, index_dir: str, slug: str) -> None:
         for _ in range(INCREMENTS_PER_WORKER):
             # Read then write in one transaction: without the write lock taken up front, two workers
             # read the same value and one of them fails with "database is locked" on upgrade.
-            with write_transaction() as session:
-                vendor = session.scalar(select(Vendor).where(Vendor.slug == slug))
-                vendor.employees += 1
+            with catalogue_writes(TEST_ACTOR) as writer:
+                vendor = writer.session.scalar(select(Vendor).where(Vendor.slug == slug))
+                writer.update(vendor, {"employees": vendor.employees + 1})
 
 
 def test_concurrent_writer_processes_wait_for_each_other_instead_of_failing(app, backend, tmp_path):
@@ -59,11 +60,12 @@ def test_concurrent_writer_processes_wait_for_each_other_instead_of_failing(app,
 
 
 def test_write_transaction_rolls_back_everything_on_error(app):
-    with pytest.raises(RuntimeError), write_transaction() as session:
-        session.add(Vendor(slug="half-saved", name="Half Saved", hq_country="US", employees=5))
-        session.flush()
+    with pytest.raises(RuntimeError), catalogue_writes(TEST_ACTOR) as writer:
+        writer.create(vendor_record(slug="half-saved"))
+        writer.flush()
         raise RuntimeError("the import failed half way")
     assert db.session.scalar(select(Vendor).where(Vendor.slug == "half-saved")) is None
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
 
 
 def test_migrations_build_the_schema_the_models_describe(backend, request, tmp_path):

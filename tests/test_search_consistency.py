@@ -7,15 +7,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from tests.conftest import make_app
-from tests.factories import add_vendors, vendor_record
+from tests.factories import TEST_ACTOR, add_vendors, delete_vendor, update_vendor, vendor_record
 from vendors import search
+from vendors.catalog import changelog
 from vendors.catalog.models import Vendor
-from vendors.database import write_transaction
+from vendors.catalog.writes import catalogue_writes
 from vendors.extensions import db
-from vendors.search import changelog, indexing, replica
+from vendors.search import indexing, replica
 from vendors.search.store import LOCK_FILE, IndexFolder
 
 
@@ -32,8 +33,7 @@ def status(app) -> indexing.Status:
 
 
 def rename(vendor_id: int, name: str) -> None:
-    with write_transaction() as session:
-        session.get(Vendor, vendor_id).name = name
+    update_vendor(vendor_id, name=name)
 
 
 def test_every_kind_of_edit_is_searchable_right_after_its_commit(app):
@@ -45,19 +45,15 @@ def test_every_kind_of_edit_is_searchable_right_after_its_commit(app):
     assert found("zebra") == []
     assert found("quagga") == [vendor_id]
 
-    with write_transaction() as session:
-        session.get(Vendor, vendor_id).set_values("language", ["en", "es"])
+    update_vendor(vendor_id, languages=["en", "es"])
     assert found("quagga spanish") == [vendor_id]
 
     for state, expected in (("draft", []), ("published", [vendor_id]), ("archived", [])):
-        with write_transaction() as session:
-            session.get(Vendor, vendor_id).status = state
+        update_vendor(vendor_id, status=state)
         assert found("quagga") == expected
 
-    with write_transaction() as session:
-        session.get(Vendor, vendor_id).status = "published"
-    with write_transaction() as session:
-        session.delete(session.get(Vendor, vendor_id))
+    update_vendor(vendor_id, status="published")
+    delete_vendor(vendor_id)
     assert found("quagga") == []
     assert status(app).pending == 0
     assert status(app).documents == 0
@@ -67,14 +63,10 @@ def test_a_rolled_back_transaction_leaves_no_trace(app):
     [anchor] = add_vendors(vendor_record(name="Anchor Services"))
     logged = db.session.scalar(select(func.count()).select_from(changelog.SearchChange))
 
-    with pytest.raises(RuntimeError), write_transaction() as session:
-        vendor = Vendor()
-        from vendors.catalog.records import apply_record, parse_record
-
-        apply_record(vendor, parse_record(vendor_record(name="Phantom Outsourcing")))
-        session.add(vendor)
-        session.get(Vendor, anchor.id).name = "Renamed Then Rolled Back"
-        session.flush()
+    with pytest.raises(RuntimeError), catalogue_writes(TEST_ACTOR) as writer:
+        writer.create(vendor_record(name="Phantom Outsourcing"))
+        writer.update(writer.session.get(Vendor, anchor.id), {"name": "Renamed Then Rolled Back"})
+        writer.flush()
         raise RuntimeError("the import failed half way")
 
     assert found("phantom") == []
@@ -144,26 +136,12 @@ def test_a_failure_between_commit_and_indexing_is_repaired_before_the_next_searc
     assert status(app).pending == 0
 
 
-def test_writers_that_bypass_the_orm_log_changes_with_record_changes(app):
+def test_bulk_inserted_vendors_are_logged_and_found(app):
     add_vendors(vendor_record(name="First Vendor"))
-    connection = db.session.connection()
-    vendor_id = connection.execute(
-        insert(Vendor).returning(Vendor.id),
-        {
-            "slug": "core-insert",
-            "name": "Core Inserted",
-            "tagline": "",
-            "description": "Bulk loaded nearshore helpdesk.",
-            "website": "",
-            "contact_email": "",
-            "hq_country": "MX",
-            "employees": 50,
-            "coverage": "24-7",
-            "status": "published",
-        },
-    ).scalar_one()
-    changelog.record_changes(connection, [vendor_id])
-    db.session.commit()
+    with catalogue_writes(TEST_ACTOR) as writer:
+        [vendor_id] = writer.insert_many(
+            [vendor_record(name="Core Inserted", description="Bulk loaded nearshore helpdesk.")]
+        )
     assert found("helpdesk") == [vendor_id]
 
 
@@ -176,9 +154,8 @@ def test_rebuild_and_incremental_indexing_give_the_same_results(app, runner):
         vendor_record(name="Epsilon Voice", description="Appointment setting by phone"),
     )
     rename(vendors[1].id, "Beta Patient Care")
-    with write_transaction() as session:
-        session.get(Vendor, vendors[3].id).status = "draft"
-        session.delete(session.get(Vendor, vendors[4].id))
+    update_vendor(vendors[3].id, status="draft")
+    delete_vendor(vendors[4].id)
     queries = [
         "billing",
         "support",

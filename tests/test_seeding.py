@@ -6,9 +6,10 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, func, select
 
+from tests.factories import update_vendor
 from vendors.catalog import seeding, synthetic
 from vendors.catalog.models import MULTI_VALUED, Vendor, VendorFacetValue
-from vendors.catalog.records import RecordError, parse_record
+from vendors.catalog.records import FACET_FIELDS, RecordError, parse_record
 from vendors.catalog.rules import size_band
 from vendors.database import write_transaction
 from vendors.extensions import db
@@ -82,7 +83,7 @@ def test_seed_loads_every_sample_vendor_with_its_attributes(runner):
     for record in (records[0], records[len(records) // 2], records[-1]):
         stored = vendor(record["slug"])
         assert as_record(stored) | {"verified_at": stored.verified_at} == record
-    expected_rows = sum(len(record[field]) for record in records for field in synthetic.FACET_FIELDS)
+    expected_rows = sum(len(record[field]) for record in records for field in FACET_FIELDS)
     assert facet_count() == expected_rows
 
 
@@ -102,10 +103,7 @@ def test_seeding_twice_adds_nothing(runner):
 def test_an_edit_to_a_seeded_vendor_survives_a_reseed(runner):
     runner.invoke(args=["seed"])
     slug = seeding.load_sample_records()[0]["slug"]
-    with write_transaction():
-        edited = vendor(slug)
-        edited.tagline = "Edited by the vendor"
-        edited.set_values("language", ["en"])
+    update_vendor(vendor(slug).id, tagline="Edited by the vendor", languages=["en"])
 
     runner.invoke(args=["seed"])
 
@@ -254,4 +252,4 @@ def test_generated_descriptions_have_zipf_like_word_frequencies():
 
 
 def test_facet_fields_cover_every_multi_valued_attribute():
-    assert sorted(synthetic.FACET_FIELDS.values()) == sorted(MULTI_VALUED)
+    assert sorted(FACET_FIELDS.values()) == sorted(MULTI_VALUED)

@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_features(app: Flask) -> None:
-    from vendors import api, catalog, directory, estimator, search, site
+    from vendors import accounts, admin, api, catalog, directory, estimator, search, site, submissions
 
-    for feature in (catalog, search, site, directory, estimator, api):
+    for feature in (catalog, accounts, search, site, directory, estimator, api, submissions, admin):
         feature.init_app(app)

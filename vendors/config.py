@@ -5,6 +5,8 @@ import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import limits
+
 from vendors.reference.countries import COUNTRIES
 
 
@@ -24,7 +26,34 @@ def from_environment(instance_path: str) -> dict:
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance / "search-index"),
         "BUYER_COUNTRY": buyer_country(os.environ.get("BUYER_COUNTRY", "US")),
         "NEARSHORE_MAX_HOURS": nearshore_max_hours(os.environ.get("NEARSHORE_MAX_HOURS", "3")),
+        "ADMIN_IDLE_TIMEOUT_MINUTES": whole_number("ADMIN_IDLE_TIMEOUT_MINUTES", "30", 1, 24 * 60),
+        "ADMIN_SESSION_LIFETIME_HOURS": whole_number("ADMIN_SESSION_LIFETIME_HOURS", "12", 1, 24 * 7),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
+        # Always set, because the limiter object is shared by every app a process creates.
+        "RATELIMIT_ENABLED": True,
+        "LOGIN_LIMIT_PER_ACCOUNT": rate_limit("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": rate_limit("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
+        "SUBMIT_LIMIT_PER_ADDRESS": rate_limit("SUBMIT_LIMIT_PER_ADDRESS", "5 per hour"),
+        "IMPORT_MAX_MEGABYTES": whole_number("IMPORT_MAX_MEGABYTES", "20", 1, 1024),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": is_production(),
     }
+
+
+def rate_limit(name: str, default: str) -> str:
+    value = os.environ.get(name) or default
+    try:
+        limits.parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a rate limit like '10 per 15 minutes'") from None
+    return value
+
+
+def whole_number(name: str, default: str, low: int, high: int) -> int:
+    value = os.environ.get(name) or default
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ConfigError(f"{name}={value!r} must be a whole number from {low} to {high}")
+    return int(value)
 
 
 def database_url(instance: Path) -> str:

@@ -9,11 +9,13 @@ Reads stay deferred and, under WAL, never block writers. PostgreSQL needs none o
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 from vendors.extensions import db
 
@@ -65,3 +67,30 @@ def write_transaction() -> Iterator[Session]:
         raise
     finally:
         _write_intent.reset(token)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A moment in time, stored in UTC and read back with its time zone on every backend.
+
+    PostgreSQL keeps the zone itself; SQLite stores text without it and reads it back naive, which would
+    make comparisons with aware datetimes fail.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"{value!r} has no time zone; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value

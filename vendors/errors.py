@@ -12,7 +12,13 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+TOO_MANY = "There have been too many attempts from here. Wait a few minutes, then try again."
+
+
 def _http_error(error: HTTPException):
+    if error.code == 429:
+        # The limiter's own description names the limit and its key; say only what the visitor can do.
+        error.description = TOO_MANY
     if wants_json():
         return jsonify(error=error.name, message=error.description), error.code
     return render_template("errors/error.html", error=error), error.code

@@ -1,10 +1,10 @@
 from decimal import Decimal
 
-from flask import abort, current_app, jsonify, request, url_for
+from flask import abort, current_app, jsonify, redirect, request, url_for
 
 from vendors import search
 from vendors.api import bp, invalid_parameters
-from vendors.catalog.models import Vendor, published_vendor
+from vendors.catalog.models import Vendor, published_vendor, renamed_vendor
 from vendors.directory import present
 from vendors.directory.params import parse_listing
 from vendors.directory.query import run_listing
@@ -46,6 +46,11 @@ def suggest_names():
 def get_vendor(slug: str):
     vendor = published_vendor(slug)
     if vendor is None:
+        renamed = renamed_vendor(slug)
+        if renamed is not None:
+            return redirect(
+                url_for("api.get_vendor", slug=renamed.slug, **request.args.to_dict(flat=False)), 301
+            )
         abort(404, description=f"No published vendor has the slug {slug!r}.")
     buyer_country = request.args.get("buyer_country", "").upper() or current_app.config["BUYER_COUNTRY"]
     if buyer_country not in COUNTRIES:

@@ -1,21 +1,19 @@
 """The vendor listing and its multi-valued attributes."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import ClassVar
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, Numeric, String, Text, select
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vendors.catalog import rules
+from vendors.database import UTCDateTime, utcnow
 from vendors.extensions import db
 
 # The multi-valued attributes, named as their URL parameters. Each is stored as VendorFacetValue rows so
 # that one query shape filters and counts any of them.
 MULTI_VALUED = ("country", "specialisation", "channel", "language", "certification")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Vendor(db.Model):
@@ -37,8 +35,11 @@ class Vendor(db.Model):
     coverage: Mapped[str] = mapped_column(String(20), default="business-hours")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     verified_at: Mapped[date | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Raised by the catalogue write service on every change and checked in the UPDATE's WHERE clause, so an
+    # edit based on an older version fails instead of overwriting what someone else saved meanwhile.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     facet_values: Mapped[list["VendorFacetValue"]] = relationship(
         back_populates="vendor",
@@ -53,6 +54,7 @@ class Vendor(db.Model):
         Index("ix_vendors_status_employees", "status", "employees"),
         Index("ix_vendors_status_verified", "status", "verified_at"),
     )
+    __mapper_args__: ClassVar = {"version_id_col": version, "version_id_generator": False}
 
     def values(self, facet: str) -> list[str]:
         return [row.value for row in self.facet_values if row.facet == facet]
@@ -109,6 +111,15 @@ def published_vendor(slug: str) -> Vendor | None:
     return db.session.scalar(select(Vendor).where(Vendor.slug == slug, Vendor.status == "published"))
 
 
+def renamed_vendor(old_slug: str) -> Vendor | None:
+    """The published vendor that used to have this slug, so old links can be redirected to its new one."""
+    return db.session.scalar(
+        select(Vendor)
+        .join(SlugRedirect, SlugRedirect.vendor_id == Vendor.id)
+        .where(SlugRedirect.old_slug == old_slug, Vendor.status == "published")
+    )
+
+
 class VendorFacetValue(db.Model):
     """One value of one multi-valued attribute of a vendor; position keeps the vendor's own order."""
 
@@ -122,3 +133,12 @@ class VendorFacetValue(db.Model):
     vendor: Mapped[Vendor] = relationship(back_populates="facet_values")
 
     __table_args__ = (Index("ix_vendor_facet_values_lookup", "facet", "value", "vendor_id"),)
+
+
+class SlugRedirect(db.Model):
+    """A slug a vendor had before it was renamed; its old page answers with a 301 to the new one."""
+
+    __tablename__ = "vendor_slug_redirects"
+
+    old_slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"), index=True)

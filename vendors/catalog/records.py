@@ -1,12 +1,15 @@
-"""Validation of vendor records coming from files (the sample data, later CSV imports).
+"""Vendor records: the one set of validation rules, and a vendor's values in record form.
 
 A record is a plain dict. `parse_record` returns the cleaned values or raises RecordError naming every bad
-field, so a file with one bad row reports it clearly and nothing half-checked reaches the database.
+field, so a file with one bad row reports it clearly and nothing half-checked reaches the database. The
+sample data, generated vendors, CSV imports, the admin forms and submissions all go through it.
 """
 
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
+
+from slugify import slugify
 
 from vendors.catalog.models import Vendor
 from vendors.reference.countries import COUNTRIES
@@ -15,6 +18,30 @@ from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, COVERAGE, SPECI
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# Every field of a record, in the order forms, files and the audit log show them.
+FIELDS = (
+    "slug",
+    "name",
+    "tagline",
+    "website",
+    "contact_email",
+    "hq_country",
+    "delivery_countries",
+    "founded_year",
+    "employees",
+    "hourly_rate_min",
+    "hourly_rate_max",
+    "min_seats",
+    "specialisations",
+    "channels",
+    "languages",
+    "certifications",
+    "coverage",
+    "description",
+    "status",
+    "verified_at",
+)
 
 # Record field -> the attribute (models.MULTI_VALUED) its values are stored under.
 FACET_FIELDS = {
@@ -51,7 +78,7 @@ def parse_record(record: dict) -> dict:
         except ValueError as error:
             problems[field] = str(error)
 
-    check("slug", _slug)
+    check("slug", lambda v: _slug(v, record.get("name")))
     check("name", lambda v: _text(v, 200, required=True))
     check("tagline", lambda v: _text(v, 300))
     check("description", lambda v: _text(v, 5000))
@@ -67,13 +94,13 @@ def parse_record(record: dict) -> dict:
     check("status", lambda v: _choice(v or "published", STATUSES))
     check("verified_at", _date)
     for field, facet in FACET_FIELDS.items():
-        check(field, lambda v, vocabulary=_VOCABULARIES[facet]: _slugs(v, vocabulary))
+        check(field, lambda v, facet=facet: _slugs(v, _VOCABULARIES[facet], upper=facet == "country"))
     if not problems:
         _check_rate_range(cleaned, problems)
         if not cleaned["delivery_countries"]:
             problems["delivery_countries"] = "at least one delivery country is required"
     if problems:
-        raise RecordError(str(record.get("slug") or ""), problems)
+        raise RecordError(str(cleaned.get("slug") or record.get("slug") or ""), problems)
     return cleaned
 
 
@@ -85,6 +112,33 @@ def apply_record(vendor: Vendor, cleaned: dict) -> None:
             setattr(vendor, field, value)
 
 
+def vendor_record(vendor: Vendor) -> dict:
+    """The vendor's current values as a cleaned record (what parse_record would return for them)."""
+    return {
+        field: vendor.values(FACET_FIELDS[field]) if field in FACET_FIELDS else getattr(vendor, field)
+        for field in FIELDS
+    }
+
+
+def plain_values(record: dict) -> dict:
+    """A cleaned record with JSON-ready values: amounts as "12.50", dates as "2026-11-29"."""
+    return {field: _plain(record[field]) for field in FIELDS if field in record}
+
+
+def differences(before: dict, after: dict) -> dict[str, list]:
+    """{field: [old, new]} in plain values for every field of `after` that differs from `before`."""
+    old, new = plain_values(before), plain_values(after)
+    return {field: [old.get(field), value] for field, value in new.items() if old.get(field) != value}
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
 def _check_rate_range(cleaned: dict, problems: dict[str, str]) -> None:
     low, high = cleaned["hourly_rate_min"], cleaned["hourly_rate_max"]
     if (low is None) != (high is None):
@@ -93,7 +147,12 @@ def _check_rate_range(cleaned: dict, problems: dict[str, str]) -> None:
         problems["hourly_rate_max"] = f"{high} is below the minimum rate {low}"
 
 
-def _slug(value) -> str:
+def _slug(value, name) -> str:
+    """The slug given, or one made from the name when none is given."""
+    if value in (None, "") and isinstance(name, str):
+        value = slugify(name, max_length=80, word_boundary=True)
+        if not value:
+            raise ValueError("is empty and no slug can be made from the name: give one")
     if not isinstance(value, str) or not SLUG_PATTERN.match(value) or len(value) > 80:
         raise ValueError("must be lower-case letters, digits and single hyphens, at most 80 characters")
     return value
@@ -170,10 +229,12 @@ def _date(value) -> date | None:
         raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _slugs(value, vocabulary: dict) -> list[str]:
+def _slugs(value, vocabulary: dict, upper: bool = False) -> list[str]:
     if value in (None, ""):
         return []
     items = value.split("|") if isinstance(value, str) else list(value)
+    items = [str(item).strip() for item in items if str(item).strip()]
+    items = [item.upper() if upper else item.lower() for item in items]
     unknown = [item for item in items if item not in vocabulary]
     if unknown:
         raise ValueError(f"unknown value(s) {', '.join(map(repr, unknown))}")

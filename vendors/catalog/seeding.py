@@ -6,9 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from vendors.audit import Actor
 from vendors.catalog.models import Vendor
-from vendors.catalog.records import RecordError, apply_record, parse_record
-from vendors.database import write_transaction
+from vendors.catalog.records import RecordError, parse_record
+from vendors.catalog.writes import catalogue_writes
 
 SAMPLE_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "vendors.json"
 
@@ -24,19 +25,21 @@ def load_sample_records(path: Path | None = None) -> list[dict]:
     return cleaned
 
 
-def seed_sample(records: list[dict], progress: Callable[[int], None] = lambda _: None) -> tuple[int, int]:
+def seed_sample(
+    records: list[dict],
+    progress: Callable[[int], None] = lambda _: None,
+    actor: Actor | None = None,
+) -> tuple[int, int]:
     """Add the sample vendors that are not in the database yet; returns (added, already present).
 
     Vendors already present are left as they are, so seeding again never undoes an edit.
     """
     added = 0
-    with write_transaction() as session:
-        existing = set(session.scalars(select(Vendor.slug)))
+    with catalogue_writes(actor or Actor.command("flask seed"), note="sample data") as writer:
+        existing = set(writer.session.scalars(select(Vendor.slug)))
         for record in records:
             if record["slug"] not in existing:
-                vendor = Vendor()
-                apply_record(vendor, record)
-                session.add(vendor)
+                writer.create(record)
                 added += 1
             progress(1)
     return added, len(records) - added

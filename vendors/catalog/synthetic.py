@@ -10,9 +10,9 @@ Descriptions are 80-200 words drawn from seed_data/vocabulary.txt with Zipf weig
 weighs 1/(k + 2.7)), so common words match most vendors and rare ones a few, mixed with the vendor's own
 domain words (specialisation labels and phrases, country and language names).
 
-Rows go in with Core bulk inserts, one write transaction per batch, which is what makes 100,000 vendors a
-matter of minutes rather than hours; the ORM's flush events therefore never see these rows, and
-`_after_batch` is the one place where per-batch follow-up work belongs.
+Rows go in through the catalogue writer's bulk insert (validated, audited and logged for search like every
+other change), one write transaction per batch, which is what makes 100,000 vendors a matter of minutes
+rather than hours.
 """
 
 import itertools
@@ -23,12 +23,12 @@ from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vendors.catalog.models import Vendor, VendorFacetValue, utcnow
-from vendors.catalog.records import FACET_FIELDS, parse_record
-from vendors.database import write_transaction
+from vendors.audit import Actor
+from vendors.catalog.models import Vendor
+from vendors.catalog.writes import catalogue_writes
 from vendors.extensions import db
 from vendors.reference.countries import COUNTRIES
 from vendors.reference.languages import language_name
@@ -205,62 +205,22 @@ def insert_synthetic(
     progress: Callable[[int], None] = lambda _: None,
     seed: int = DEFAULT_SEED,
     batch_size: int = BATCH_SIZE,
+    actor: Actor | None = None,
 ) -> int:
     """Add n generated vendors numbered after any synthetic vendors already present; returns n.
 
     One write transaction per batch, so an interrupted run keeps the batches it finished. progress() is
     called with each batch's size after it commits.
     """
+    actor = actor or Actor.command("flask seed --synthetic")
     records = generate_records(n, start=_next_number(db.session), seed=seed)
     added = 0
     for batch in _batches(records, batch_size):
-        with write_transaction() as session:
-            ids = _reserve_ids(session, len(batch))
-            _insert_batch(session, ids, batch)
-            _after_batch(session, ids)
+        with catalogue_writes(actor, note="generated vendors") as writer:
+            writer.insert_many(batch)
         added += len(batch)
         progress(len(batch))
     return added
-
-
-def _after_batch(session: Session, vendor_ids: list[int]) -> None:
-    """Per-batch follow-up, inside the batch's transaction, once its vendors and attribute rows are in.
-
-    Bulk inserts bypass the ORM, so flush-time hooks never see these vendors: anything that must record
-    new vendors (the search index's change log) hooks in here, with session.connection() and these ids.
-    """
-    from vendors.search.changelog import record_changes
-
-    record_changes(session.connection(), vendor_ids)
-
-
-def _insert_batch(session: Session, ids: list[int], records: list[dict]) -> None:
-    now = utcnow()
-    vendor_rows, facet_rows = [], []
-    for vendor_id, record in zip(ids, records, strict=True):
-        cleaned = parse_record(record)
-        for field, facet in FACET_FIELDS.items():
-            values = cleaned.pop(field)
-            facet_rows += [
-                {"vendor_id": vendor_id, "facet": facet, "value": value, "position": position}
-                for position, value in enumerate(values)
-            ]
-        vendor_rows.append({**cleaned, "id": vendor_id, "created_at": now, "updated_at": now})
-    session.execute(insert(Vendor.__table__), vendor_rows)
-    session.execute(insert(VendorFacetValue.__table__), facet_rows)
-
-
-def _reserve_ids(session: Session, count: int) -> list[int]:
-    """Ids for the next `count` vendors.
-
-    PostgreSQL: drawn from the id sequence, so ORM inserts made later (or concurrently) never collide with
-    them. SQLite: max(id)+1 onwards, safe because the write transaction holds the database's write lock.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        draw = text("SELECT nextval(pg_get_serial_sequence('vendors', 'id')) FROM generate_series(1, :count)")
-        return sorted(session.scalars(draw, {"count": count}))
-    first = (session.scalar(select(func.max(Vendor.id))) or 0) + 1
-    return list(range(first, first + count))
 
 
 def _next_number(session: Session) -> int:

@@ -16,10 +16,10 @@ from decimal import Decimal
 from sqlalchemy import Connection, String, cast, func, select
 
 from vendors import search
+from vendors.catalog import changelog
 from vendors.catalog.models import MULTI_VALUED, Vendor, VendorFacetValue
 from vendors.catalog.rules import rate_band, size_band
 from vendors.extensions import db
-from vendors.search import changelog
 
 # Past this many changed vendors, reload everything rather than patch.
 RELOAD_AFTER_CHANGES = 2_000

@@ -1,6 +1,6 @@
-from flask import Blueprint, abort, current_app, make_response, render_template, request, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 
-from vendors.catalog.models import published_vendor
+from vendors.catalog.models import published_vendor, renamed_vendor
 from vendors.catalog.rules import SHORES
 from vendors.directory import present
 from vendors.directory.params import FACET_TITLES, FACET_VALUES, SORTS, parse_listing
@@ -77,6 +77,11 @@ def index():
 def vendor_page(slug: str):
     vendor = published_vendor(slug)
     if vendor is None:
+        renamed = renamed_vendor(slug)
+        if renamed is not None:
+            return redirect(
+                url_for("directory.vendor_page", slug=renamed.slug, **request.args.to_dict(flat=False)), 301
+            )
         abort(404, description="There is no published vendor at this address.")
     buyer_country = request.args.get("buyer_country", "").upper()
     if buyer_country not in COUNTRIES:

@@ -7,7 +7,7 @@
     suggest_names(prefix)    -> vendor names for the search box as it types
     similar(vendor_id)       -> ids of vendors like this one
 
-The database is the truth; the index is a replica kept in step by the change log (vendors.search.changelog,
+The database is the truth; the index is a replica kept in step by the change log (vendors.catalog.changelog,
 vendors.search.indexing). When the index is missing or unreadable, find() answers from the database instead
 and logs that it did.
 """
@@ -25,9 +25,10 @@ from markupsafe import Markup
 from sqlalchemy import event, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from vendors.catalog import changelog
 from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.extensions import db
-from vendors.search import changelog, fallback, indexing, matching, replica
+from vendors.search import fallback, indexing, matching, replica
 from vendors.search.matching import RankedIds
 from vendors.search.parsing import MAX_QUERY_LENGTH, ParsedQuery, QueryTooLong, parse
 from vendors.search.schema import WORDS, stem_of
@@ -303,24 +304,17 @@ def _quietly(function, *args):
     return contextvars.Context().run(function, *args)
 
 
-# Session hooks: log changes inside the flush, catch up after the commit, forget on rollback.
+# Session hooks: catch up after a commit that logged changes (vendors.catalog.writes sets the flag), forget
+# the flag on rollback.
 
 _hooks_installed = threading.Lock()
 
 
 def _listen_to_sessions() -> None:
     with _hooks_installed:
-        if not event.contains(Session, "after_flush", _after_flush):
-            event.listen(Session, "after_flush", _after_flush)
+        if not event.contains(Session, "after_commit", _after_commit):
             event.listen(Session, "after_commit", _after_commit)
             event.listen(Session, "after_soft_rollback", _after_rollback)
-
-
-def _after_flush(session: Session, _flush_context) -> None:
-    vendor_ids = changelog.changed_vendor_ids(session)
-    if vendor_ids:
-        changelog.record_changes(session.connection(), vendor_ids)
-        session.info[changelog.PENDING_KEY] = True
 
 
 def _after_rollback(session: Session, _previous_transaction) -> None:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 
+from vendors.catalog import changelog
 from vendors.catalog.models import Vendor
-from vendors.search import bulk, changelog, schema
+from vendors.search import bulk, schema
 from vendors.search.store import Generation, IndexFolder, IndexMissing, IndexUnreadable
 from vendors.search.vocabulary import Vocabulary
 

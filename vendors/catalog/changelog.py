@@ -1,9 +1,10 @@
-"""The change log: one row per change to a vendor's public listing, written in the changing transaction.
+"""The change log: one row per change to a vendor, written in the changing transaction.
 
-The database is the truth and the index a replica. Every flush that creates, edits or deletes a vendor (or
-one of its attribute rows) inserts rows here through the flush's own connection, so the log commits or rolls
-back together with the edit. The index never reads the session: after a commit it catches up from this table
-(vendors.search.indexing), and a rolled-back transaction leaves nothing behind, in the log or in the index.
+The database is the truth; the search index and the listing bitsets are replicas. The catalogue write
+service (vendors.catalog.writes) is the only writer: every vendor it creates, edits or deletes gets a row
+here through the same transaction, so the log commits or rolls back together with the edit. Readers never
+look at sessions: after a commit they catch up from this table (vendors.search.indexing), and a rolled-back
+transaction leaves nothing behind, in the log or in any replica.
 
 Each index folder remembers the highest change id it has applied and catches up from there, so the log only
 works if ids become visible in increasing order. SQLite allows one write transaction at a time, so that holds
@@ -15,16 +16,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import BigInteger, Connection, DateTime, Integer, func, insert, select, text
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import BigInteger, Connection, Integer, func, insert, select, text
+from sqlalchemy.orm import Mapped, mapped_column
 
-from vendors.catalog.models import Vendor, VendorFacetValue, utcnow
+from vendors.database import UTCDateTime, utcnow
 from vendors.extensions import db
 
 # Arbitrary constant naming the "change log writer" advisory lock on PostgreSQL.
 _CHANGE_LOG_LOCK = 0x5EA4C4
 
-PENDING_KEY = "search_changes_pending"
+# Set in session.info by a transaction that logged changes; read after its commit to catch replicas up.
+PENDING_KEY = "catalogue_changes_pending"
 
 
 class SearchChange(db.Model):
@@ -34,18 +36,14 @@ class SearchChange(db.Model):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     vendor_id: Mapped[int] = mapped_column(Integer)
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     # AUTOINCREMENT: SQLite must never hand out an id again, or an index could skip a change.
     __table_args__: ClassVar = {"sqlite_autoincrement": True}
 
 
 def record_changes(connection: Connection, vendor_ids: Iterable[int]) -> int:
-    """Log a change for each vendor id, inside the caller's transaction; returns how many were logged.
-
-    For writers that bypass the ORM (bulk imports, generated data): call it with the same connection, before
-    the transaction commits.
-    """
+    """Log a change for each vendor id, inside the caller's transaction; returns how many were logged."""
     rows = [{"vendor_id": vendor_id, "changed_at": utcnow()} for vendor_id in sorted(set(vendor_ids))]
     if not rows:
         return 0
@@ -81,25 +79,3 @@ def changed_since(connection: Connection, applied: int, upto: int) -> list[int]:
 
 def pending_count(connection: Connection, applied: int) -> int:
     return connection.scalar(select(func.count()).where(SearchChange.id > applied)) or 0
-
-
-def changed_vendor_ids(session: Session) -> set[int]:
-    """Vendors touched by the flush in progress; called from after_flush, when new rows have their ids."""
-    ids: set[int] = set()
-    for obj in session.new:
-        if isinstance(obj, Vendor):
-            ids.add(obj.id)
-        elif isinstance(obj, VendorFacetValue):
-            ids.add(obj.vendor_id)
-    for obj in session.dirty:
-        if isinstance(obj, Vendor) and session.is_modified(obj):
-            ids.add(obj.id)
-        elif isinstance(obj, VendorFacetValue) and session.is_modified(obj):
-            ids.add(obj.vendor_id)
-    for obj in session.deleted:
-        if isinstance(obj, Vendor):
-            ids.add(obj.id)
-        elif isinstance(obj, VendorFacetValue):
-            ids.add(obj.vendor_id)
-    ids.discard(None)
-    return ids

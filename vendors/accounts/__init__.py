@@ -1,0 +1,14 @@
+from flask import Flask
+
+from vendors.accounts import access, sessions, views
+from vendors.accounts.cli import users_group
+from vendors.extensions import limiter, login_manager
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.user_loader(sessions.user_for)
+    limiter.init_app(app)
+    app.before_request(access.enforce_roles)
+    app.register_blueprint(views.bp)
+    app.cli.add_command(users_group)

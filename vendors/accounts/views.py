@@ -1,0 +1,76 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from vendors.accounts import passwords, sessions, users
+from vendors.accounts.access import current_actor, public, requires, safe_next
+from vendors.accounts.forms import LoginForm, PasswordChangeForm
+from vendors.accounts.models import normalise_email
+from vendors.extensions import limiter
+
+bp = Blueprint("accounts", __name__, url_prefix="/admin")
+
+WRONG_CREDENTIALS = "That email and password do not match an active account."
+
+
+def _attempt_failed(response) -> bool:
+    """Only failed attempts count towards the login limits: a successful login redirects."""
+    return request.method == "POST" and response.status_code != 303
+
+
+def _submitted_account() -> str:
+    return "account:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_attempt_failed
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_submitted_account,
+    methods=["POST"],
+    deduct_when=_attempt_failed,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")), 303)
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = users.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            session.clear()  # nothing from before the login carries over into the signed-in session
+            user.session_token = sessions.start(user)
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")), 303)
+        form.password.errors.append(WRONG_CREDENTIALS)
+    status = 401 if request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+@requires("editor")
+def logout():
+    sessions.end(current_user.session_token)
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "ok")
+    return redirect(url_for("accounts.login"), 303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires("editor")
+def change_password():
+    form = PasswordChangeForm(current_user.email)
+    if form.validate_on_submit():
+        if not passwords.verify(current_user.password_hash, form.current_password.data):
+            form.current_password.errors.append("This is not your current password.")
+        else:
+            user = current_user._get_current_object()
+            users.set_password(user, form.new_password.data, current_actor())
+            session.clear()
+            user.session_token = sessions.start(user)
+            login_user(user)
+            flash("Your password is changed. Every other session of yours has been signed out.", "ok")
+            return redirect(url_for("admin.dashboard"), 303)
+    return render_template("accounts/password.html", form=form)

@@ -1,0 +1,100 @@
+"""/admin/audit: every recorded change, filterable by who, which vendor and when."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import render_template, request
+from sqlalchemy import ColumnElement, func, or_, select
+
+from vendors.accounts.access import requires
+from vendors.admin import bp
+from vendors.audit import AuditEntry
+from vendors.catalog.models import Vendor
+from vendors.extensions import db
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor: str = ""
+    vendor: str = ""  # a vendor's id or slug, current or former
+    since: date | None = None
+    until: date | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.actor:
+            conditions.append(AuditEntry.actor == self.actor)
+        if self.vendor:
+            conditions += [AuditEntry.subject == "vendor", self._vendor_condition()]
+        if self.since:
+            conditions.append(AuditEntry.at >= datetime.combine(self.since, time(), UTC))
+        if self.until:
+            conditions.append(AuditEntry.at < datetime.combine(self.until + timedelta(days=1), time(), UTC))
+        return conditions
+
+    def _vendor_condition(self) -> ColumnElement[bool]:
+        if self.vendor.isdigit():
+            return AuditEntry.subject_id == int(self.vendor)
+        current = db.session.scalar(select(Vendor.id).where(Vendor.slug == self.vendor))
+        by_label = AuditEntry.subject_label == self.vendor
+        return by_label if current is None else or_(by_label, AuditEntry.subject_id == current)
+
+
+@bp.get("/audit")
+@requires("editor")
+def audit_log():
+    audit_filter, problems = _filter_from_request()
+    conditions = audit_filter.conditions()
+    total = db.session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, pages))
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(*conditions)
+        .order_by(AuditEntry.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    actors = db.session.scalars(select(AuditEntry.actor).distinct().order_by(AuditEntry.actor))
+    vendor_name = _vendor_name(audit_filter.vendor)
+    return render_template(
+        "admin/audit.html",
+        entries=list(entries),
+        audit_filter=audit_filter,
+        problems=problems,
+        actors=list(actors),
+        total=total,
+        page=page,
+        pages=pages,
+        vendor_name=vendor_name,
+    ), 400 if problems else 200
+
+
+def _filter_from_request() -> tuple[AuditFilter, dict[str, str]]:
+    problems = {}
+    dates = {}
+    for name in ("since", "until"):
+        text = request.args.get(name, "").strip()
+        try:
+            dates[name] = date.fromisoformat(text) if text else None
+        except ValueError:
+            problems[name] = f"{text!r} is not a date (YYYY-MM-DD)"
+            dates[name] = None
+    audit_filter = AuditFilter(
+        actor=request.args.get("actor", "").strip()[:254],
+        vendor=request.args.get("vendor", "").strip()[:80],
+        since=dates["since"],
+        until=dates["until"],
+    )
+    return audit_filter, problems
+
+
+def _vendor_name(vendor: str) -> str | None:
+    if not vendor:
+        return None
+    column = Vendor.id if vendor.isdigit() else Vendor.slug
+    return db.session.scalar(
+        select(Vendor.name).where(column == (int(vendor) if vendor.isdigit() else vendor))
+    )

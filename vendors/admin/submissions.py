@@ -1,0 +1,89 @@
+"""/admin/submissions: the queue of listings sent in through /submit."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from vendors.accounts.access import current_actor, requires
+from vendors.admin import bp
+from vendors.catalog.forms import VendorForm
+from vendors.catalog.records import RecordError
+from vendors.extensions import db
+from vendors.submissions import queue
+from vendors.submissions.models import STATES, Submission
+
+DECISIONS = {"draft": "Approve as a draft", "published": "Approve and publish"}
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[DataRequired("Say why, for the record."), Length(max=2000)])
+
+
+@bp.get("/submissions")
+@requires("editor")
+def submission_list():
+    state = request.args.get("status", "pending")
+    state = state if state in STATES else "pending"
+    submissions = db.session.scalars(
+        select(Submission).where(Submission.status == state).order_by(Submission.created_at.desc()).limit(200)
+    )
+    counts = dict(
+        db.session.execute(select(Submission.status, func.count()).group_by(Submission.status)).all()
+    )
+    return render_template(
+        "admin/submissions.html", submissions=list(submissions), state=state, states=STATES, counts=counts
+    )
+
+
+@bp.route("/submissions/<int:submission_id>", methods=["GET", "POST"])
+@requires("editor")
+def submission_review(submission_id: int):
+    submission = db.session.get(Submission, submission_id) or abort(404)
+    form = VendorForm(data={**submission.record, "status": "draft"})
+    if submission.status == "pending" and form.validate_on_submit():
+        decision = request.form.get("decision")
+        if decision not in DECISIONS:
+            abort(400, description="Choose to approve as a draft or to publish.")
+        try:
+            vendor = queue.approve(submission_id, {**form.record(), "status": decision}, current_actor())
+        except RecordError as error:
+            form.show_problems(error)
+        except queue.AlreadyDecided as error:
+            flash(str(error).capitalize() + ".", "ok")
+            return redirect(url_for("admin.submission_review", submission_id=submission_id), 303)
+        else:
+            flash(f"{vendor.name} is listed as {decision}. You can edit it below.", "ok")
+            return redirect(url_for("admin.vendor_edit", vendor_id=vendor.id), 303)
+    status = 400 if form.errors else 200
+    return render_template(
+        "admin/submission.html",
+        submission=submission,
+        form=form,
+        reject_form=RejectForm(),
+        decisions=DECISIONS,
+    ), status
+
+
+@bp.post("/submissions/<int:submission_id>/reject")
+@requires("editor")
+def submission_reject(submission_id: int):
+    submission = db.session.get(Submission, submission_id) or abort(404)
+    reject_form = RejectForm()
+    if reject_form.validate():
+        try:
+            queue.reject(submission_id, reject_form.reason.data, current_actor())
+        except queue.AlreadyDecided as error:
+            flash(str(error).capitalize() + ".", "ok")
+        else:
+            flash(f"Submission #{submission_id} ({submission.name}) is rejected.", "ok")
+        return redirect(url_for("admin.submission_list"), 303)
+    form = VendorForm(data={**submission.record, "status": "draft"})
+    return render_template(
+        "admin/submission.html",
+        submission=submission,
+        form=form,
+        reject_form=reject_form,
+        decisions=DECISIONS,
+    ), 400

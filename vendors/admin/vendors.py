@@ -1,0 +1,184 @@
+"""/admin/vendors: every vendor in every status, and the editor."""
+
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+
+from vendors.accounts.access import current_actor, requires, safe_next
+from vendors.admin import bp, worklist
+from vendors.catalog.forms import VendorForm, form_data
+from vendors.catalog.models import Vendor
+from vendors.catalog.records import RecordError, vendor_record
+from vendors.catalog.writes import EditConflict, catalogue_writes, conflicting_changes
+from vendors.directory import present
+from vendors.extensions import db
+from vendors.reference.taxonomy import STATUSES
+
+STATUS_ACTIONS = {"published": "Publish", "draft": "Unpublish", "archived": "Archive"}
+
+
+def vendor_filter_from_request() -> worklist.VendorFilter:
+    status = request.args.get("status", "")
+    problem = request.args.get("problem", "")
+    return worklist.VendorFilter(
+        q=" ".join(request.args.get("q", "").split())[:200],
+        status=status if status in STATUSES else "",
+        problem=problem if problem in worklist.PROBLEMS else "",
+    )
+
+
+@bp.get("/vendors")
+@requires("editor")
+def vendor_list():
+    vendor_filter = vendor_filter_from_request()
+    page = worklist.vendor_page(vendor_filter, request.args.get("page", 1, type=int) or 1)
+    return render_template(
+        "admin/vendors.html",
+        page=page,
+        vendor_filter=vendor_filter,
+        statuses=STATUSES,
+        problems=worklist.PROBLEMS,
+        action_form=FlaskForm(),
+        status_actions=STATUS_ACTIONS,
+    )
+
+
+@bp.route("/vendors/new", methods=["GET", "POST"])
+@requires("editor")
+def vendor_new():
+    form = VendorForm(data={"status": "draft", "coverage": "business-hours"})
+    if form.validate_on_submit():
+        try:
+            with catalogue_writes(current_actor(), note="admin form") as writer:
+                vendor = writer.create(form.record())
+                writer.flush()
+                vendor_id, name = vendor.id, vendor.name
+        except RecordError as error:
+            form.show_problems(error)
+        else:
+            flash(f"{name} is saved.", "ok")
+            return redirect(url_for("admin.vendor_edit", vendor_id=vendor_id), 303)
+    return render_template("admin/vendor_form.html", form=form, vendor=None), 400 if form.errors else 200
+
+
+@bp.route("/vendors/<int:vendor_id>/edit", methods=["GET", "POST"])
+@requires("editor")
+def vendor_edit(vendor_id: int):
+    vendor = _vendor_or_404(vendor_id)
+    form = VendorForm(data=form_data(vendor_record(vendor)) | {"version": vendor.version})
+    conflict = None
+    if form.validate_on_submit():
+        conflict = _save_edit(vendor_id, form)
+        if conflict is None and not form.errors:
+            return redirect(url_for("admin.vendor_edit", vendor_id=vendor_id), 303)
+        vendor = _vendor_or_404(vendor_id)
+    status = 409 if conflict else 400 if form.errors else 200
+    return render_template("admin/vendor_form.html", form=form, vendor=vendor, conflict=conflict), status
+
+
+def _save_edit(vendor_id: int, form: VendorForm):
+    """Save the form; returns the conflicting changes when someone else saved first, else None."""
+    expected = form.version.data
+    if not str(expected).isdigit():
+        abort(400, description="The form lost its version number; open the vendor again.")
+    try:
+        with catalogue_writes(current_actor(), note="admin form") as writer:
+            vendor = writer.session.get(Vendor, vendor_id)
+            if vendor is None:
+                abort(404)
+            changes = writer.update(
+                vendor, form.record(vendor_record(vendor)), expected_version=int(expected)
+            )
+            name = vendor.name
+    except RecordError as error:
+        form.show_problems(error)
+        return None
+    except EditConflict as conflict:
+        entries = conflicting_changes(vendor_id, conflict.expected_version)
+        # The admin's own values stay in the form; saving again is a deliberate overwrite of what they saw.
+        form.version.data = str(entries[-1].version if entries else _vendor_or_404(vendor_id).version)
+        form.version.raw_data = [form.version.data]
+        return entries
+    flash(f"{name}: {len(changes)} field(s) saved." if changes else f"{name}: nothing had changed.", "ok")
+    return None
+
+
+@bp.get("/vendors/<int:vendor_id>/preview")
+@requires("editor")
+def vendor_preview(vendor_id: int):
+    vendor = _vendor_or_404(vendor_id)
+    buyer_country = current_app.config["BUYER_COUNTRY"]
+    return render_template(
+        "directory/vendor.html",
+        vendor=vendor,
+        buyer_country=buyer_country,
+        delivered=present.delivery_countries(
+            vendor, buyer_country, current_app.config["NEARSHORE_MAX_HOURS"]
+        ),
+        stale=present.is_stale(vendor.verified_at),
+        preview=True,
+    )
+
+
+@bp.post("/vendors/<int:vendor_id>/status")
+@requires("editor")
+def vendor_status(vendor_id: int):
+    status = request.form.get("status", "")
+    if status not in STATUSES:
+        abort(400, description=f"{status!r} is not a status; use one of {', '.join(STATUSES)}.")
+    message = _quick_change(vendor_id, {"status": status})
+    flash(message, "ok")
+    return redirect(_back_to(vendor_id), 303)
+
+
+@bp.post("/vendors/<int:vendor_id>/verify")
+@requires("editor")
+def vendor_verify(vendor_id: int):
+    flash(_quick_change(vendor_id, {"verified_at": date.today()}), "ok")
+    return redirect(_back_to(vendor_id), 303)
+
+
+@bp.route("/vendors/<int:vendor_id>/delete", methods=["GET", "POST"])
+@requires("editor")
+def vendor_delete(vendor_id: int):
+    vendor = _vendor_or_404(vendor_id)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        name = vendor.name
+        with catalogue_writes(current_actor(), note="admin form") as writer:
+            writer.delete(writer.session.get(Vendor, vendor_id))
+        flash(f"{name} is deleted. Its audit trail is kept.", "ok")
+        return redirect(url_for("admin.vendor_list"), 303)
+    return render_template("admin/vendor_delete.html", vendor=vendor, form=form)
+
+
+def _quick_change(vendor_id: int, changes: dict) -> str:
+    """One field changed by a button (CSRFProtect has checked the form); returns what happened."""
+    try:
+        with catalogue_writes(current_actor(), note="admin action") as writer:
+            vendor = writer.session.get(Vendor, vendor_id)
+            if vendor is None:
+                abort(404)
+            diff = writer.update(vendor, changes)
+            name = vendor.name
+    except RecordError as error:
+        return f"Not saved: {error}"
+    if not diff:
+        return f"{name}: nothing had changed."
+    field, (old, new) = next(iter(diff.items()))
+    return f"{name}: {field.replace('_', ' ')} {old or '(empty)'} → {new}."
+
+
+def _back_to(vendor_id: int) -> str:
+    """Where the button was pressed (the list keeps its filters), else the vendor's editor."""
+    target = request.form.get("back")
+    return safe_next(target) if target else url_for("admin.vendor_edit", vendor_id=vendor_id)
+
+
+def _vendor_or_404(vendor_id: int) -> Vendor:
+    db.session.expire_all()
+    vendor = db.session.get(Vendor, vendor_id)
+    if vendor is None:
+        abort(404, description="There is no vendor with this number; it may have been deleted.")
+    return vendor

@@ -1,0 +1,313 @@
+"""The directory as a CSV file: export, and an all-or-nothing import that checks every row first.
+
+One row per vendor, columns in COLUMNS order. Lists are separated by ";" (countries as ISO 3166-1 alpha-2
+codes, languages as ISO 639-1 codes, the other lists as the API's slugs), dates are YYYY-MM-DD, an empty slug
+is made from the name and an empty status means published. Files are UTF-8 with or without a byte order
+mark, with Unix or Windows line endings.
+
+Spreadsheets run a cell that starts with "=", "+", "-", "@", a tab or a carriage return as a formula, so an
+export writes such cells with a leading "'" and an import takes it off again (a cell that itself starts with
+"'" gets one more, so every value survives export then import).
+
+The command line and the admin pages share this module: check() reads a file and reports every problem with
+its line and column without writing anything; apply() writes a checked file through the catalogue writer in
+one transaction, so a file goes in completely or not at all.
+"""
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import selectinload
+
+from vendors.audit import Actor
+from vendors.catalog.models import Vendor
+from vendors.catalog.records import (
+    FACET_FIELDS,
+    FIELDS,
+    RecordError,
+    parse_record,
+    plain_values,
+    vendor_record,
+)
+from vendors.catalog.writes import catalogue_writes
+from vendors.extensions import db
+
+# The record field behind each column; columns are named as a person would head them.
+COLUMN_FIELDS: dict[str, str] = {
+    ("email" if field_name == "contact_email" else field_name): field_name for field_name in FIELDS
+}
+COLUMNS = tuple(COLUMN_FIELDS)
+FIELD_COLUMNS = {field_name: column for column, field_name in COLUMN_FIELDS.items()}
+LIST_SEPARATOR = ";"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+CHUNK = 500  # rows compared and written together
+PROGRESS_EVERY = 5_000  # rows between two reports while a file is checked
+
+# reader position: (rows done, rows in all or None while still counting)
+Progress = Callable[[int, int | None], None]
+
+
+def no_progress(_done: int, _total: int | None) -> None:
+    pass
+
+
+# ------------------------------------------------------------------------------------------ formulas
+def neutralise(cell: str) -> str:
+    """The cell as a spreadsheet will show it rather than run it."""
+    return QUOTE + cell if cell.startswith((*FORMULA_STARTS, QUOTE)) else cell
+
+
+def restore(cell: str) -> str:
+    """Undo neutralise(); a quote typed by a person before ordinary text is kept."""
+    if cell.startswith(QUOTE) and cell[1:].startswith((*FORMULA_STARTS, QUOTE)):
+        return cell[1:]
+    return cell
+
+
+# ------------------------------------------------------------------------------------------ export
+def export_rows(*conditions: ColumnElement[bool]) -> Iterator[list[str]]:
+    """The header, then one row per vendor in slug order: every vendor, or those meeting `conditions`."""
+    yield list(COLUMNS)
+    statement = (
+        select(Vendor).options(selectinload(Vendor.facet_values)).where(*conditions).order_by(Vendor.slug)
+    )
+    for vendor in db.session.scalars(statement.execution_options(yield_per=CHUNK)):
+        yield row_of(vendor)
+
+
+def row_of(vendor: Vendor) -> list[str]:
+    values = plain_values(vendor_record(vendor))
+    return [neutralise(_cell(values[COLUMN_FIELDS[column]])) for column in COLUMNS]
+
+
+def write(rows: Iterable[list[str]], stream: IO[str]) -> int:
+    """Write rows as CSV; returns how many rows followed the header."""
+    writer = csv.writer(stream, lineterminator="\r\n")
+    count = -1
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    return max(count, 0)
+
+
+def text_chunks(rows: Iterable[list[str]], rows_per_chunk: int = 200) -> Iterator[str]:
+    """Rows as CSV text, a few hundred at a time, for a download that streams."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for number, row in enumerate(rows, 1):
+        writer.writerow(row)
+        if number % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(value)
+    return str(value)
+
+
+# ------------------------------------------------------------------------------------------ import
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    column: str  # "" when the problem is with the whole line or file
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Checked:
+    """What check() found: the number of data rows, and every problem (none means the file can go in)."""
+
+    rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    bad_lines: set[int] = field(default_factory=set)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.bad_lines)
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+        self.bad_lines.add(problem.line)
+
+
+@dataclass
+class Applied:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def summary(self, rejected: int = 0) -> str:
+        return f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, {rejected} rejected"
+
+
+class FileRejected(ValueError):
+    """The file has problems; nothing was written."""
+
+    def __init__(self, checked: Checked):
+        self.checked = checked
+        super().__init__(f"{len(checked.problems)} problem(s) in {checked.rejected} line(s)")
+
+
+def check(open_text: Callable[[], IO[str]], progress: Progress = no_progress) -> Checked:
+    """Read the whole file and report every problem; writes nothing."""
+    checked = Checked()
+    first_line_of: dict[str, int] = {}
+    for line, record, problems in _records(open_text, checked):
+        checked.rows += 1
+        if checked.rows % PROGRESS_EVERY == 0:
+            progress(checked.rows, None)
+        for problem in problems:
+            checked.add(problem)
+        if record is None:
+            continue
+        slug = record["slug"]
+        if slug in first_line_of:
+            checked.add(Problem(line, "slug", f"{slug!r} is also on line {first_line_of[slug]}"))
+        else:
+            first_line_of[slug] = line
+    return checked
+
+
+def apply(
+    open_text: Callable[[], IO[str]],
+    actor: Actor,
+    note: str,
+    checked: Checked | None = None,
+    dry_run: bool = False,
+    progress: Progress = no_progress,
+) -> Applied:
+    """Write a file in one transaction: every row or none. Raises FileRejected if it has any problem.
+
+    `checked` is check()'s result for this file when the caller already has it. A row whose slug exists
+    updates that vendor; one that matches its vendor already changes nothing. With dry_run the same work is
+    done and rolled back, so the counts are exactly what an import would do.
+    """
+    checked = checked or check(open_text)
+    if checked.problems:
+        raise FileRejected(checked)
+    result = Applied()
+    try:
+        with catalogue_writes(actor, note=note) as writer:
+            done = 0
+            for chunk in _chunks(_records(open_text, Checked()), CHUNK):
+                if any(record is None for _, record, _ in chunk):
+                    raise FileChanged("the file changed while it was being imported; nothing was written")
+                existing = _vendors_by_slug(writer.session, [record["slug"] for _, record, _ in chunk])
+                for _line, record, _problems in chunk:
+                    vendor = existing.get(record["slug"])
+                    if vendor is None:
+                        writer.create(record)
+                        result.added += 1
+                    elif writer.update(vendor, record):
+                        result.updated += 1
+                    else:
+                        result.unchanged += 1
+                done += len(chunk)
+                progress(done, checked.rows)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return result
+
+
+class FileChanged(RuntimeError):
+    """The file read differently the second time (it was edited during the import)."""
+
+
+class _DryRun(Exception):
+    """Raised inside the import's transaction to roll it back after counting."""
+
+
+def _records(
+    open_text: Callable[[], IO[str]], checked: Checked
+) -> Iterator[tuple[int, dict | None, list[Problem]]]:
+    """(line, cleaned record or None, problems) for each data row; header problems go into `checked`."""
+    with open_text() as stream:
+        reader = csv.reader(stream)
+        try:
+            header = next(reader, None)
+            if not _check_header(header, checked):
+                return
+            columns = [column.strip() for column in header]
+            line = reader.line_num + 1
+            for cells in reader:
+                if any(cell.strip() for cell in cells):
+                    yield (line, *_record(line, columns, cells))
+                line = reader.line_num + 1
+        except UnicodeDecodeError as error:
+            checked.add(Problem(reader.line_num + 1, "", f"is not UTF-8 text ({error.reason})"))
+        except csv.Error as error:
+            checked.add(Problem(reader.line_num, "", f"cannot be read as CSV ({error})"))
+
+
+def _check_header(header: list[str] | None, checked: Checked) -> bool:
+    if header is None:
+        checked.add(Problem(1, "", "the file is empty: the first line must name the columns"))
+        return False
+    columns = [column.strip() for column in header]
+    for column in columns:
+        if column not in COLUMN_FIELDS:
+            checked.add(Problem(1, column, f"unknown column; the columns are {', '.join(COLUMNS)}"))
+        elif columns.count(column) > 1:
+            checked.add(Problem(1, column, "appears more than once"))
+    for column in COLUMNS:
+        if column not in columns:
+            checked.add(Problem(1, column, "missing column"))
+    return not checked.problems
+
+
+def _record(line: int, columns: list[str], cells: list[str]) -> tuple[dict | None, list[Problem]]:
+    if len(cells) != len(columns):
+        return None, [Problem(line, "", f"has {len(cells)} cells; the header names {len(columns)} columns")]
+    raw = {COLUMN_FIELDS[column]: restore(cell) for column, cell in zip(columns, cells, strict=True)}
+    for field_name in FACET_FIELDS:
+        raw[field_name] = [item.strip() for item in raw[field_name].split(LIST_SEPARATOR) if item.strip()]
+    try:
+        return parse_record(raw), []
+    except RecordError as error:
+        return None, [
+            Problem(line, FIELD_COLUMNS[field_name], message)
+            for field_name, message in error.problems.items()
+        ]
+
+
+def _vendors_by_slug(session, slugs: list[str]) -> dict[str, Vendor]:
+    statement = select(Vendor).options(selectinload(Vendor.facet_values)).where(Vendor.slug.in_(slugs))
+    return {vendor.slug: vendor for vendor in session.scalars(statement)}
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def text_of(data: bytes) -> Callable[[], IO[str]]:
+    """An opener for check() and apply() over bytes already in memory (an upload)."""
+    return lambda: io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+
+
+def text_at(path: str) -> Callable[[], IO[str]]:
+    """An opener for check() and apply() over a file on disk."""
+    return lambda: open(path, encoding="utf-8-sig", newline="")

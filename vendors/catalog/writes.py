@@ -1,0 +1,261 @@
+"""The one way vendors change: validated, saved, audited and logged for search in one transaction.
+
+Seeding, generated vendors, CSV imports, the admin forms and approved submissions all write through a
+CatalogueWriter:
+
+    with catalogue_writes(actor, note="import of vendors.csv") as writer:
+        writer.create(record)
+        writer.update(vendor, {"status": "published"}, expected_version=4)
+
+Every change is checked by parse_record, saved, given an audit entry (who, when, each field's old and new
+value) and a change-log row for the search index and listing caches; the transaction commits all of that or
+none of it. A guard on every session refuses a flush that touches vendors outside a writer, so no other code
+path can save a vendor without its audit entry and change-log row.
+"""
+
+import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import delete, event, func, insert, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from vendors import audit
+from vendors.audit import Actor, AuditEntry
+from vendors.catalog import changelog
+from vendors.catalog.models import SlugRedirect, Vendor, VendorFacetValue
+from vendors.catalog.records import (
+    FACET_FIELDS,
+    FIELDS,
+    RecordError,
+    apply_record,
+    differences,
+    parse_record,
+    plain_values,
+    vendor_record,
+)
+from vendors.database import utcnow, write_transaction
+from vendors.extensions import db
+
+WRITER_KEY = "catalogue_writer"
+CATALOGUE_MODELS = (Vendor, VendorFacetValue, SlugRedirect)
+# Buffered creations are flushed, audited and logged in groups of this many, so a large import holds a
+# bounded number of new objects at a time.
+FLUSH_EVERY = 500
+
+
+class CatalogueWriteRefused(RuntimeError):
+    """Vendors were changed outside vendors.catalog.writes."""
+
+
+class EditConflict(Exception):
+    """The vendor was saved by someone else after the version an edit was based on; nothing was written.
+
+    conflicting_changes(vendor_id, expected_version) lists what the other edits changed.
+    """
+
+    def __init__(self, vendor_id: int, slug: str, expected_version: int):
+        self.vendor_id = vendor_id
+        self.expected_version = expected_version
+        super().__init__(f"vendor {slug} was saved by someone else after version {expected_version}")
+
+
+@contextmanager
+def catalogue_writes(actor: Actor, note: str = "") -> Iterator["CatalogueWriter"]:
+    """A write transaction for catalogue changes: committed when the block ends, rolled back if it raises."""
+    with write_transaction() as session:
+        session.info[WRITER_KEY] = True
+        try:
+            writer = CatalogueWriter(session, actor, note)
+            yield writer
+            writer.flush()
+        finally:
+            session.info.pop(WRITER_KEY, None)
+
+
+def conflicting_changes(vendor_id: int, since_version: int) -> list[AuditEntry]:
+    """The audit entries of a vendor's saves after since_version, oldest first."""
+    statement = (
+        select(AuditEntry)
+        .where(
+            AuditEntry.subject == "vendor",
+            AuditEntry.subject_id == vendor_id,
+            AuditEntry.version > since_version,
+        )
+        .order_by(AuditEntry.id)
+    )
+    return list(db.session.scalars(statement))
+
+
+class CatalogueWriter:
+    def __init__(self, session: Session, actor: Actor, note: str):
+        self.session = session
+        self.actor = actor
+        self.note = note
+        self._created: list[Vendor] = []
+        self._entries: list[audit.Entry] = []
+        self._changed_ids: set[int] = set()
+
+    # --------------------------------------------------------------------------------------- changes
+    def create(self, record: dict) -> Vendor:
+        """A new vendor from a record (validated here); its id is known once the writer flushes."""
+        cleaned = parse_record(record)
+        self._claim_slug(cleaned["slug"], vendor_id=None)
+        vendor = Vendor(version=1)
+        apply_record(vendor, cleaned)
+        self.session.add(vendor)
+        self._created.append(vendor)
+        if len(self._created) >= FLUSH_EVERY:
+            self.flush()
+        return vendor
+
+    def update(self, vendor: Vendor, changes: dict, expected_version: int | None = None) -> dict[str, list]:
+        """Apply `changes` (some or all record fields) to a vendor; returns {field: [old, new]}, {} if none.
+
+        With expected_version, refuses with EditConflict when the vendor has been saved since that version.
+        """
+        if expected_version is not None and vendor.version != expected_version:
+            raise EditConflict(vendor.id, vendor.slug, expected_version)
+        before = vendor_record(vendor)
+        unknown = set(changes) - set(FIELDS)
+        if unknown:
+            raise ValueError(f"not vendor fields: {', '.join(sorted(unknown))}")
+        cleaned = parse_record({**before, **changes})
+        diff = differences(before, cleaned)
+        if not diff:
+            return {}
+        if "slug" in diff:
+            self._claim_slug(cleaned["slug"], vendor_id=vendor.id)
+            self.session.add(SlugRedirect(old_slug=before["slug"], vendor_id=vendor.id))
+        apply_record(vendor, {field: cleaned[field] for field in diff})
+        vendor.version += 1
+        self._entries.append(
+            audit.Entry("vendor", vendor.id, vendor.slug, _action_for(diff), diff, vendor.version)
+        )
+        self._changed_ids.add(vendor.id)
+        if expected_version is not None:
+            self._save_checking_version(vendor, expected_version)
+        return diff
+
+    def delete(self, vendor: Vendor) -> None:
+        gone = {field: [value, None] for field, value in plain_values(vendor_record(vendor)).items()}
+        self._entries.append(audit.Entry("vendor", vendor.id, vendor.slug, "deleted", gone, vendor.version))
+        self._changed_ids.add(vendor.id)
+        self.session.delete(vendor)
+
+    def insert_many(self, records: list[dict]) -> list[int]:
+        """New vendors written with bulk inserts (for generated data); returns their ids.
+
+        The same validation, audit entries and change-log rows as create(), at a fraction of the ORM's cost.
+        Slugs are not checked against existing vendors here: a duplicate fails the batch on the unique index.
+        """
+        cleaned = [parse_record(record) for record in records]
+        ids = self._reserve_ids(len(cleaned))
+        now = utcnow()
+        vendor_rows, facet_rows = [], []
+        for vendor_id, values in zip(ids, cleaned, strict=True):
+            self._entries.append(
+                audit.Entry("vendor", vendor_id, values["slug"], "created", _created(values), 1)
+            )
+            row = dict(values)
+            for field, facet in FACET_FIELDS.items():
+                facet_rows += [
+                    {"vendor_id": vendor_id, "facet": facet, "value": value, "position": position}
+                    for position, value in enumerate(row.pop(field))
+                ]
+            vendor_rows.append({**row, "id": vendor_id, "version": 1, "created_at": now, "updated_at": now})
+        self.session.execute(insert(Vendor.__table__), vendor_rows)
+        self.session.execute(insert(VendorFacetValue.__table__), facet_rows)
+        self._changed_ids.update(ids)
+        self.flush()
+        return ids
+
+    def flush(self) -> None:
+        """Write what is buffered: pending vendors, then their audit entries and change-log rows."""
+        self.session.flush()
+        for vendor in self._created:
+            values = vendor_record(vendor)
+            self._entries.append(
+                audit.Entry("vendor", vendor.id, vendor.slug, "created", _created(values), 1)
+            )
+            self._changed_ids.add(vendor.id)
+        self._created.clear()
+        audit.record(self.session, self.actor, self._entries, self.note)
+        self._entries.clear()
+        if changelog.record_changes(self.session.connection(), self._changed_ids):
+            self.session.info[changelog.PENDING_KEY] = True
+        self._changed_ids.clear()
+
+    # --------------------------------------------------------------------------------------- helpers
+    def _claim_slug(self, slug: str, vendor_id: int | None) -> None:
+        """Refuse a slug another vendor has; take it over from a vendor that used to have it."""
+        owner = self.session.scalar(select(Vendor.id).where(Vendor.slug == slug))
+        if owner is not None and owner != vendor_id:
+            raise RecordError(slug, {"slug": f"{slug!r} is already used by another vendor"})
+        self.session.execute(delete(SlugRedirect).where(SlugRedirect.old_slug == slug))
+
+    def _save_checking_version(self, vendor: Vendor, expected_version: int) -> None:
+        """Flush now, so an UPDATE that finds the version changed under it (a concurrent save on
+        PostgreSQL) is reported as the edit conflict it is."""
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise EditConflict(vendor.id, vendor.slug, expected_version) from None
+
+    def _reserve_ids(self, count: int) -> list[int]:
+        """Ids for the next `count` vendors.
+
+        PostgreSQL: drawn from the id sequence, so ORM inserts made later (or concurrently) never collide
+        with them. SQLite: max(id)+1 onwards, safe because the write transaction holds the write lock.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            draw = text(
+                "SELECT nextval(pg_get_serial_sequence('vendors', 'id')) FROM generate_series(1, :count)"
+            )
+            return sorted(self.session.scalars(draw, {"count": count}))
+        first = (self.session.scalar(select(func.max(Vendor.id))) or 0) + 1
+        return list(range(first, first + count))
+
+
+def _created(values: dict) -> dict[str, list]:
+    return {
+        field: [None, value] for field, value in plain_values(values).items() if value not in (None, "", [])
+    }
+
+
+_STATUS_ACTIONS = {"published": "published", "draft": "unpublished", "archived": "archived"}
+
+
+def _action_for(diff: dict[str, list]) -> str:
+    """A word for the audit log: what kind of change this was."""
+    if set(diff) == {"status"}:
+        return _STATUS_ACTIONS[diff["status"][1]]
+    if set(diff) == {"verified_at"}:
+        return "verified"
+    return "updated"
+
+
+# ----------------------------------------------------------------------------------------------- guard
+_guard_installed = threading.Lock()
+
+
+def install_guard() -> None:
+    with _guard_installed:
+        if not event.contains(Session, "before_flush", _refuse_writes_outside_a_writer):
+            event.listen(Session, "before_flush", _refuse_writes_outside_a_writer)
+
+
+def _refuse_writes_outside_a_writer(session: Session, _context, _instances) -> None:
+    if session.info.get(WRITER_KEY):
+        return
+    touched = itertools.chain(
+        session.new, session.deleted, (obj for obj in session.dirty if session.is_modified(obj))
+    )
+    for obj in touched:
+        if isinstance(obj, CATALOGUE_MODELS):
+            raise CatalogueWriteRefused(
+                f"{obj!r} was changed outside vendors.catalog.writes; catalogue changes go through "
+                "catalogue_writes() so they are validated, audited and logged for search"
+            )
