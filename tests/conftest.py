@@ -13,6 +13,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask import current_app, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from vendors import create_app
@@ -68,6 +70,24 @@ def _database_url(backend: str, request, directory: Path, purpose: str) -> str:
     return request.getfixturevalue("postgres_server").create_database(purpose)
 
 
+class FreshContextClient(FlaskClient):
+    """Runs each request in its own application context, as a server does.
+
+    Tests keep an application context open for their own database work; without this, requests would
+    share it, and with it `g` and the database session, so state would leak from one request to the next
+    (a signed-in user cached in `g` would outlive the end of their session, for one). The test's session
+    then reads what requests wrote, like any other client of the database.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context() and current_app._get_current_object() is self.application:
+            # End the test's own transaction first: its snapshot would hide what the request writes.
+            db.session.commit()
+        kwargs.setdefault("buffered", True)  # a streamed body is read while its context is still open
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def make_app(database_url: str, index_dir: Path, **overrides):
     config = {
         "TESTING": True,
@@ -77,7 +97,9 @@ def make_app(database_url: str, index_dir: Path, **overrides):
         "WTF_CSRF_ENABLED": True,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = FreshContextClient
+    return app
 
 
 @pytest.fixture(scope="session")

@@ -10,5 +10,6 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(sessions.user_for)
     limiter.init_app(app)
     app.before_request(access.enforce_roles)
+    app.after_request(access.keep_out_of_caches)
     app.register_blueprint(views.bp)
     app.cli.add_command(users_group)

@@ -43,6 +43,13 @@ def enforce_roles():
     return None
 
 
+def keep_out_of_caches(response):
+    """Admin pages are never stored, not even for the Back button: after signing out they are gone."""
+    if request.path.startswith(ADMIN_PREFIX):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def safe_next(target: str | None) -> str:
     """`target` if it is a path on this site, else the admin home: never a redirect to another site."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):

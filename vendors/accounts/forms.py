@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from vendors.accounts import passwords
@@ -54,7 +54,9 @@ class UserForm(NewPasswordMixin, FlaskForm):
         "Email",
         validators=[DataRequired(), Regexp(EMAIL_PATTERN, message="Not an email address."), Length(max=254)],
     )
-    role = SelectField("Role", choices=[(role, f"{role}: {what}") for role, what in ROLES.items()])
+    role = SelectField(
+        "Role", choices=[SelectChoice(role, f"{role}: {what}") for role, what in ROLES.items()]
+    )
     new_password = PasswordField("Password", validators=[DataRequired()])
     confirm_password = PasswordField(
         "Password again", validators=[DataRequired(), EqualTo("new_password", "The two entries differ.")]

@@ -12,25 +12,17 @@ bp = Blueprint("accounts", __name__, url_prefix="/admin")
 WRONG_CREDENTIALS = "That email and password do not match an active account."
 
 
-def _attempt_failed(response) -> bool:
-    """Only failed attempts count towards the login limits: a successful login redirects."""
-    return request.method == "POST" and response.status_code != 303
-
-
 def _submitted_account() -> str:
     return "account:" + normalise_email(request.form.get("email", ""))[:254]
 
 
+# Every attempt is counted before the password is checked, in one atomic increment: counting only failures
+# (after the check) would let attempts that arrive together near the limit all through.
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_attempt_failed
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_submitted_account,
-    methods=["POST"],
-    deduct_when=_attempt_failed,
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_submitted_account, methods=["POST"]
 )
 def login():
     if current_user.is_authenticated:

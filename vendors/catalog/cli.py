@@ -84,7 +84,7 @@ def export_command(path: str, status: str | None) -> None:
     """Write every vendor (or those with --status) to a CSV file; - writes to standard output."""
     rows = csvfiles.export_rows(*([Vendor.status == status] if status else []))
     if path == "-":
-        count = csvfiles.write(rows, click.get_text_stream("stdout"))
+        count = csvfiles.write(rows, sys.stdout)
     else:
         with open(path, "w", encoding="utf-8-sig", newline="") as stream:
             count = csvfiles.write(rows, stream)

@@ -7,10 +7,10 @@ work without JavaScript; a vendor's own order (its main country and specialisati
 """
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from vendors.catalog.records import FACET_FIELDS, FIELDS, RecordError, plain_values
+from vendors.catalog.records import FACET_FIELDS, FIELDS, RecordError, parse_record, plain_values
 from vendors.reference.countries import COUNTRIES
 from vendors.reference.languages import LANGUAGES
 from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, COVERAGE, SPECIALISATIONS, STATUSES
@@ -24,8 +24,8 @@ class CheckboxListField(SelectMultipleField):
         """Unknown values are reported by parse_record, in the same words as everywhere else."""
 
 
-def _choices(vocabulary: dict) -> list[tuple[str, str]]:
-    return [(key, getattr(label, "name", label)) for key, label in vocabulary.items()]
+def _choices(vocabulary: dict) -> list[SelectChoice]:
+    return [SelectChoice(key, getattr(label, "name", label)) for key, label in vocabulary.items()]
 
 
 class VendorFieldsForm(FlaskForm):
@@ -38,7 +38,9 @@ class VendorFieldsForm(FlaskForm):
     tagline = StringField("Tagline", description="One line, at most 300 characters.")
     website = StringField("Website", description="Starting with https://", render_kw={"inputmode": "url"})
     contact_email = StringField("Contact email", render_kw={"inputmode": "email"})
-    hq_country = SelectField("Headquarters", choices=[("", "Choose a country"), *_choices(COUNTRIES)])
+    hq_country = SelectField(
+        "Headquarters", choices=[SelectChoice("", "Choose a country"), *_choices(COUNTRIES)]
+    )
     delivery_countries = CheckboxListField(
         "Delivery countries", choices=_choices(COUNTRIES), description="Where the work is done."
     )
@@ -57,7 +59,7 @@ class VendorFieldsForm(FlaskForm):
     channels = CheckboxListField("Channels", choices=_choices(CHANNELS))
     languages = CheckboxListField("Languages", choices=_choices(LANGUAGES))
     certifications = CheckboxListField("Certifications", choices=_choices(CERTIFICATIONS))
-    coverage = SelectField("Coverage", choices=_choices(COVERAGE))
+    coverage = SelectField("Coverage", choices=_choices(COVERAGE), validate_choice=False)
     description = TextAreaField(
         "Description", description="Plain text; a blank line starts a new paragraph.", render_kw={"rows": 10}
     )
@@ -76,16 +78,28 @@ class VendorFieldsForm(FlaskForm):
             record[field_name] = value
         return record
 
+    def validate(self, extra_validators=None) -> bool:
+        """The form's own checks and parse_record's together, so every problem is named at once."""
+        valid = super().validate(extra_validators)
+        try:
+            parse_record(self.record())
+        except RecordError as error:
+            self.show_problems(error)
+            return False
+        return valid
+
     def show_problems(self, error: RecordError) -> None:
         """Put parse_record's messages on the fields they concern."""
         for field_name, message in error.problems.items():
-            self._fields[field_name].errors = [*self._fields[field_name].errors, message]
+            field = self._fields[field_name]
+            if message not in field.errors:
+                field.errors = [*field.errors, message]
 
 
 class VendorForm(VendorFieldsForm):
     """The admin editor: every field, plus the version the edit is based on."""
 
-    status = SelectField("Status", choices=list(STATUSES.items()))
+    status = SelectField("Status", choices=_choices(STATUSES), validate_choice=False)
     verified_at = StringField(
         "Last verified", description="The date the details were last checked.", render_kw={"type": "date"}
     )

@@ -95,10 +95,10 @@ def parse_record(record: dict) -> dict:
     check("verified_at", _date)
     for field, facet in FACET_FIELDS.items():
         check(field, lambda v, facet=facet: _slugs(v, _VOCABULARIES[facet], upper=facet == "country"))
-    if not problems:
+    if "hourly_rate_min" in cleaned and "hourly_rate_max" in cleaned:
         _check_rate_range(cleaned, problems)
-        if not cleaned["delivery_countries"]:
-            problems["delivery_countries"] = "at least one delivery country is required"
+    if cleaned.get("delivery_countries") == []:
+        problems["delivery_countries"] = "at least one delivery country is required"
     if problems:
         raise RecordError(str(cleaned.get("slug") or record.get("slug") or ""), problems)
     return cleaned

@@ -199,10 +199,11 @@ class CatalogueWriter:
     def _save_checking_version(self, vendor: Vendor, expected_version: int) -> None:
         """Flush now, so an UPDATE that finds the version changed under it (a concurrent save on
         PostgreSQL) is reported as the edit conflict it is."""
+        conflict = EditConflict(vendor.id, vendor.slug, expected_version)
         try:
             self.session.flush()
         except StaleDataError:
-            raise EditConflict(vendor.id, vendor.slug, expected_version) from None
+            raise conflict from None
 
     def _reserve_ids(self, count: int) -> list[int]:
         """Ids for the next `count` vendors.

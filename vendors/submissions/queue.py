@@ -23,7 +23,7 @@ def receive(record: dict, submitter_name: str, submitter_email: str) -> Submissi
     """Check a submitted listing with the catalogue's rules and queue it; raises RecordError if it is bad."""
     cleaned = parse_record({**record, "status": "draft", "verified_at": None})
     if db.session.scalar(select(Vendor.id).where(Vendor.slug == cleaned["slug"])) is not None:
-        raise RecordError(cleaned["slug"], {"slug": "is taken by a listed company; choose another"})
+        raise RecordError(cleaned["slug"], {"slug": f"{cleaned['slug']!r} is not available; choose another"})
     kept = {field: value for field, value in plain_values(cleaned).items() if field not in EDITOR_ONLY}
     with write_transaction() as session:
         submission = Submission(

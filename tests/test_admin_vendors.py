@@ -1,0 +1,438 @@
+"""The curation area: vendor list, editor, quick actions, imports and exports, audit log and dashboard."""
+
+import csv
+import io
+import re
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from tests.factories import add_user, add_vendors, login, post_form, update_vendor, vendor_record
+from vendors.accounts.models import User
+from vendors.audit import AuditEntry
+from vendors.catalog import csvfiles
+from vendors.catalog.forms import form_data
+from vendors.catalog.models import Vendor
+from vendors.catalog.records import vendor_record as stored_record
+from vendors.database import write_transaction
+from vendors.extensions import db
+from vendors.submissions.models import Submission
+
+
+@pytest.fixture
+def editor(client):
+    add_user("ed@example.com", role="editor")
+    login(client, "ed@example.com")
+    return client
+
+
+def form_of(vendor: Vendor, **changes) -> dict:
+    """What the editor form posts for this vendor, with `changes` typed in."""
+    data = form_data(stored_record(vendor)) | {"version": str(vendor.version)} | changes
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def fresh(vendor_id: int) -> Vendor:
+    db.session.expire_all()
+    return db.session.get(Vendor, vendor_id)
+
+
+def edit(client, vendor: Vendor, **changes):
+    return post_form(client, f"/admin/vendors/{vendor.id}/edit", form_of(vendor, **changes))
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------------------------------ list
+def test_the_list_shows_every_status_and_filters_by_status_search_and_problem(editor):
+    add_vendors(
+        vendor_record(name="Alpha Published"),
+        vendor_record(name="Beta Draft", status="draft"),
+        vendor_record(name="Gamma Archived", status="archived"),
+        vendor_record(name="Delta Stale", verified_at="2020-01-01"),
+        vendor_record(name="Epsilon Unpriced", hourly_rate_min="", hourly_rate_max=""),
+    )
+
+    def names(query: str) -> list[str]:
+        return re.findall(r'/edit">([^<]+)</a>', text(editor.get("/admin/vendors" + query)))
+
+    assert names("") == ["Alpha Published", "Beta Draft", "Delta Stale", "Epsilon Unpriced", "Gamma Archived"]
+    assert names("?status=draft") == ["Beta Draft"]
+    assert names("?q=gamma") == ["Gamma Archived"]
+    assert names("?q=100%25") == []  # LIKE wildcards are searched for literally
+    assert names("?problem=stale") == ["Delta Stale"]
+    assert names("?problem=no-rate") == ["Epsilon Unpriced"]
+    page = text(editor.get("/admin/vendors"))
+    assert "test suite" in page  # last editor of each vendor
+
+
+# ------------------------------------------------------------------------------------------ editing
+def test_an_edit_is_visible_everywhere_right_after_saving(editor):
+    [vendor] = add_vendors(vendor_record(name="Lantern Support", tagline="Before"))
+
+    response = edit(editor, vendor, tagline="Night shift specialists in Quezonia", languages=["en", "es"])
+
+    assert response.status_code == 303
+    assert "Lantern Support: 2 field(s) saved." in text(editor.get(response.location))
+    page = text(editor.get(f"/vendors/{vendor.slug}"))
+    assert "Night shift specialists in Quezonia" in page and "Spanish" in page
+    api = editor.get(f"/api/v1/vendors/{vendor.slug}").get_json()
+    assert api["tagline"] == "Night shift specialists in Quezonia"
+    assert api["languages"] == ["en", "es"]
+    found = editor.get("/api/v1/vendors?q=quezonia").get_json()
+    assert [item["slug"] for item in found["items"]] == [vendor.slug]
+    assert "Lantern Support" in text(editor.get("/vendors?language=es"))
+
+
+def test_a_new_vendor_can_be_created_as_a_draft_and_is_not_public(editor):
+    data = form_of(add_vendors(vendor_record())[0], name="Fresh Desk", slug="", status="draft", version=None)
+    response = post_form(editor, "/admin/vendors/new", data)
+
+    assert response.status_code == 303
+    created = db.session.scalar(select(Vendor).where(Vendor.slug == "fresh-desk"))
+    assert created.status == "draft"
+    assert editor.get("/vendors/fresh-desk").status_code == 404
+    preview = editor.get(f"/admin/vendors/{created.id}/preview")
+    assert preview.status_code == 200
+    assert "Preview" in text(preview) and "Fresh Desk" in text(preview)
+
+
+def test_a_bad_value_is_refused_at_its_field_and_nothing_typed_is_lost(editor):
+    [vendor] = add_vendors(vendor_record(name="Keeper Co", tagline="Original"))
+
+    response = edit(
+        editor,
+        vendor,
+        tagline="Typed but not saved",
+        employees="lots",
+        hourly_rate_min="20",
+        hourly_rate_max="10",
+        certifications=["hipaa", "soc-2"],
+    )
+
+    assert response.status_code == 400
+    page = text(response)
+    assert "&#39;lots&#39; is not a whole number" in page
+    assert "is below the minimum rate" in page
+    assert 'value="Typed but not saved"' in page
+    assert 'value="lots"' in page
+    assert re.search(r'value="hipaa"[^>]*checked|checked[^>]*value="hipaa"', page)
+    assert fresh(vendor.id).tagline == "Original"
+
+
+def test_the_editor_keeps_a_vendors_own_order_of_countries_and_specialisations(editor):
+    [vendor] = add_vendors(
+        vendor_record(delivery_countries=["PH", "CO"], specialisations=["sales", "healthcare"])
+    )
+    # Browsers send ticked boxes in page order; the vendor's main country and specialisation stay first.
+    response = edit(
+        editor,
+        vendor,
+        delivery_countries=["CO", "IN", "PH"],
+        specialisations=["healthcare", "legal", "sales"],
+    )
+    assert response.status_code == 303
+    stored = fresh(vendor.id)
+    assert stored.delivery_countries == ["PH", "CO", "IN"]
+    assert stored.specialisations == ["sales", "healthcare", "legal"]
+
+
+def test_a_second_save_based_on_an_older_version_is_refused_and_shows_what_changed(editor, app):
+    [vendor] = add_vendors(vendor_record(name="Shared Desk", tagline="First"))
+    add_user("ann@example.com", role="admin")
+    other = app.test_client()
+    login(other, "ann@example.com")
+    opened_by_editor = form_of(vendor, tagline="Editor's tagline")
+
+    assert edit(other, vendor, tagline="Admin's tagline", employees="300").status_code == 303
+    response = post_form(editor, f"/admin/vendors/{vendor.id}/edit", opened_by_editor)
+
+    assert response.status_code == 409
+    page = text(response)
+    assert "someone else saved this vendor" in page
+    assert "ann@example.com" in page
+    assert "Admin&#39;s tagline" in page and "300" in page
+    assert 'value="Editor&#39;s tagline"' in page  # the editor's own input is still in the form
+    assert fresh(vendor.id).tagline == "Admin's tagline"
+    # Saving again, having seen the other change, is a deliberate overwrite.
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    again = post_form(editor, f"/admin/vendors/{vendor.id}/edit", opened_by_editor | {"version": version})
+    assert again.status_code == 303
+    assert fresh(vendor.id).tagline == "Editor's tagline"
+
+
+def test_renaming_a_slug_keeps_old_links_working_with_a_301(editor):
+    [vendor] = add_vendors(vendor_record(slug="old-address"))
+
+    assert edit(editor, vendor, slug="new-address").status_code == 303
+
+    page = editor.get("/vendors/old-address?buyer_country=GB")
+    assert page.status_code == 301
+    assert page.location == "/vendors/new-address?buyer_country=GB"
+    api = editor.get("/api/v1/vendors/old-address")
+    assert (api.status_code, api.location) == (301, "/api/v1/vendors/new-address")
+    assert editor.get("/vendors/new-address").status_code == 200
+    update_vendor(vendor.id, status="draft")
+    assert editor.get("/vendors/old-address").status_code == 404  # nothing public to send people to
+
+
+def test_quick_actions_publish_unpublish_archive_and_mark_verified(editor):
+    [vendor] = add_vendors(vendor_record(status="draft", verified_at="2024-01-01"))
+    back = "/admin/vendors?status=draft"
+
+    response = post_form(editor, f"/admin/vendors/{vendor.id}/status", {"status": "published", "back": back})
+    assert (response.status_code, response.location) == (303, back)
+    assert fresh(vendor.id).status == "published"
+    assert editor.get(f"/vendors/{vendor.slug}").status_code == 200
+
+    post_form(editor, f"/admin/vendors/{vendor.id}/verify")
+    assert fresh(vendor.id).verified_at == date.today()
+
+    post_form(editor, f"/admin/vendors/{vendor.id}/status", {"status": "archived"})
+    assert fresh(vendor.id).status == "archived"
+    assert editor.get(f"/vendors/{vendor.slug}").status_code == 404
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.subject_id == vendor.id).order_by(AuditEntry.id)
+    )
+    assert list(actions) == ["created", "published", "verified", "archived"]
+    assert post_form(editor, f"/admin/vendors/{vendor.id}/status", {"status": "gone"}).status_code == 400
+
+
+def test_back_links_never_leave_the_site(editor):
+    [vendor] = add_vendors(vendor_record())
+    response = post_form(editor, f"/admin/vendors/{vendor.id}/verify", {"back": "//evil.example/"})
+    assert response.location == "/admin"
+
+
+def test_delete_asks_for_confirmation_then_deletes(editor):
+    [vendor] = add_vendors(vendor_record(name="Doomed Partners"))
+    vendor_id, slug = vendor.id, vendor.slug
+    confirm = editor.get(f"/admin/vendors/{vendor_id}/delete")
+    assert confirm.status_code == 200
+    assert "Delete Doomed Partners?" in text(confirm)
+    assert fresh(vendor_id) is not None
+
+    response = post_form(
+        editor, f"/admin/vendors/{vendor_id}/delete", token_from=f"/admin/vendors/{vendor_id}/delete"
+    )
+
+    assert response.status_code == 303
+    assert fresh(vendor_id) is None
+    assert editor.get(f"/vendors/{slug}").status_code == 404
+    assert editor.get(f"/admin/vendors/{vendor_id}/edit").status_code == 404
+
+
+# ------------------------------------------------------------------------------------------ audit log
+def test_the_audit_trail_of_an_edit_names_who_when_and_each_field(editor):
+    [vendor] = add_vendors(vendor_record(name="Traceable", tagline="Before", employees=120))
+    edit(editor, vendor, tagline="After", employees="450")
+
+    entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.actor, entry.action, entry.subject_id) == ("ed@example.com", "updated", vendor.id)
+    assert entry.changes == {"tagline": ["Before", "After"], "employees": [120, 450]}
+    assert entry.user_id is not None
+
+    page = text(editor.get(f"/admin/audit?vendor={vendor.id}"))
+    assert "ed@example.com" in page
+    assert "<del>Before</del> → <ins>After</ins>" in page
+    assert "<del>120</del> → <ins>450</ins>" in page
+
+
+def test_the_audit_log_filters_by_user_vendor_and_date(editor):
+    first, second = add_vendors(vendor_record(slug="first-one"), vendor_record(slug="second-one"))
+    edit(editor, first, tagline="Edited by ed")
+    with write_transaction() as session:  # an old entry, to filter by date
+        session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.subject_id == second.id)
+            .values(at=datetime(2025, 1, 15, 10, tzinfo=UTC))
+        )
+
+    def labels(query: str) -> list[str]:
+        return re.findall(r'vendor=\d+">([^<]+)</a>', text(editor.get("/admin/audit" + query)))
+
+    assert labels("?actor=ed%40example.com") == ["first-one"]
+    assert sorted(labels("?vendor=second-one")) == ["second-one"]
+    assert labels("?until=2025-12-31") == ["second-one"]
+    assert "second-one" not in labels(f"?since={date.today().isoformat()}")
+    bad = editor.get("/admin/audit?since=yesterday")
+    assert bad.status_code == 400 and "is not a date" in text(bad)
+
+
+def test_a_deleted_vendors_history_is_found_by_its_slug(editor):
+    [vendor] = add_vendors(vendor_record(slug="short-lived"))
+    post_form(editor, f"/admin/vendors/{vendor.id}/delete", token_from=f"/admin/vendors/{vendor.id}/delete")
+    page = text(editor.get("/admin/audit?vendor=short-lived"))
+    assert "deleted" in page and "created" in page
+
+
+# ------------------------------------------------------------------------------------------ import and export
+def test_export_downloads_everything_or_the_current_filter(editor):
+    add_vendors(vendor_record(slug="kept-public"), vendor_record(slug="a-draft", status="draft"))
+
+    everything = editor.get("/admin/export")
+    drafts = editor.get("/admin/export?status=draft")
+
+    assert everything.headers["Content-Disposition"].startswith('attachment; filename="vendors-')
+    assert everything.mimetype == "text/csv"
+    assert everything.get_data(as_text=True).startswith("\ufeffslug,name,")
+    rows = list(csv.DictReader(io.StringIO(everything.get_data(as_text=True).removeprefix("\ufeff"))))
+    assert [row["slug"] for row in rows] == ["a-draft", "kept-public"]
+    draft_rows = list(csv.DictReader(io.StringIO(drafts.get_data(as_text=True).removeprefix("\ufeff"))))
+    assert [row["slug"] for row in draft_rows] == ["a-draft"]
+
+
+def upload(client, content: bytes, name: str = "vendors.csv"):
+    response = post_form(
+        client, "/admin/import", {"file": (io.BytesIO(content), name)}, token_from="/admin/import"
+    )
+    # The test client spools a large body to a temporary file and leaves it open.
+    response.request.environ["wsgi.input"].close()
+    return response
+
+
+def exported(client, *query) -> bytes:
+    return client.get("/admin/export" + "".join(query)).get_data()
+
+
+def test_an_upload_is_checked_then_imported_only_when_confirmed(editor):
+    [vendor] = add_vendors(vendor_record(slug="to-change", tagline="Old tagline"))
+    content = exported(editor).decode("utf-8-sig").replace("Old tagline", "New tagline").encode()
+    extra = ",".join(csvfiles.row_of(vendor)).replace("to-change", "brand-new") + "\r\n"
+
+    report = upload(editor, content + extra.encode())
+
+    assert report.status_code == 200
+    page = text(report)
+    assert '<strong data-count="added">1</strong>' in page
+    assert '<strong data-count="updated">1</strong>' in page
+    assert fresh(vendor.id).tagline == "Old tagline"  # nothing written before the confirmation
+    token = re.search(r'action="/admin/import/([^"]+)"', page).group(1)
+
+    done = post_form(editor, f"/admin/import/{token}", token_from="/admin/import")
+
+    assert done.status_code == 303
+    assert "1 added, 1 updated, 0 unchanged, 0 rejected" in text(editor.get(done.location))
+    assert fresh(vendor.id).tagline == "New tagline"
+    assert db.session.scalar(select(Vendor).where(Vendor.slug == "brand-new")) is not None
+    assert post_form(editor, f"/admin/import/{token}", token_from="/admin/import").status_code == 404
+
+
+def test_an_upload_with_bad_rows_shows_every_problem_and_offers_no_import(editor):
+    add_vendors(vendor_record(slug="good-one"))
+    content = exported(editor).decode("utf-8-sig")
+    bad = (
+        content.replace(",PH,PH,", ",XX,PH,", 1)
+        + content.splitlines()[1].replace("good-one", "other").replace(",120,", ",none,")
+        + "\r\n"
+    )
+
+    report = upload(editor, bad.encode())
+
+    assert report.status_code == 422
+    page = text(report)
+    assert "Nothing was imported" in page
+    assert "<td>2</td><td>hq_country</td>" in page
+    assert "<td>3</td><td>employees</td>" in page
+    assert "/admin/import/" not in page.split("Upload another file")[0]
+    assert db.session.scalar(select(func.count()).select_from(Vendor)) == 1
+
+
+def test_only_csv_files_within_the_size_limit_are_accepted(editor, app):
+    assert "Only .csv files" in text(upload(editor, b"slug,name\n", name="vendors.xlsx"))
+    app.config["IMPORT_MAX_MEGABYTES"] = 1
+    too_big = upload(editor, b"x" * ((1 << 20) + 1))
+    assert too_big.status_code == 400
+    assert "larger than 1 MB" in text(too_big)
+
+
+def test_re_uploading_an_export_offers_nothing_to_import(editor):
+    add_vendors(vendor_record(), vendor_record())
+    page = text(upload(editor, exported(editor)))
+    assert "Nothing would change" in page
+    assert '<strong data-count="unchanged">2</strong>' in page
+
+
+# ------------------------------------------------------------------------------------------ dashboard
+def test_the_dashboard_counts_the_work_to_do(editor):
+    add_vendors(
+        vendor_record(name="Stale One", verified_at="2020-05-05"),
+        vendor_record(name="Never Checked", verified_at=""),
+        vendor_record(name="No Rate", hourly_rate_min="", hourly_rate_max="", status="draft"),
+        vendor_record(name="Fresh One", verified_at=date.today().isoformat()),
+    )
+    with write_transaction() as session:
+        session.execute(
+            update(Vendor)
+            .where(Vendor.name == "No Rate")
+            .values(created_at=datetime.now(UTC) - timedelta(days=45))
+        )
+        session.add(
+            Submission(record={"name": "Waiting Co"}, submitter_name="W", submitter_email="w@example.com")
+        )
+
+    page = text(editor.get("/admin"))
+
+    assert '<span data-count="stale">2</span>' in page
+    assert '<span data-count="no-rate">1</span>' in page
+    assert '<span data-count="old-draft">1</span>' in page
+    assert '<span data-count="submissions">1</span>' in page
+    assert '<dd data-index="published">3</dd>' in page
+    assert '<dd data-index="documents">3</dd>' in page
+
+
+def test_the_dashboard_rebuilds_the_search_index(editor, app):
+    add_vendors(vendor_record(name="Indexed Vendor"))
+    from vendors.search import indexing
+
+    before = indexing.status(db.engine, app.config["SEARCH_INDEX_DIR"]).generation
+
+    response = post_form(editor, "/admin/index/rebuild")
+
+    assert response.status_code == 303
+    deadline = time.monotonic() + 30
+    while indexing.status(db.engine, app.config["SEARCH_INDEX_DIR"]).generation == before:
+        assert time.monotonic() < deadline, "the rebuild did not finish"
+        time.sleep(0.1)
+    status = indexing.status(db.engine, app.config["SEARCH_INDEX_DIR"])
+    assert (status.documents, status.pending) == (1, 0)
+
+
+# ------------------------------------------------------------------------------------------ users
+def test_admins_create_and_disable_users_in_the_browser(client, app):
+    add_user("ann@example.com", role="admin")
+    login(client, "ann@example.com")
+    strong = "another long passphrase here"
+
+    response = post_form(
+        client,
+        "/admin/users",
+        {"email": "new@example.com", "role": "editor", "new_password": strong, "confirm_password": strong},
+        token_from="/admin/users",
+    )
+    assert response.status_code == 303
+    newcomer = app.test_client()
+    assert login(newcomer, "new@example.com", strong).status_code == 303
+
+    weak = post_form(
+        client,
+        "/admin/users",
+        {
+            "email": "weak@example.com",
+            "role": "editor",
+            "new_password": "password",
+            "confirm_password": "password",
+        },
+        token_from="/admin/users",
+    )
+    assert weak.status_code == 400 and "at least 12 characters" in text(weak)
+
+    new_id = db.session.scalar(select(User.id).where(User.email == "new@example.com"))
+    post_form(client, f"/admin/users/{new_id}/disable", token_from="/admin/users")
+    assert newcomer.get("/admin/vendors").status_code == 302
+    own_id = db.session.scalar(select(User.id).where(User.email == "ann@example.com"))
+    assert post_form(client, f"/admin/users/{own_id}/disable", token_from="/admin/users").status_code == 400

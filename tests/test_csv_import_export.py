@@ -1,0 +1,299 @@
+"""`flask vendors import|export`: CSV files of the directory, checked whole before anything is written."""
+
+import csv
+import io
+
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from tests.conftest import load_sample_data
+from tests.factories import add_vendors, update_vendor, vendor_record
+from vendors import search
+from vendors.audit import AuditEntry
+from vendors.catalog import csvfiles
+from vendors.catalog.models import Vendor
+from vendors.extensions import db
+
+HEADER = ",".join(csvfiles.COLUMNS)
+
+
+def row(**cells) -> dict:
+    """A valid CSV row as a dict of column -> cell text."""
+    base = {
+        "slug": "",
+        "name": "Lakeside Contact",
+        "tagline": "Customer care from Manila",
+        "website": "https://lakeside.example",
+        "email": "hello@lakeside.example",
+        "hq_country": "PH",
+        "delivery_countries": "PH;IN",
+        "founded_year": "2015",
+        "employees": "240",
+        "hourly_rate_min": "8.50",
+        "hourly_rate_max": "12",
+        "min_seats": "",
+        "specialisations": "customer-support;sales",
+        "channels": "voice;chat",
+        "languages": "en;tl",
+        "certifications": "iso-27001",
+        "coverage": "24-7",
+        "description": "Support teams.",
+        "status": "",
+        "verified_at": "2026-10-01",
+    }
+    return base | cells
+
+
+def csv_text(*rows: dict, columns=csvfiles.COLUMNS, newline="\n") -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=newline)
+    writer.writerow(columns)
+    for values in rows:
+        writer.writerow([values.get(column, "") for column in columns])
+    return buffer.getvalue()
+
+
+def import_file(runner, tmp_path, text: str | bytes, *options, name="vendors.csv"):
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return runner.invoke(args=["vendors", "import", str(path), *options])
+
+
+def summary(result) -> str:
+    return result.output.strip().splitlines()[-1]
+
+
+def count_vendors() -> int:
+    return db.session.scalar(select(func.count()).select_from(Vendor))
+
+
+def export_text(runner, *options) -> str:
+    result = runner.invoke(args=["vendors", "export", "-", *options])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+# ------------------------------------------------------------------------------------------ import
+def test_a_good_file_adds_and_updates_and_says_what_it_did(runner, tmp_path):
+    [existing] = add_vendors(vendor_record(slug="lakeside-contact", tagline="Before the import"))
+    text = csv_text(
+        row(slug="lakeside-contact"), row(name="Mountain Ledger", specialisations="finance-accounting")
+    )
+
+    result = import_file(runner, tmp_path, text)
+
+    assert result.exit_code == 0, result.output
+    assert summary(result) == "Imported vendors.csv: 1 added, 1 updated, 0 unchanged, 0 rejected."
+    db.session.expire_all()
+    updated = db.session.get(Vendor, existing.id)
+    assert updated.tagline == "Customer care from Manila"
+    assert updated.delivery_countries == ["PH", "IN"]
+    assert updated.hourly_rate_max == 12
+    assert updated.status == "published"  # an empty status means published
+    added = db.session.scalar(
+        select(Vendor).where(Vendor.slug == "mountain-ledger")
+    )  # slug made from the name
+    assert added is not None and added.specialisations == ["finance-accounting"]
+    notes = set(db.session.scalars(select(AuditEntry.note)))
+    assert "import of vendors.csv" in notes
+    actors = set(
+        db.session.scalars(select(AuditEntry.actor).where(AuditEntry.note == "import of vendors.csv"))
+    )
+    assert all(actor.startswith("flask vendors import") for actor in actors)
+
+
+def test_every_bad_row_is_reported_with_line_and_column_and_nothing_is_written(runner, tmp_path):
+    add_vendors(vendor_record(slug="kept-as-is", tagline="Untouched"))
+    text = csv_text(
+        row(slug="kept-as-is", tagline="Would change"),  # line 2: fine on its own
+        row(slug="bad-country", hq_country="XX"),  # line 3
+        row(slug="bad-rates", hourly_rate_min="20", hourly_rate_max="10", employees="lots"),  # line 4
+        row(slug="bad-language", languages="en;klingon"),  # line 5
+        row(slug="kept-as-is", name="Twice"),  # line 6: the slug again
+    )
+
+    result = import_file(runner, tmp_path, text)
+
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert "line 3, column hq_country: 'XX' is not a known ISO 3166-1 alpha-2 country code" in lines
+    assert any(line.startswith("line 4, column employees:") for line in lines)
+    assert any(line.startswith("line 4, column hourly_rate_max:") for line in lines)
+    assert any(line.startswith("line 5, column languages:") and "klingon" in line for line in lines)
+    assert "line 6, column slug: 'kept-as-is' is also on line 2" in lines
+    assert "0 added, 0 updated, 0 unchanged, 4 rejected" in result.output
+    assert "Nothing was written" in result.output
+    db.session.expire_all()
+    assert count_vendors() == 1
+    assert db.session.scalar(select(Vendor.tagline)) == "Untouched"
+
+
+def test_unknown_and_missing_columns_are_reported(runner, tmp_path):
+    columns = [column for column in csvfiles.COLUMNS if column != "employees"] + ["rating"]
+    result = import_file(runner, tmp_path, csv_text(row(), columns=columns))
+
+    assert result.exit_code != 0
+    assert any(
+        line.startswith("line 1, column rating: unknown column") for line in result.output.splitlines()
+    )
+    assert "line 1, column employees: missing column" in result.output
+    assert count_vendors() == 0
+
+
+def test_columns_may_come_in_any_order(runner, tmp_path):
+    columns = tuple(reversed(csvfiles.COLUMNS))
+    result = import_file(runner, tmp_path, csv_text(row(name="Backwards Partners"), columns=columns))
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(Vendor.name)) == "Backwards Partners"
+
+
+def test_rows_with_too_many_or_too_few_cells_are_reported(runner, tmp_path):
+    text = HEADER + "\n" + ",".join(["x"] * 3) + "\n"
+    result = import_file(runner, tmp_path, text)
+    assert result.exit_code != 0
+    assert "line 2: has 3 cells; the header names 20 columns" in result.output
+
+
+def test_line_numbers_count_the_lines_of_the_file_not_the_rows(runner, tmp_path):
+    text = csv_text(
+        row(name="Multi Line", description="First paragraph.\n\nSecond paragraph."),
+        row(name="Broken", employees="0"),
+    )
+    result = import_file(runner, tmp_path, text)
+    assert "line 5, column employees: must be between 1 and 10000000" in result.output
+
+
+def test_byte_order_mark_and_windows_line_endings_are_accepted(runner, tmp_path):
+    text = csv_text(row(name="Windows Made"), newline="\r\n")
+    result = import_file(runner, tmp_path, "\ufeff".encode() + text.encode("utf-8"))
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(Vendor.slug)) == "windows-made"
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_a_clear_reason(runner, tmp_path):
+    text = csv_text(row(name="Bogotá Centro")).encode("latin-1")
+    result = import_file(runner, tmp_path, text)
+    assert result.exit_code != 0
+    assert "is not UTF-8 text" in result.output
+    assert count_vendors() == 0
+
+
+def test_an_empty_file_is_refused(runner, tmp_path):
+    result = import_file(runner, tmp_path, "")
+    assert result.exit_code != 0
+    assert "the file is empty" in result.output
+
+
+def test_a_dry_run_counts_the_changes_and_writes_nothing(runner, tmp_path):
+    add_vendors(vendor_record(slug="lakeside-contact"))
+    result = import_file(
+        runner, tmp_path, csv_text(row(slug="lakeside-contact"), row(name="New One")), "--dry-run"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert (
+        summary(result)
+        == "Dry run, nothing written vendors.csv: 1 added, 1 updated, 0 unchanged, 0 rejected."
+    )
+    assert count_vendors() == 1
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 1  # the factory's creation
+
+
+def test_imported_vendors_are_searchable_at_once(app, runner, tmp_path):
+    result = import_file(
+        runner, tmp_path, csv_text(row(name="Quillfeather Billing", description="Medical billing."))
+    )
+    assert result.exit_code == 0, result.output
+    with app.test_request_context():
+        assert len(search.find("quillfeather").ids) == 1
+
+
+def test_progress_is_shown_for_large_files(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(csvfiles, "PROGRESS_EVERY", 2)
+    rows = [row(name=f"Vendor Number {number}") for number in range(5)]
+    result = import_file(runner, tmp_path, csv_text(*rows))
+    assert result.exit_code == 0, result.output
+    assert "checked 2 rows" in result.output and "checked 4 rows" in result.output
+
+
+# ------------------------------------------------------------------------------------------ export
+def test_export_then_import_changes_nothing_and_says_so(app, runner, tmp_path):
+    load_sample_data()
+    exported = tmp_path / "all.csv"
+    result = runner.invoke(args=["vendors", "export", str(exported)])
+    total = count_vendors()
+    assert result.exit_code == 0, result.output
+    assert summary(result) == f"Exported {total} vendors to {exported}."
+    assert exported.read_bytes().startswith("\ufeffslug,name,".encode())  # spreadsheets then read UTF-8
+    audited = db.session.scalar(select(func.count()).select_from(AuditEntry))
+
+    result = runner.invoke(args=["vendors", "import", str(exported)])
+
+    assert result.exit_code == 0, result.output
+    assert summary(result) == (
+        f"Imported all.csv: 0 added, 0 updated, {total} unchanged, 0 rejected. "
+        "Nothing changed: every row matches the directory."
+    )
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == audited
+
+
+def test_export_lists_every_status_or_only_the_one_asked_for(runner):
+    add_vendors(
+        vendor_record(slug="shown"),
+        vendor_record(slug="drafted", status="draft"),
+        vendor_record(slug="old", status="archived"),
+    )
+
+    every = list(csv.DictReader(io.StringIO(export_text(runner))))
+    published = list(csv.DictReader(io.StringIO(export_text(runner, "--status", "published"))))
+
+    assert [line["slug"] for line in every] == ["drafted", "old", "shown"]
+    assert [line["slug"] for line in published] == ["shown"]
+    assert list(every[0]) == list(csvfiles.COLUMNS)
+
+
+def test_export_writes_lists_dates_and_amounts_as_the_import_reads_them(runner):
+    add_vendors(
+        vendor_record(slug="full", delivery_countries=["PH", "CO"], languages=["en", "es"], min_seats=None)
+    )
+    [line] = csv.DictReader(io.StringIO(export_text(runner)))
+    assert line["delivery_countries"] == "PH;CO"
+    assert line["languages"] == "en;es"
+    assert (line["hourly_rate_min"], line["verified_at"], line["min_seats"]) == ("9.00", "2026-06-01", "")
+
+
+def test_formulas_are_neutralised_on_export_and_restored_on_import(runner, tmp_path):
+    [vendor] = add_vendors(
+        vendor_record(
+            slug="formulas",
+            name='=HYPERLINK("http://evil.example")',
+            tagline="+1 555 0100 support line",
+            description="-- dashes first\n@mention later",
+        )
+    )
+    exported = export_text(runner)
+    [line] = csv.DictReader(io.StringIO(exported))
+    assert line["name"] == '\'=HYPERLINK("http://evil.example")'
+    assert line["tagline"].startswith("'+")
+    assert line["description"].startswith("'-")
+
+    update_vendor(vendor.id, name="Changed Meanwhile")
+    result = import_file(runner, tmp_path, exported)
+
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    restored = db.session.get(Vendor, vendor.id)
+    assert restored.name == '=HYPERLINK("http://evil.example")'
+    assert restored.tagline == "+1 555 0100 support line"
+
+
+@given(st.text(max_size=20))
+def test_neutralise_then_restore_gives_back_any_text(text):
+    neutral = csvfiles.neutralise(text)
+    assert not neutral.startswith(csvfiles.FORMULA_STARTS)
+    assert csvfiles.restore(neutral) == text
+
+
+def test_a_quote_typed_before_ordinary_text_is_kept():
+    assert csvfiles.restore("'quoted") == "'quoted"
