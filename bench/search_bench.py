@@ -30,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import select
 
 from vendors import create_app
+from vendors.audit import Actor
 from vendors.catalog import synthetic
 from vendors.catalog.models import Vendor
-from vendors.database import write_transaction
+from vendors.catalog.writes import catalogue_writes
 from vendors.extensions import db
 from vendors.search import indexing, replica, schema
 
@@ -228,8 +229,8 @@ def edit_to_search_latency(app, samples: int = 5) -> list[float]:
         ids = list(db.session.scalars(select(Vendor.id).where(Vendor.status == "published").limit(samples)))
         for number, vendor_id in enumerate(ids):
             word = f"zqxedit{number}"
-            with write_transaction() as session:
-                session.get(Vendor, vendor_id).tagline = f"Now offering {word}"
+            with catalogue_writes(Actor.command("search bench")) as writer:
+                writer.update(writer.session.get(Vendor, vendor_id), {"tagline": f"Now offering {word}"})
                 committed = time.perf_counter()
             while vendor_id not in search.find(word).ids:
                 time.sleep(0.001)

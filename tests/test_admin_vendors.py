@@ -302,7 +302,7 @@ def exported(client, *query) -> bytes:
 def test_an_upload_is_checked_then_imported_only_when_confirmed(editor):
     [vendor] = add_vendors(vendor_record(slug="to-change", tagline="Old tagline"))
     content = exported(editor).decode("utf-8-sig").replace("Old tagline", "New tagline").encode()
-    extra = ",".join(csvfiles.row_of(vendor)).replace("to-change", "brand-new") + "\r\n"
+    extra = ",".join(csvfiles.row_of(stored_record(vendor))).replace("to-change", "brand-new") + "\r\n"
 
     report = upload(editor, content + extra.encode())
 

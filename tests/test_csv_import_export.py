@@ -50,7 +50,7 @@ def csv_text(*rows: dict, columns=csvfiles.COLUMNS, newline="\n") -> str:
     writer = csv.writer(buffer, lineterminator=newline)
     writer.writerow(columns)
     for values in rows:
-        writer.writerow([values.get(column, "") for column in columns])
+        writer.writerow([values.get(column.lower(), "") for column in columns])
     return buffer.getvalue()
 
 
@@ -141,11 +141,26 @@ def test_unknown_and_missing_columns_are_reported(runner, tmp_path):
     assert count_vendors() == 0
 
 
-def test_columns_may_come_in_any_order(runner, tmp_path):
-    columns = tuple(reversed(csvfiles.COLUMNS))
+def test_columns_may_come_in_any_order_and_any_case(runner, tmp_path):
+    columns = tuple(column.upper() for column in reversed(csvfiles.COLUMNS))
     result = import_file(runner, tmp_path, csv_text(row(name="Backwards Partners"), columns=columns))
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(Vendor.name)) == "Backwards Partners"
+
+
+def test_an_empty_column_heading_is_reported(runner, tmp_path):
+    result = import_file(runner, tmp_path, csv_text(row(), columns=(*csvfiles.COLUMNS, "")))
+    assert "line 1: a column has no heading" in result.output
+    assert count_vendors() == 0
+
+
+def test_values_are_read_leniently_where_the_meaning_is_plain(runner, tmp_path):
+    text = csv_text(row(delivery_countries="ph; In", languages="EN;Tl", status="Draft", coverage=" 24-7 "))
+    result = import_file(runner, tmp_path, text)
+    assert result.exit_code == 0, result.output
+    vendor = db.session.scalar(select(Vendor))
+    assert (vendor.delivery_countries, vendor.languages) == (["PH", "IN"], ["en", "tl"])
+    assert (vendor.status, vendor.coverage) == ("draft", "24-7")
 
 
 def test_rows_with_too_many_or_too_few_cells_are_reported(runner, tmp_path):

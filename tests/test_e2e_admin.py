@@ -6,12 +6,10 @@ pages at desktop and phone widths go to $SCREENSHOT_DIR, named admin-*.png.
 """
 
 import re
-import threading
 from urllib.parse import quote_plus
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from tests.conftest import app_with_data, load_sample_data
 from tests.factories import PASSWORD, add_user
@@ -23,6 +21,7 @@ from tests.test_e2e_browser import (
     SCREENS,
     no_horizontal_scroll,
     results_count,
+    served,
 )
 from vendors.catalog.models import Vendor
 from vendors.catalog.records import vendor_record
@@ -48,12 +47,8 @@ def site(tmp_path_factory):
     with app_with_data(url, directory / "index", load_sample_data) as app:
         with app.app_context():
             add_user(EDITOR, role="editor")
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_port}", app
-        server.shutdown()
-        thread.join(timeout=5)
+        with served(app) as base_url:
+            yield base_url, app
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,18 +48,26 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the dev extra inst
 expect = sync_api.expect
 
 
+@contextmanager
+def served(app) -> Iterator[str]:
+    """The app served over HTTP on a free loopback port by a threaded WSGI server; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The app with the sample data, served over HTTP; yields (base URL, app)."""
     directory = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{directory / 'site.sqlite3'}"
-    with app_with_data(url, directory / "index", load_sample_data) as app:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_port}", app
-        server.shutdown()
-        thread.join(timeout=5)
+    with app_with_data(url, directory / "index", load_sample_data) as app, served(app) as base_url:
+        yield base_url, app
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Section 4: "List your company" (/submit), the submissions queue and its review under /admin/submissions.
+"""Vendors listing themselves: "List your company" (/submit), the submissions queue and its review in /admin.
 
 A vendor sends its listing through a public form (CSRF token, honeypot, rate limit); it waits in a queue and
 nothing is public until an editor approves it (as a draft or published, after correcting it) or rejects it
@@ -17,35 +17,18 @@ from tests.conftest import make_app
 from tests.factories import add_user, add_vendors, csrf_token, login, post_form, vendor_record
 from vendors.audit import AuditEntry
 from vendors.catalog.models import Vendor
+from vendors.catalog.records import FACET_FIELDS, FIELDS
 from vendors.extensions import db
+from vendors.submissions import queue
 from vendors.submissions.models import Submission
 
 SUBMIT = "/submit"
 RECEIVED = "/submit/received"
 
 # The vendor's own fields on /submit, in the vendor record's words.
-VENDOR_FIELDS = (
-    "name",
-    "slug",
-    "tagline",
-    "website",
-    "contact_email",
-    "hq_country",
-    "delivery_countries",
-    "founded_year",
-    "employees",
-    "hourly_rate_min",
-    "hourly_rate_max",
-    "min_seats",
-    "specialisations",
-    "channels",
-    "languages",
-    "certifications",
-    "coverage",
-    "description",
-)
+VENDOR_FIELDS = tuple(field for field in FIELDS if field not in queue.EDITOR_ONLY)
 CONTACT_FIELDS = ("submitter_name", "submitter_email")
-MULTI_VALUED = ("delivery_countries", "specialisations", "channels", "languages", "certifications")
+MULTI_VALUED = tuple(FACET_FIELDS)
 
 
 # ---------- helpers ----------

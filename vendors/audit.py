@@ -6,6 +6,7 @@ field to [old value, new value] in plain JSON values.
 """
 
 import getpass
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +27,11 @@ class Actor:
 
     @classmethod
     def command(cls, name: str) -> "Actor":
-        return cls(f"{name} (system user {getpass.getuser()})")
+        try:
+            system_user = getpass.getuser()
+        except (KeyError, OSError):  # a container user with no name
+            system_user = f"uid {os.getuid()}"
+        return cls(f"{name} (system user {system_user})")
 
 
 class AuditEntry(db.Model):

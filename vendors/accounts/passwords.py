@@ -17,8 +17,6 @@ MAX_LENGTH = 1024  # hashing cost grows with length; nobody types more
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "common-passwords.txt.gz"
 
 _hasher = PasswordHasher()
-# Verified against when an account does not exist, so a wrong email takes as long as a wrong password.
-_DECOY_HASH = _hasher.hash("a password nobody has")
 
 
 def hash_password(password: str) -> str:
@@ -26,10 +24,16 @@ def hash_password(password: str) -> str:
 
 
 def verify(stored_hash: str | None, password: str) -> bool:
+    """Whether the password matches; with no hash (no such account) it takes as long and is False."""
     try:
-        return _hasher.verify(stored_hash or _DECOY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _decoy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _decoy_hash() -> str:
+    return _hasher.hash("a password nobody has")
 
 
 def needs_rehash(stored_hash: str) -> bool:

@@ -74,7 +74,10 @@ def vendor_edit(vendor_id: int):
             return redirect(url_for("admin.vendor_edit", vendor_id=vendor_id), 303)
         vendor = _vendor_or_404(vendor_id)
     status = 409 if conflict else 400 if form.errors else 200
-    return render_template("admin/vendor_form.html", form=form, vendor=vendor, conflict=conflict), status
+    page = render_template(
+        "admin/vendor_form.html", form=form, vendor=vendor, conflict=conflict, status_actions=STATUS_ACTIONS
+    )
+    return page, status
 
 
 def _save_edit(vendor_id: int, form: VendorForm):

@@ -21,19 +21,18 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import selectinload
 
 from vendors.audit import Actor
-from vendors.catalog.models import Vendor
+from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.catalog.records import (
     FACET_FIELDS,
     FIELDS,
     RecordError,
+    differences,
     parse_record,
     plain_values,
-    vendor_record,
 )
-from vendors.catalog.writes import catalogue_writes
+from vendors.catalog.writes import CatalogueWriter, catalogue_writes
 from vendors.extensions import db
 
 # The record field behind each column; columns are named as a person would head them.
@@ -73,16 +72,48 @@ def restore(cell: str) -> str:
 def export_rows(*conditions: ColumnElement[bool]) -> Iterator[list[str]]:
     """The header, then one row per vendor in slug order: every vendor, or those meeting `conditions`."""
     yield list(COLUMNS)
-    statement = (
-        select(Vendor).options(selectinload(Vendor.facet_values)).where(*conditions).order_by(Vendor.slug)
-    )
-    for vendor in db.session.scalars(statement.execution_options(yield_per=CHUNK)):
-        yield row_of(vendor)
+    for _vendor_id, record in stored_records(*conditions):
+        yield row_of(record)
 
 
-def row_of(vendor: Vendor) -> list[str]:
-    values = plain_values(vendor_record(vendor))
+def row_of(record: dict) -> list[str]:
+    """A cleaned record as a row of cells."""
+    values = plain_values(record)
     return [neutralise(_cell(values[COLUMN_FIELDS[column]])) for column in COLUMNS]
+
+
+def stored_records(*conditions: ColumnElement[bool]) -> Iterator[tuple[int, dict]]:
+    """(vendor id, cleaned record) of the vendors meeting `conditions`, in slug order.
+
+    Read with plain rows a few hundred vendors at a time, not as ORM objects: building those is most of
+    the cost of exporting or comparing a large catalogue.
+    """
+    scalar_fields = [field_name for field_name in FIELDS if field_name not in FACET_FIELDS]
+    statement = (
+        select(Vendor.id, *(getattr(Vendor, field_name) for field_name in scalar_fields))
+        .where(*conditions)
+        .order_by(Vendor.slug)
+    )
+    for partition in db.session.execute(statement.execution_options(yield_per=CHUNK)).partitions():
+        values = _attribute_values([row.id for row in partition])
+        for row in partition:
+            record = {field_name: getattr(row, field_name) for field_name in scalar_fields}
+            for field_name, facet in FACET_FIELDS.items():
+                record[field_name] = values.get((row.id, facet), [])
+            yield row.id, record
+
+
+def _attribute_values(vendor_ids: list[int]) -> dict[tuple[int, str], list[str]]:
+    """{(vendor id, attribute): values in the vendor's order} for a few hundred vendors."""
+    rows = db.session.execute(
+        select(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.value)
+        .where(VendorFacetValue.vendor_id.in_(vendor_ids))
+        .order_by(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.position)
+    )
+    values: dict[tuple[int, str], list[str]] = {}
+    for vendor_id, facet, value in rows:
+        values.setdefault((vendor_id, facet), []).append(value)
+    return values
 
 
 def write(rows: Iterable[list[str]], stream: IO[str]) -> int:
@@ -207,16 +238,7 @@ def apply(
             for chunk in _chunks(_records(open_text, Checked()), CHUNK):
                 if any(record is None for _, record, _ in chunk):
                     raise FileChanged("the file changed while it was being imported; nothing was written")
-                existing = _vendors_by_slug(writer.session, [record["slug"] for _, record, _ in chunk])
-                for _line, record, _problems in chunk:
-                    vendor = existing.get(record["slug"])
-                    if vendor is None:
-                        writer.create(record)
-                        result.added += 1
-                    elif writer.update(vendor, record):
-                        result.updated += 1
-                    else:
-                        result.unchanged += 1
+                _apply_chunk(writer, [record for _, record, _ in chunk], result)
                 done += len(chunk)
                 progress(done, checked.rows)
             if dry_run:
@@ -224,6 +246,27 @@ def apply(
     except _DryRun:
         pass
     return result
+
+
+def _apply_chunk(writer: CatalogueWriter, records: list[dict], result: Applied) -> None:
+    """Add the new vendors with one bulk insert, update the changed ones, leave the rest alone."""
+    slugs = [record["slug"] for record in records]
+    stored = {
+        record["slug"]: (vendor_id, record) for vendor_id, record in stored_records(Vendor.slug.in_(slugs))
+    }
+    new = [record for record in records if record["slug"] not in stored]
+    if new:
+        writer.insert_many(new)
+        result.added += len(new)
+    for record in records:
+        if record["slug"] not in stored:
+            continue
+        vendor_id, current = stored[record["slug"]]
+        if differences(current, record):
+            writer.update(writer.session.get(Vendor, vendor_id), record)
+            result.updated += 1
+        else:
+            result.unchanged += 1
 
 
 class FileChanged(RuntimeError):
@@ -244,7 +287,7 @@ def _records(
             header = next(reader, None)
             if not _check_header(header, checked):
                 return
-            columns = [column.strip() for column in header]
+            columns = [column.strip().lower() for column in header]
             line = reader.line_num + 1
             for cells in reader:
                 if any(cell.strip() for cell in cells):
@@ -260,9 +303,11 @@ def _check_header(header: list[str] | None, checked: Checked) -> bool:
     if header is None:
         checked.add(Problem(1, "", "the file is empty: the first line must name the columns"))
         return False
-    columns = [column.strip() for column in header]
+    columns = [column.strip().lower() for column in header]
     for column in columns:
-        if column not in COLUMN_FIELDS:
+        if not column:
+            checked.add(Problem(1, "", "a column has no heading: remove the empty column or name it"))
+        elif column not in COLUMN_FIELDS:
             checked.add(Problem(1, column, f"unknown column; the columns are {', '.join(COLUMNS)}"))
         elif columns.count(column) > 1:
             checked.add(Problem(1, column, "appears more than once"))
@@ -285,11 +330,6 @@ def _record(line: int, columns: list[str], cells: list[str]) -> tuple[dict | Non
             Problem(line, FIELD_COLUMNS[field_name], message)
             for field_name, message in error.problems.items()
         ]
-
-
-def _vendors_by_slug(session, slugs: list[str]) -> dict[str, Vendor]:
-    statement = select(Vendor).options(selectinload(Vendor.facet_values)).where(Vendor.slug.in_(slugs))
-    return {vendor.slug: vendor for vendor in session.scalars(statement)}
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

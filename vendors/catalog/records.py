@@ -215,6 +215,7 @@ def _rate(value) -> Decimal | None:
 
 
 def _choice(value, vocabulary: dict) -> str:
+    value = value.strip().lower() if isinstance(value, str) else value
     if value not in vocabulary:
         raise ValueError(f"{value!r} is not one of {', '.join(vocabulary)}")
     return value

@@ -146,12 +146,15 @@ class CatalogueWriter:
         self.session.delete(vendor)
 
     def insert_many(self, records: list[dict]) -> list[int]:
-        """New vendors written with bulk inserts (for generated data); returns their ids.
+        """New vendors written with bulk inserts (generated data, imports); returns their ids.
 
         The same validation, audit entries and change-log rows as create(), at a fraction of the ORM's cost.
-        Slugs are not checked against existing vendors here: a duplicate fails the batch on the unique index.
+        Slugs are not looked up first: callers know they are new, and a duplicate fails the transaction on
+        the unique index. A former slug of another vendor is taken over, as create() does.
         """
         cleaned = [parse_record(record) for record in records]
+        slugs = [values["slug"] for values in cleaned]
+        self.session.execute(delete(SlugRedirect).where(SlugRedirect.old_slug.in_(slugs)))
         ids = self._reserve_ids(len(cleaned))
         now = utcnow()
         vendor_rows, facet_rows = [], []
