@@ -297,3 +297,19 @@ def test_every_attempt_counts_right_or_wrong(app, client):
     post_form(client, "/admin/logout")
     assert login(client, "ed@example.com", "wrong password here").status_code == 401
     assert login(client, "ed@example.com").status_code == 429
+
+
+def test_guesses_at_the_current_password_are_limited_like_logins(app, client):
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "3 per 15 minutes"
+    add_user("ed@example.com")
+    login(client, "ed@example.com")
+    answers = [
+        post_form(
+            client,
+            "/admin/account/password",
+            {"current_password": f"guess number {n}", "new_password": STRONG, "confirm_password": STRONG},
+            token_from="/admin/account/password",
+        ).status_code
+        for n in range(4)
+    ]
+    assert answers == [200, 200, 200, 429]

@@ -1,6 +1,7 @@
 """The curation area: vendor list, editor, quick actions, imports and exports, audit log and dashboard."""
 
 import csv
+import html
 import io
 import re
 import time
@@ -142,11 +143,11 @@ def test_the_editor_keeps_a_vendors_own_order_of_countries_and_specialisations(e
 
 
 def test_a_second_save_based_on_an_older_version_is_refused_and_shows_what_changed(editor, app):
-    [vendor] = add_vendors(vendor_record(name="Shared Desk", tagline="First"))
+    [vendor] = add_vendors(vendor_record(name="Shared Desk", tagline="First", employees=120))
     add_user("ann@example.com", role="admin")
     other = app.test_client()
     login(other, "ann@example.com")
-    opened_by_editor = form_of(vendor, tagline="Editor's tagline")
+    opened_by_editor = form_of(vendor, tagline="Editor's tagline", min_seats="5")
 
     assert edit(other, vendor, tagline="Admin's tagline", employees="300").status_code == 303
     response = post_form(editor, f"/admin/vendors/{vendor.id}/edit", opened_by_editor)
@@ -155,14 +156,19 @@ def test_a_second_save_based_on_an_older_version_is_refused_and_shows_what_chang
     page = text(response)
     assert "someone else saved this vendor" in page
     assert "ann@example.com" in page
-    assert "Admin&#39;s tagline" in page and "300" in page
-    assert 'value="Editor&#39;s tagline"' in page  # the editor's own input is still in the form
+    assert "<del>First</del> → <ins>Admin&#39;s tagline</ins>" in page
+    assert "You both changed Tagline" in page
     assert fresh(vendor.id).tagline == "Admin's tagline"
-    # Saving again, having seen the other change, is a deliberate overwrite.
-    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
-    again = post_form(editor, f"/admin/vendors/{vendor.id}/edit", opened_by_editor | {"version": version})
+    fields = dict(re.findall(r'<input[^>]* id="(\w+)"[^>]* value="([^"]*)"', page))
+    assert fields["tagline"] == "Editor&#39;s tagline"  # changed by both: the editor's value stays
+    assert fields["employees"] == "300"  # changed only by the admin: the form now holds it
+    assert fields["min_seats"] == "5"  # changed only by the editor: kept
+    # Saving again, having seen the other change, keeps both sides' work.
+    merged = {name: html.unescape(value) for name, value in fields.items() if name != "csrf_token"}
+    again = post_form(editor, f"/admin/vendors/{vendor.id}/edit", opened_by_editor | merged)
     assert again.status_code == 303
-    assert fresh(vendor.id).tagline == "Editor's tagline"
+    saved = fresh(vendor.id)
+    assert (saved.tagline, saved.employees, saved.min_seats) == ("Editor's tagline", 300, 5)
 
 
 def test_renaming_a_slug_keeps_old_links_working_with_a_301(editor):
@@ -173,6 +179,9 @@ def test_renaming_a_slug_keeps_old_links_working_with_a_301(editor):
     page = editor.get("/vendors/old-address?buyer_country=GB")
     assert page.status_code == 301
     assert page.location == "/vendors/new-address?buyer_country=GB"
+    assert page.cache_control.max_age == 86400  # browsers keep a 301: for a day, not for ever
+    odd = editor.get("/vendors/old-address?slug=x&_external=1")
+    assert (odd.status_code, odd.location) == (301, "/vendors/new-address?slug=x&_external=1")
     api = editor.get("/api/v1/vendors/old-address")
     assert (api.status_code, api.location) == (301, "/api/v1/vendors/new-address")
     assert editor.get("/vendors/new-address").status_code == 200
@@ -263,6 +272,18 @@ def test_the_audit_log_filters_by_user_vendor_and_date(editor):
     assert bad.status_code == 400 and "is not a date" in text(bad)
 
 
+def test_editors_do_not_see_the_accounts_part_of_the_log(editor, client, runner, monkeypatch):
+    monkeypatch.setenv("PW", "a long and unusual passphrase")
+    runner.invoke(
+        args=["users", "create", "newcomer@example.com", "--role", "editor", "--password-env", "PW"]
+    )
+    assert "newcomer@example.com" not in text(editor.get("/admin/audit"))
+    post_form(editor, "/admin/logout")
+    add_user("ann@example.com", role="admin")
+    login(client, "ann@example.com")
+    assert "newcomer@example.com" in text(client.get("/admin/audit"))
+
+
 def test_a_deleted_vendors_history_is_found_by_its_slug(editor):
     [vendor] = add_vendors(vendor_record(slug="short-lived"))
     post_form(editor, f"/admin/vendors/{vendor.id}/delete", token_from=f"/admin/vendors/{vendor.id}/delete")
@@ -322,6 +343,31 @@ def test_an_upload_is_checked_then_imported_only_when_confirmed(editor):
     assert post_form(editor, f"/admin/import/{token}", token_from="/admin/import").status_code == 404
 
 
+def test_a_large_browser_import_brings_the_search_index_up_to_date_in_the_background(
+    editor, app, monkeypatch
+):
+    from vendors import search
+    from vendors.search import indexing
+
+    [vendor] = add_vendors(vendor_record(slug="seed-one"))
+    monkeypatch.setattr(search, "IMPLICIT_MAX_WORK", 1)
+    content = exported(editor).decode("utf-8-sig")
+    for number in range(3):
+        content += (
+            ",".join(csvfiles.row_of(stored_record(vendor))).replace("seed-one", f"more-{number}") + "\r\n"
+        )
+    token = re.search(r'action="/admin/import/([^"]+)"', text(upload(editor, content.encode()))).group(1)
+
+    done = post_form(editor, f"/admin/import/{token}", token_from="/admin/import")
+
+    assert "catching up with the import in the background" in text(editor.get(done.location))
+    deadline = time.monotonic() + 30
+    while indexing.status(db.engine, app.config["SEARCH_INDEX_DIR"]).pending:
+        assert time.monotonic() < deadline, "the index did not catch up"
+        time.sleep(0.1)
+    assert indexing.status(db.engine, app.config["SEARCH_INDEX_DIR"]).documents == 4
+
+
 def test_an_upload_with_bad_rows_shows_every_problem_and_offers_no_import(editor):
     add_vendors(vendor_record(slug="good-one"))
     content = exported(editor).decode("utf-8-sig")
@@ -348,6 +394,15 @@ def test_only_csv_files_within_the_size_limit_are_accepted(editor, app):
     too_big = upload(editor, b"x" * ((1 << 20) + 1))
     assert too_big.status_code == 400
     assert "larger than 1 MB" in text(too_big)
+
+
+def test_a_request_body_over_the_limit_is_refused_before_it_is_read(editor, app):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    assert limit == (app.config["IMPORT_MAX_MEGABYTES"] + 1) << 20
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = upload(editor, b"x" * 2000)
+    assert response.status_code == 413
+    assert "Request Entity Too Large" in text(response)
 
 
 def test_re_uploading_an_export_offers_nothing_to_import(editor):

@@ -1,5 +1,7 @@
 """The one write path: every vendor change is validated, saved, audited and logged for search together."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -157,16 +159,47 @@ def test_renaming_a_slug_keeps_the_old_one_as_a_redirect(app):
     assert redirects == {"old-name": vendor.id, "new-name": vendor.id}
 
 
-def test_a_slug_in_use_is_refused_and_a_former_slug_can_be_taken_again(app):
+def test_a_slug_in_use_or_formerly_used_by_another_vendor_is_refused(app):
     first, second = add_vendors(vendor_record(slug="first"), vendor_record(slug="second"))
     with pytest.raises(RecordError) as refused:
         update_vendor(second.id, slug="first")
     assert "already used" in refused.value.problems["slug"]
 
     update_vendor(first.id, slug="first-renamed")
-    add_vendors(vendor_record(slug="first"))  # a new vendor takes the freed slug
+    for attempt in (
+        lambda: add_vendors(vendor_record(slug="first")),
+        lambda: update_vendor(second.id, slug="first"),
+    ):
+        with pytest.raises(RecordError) as refused:
+            attempt()
+        assert "former address of another vendor" in refused.value.problems["slug"]
+    with pytest.raises(RecordError), catalogue_writes(TEST_ACTOR) as writer:
+        writer.insert_many([vendor_record(slug="first")])
 
-    assert db.session.scalar(select(SlugRedirect).where(SlugRedirect.old_slug == "first")) is None
+    update_vendor(first.id, slug="first")  # a vendor may take its own former slug back
+    assert db.session.scalar(select(SlugRedirect.old_slug)) == "first-renamed"
+    delete_vendor(first.id)  # its former slugs go with it
+    assert db.session.scalar(select(func.count()).select_from(SlugRedirect)) == 0
+    add_vendors(vendor_record(slug="first-renamed"))
+
+
+def test_ids_of_deleted_vendors_are_never_given_again(app):
+    """Audit entries and submissions refer to vendors by id; a new vendor must not inherit their history."""
+    _first, second = add_vendors(vendor_record(), vendor_record())
+    gone = second.id
+    delete_vendor(gone)
+    [created] = add_vendors(vendor_record())
+    with catalogue_writes(TEST_ACTOR) as writer:
+        [bulk] = writer.insert_many([vendor_record()])
+    assert created.id > gone and bulk > created.id
+    assert [entry.action for entry in entries(created.id)] == ["created"]
+
+
+def test_audit_times_are_in_utc_on_every_backend(app):
+    [vendor] = add_vendors(vendor_record())
+    [entry] = entries(vendor.id)
+    assert entry.at.utcoffset() == timedelta(0)
+    assert abs(entry.at - datetime.now(UTC)) < timedelta(minutes=5)
 
 
 def test_vendors_cannot_be_changed_outside_the_catalogue_writer(app):

@@ -14,6 +14,7 @@ from vendors.audit import AuditEntry
 from vendors.catalog import csvfiles
 from vendors.catalog.models import Vendor
 from vendors.extensions import db
+from vendors.search import indexing
 
 HEADER = ",".join(csvfiles.COLUMNS)
 
@@ -148,6 +149,32 @@ def test_columns_may_come_in_any_order_and_any_case(runner, tmp_path):
     assert db.session.scalar(select(Vendor.name)) == "Backwards Partners"
 
 
+def test_a_renamed_vendors_former_slug_is_reported_not_added_again(runner, tmp_path):
+    """An export made before a rename must not bring the old vendor back beside the renamed one."""
+    [vendor] = add_vendors(vendor_record(slug="acme"))
+    exported = export_text(runner)
+    update_vendor(vendor.id, slug="acme-bpo")
+
+    result = import_file(runner, tmp_path, exported)
+
+    assert result.exit_code == 1
+    assert "line 2, column slug: 'acme' is a former slug of 'acme-bpo', which it leads to" in result.output
+    assert count_vendors() == 1
+
+
+def test_a_large_import_is_searchable_as_soon_as_the_command_ends(app, runner, tmp_path, monkeypatch):
+    """More changes than a search catches up with on its own: the command brings the index up to date."""
+    monkeypatch.setattr(search, "IMPLICIT_MAX_WORK", 1)
+    rows = [row(name=f"Quorvath Partner {number}", description="Quorvath teams.") for number in range(4)]
+    result = import_file(runner, tmp_path, csv_text(*rows))
+    assert result.exit_code == 0, result.output
+    status = indexing.status(db.engine, app.config["SEARCH_INDEX_DIR"])
+    assert (status.documents, status.pending) == (4, 0)
+    with app.test_request_context():
+        match = search.find("quorvath")
+        assert match.from_index and len(match.ids) == 4
+
+
 def test_an_empty_column_heading_is_reported(runner, tmp_path):
     result = import_file(runner, tmp_path, csv_text(row(), columns=(*csvfiles.COLUMNS, "")))
     assert "line 1: a column has no heading" in result.output
@@ -186,11 +213,14 @@ def test_byte_order_mark_and_windows_line_endings_are_accepted(runner, tmp_path)
     assert db.session.scalar(select(Vendor.slug)) == "windows-made"
 
 
-def test_a_file_that_is_not_utf8_is_refused_with_a_clear_reason(runner, tmp_path):
-    text = csv_text(row(name="Bogotá Centro")).encode("latin-1")
+def test_text_that_is_not_utf8_is_reported_at_its_line_and_column(runner, tmp_path):
+    text = csv_text(
+        row(name="Plain Ascii"), row(name="Bogotá Centro"), row(name="Also Fine"), row(tagline="Señor Café")
+    ).encode("latin-1")
     result = import_file(runner, tmp_path, text)
-    assert result.exit_code != 0
-    assert "is not UTF-8 text" in result.output
+    assert result.exit_code == 1
+    assert "line 3, column name: is not UTF-8 text (save the file as UTF-8)" in result.output
+    assert "line 5, column tagline: is not UTF-8 text (save the file as UTF-8)" in result.output
     assert count_vendors() == 0
 
 

@@ -74,10 +74,10 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator):
-    """A moment in time, stored in UTC and read back with its time zone on every backend.
+    """A moment in time, stored in UTC and read back in UTC, with its time zone, on every backend.
 
-    PostgreSQL keeps the zone itself; SQLite stores text without it and reads it back naive, which would
-    make comparisons with aware datetimes fail.
+    SQLite stores text without the zone and would read it back naive, which makes comparisons with aware
+    datetimes fail; PostgreSQL would read it back in the connection's time zone.
     """
 
     impl = DateTime(timezone=True)
@@ -91,6 +91,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+        if value is None:
+            return None
+        # PostgreSQL answers in its session's time zone; pages and logs label these times UTC.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

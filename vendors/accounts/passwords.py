@@ -50,7 +50,7 @@ def problem_with(password: str, email: str = "") -> str | None:
     if lowered in common_passwords():
         return "This password is in a list of commonly used passwords; choose another."
     local_part = email.split("@")[0].lower()
-    if email and (lowered == email.lower() or (len(local_part) >= 4 and local_part in lowered)):
+    if email and (email.lower() in lowered or (len(local_part) >= 4 and local_part in lowered)):
         return "The password may not contain your email address or its name part."
     return None
 

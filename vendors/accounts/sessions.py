@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from vendors.accounts.models import LoginSession, User
 from vendors.database import utcnow, write_transaction
@@ -40,7 +41,7 @@ def user_for(token: str) -> User | None:
     if user is None or not user.active or _expired(row, now):
         end(token)
         return None
-    if now - row.last_seen_at >= TOUCH_INTERVAL:
+    if now - row.last_seen_at >= min(TOUCH_INTERVAL, _idle_timeout() / 10):
         with write_transaction() as session:
             session.execute(update(LoginSession).where(LoginSession.id == row.id).values(last_seen_at=now))
     user.session_token = token
@@ -56,21 +57,24 @@ def end(token: str) -> None:
         )
 
 
-def end_all(user_id: int) -> int:
-    """End every open session of a user (password changed, account disabled); returns how many."""
-    with write_transaction() as session:
-        result = session.execute(
-            update(LoginSession)
-            .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
-            .values(ended_at=utcnow())
-        )
+def end_all(session: Session, user_id: int) -> int:
+    """End every open session of a user, in the caller's transaction (the one that changes the password or
+    disables the account, so neither can commit without the other); returns how many."""
+    result = session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
     return result.rowcount
 
 
 def _expired(row: LoginSession, now: datetime) -> bool:
-    idle = timedelta(minutes=current_app.config["ADMIN_IDLE_TIMEOUT_MINUTES"])
     lifetime = timedelta(hours=current_app.config["ADMIN_SESSION_LIFETIME_HOURS"])
-    return now - row.last_seen_at > idle or now - row.created_at > lifetime
+    return now - row.last_seen_at > _idle_timeout() or now - row.created_at > lifetime
+
+
+def _idle_timeout() -> timedelta:
+    return timedelta(minutes=current_app.config["ADMIN_IDLE_TIMEOUT_MINUTES"])
 
 
 def _digest(token: str) -> str:

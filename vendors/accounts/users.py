@@ -40,7 +40,7 @@ def set_password(user: User, password: str, actor: Actor) -> int:
         stored.password_hash = passwords.hash_password(password)
         stored.password_changed_at = utcnow()
         _audit(session, actor, stored, "password changed", {})
-    return sessions.end_all(user.id)
+        return sessions.end_all(session, user.id)
 
 
 def set_active(user: User, active: bool, actor: Actor) -> int:
@@ -52,7 +52,7 @@ def set_active(user: User, active: bool, actor: Actor) -> int:
             _audit(
                 session, actor, stored, "enabled" if active else "disabled", {"active": [not active, active]}
             )
-    return 0 if active else sessions.end_all(user.id)
+        return 0 if active else sessions.end_all(session, user.id)
 
 
 def authenticate(email: str, password: str) -> User | None:

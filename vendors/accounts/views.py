@@ -52,6 +52,12 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @requires("editor")
+# The current password is checked here too: guesses at it are limited like logins, per account.
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=lambda: "account:" + getattr(current_user, "email", ""),
+    methods=["POST"],
+)
 def change_password():
     form = PasswordChangeForm(current_user.email)
     if form.validate_on_submit():

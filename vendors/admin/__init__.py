@@ -18,7 +18,8 @@ def init_app(app: Flask) -> None:
         users,
         vendors,
     )
-    from vendors.admin.present import template_helpers
+    from vendors.admin.present import field_label, template_helpers
 
     app.register_blueprint(bp)
     app.context_processor(template_helpers)
+    app.add_template_filter(field_label)

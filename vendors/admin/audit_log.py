@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import render_template, request
+from flask_login import current_user
 from sqlalchemy import ColumnElement, func, or_, select
 
 from vendors.accounts.access import requires
@@ -47,6 +48,8 @@ class AuditFilter:
 def audit_log():
     audit_filter, problems = _filter_from_request()
     conditions = audit_filter.conditions()
+    if not current_user.is_admin:
+        conditions.append(AuditEntry.subject != "user")  # accounts are the admins' business
     total = db.session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
     pages = max(1, -(-total // PAGE_SIZE))
     page = max(1, min(request.args.get("page", 1, type=int) or 1, pages))

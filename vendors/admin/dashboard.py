@@ -16,6 +16,7 @@ from vendors.submissions.models import Submission
 log = logging.getLogger(__name__)
 
 _rebuilds: dict[str, threading.Thread] = {}
+BACKGROUND_LOCK_TIMEOUT = 120.0
 
 
 @bp.get("")
@@ -40,16 +41,24 @@ def dashboard():
 def rebuild_index():
     """Start a full rebuild in the background: at 100,000 vendors it takes about a minute, longer than a
     request may. Searches keep using the current index until the new one is switched in."""
+    if start_index_job("rebuild"):
+        flash("Rebuilding the search index. Searches use the current index until the new one is ready.", "ok")
+    else:
+        flash("The search index is already being worked on.", "ok")
+    return redirect(url_for("admin.dashboard"), 303)
+
+
+def start_index_job(kind: str) -> bool:
+    """Run a rebuild or a full catch-up of this machine's index in a background thread; False if one is
+    running already."""
     root = current_app.config["SEARCH_INDEX_DIR"]
     if _rebuild_running(root):
-        flash("A rebuild is already running.", "ok")
-    else:
-        app = current_app._get_current_object()
-        thread = threading.Thread(target=_rebuild, args=(app, root), name="index-rebuild", daemon=True)
-        _rebuilds[root] = thread
-        thread.start()
-        flash("Rebuilding the search index. Searches use the current index until the new one is ready.", "ok")
-    return redirect(url_for("admin.dashboard"), 303)
+        return False
+    app = current_app._get_current_object()
+    thread = threading.Thread(target=_index_job, args=(app, root, kind), name=f"index-{kind}", daemon=True)
+    _rebuilds[root] = thread
+    thread.start()
+    return True
 
 
 def _rebuild_running(root: str) -> bool:
@@ -57,10 +66,13 @@ def _rebuild_running(root: str) -> bool:
     return thread is not None and thread.is_alive()
 
 
-def _rebuild(app, root: str) -> None:
+def _index_job(app, root: str, kind: str) -> None:
     with app.app_context():
         try:
-            result = indexing.rebuild(db.engine, root, procs=1)
-            log.info("search index rebuilt from the admin area: %s vendors", result.documents)
+            if kind == "rebuild":
+                result = indexing.rebuild(db.engine, root, procs=1)
+            else:
+                result = indexing.catch_up(db.engine, root, BACKGROUND_LOCK_TIMEOUT)
+            log.info("search index %s from the admin area: at change %s", kind, result.applied)
         except Exception:
-            log.exception("the search index rebuild started from the admin area failed")
+            log.exception("the search index %s started from the admin area failed", kind)

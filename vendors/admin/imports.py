@@ -27,8 +27,10 @@ from sqlalchemy import ForeignKey, LargeBinary, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 from wtforms.validators import ValidationError
 
+from vendors import search
 from vendors.accounts.access import current_actor, requires
 from vendors.admin import bp
+from vendors.admin.dashboard import start_index_job
 from vendors.admin.vendors import vendor_filter_from_request
 from vendors.catalog import csvfiles
 from vendors.database import UTCDateTime, utcnow, write_transaction
@@ -84,7 +86,7 @@ def import_upload():
             "admin/import.html", form=UploadForm(), checked=checked, filename=filename
         ), 422
     preview = csvfiles.apply(csvfiles.text_of(data), current_actor(), note="", checked=checked, dry_run=True)
-    token = _keep(data, filename)
+    token = _keep(data, filename) if preview.added or preview.updated else None
     return render_template(
         "admin/import.html",
         form=UploadForm(),
@@ -105,18 +107,25 @@ def import_confirm(token: str):
     if upload is None or utcnow() - upload.created_at > UPLOAD_LIFETIME:
         abort(404, description="This upload is no longer waiting: it was imported, or is over a day old.")
     data, filename = upload.data, upload.filename
+    forget_upload = delete(PendingImport).where(PendingImport.token == token)
     try:
-        result = csvfiles.apply(csvfiles.text_of(data), current_actor(), note=f"import of {filename}")
+        result = csvfiles.apply(
+            csvfiles.text_of(data),
+            current_actor(),
+            note=f"import of {filename}",
+            also=lambda session: session.execute(forget_upload),
+        )
     except csvfiles.FileRejected as rejected:
-        return render_template(
+        page = render_template(
             "admin/import.html", form=UploadForm(), checked=rejected.checked, filename=filename
-        ), 422
-    with write_transaction() as session:
-        session.execute(delete(PendingImport).where(PendingImport.token == token))
+        )
+        return page, 422
     nothing = (
         " Nothing changed: every row matches the directory." if not (result.added or result.updated) else ""
     )
     flash(f"Imported {filename}: {result.summary()}.{nothing}", "ok")
+    if result.added + result.updated > search.IMPLICIT_MAX_WORK and start_index_job("catch-up"):
+        flash("The search index is catching up with the import in the background; see the dashboard.", "ok")
     return redirect(url_for("admin.vendor_list"), 303)
 
 

@@ -1,5 +1,6 @@
 """/admin/vendors: every vendor in every status, and the editor."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -7,10 +8,11 @@ from flask_wtf import FlaskForm
 
 from vendors.accounts.access import current_actor, requires, safe_next
 from vendors.admin import bp, worklist
+from vendors.audit import AuditEntry
 from vendors.catalog.forms import VendorForm, form_data
 from vendors.catalog.models import Vendor
-from vendors.catalog.records import RecordError, vendor_record
-from vendors.catalog.writes import EditConflict, catalogue_writes, conflicting_changes
+from vendors.catalog.records import RecordError, parse_record, plain_values, vendor_record
+from vendors.catalog.writes import EditConflict, SavedMeanwhile, catalogue_writes, conflicting_changes
 from vendors.directory import present
 from vendors.extensions import db
 from vendors.reference.taxonomy import STATUSES
@@ -80,16 +82,14 @@ def vendor_edit(vendor_id: int):
     return page, status
 
 
-def _save_edit(vendor_id: int, form: VendorForm):
-    """Save the form; returns the conflicting changes when someone else saved first, else None."""
+def _save_edit(vendor_id: int, form: VendorForm) -> "Conflict | None":
+    """Save the form; returns the conflict when someone else saved first, else None."""
     expected = form.version.data
     if not str(expected).isdigit():
         abort(400, description="The form lost its version number; open the vendor again.")
     try:
         with catalogue_writes(current_actor(), note="admin form") as writer:
-            vendor = writer.session.get(Vendor, vendor_id)
-            if vendor is None:
-                abort(404)
+            vendor = writer.session.get(Vendor, vendor_id) or abort(404)
             changes = writer.update(
                 vendor, form.record(vendor_record(vendor)), expected_version=int(expected)
             )
@@ -98,13 +98,45 @@ def _save_edit(vendor_id: int, form: VendorForm):
         form.show_problems(error)
         return None
     except EditConflict as conflict:
-        entries = conflicting_changes(vendor_id, conflict.expected_version)
-        # The admin's own values stay in the form; saving again is a deliberate overwrite of what they saw.
-        form.version.data = str(entries[-1].version if entries else _vendor_or_404(vendor_id).version)
-        form.version.raw_data = [form.version.data]
-        return entries
+        return _merge_theirs(form, conflicting_changes(vendor_id, conflict.expected_version))
     flash(f"{name}: {len(changes)} field(s) saved." if changes else f"{name}: nothing had changed.", "ok")
     return None
+
+
+@dataclass
+class Conflict:
+    entries: list[AuditEntry]  # the other saves, oldest first
+    taken: list[str]  # fields only the others changed: the form now holds their values
+    both: list[str]  # fields both sides changed: the form keeps this editor's values
+
+
+def _merge_theirs(form: VendorForm, entries: list[AuditEntry]) -> Conflict:
+    """Bring the other saves into the form where this editor left a field as it was, and move the form to
+    the latest version, so saving again keeps both sides' work and overwrites only what both changed."""
+    base: dict[str, object] = {}
+    theirs: dict[str, object] = {}
+    for entry in entries:
+        for field_name, (old, new) in entry.changes.items():
+            base.setdefault(field_name, old)
+            theirs[field_name] = new
+    try:
+        mine = plain_values(parse_record(form.record()))
+    except RecordError:
+        mine = {}
+    taken, both = [], []
+    for field_name, value in theirs.items():
+        if field_name not in form or field_name not in mine:
+            continue
+        if mine[field_name] == base[field_name]:
+            form_value = form_data({field_name: value})[field_name]
+            form[field_name].data = form_value
+            form[field_name].raw_data = form_value if isinstance(form_value, list) else [str(form_value)]
+            taken.append(field_name)
+        elif mine[field_name] != value:
+            both.append(field_name)
+    form.version.data = str(entries[-1].version)
+    form.version.raw_data = [form.version.data]
+    return Conflict(entries, taken, both)
 
 
 @bp.get("/vendors/<int:vendor_id>/preview")
@@ -149,8 +181,15 @@ def vendor_delete(vendor_id: int):
     form = FlaskForm()
     if form.validate_on_submit():
         name = vendor.name
-        with catalogue_writes(current_actor(), note="admin form") as writer:
-            writer.delete(writer.session.get(Vendor, vendor_id))
+        try:
+            with catalogue_writes(current_actor(), note="admin form") as writer:
+                writer.delete(writer.session.get(Vendor, vendor_id) or abort(404))
+        except SavedMeanwhile:
+            flash(
+                f"{name} was saved by someone else just now and is not deleted: check it, then try again.",
+                "ok",
+            )
+            return redirect(url_for("admin.vendor_edit", vendor_id=vendor_id), 303)
         flash(f"{name} is deleted. Its audit trail is kept.", "ok")
         return redirect(url_for("admin.vendor_list"), 303)
     return render_template("admin/vendor_delete.html", vendor=vendor, form=form)
@@ -167,6 +206,8 @@ def _quick_change(vendor_id: int, changes: dict) -> str:
             name = vendor.name
     except RecordError as error:
         return f"Not saved: {error}"
+    except SavedMeanwhile:
+        return "Not saved: someone else saved this vendor at the same moment. Try again."
     if not diff:
         return f"{name}: nothing had changed."
     field, (old, new) = next(iter(diff.items()))

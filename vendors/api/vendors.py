@@ -1,13 +1,14 @@
 from decimal import Decimal
 
-from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask import abort, current_app, jsonify, request, url_for
 
 from vendors import search
 from vendors.api import bp, invalid_parameters
-from vendors.catalog.models import Vendor, published_vendor, renamed_vendor
+from vendors.catalog.models import Vendor, published_vendor
 from vendors.directory import present
 from vendors.directory.params import parse_listing
 from vendors.directory.query import run_listing
+from vendors.directory.views import redirect_if_renamed
 from vendors.reference.countries import COUNTRIES, country_name
 from vendors.validation import InvalidParameters
 
@@ -46,11 +47,9 @@ def suggest_names():
 def get_vendor(slug: str):
     vendor = published_vendor(slug)
     if vendor is None:
-        renamed = renamed_vendor(slug)
-        if renamed is not None:
-            return redirect(
-                url_for("api.get_vendor", slug=renamed.slug, **request.args.to_dict(flat=False)), 301
-            )
+        moved = redirect_if_renamed("api.get_vendor", slug)
+        if moved is not None:
+            return moved
         abort(404, description=f"No published vendor has the slug {slug!r}.")
     buyer_country = request.args.get("buyer_country", "").upper() or current_app.config["BUYER_COUNTRY"]
     if buyer_country not in COUNTRIES:

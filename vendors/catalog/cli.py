@@ -4,12 +4,14 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from vendors.audit import Actor
 from vendors.catalog import csvfiles, seeding
 from vendors.catalog.models import Vendor
 from vendors.catalog.records import RecordError
+from vendors.extensions import db
 from vendors.reference.taxonomy import STATUSES
 
 
@@ -58,22 +60,45 @@ def import_command(path: str, dry_run: bool) -> None:
             f"{name}: {summary}. Nothing was written: fix the lines above and import again."
         )
     actor = Actor.command("flask vendors import")
-    with click.progressbar(
-        length=checked.rows, label="Comparing" if dry_run else "Importing", file=sys.stderr
-    ) as bar:
-        result = csvfiles.apply(
-            opener,
-            actor,
-            note=f"import of {name}",
-            checked=checked,
-            dry_run=dry_run,
-            progress=lambda done, _total: bar.update(done - bar.pos),
-        )
+    label = "Comparing" if dry_run else "Importing"
+    with click.progressbar(length=checked.rows, label=label, file=sys.stderr) as bar:
+        try:
+            result = csvfiles.apply(
+                opener,
+                actor,
+                note=f"import of {name}",
+                checked=checked,
+                dry_run=dry_run,
+                progress=lambda done, _total: bar.update(done - bar.pos),
+            )
+        except csvfiles.FileChanged as error:
+            raise click.ClickException(f"{name}: {error}.") from None
+    if not dry_run and (result.added or result.updated):
+        _catch_up_search_index()
     outcome = "Dry run, nothing written" if dry_run else "Imported"
     unchanged = (
         " Nothing changed: every row matches the directory." if result.unchanged == checked.rows else ""
     )
     click.echo(f"{outcome} {name}: {result.summary()}.{unchanged}")
+
+
+def _catch_up_search_index() -> None:
+    """Index what the import changed now, however much, rather than leave it to the next search."""
+    from vendors.search import cli as search_cli
+    from vendors.search import indexing
+    from vendors.search.store import IndexBusy
+
+    try:
+        indexing.catch_up(
+            db.engine,
+            current_app.config["SEARCH_INDEX_DIR"],
+            search_cli.CLI_LOCK_TIMEOUT,
+            progress=search_cli.show_progress,
+        )
+    except IndexBusy:
+        click.echo(
+            "The search index is busy; it will catch up on its own, or run: flask index catch-up", err=True
+        )
 
 
 @vendors_group.command("export")

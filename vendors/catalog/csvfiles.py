@@ -16,11 +16,14 @@ one transaction, so a file goes in completely or not at all.
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import IO
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
 
 from vendors.audit import Actor
 from vendors.catalog.models import Vendor, VendorFacetValue
@@ -32,7 +35,7 @@ from vendors.catalog.records import (
     parse_record,
     plain_values,
 )
-from vendors.catalog.writes import CatalogueWriter, catalogue_writes
+from vendors.catalog.writes import CatalogueWriter, catalogue_writes, former_slugs
 from vendors.extensions import db
 
 # The record field behind each column; columns are named as a person would head them.
@@ -211,6 +214,9 @@ def check(open_text: Callable[[], IO[str]], progress: Progress = no_progress) ->
             checked.add(Problem(line, "slug", f"{slug!r} is also on line {first_line_of[slug]}"))
         else:
             first_line_of[slug] = line
+    for slug, current in former_slugs(list(first_line_of)).items():
+        message = f"{slug!r} is a former slug of {current!r}, which it leads to: use {current!r}"
+        checked.add(Problem(first_line_of[slug], "slug", message))
     return checked
 
 
@@ -221,60 +227,63 @@ def apply(
     checked: Checked | None = None,
     dry_run: bool = False,
     progress: Progress = no_progress,
+    also: Callable[[Session], object] = lambda _session: None,
 ) -> Applied:
     """Write a file in one transaction: every row or none. Raises FileRejected if it has any problem.
 
     `checked` is check()'s result for this file when the caller already has it. A row whose slug exists
-    updates that vendor; one that matches its vendor already changes nothing. With dry_run the same work is
-    done and rolled back, so the counts are exactly what an import would do.
+    updates that vendor; one that matches its vendor already changes nothing. With dry_run nothing is
+    written: the file is only compared with the directory, which gives the counts an import would give.
+    `also(session)` runs in the import's transaction, for work that must commit with it or not at all.
     """
     checked = checked or check(open_text)
     if checked.problems:
         raise FileRejected(checked)
     result = Applied()
-    try:
-        with catalogue_writes(actor, note=note) as writer:
-            done = 0
-            for chunk in _chunks(_records(open_text, Checked()), CHUNK):
-                if any(record is None for _, record, _ in chunk):
-                    raise FileChanged("the file changed while it was being imported; nothing was written")
-                _apply_chunk(writer, [record for _, record, _ in chunk], result)
-                done += len(chunk)
-                progress(done, checked.rows)
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
+    with nullcontext() if dry_run else catalogue_writes(actor, note=note) as writer:
+        done = 0
+        for chunk in _chunks(_records(open_text, Checked()), CHUNK):
+            if any(record is None for _, record, _ in chunk):
+                raise FileChanged("the file changed while it was being imported; nothing was written")
+            new, changed = _compare(record for _, record, _ in chunk)
+            result.added += len(new)
+            result.updated += len(changed)
+            result.unchanged += len(chunk) - len(new) - len(changed)
+            if writer is not None:
+                _write(writer, new, changed)
+            done += len(chunk)
+            progress(done, checked.rows)
+        if writer is not None:
+            also(writer.session)
     return result
 
 
-def _apply_chunk(writer: CatalogueWriter, records: list[dict], result: Applied) -> None:
-    """Add the new vendors with one bulk insert, update the changed ones, leave the rest alone."""
-    slugs = [record["slug"] for record in records]
+def _compare(records: Iterable[dict]) -> tuple[list[dict], list[tuple[int, dict]]]:
+    """The records of new vendors, and (vendor id, record) of those that differ from their vendor."""
+    records = list(records)
     stored = {
-        record["slug"]: (vendor_id, record) for vendor_id, record in stored_records(Vendor.slug.in_(slugs))
+        record["slug"]: (vendor_id, record)
+        for vendor_id, record in stored_records(Vendor.slug.in_([record["slug"] for record in records]))
     }
     new = [record for record in records if record["slug"] not in stored]
+    changed = [
+        (stored[record["slug"]][0], record)
+        for record in records
+        if record["slug"] in stored and differences(stored[record["slug"]][1], record)
+    ]
+    return new, changed
+
+
+def _write(writer: CatalogueWriter, new: list[dict], changed: list[tuple[int, dict]]) -> None:
+    """New vendors with one bulk insert; changed ones through the writer one by one."""
     if new:
         writer.insert_many(new)
-        result.added += len(new)
-    for record in records:
-        if record["slug"] not in stored:
-            continue
-        vendor_id, current = stored[record["slug"]]
-        if differences(current, record):
-            writer.update(writer.session.get(Vendor, vendor_id), record)
-            result.updated += 1
-        else:
-            result.unchanged += 1
+    for vendor_id, record in changed:
+        writer.update(writer.session.get(Vendor, vendor_id), record)
 
 
 class FileChanged(RuntimeError):
     """The file read differently the second time (it was edited during the import)."""
-
-
-class _DryRun(Exception):
-    """Raised inside the import's transaction to roll it back after counting."""
 
 
 def _records(
@@ -293,8 +302,6 @@ def _records(
                 if any(cell.strip() for cell in cells):
                     yield (line, *_record(line, columns, cells))
                 line = reader.line_num + 1
-        except UnicodeDecodeError as error:
-            checked.add(Problem(reader.line_num + 1, "", f"is not UTF-8 text ({error.reason})"))
         except csv.Error as error:
             checked.add(Problem(reader.line_num, "", f"cannot be read as CSV ({error})"))
 
@@ -320,6 +327,11 @@ def _check_header(header: list[str] | None, checked: Checked) -> bool:
 def _record(line: int, columns: list[str], cells: list[str]) -> tuple[dict | None, list[Problem]]:
     if len(cells) != len(columns):
         return None, [Problem(line, "", f"has {len(cells)} cells; the header names {len(columns)} columns")]
+    not_text = [column for column, cell in zip(columns, cells, strict=True) if _UNDECODABLE.search(cell)]
+    if not_text:
+        return None, [
+            Problem(line, column, "is not UTF-8 text (save the file as UTF-8)") for column in not_text
+        ]
     raw = {COLUMN_FIELDS[column]: restore(cell) for column, cell in zip(columns, cells, strict=True)}
     for field_name in FACET_FIELDS:
         raw[field_name] = [item.strip() for item in raw[field_name].split(LIST_SEPARATOR) if item.strip()]
@@ -343,11 +355,18 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
+# Bytes that are not UTF-8 are read as lone surrogates (errors="surrogateescape"), so reading never stops at
+# them: each cell holding one is reported with its line and column, and the rest of the file is still checked.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
 def text_of(data: bytes) -> Callable[[], IO[str]]:
     """An opener for check() and apply() over bytes already in memory (an upload)."""
-    return lambda: io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    return lambda: io.TextIOWrapper(
+        io.BytesIO(data), encoding="utf-8-sig", errors="surrogateescape", newline=""
+    )
 
 
 def text_at(path: str) -> Callable[[], IO[str]]:
     """An opener for check() and apply() over a file on disk."""
-    return lambda: open(path, encoding="utf-8-sig", newline="")
+    return lambda: open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")

@@ -50,7 +50,11 @@ class CatalogueWriteRefused(RuntimeError):
     """Vendors were changed outside vendors.catalog.writes."""
 
 
-class EditConflict(Exception):
+class SavedMeanwhile(Exception):
+    """Another transaction saved a vendor this one was changing; nothing was written. Try again."""
+
+
+class EditConflict(SavedMeanwhile):
     """The vendor was saved by someone else after the version an edit was based on; nothing was written.
 
     conflicting_changes(vendor_id, expected_version) lists what the other edits changed.
@@ -71,6 +75,8 @@ def catalogue_writes(actor: Actor, note: str = "") -> Iterator["CatalogueWriter"
             writer = CatalogueWriter(session, actor, note)
             yield writer
             writer.flush()
+        except StaleDataError as error:  # an UPDATE ... WHERE version = ... found the version changed
+            raise SavedMeanwhile(str(error)) from None
         finally:
             session.info.pop(WRITER_KEY, None)
 
@@ -95,6 +101,8 @@ class CatalogueWriter:
         self.actor = actor
         self.note = note
         self._created: list[Vendor] = []
+        self._ids_from_sequence = session.get_bind().dialect.name == "postgresql"
+        self._next_id: int | None = None
         self._entries: list[audit.Entry] = []
         self._changed_ids: set[int] = set()
 
@@ -104,6 +112,8 @@ class CatalogueWriter:
         cleaned = parse_record(record)
         self._claim_slug(cleaned["slug"], vendor_id=None)
         vendor = Vendor(version=1)
+        if not self._ids_from_sequence:
+            [vendor.id] = self._reserve_ids(1)
         apply_record(vendor, cleaned)
         self.session.add(vendor)
         self._created.append(vendor)
@@ -149,12 +159,16 @@ class CatalogueWriter:
         """New vendors written with bulk inserts (generated data, imports); returns their ids.
 
         The same validation, audit entries and change-log rows as create(), at a fraction of the ORM's cost.
-        Slugs are not looked up first: callers know they are new, and a duplicate fails the transaction on
-        the unique index. A former slug of another vendor is taken over, as create() does.
+        Slugs in use are not looked up first: callers know they are new, and a duplicate fails the transaction
+        on the unique index. A former slug of another vendor is refused, as create() refuses it.
         """
         cleaned = [parse_record(record) for record in records]
-        slugs = [values["slug"] for values in cleaned]
-        self.session.execute(delete(SlugRedirect).where(SlugRedirect.old_slug.in_(slugs)))
+        taken = former_slugs([values["slug"] for values in cleaned])
+        if taken:
+            slug, new_slug = next(iter(taken.items()))
+            raise RecordError(
+                slug, {"slug": f"{slug!r} is a former address of {new_slug!r}, which it leads to"}
+            )
         ids = self._reserve_ids(len(cleaned))
         now = utcnow()
         vendor_rows, facet_rows = [], []
@@ -193,11 +207,20 @@ class CatalogueWriter:
 
     # --------------------------------------------------------------------------------------- helpers
     def _claim_slug(self, slug: str, vendor_id: int | None) -> None:
-        """Refuse a slug another vendor has; take it over from a vendor that used to have it."""
+        """Refuse a slug another vendor has or had (its old links lead there); a vendor may take back one of
+        its own former slugs."""
         owner = self.session.scalar(select(Vendor.id).where(Vendor.slug == slug))
         if owner is not None and owner != vendor_id:
             raise RecordError(slug, {"slug": f"{slug!r} is already used by another vendor"})
-        self.session.execute(delete(SlugRedirect).where(SlugRedirect.old_slug == slug))
+        former_owner = self.session.scalar(
+            select(SlugRedirect.vendor_id).where(SlugRedirect.old_slug == slug)
+        )
+        if former_owner is not None and former_owner != vendor_id:
+            raise RecordError(
+                slug, {"slug": f"{slug!r} is a former address of another vendor, which it leads to"}
+            )
+        if former_owner is not None:
+            self.session.execute(delete(SlugRedirect).where(SlugRedirect.old_slug == slug))
 
     def _save_checking_version(self, vendor: Vendor, expected_version: int) -> None:
         """Flush now, so an UPDATE that finds the version changed under it (a concurrent save on
@@ -209,18 +232,39 @@ class CatalogueWriter:
             raise conflict from None
 
     def _reserve_ids(self, count: int) -> list[int]:
-        """Ids for the next `count` vendors.
+        """Ids for the next `count` vendors, never one a vendor had before (audit entries refer to it).
 
-        PostgreSQL: drawn from the id sequence, so ORM inserts made later (or concurrently) never collide
-        with them. SQLite: max(id)+1 onwards, safe because the write transaction holds the write lock.
+        PostgreSQL: drawn from the id sequence, so ORM inserts made later (or concurrently) never collide with
+        them. SQLite would hand out the highest id again once that vendor is deleted, so ids continue after
+        the highest one ever audited; safe because the write transaction holds the database's write lock.
         """
-        if self.session.get_bind().dialect.name == "postgresql":
+        if self._ids_from_sequence:
             draw = text(
                 "SELECT nextval(pg_get_serial_sequence('vendors', 'id')) FROM generate_series(1, :count)"
             )
             return sorted(self.session.scalars(draw, {"count": count}))
-        first = (self.session.scalar(select(func.max(Vendor.id))) or 0) + 1
+        if self._next_id is None:
+            highest_audited = select(func.max(AuditEntry.subject_id)).where(AuditEntry.subject == "vendor")
+            highest = max(
+                self.session.scalar(select(func.max(Vendor.id))) or 0,
+                self.session.scalar(highest_audited) or 0,
+            )
+            self._next_id = highest + 1
+        first, self._next_id = self._next_id, self._next_id + count
         return list(range(first, first + count))
+
+
+def former_slugs(slugs: list[str]) -> dict[str, str]:
+    """{slug: the current slug of the vendor it leads to} for those of `slugs` that are former slugs."""
+    found: dict[str, str] = {}
+    for start in range(0, len(slugs), FLUSH_EVERY):
+        rows = db.session.execute(
+            select(SlugRedirect.old_slug, Vendor.slug)
+            .join(Vendor, Vendor.id == SlugRedirect.vendor_id)
+            .where(SlugRedirect.old_slug.in_(slugs[start : start + FLUSH_EVERY]))
+        )
+        found.update(rows.tuples().all())
+    return found
 
 
 def _created(values: dict) -> dict[str, list]:

@@ -57,6 +57,24 @@ def remember_buyer_country(response, buyer_country: str):
     return response
 
 
+# Browsers keep a 301 without asking again; a day bounds how long a vendor that takes its old slug back
+# could be missed by someone who followed the old link before.
+RENAMED_REDIRECT_MAX_AGE = 24 * 3600
+
+
+def redirect_if_renamed(endpoint: str, slug: str):
+    """A 301 to the page of the published vendor that used to have this slug (query kept), else None."""
+    renamed = renamed_vendor(slug)
+    if renamed is None:
+        return None
+    target = url_for(endpoint, slug=renamed.slug)
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    response = redirect(target, 301)
+    response.cache_control.max_age = RENAMED_REDIRECT_MAX_AGE
+    return response
+
+
 @bp.get("/vendors")
 def index():
     try:
@@ -77,11 +95,9 @@ def index():
 def vendor_page(slug: str):
     vendor = published_vendor(slug)
     if vendor is None:
-        renamed = renamed_vendor(slug)
-        if renamed is not None:
-            return redirect(
-                url_for("directory.vendor_page", slug=renamed.slug, **request.args.to_dict(flat=False)), 301
-            )
+        moved = redirect_if_renamed("directory.vendor_page", slug)
+        if moved is not None:
+            return moved
         abort(404, description="There is no published vendor at this address.")
     buyer_country = request.args.get("buyer_country", "").upper()
     if buyer_country not in COUNTRIES:

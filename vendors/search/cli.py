@@ -23,7 +23,7 @@ def catch_up_command() -> None:
     """Apply pending vendor changes to the index (builds it if there is none)."""
     started = time.monotonic()
     result = indexing.catch_up(
-        db.engine, current_app.config["SEARCH_INDEX_DIR"], CLI_LOCK_TIMEOUT, progress=_show_progress
+        db.engine, current_app.config["SEARCH_INDEX_DIR"], CLI_LOCK_TIMEOUT, progress=show_progress
     )
     took = time.monotonic() - started
     if result.rebuilt:
@@ -44,7 +44,7 @@ def rebuild_command(procs: int | None) -> None:
     """Build a complete new index in a fresh folder and switch to it; searches carry on meanwhile."""
     started = time.monotonic()
     result = indexing.rebuild(
-        db.engine, current_app.config["SEARCH_INDEX_DIR"], procs=procs, progress=_show_progress
+        db.engine, current_app.config["SEARCH_INDEX_DIR"], procs=procs, progress=show_progress
     )
     took = time.monotonic() - started
     click.echo(
@@ -69,5 +69,5 @@ def status_command() -> None:
         click.echo(f"Problem:                {status.error}")
 
 
-def _show_progress(done: int, total: int) -> None:
+def show_progress(done: int, total: int) -> None:
     click.echo(f"  indexed {done:,} of {total:,} vendors", err=True)

@@ -6,7 +6,7 @@ from vendors import audit
 from vendors.audit import Actor
 from vendors.catalog.models import Vendor
 from vendors.catalog.records import RecordError, parse_record, plain_values
-from vendors.catalog.writes import catalogue_writes
+from vendors.catalog.writes import catalogue_writes, former_slugs
 from vendors.database import utcnow, write_transaction
 from vendors.extensions import db
 from vendors.submissions.models import Submission
@@ -22,7 +22,8 @@ class AlreadyDecided(ValueError):
 def receive(record: dict, submitter_name: str, submitter_email: str) -> Submission:
     """Check a submitted listing with the catalogue's rules and queue it; raises RecordError if it is bad."""
     cleaned = parse_record({**record, "status": "draft", "verified_at": None})
-    if db.session.scalar(select(Vendor.id).where(Vendor.slug == cleaned["slug"])) is not None:
+    slug = cleaned["slug"]
+    if db.session.scalar(select(Vendor.id).where(Vendor.slug == slug)) is not None or former_slugs([slug]):
         raise RecordError(cleaned["slug"], {"slug": f"{cleaned['slug']!r} is not available; choose another"})
     kept = {field: value for field, value in plain_values(cleaned).items() if field not in EDITOR_ONLY}
     with write_transaction() as session:

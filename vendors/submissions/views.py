@@ -11,7 +11,12 @@ bp = Blueprint("submissions", __name__)
 
 
 @bp.route("/submit", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SUBMIT_LIMIT_PER_ADDRESS"], methods=["POST"])
+# Only submissions that were accepted count: a vendor correcting a mistake is never locked out of the form.
+@limiter.limit(
+    lambda: current_app.config["SUBMIT_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 303,
+)
 def submit():
     form = SubmissionForm(data={"coverage": "business-hours"})
     if form.validate_on_submit():
