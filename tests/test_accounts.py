@@ -1,13 +1,15 @@
 """Admin accounts: `flask users`, passwords, login and logout, server-side sessions and login limits."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from tests.factories import PASSWORD, add_user, csrf_token, login, post_form
-from vendors.accounts import passwords
+from vendors.accounts import passwords, sessions
 from vendors.accounts.models import LoginSession, User, user_by_email
 from vendors.audit import AuditEntry
 from vendors.database import write_transaction
@@ -117,6 +119,11 @@ def test_users_list_set_password_and_disable(runner, monkeypatch, client):
     assert disabled.output.strip() == "Disabled ed@example.com; 1 session(s) ended."
     assert not signed_in(client)
     assert login(client, "ed@example.com", STRONG).status_code == 401
+    assert "disabled" in runner.invoke(args=["users", "list"]).output
+
+    enabled = runner.invoke(args=["users", "enable", "ed@example.com"])
+    assert enabled.output.strip() == "Enabled ed@example.com."
+    assert login(client, "ed@example.com", STRONG).status_code == 303
 
 
 def test_commands_about_unknown_accounts_say_so(runner):
@@ -313,3 +320,20 @@ def test_guesses_at_the_current_password_are_limited_like_logins(app, client):
         for n in range(4)
     ]
     assert answers == [200, 200, 200, 429]
+
+
+def test_a_busy_database_does_not_sign_anyone_out(client, monkeypatch):
+    """While a long import holds SQLite's write lock, recording activity fails; the request goes on."""
+    add_user("ed@example.com")
+    login(client, "ed@example.com")
+    with write_transaction() as session:
+        seen = session.scalar(select(LoginSession.last_seen_at))
+        session.execute(update(LoginSession).values(last_seen_at=seen - timedelta(minutes=5)))
+
+    @contextmanager
+    def locked():
+        raise OperationalError("UPDATE login_sessions", {}, Exception("database is locked"))
+        yield
+
+    monkeypatch.setattr(sessions, "write_transaction", locked)
+    assert signed_in(client)

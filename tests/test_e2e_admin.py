@@ -13,28 +13,24 @@ from sqlalchemy import select
 
 from tests.conftest import app_with_data, load_sample_data
 from tests.factories import PASSWORD, add_user
+
+# Importing the browser module skips this one too, with its reason, where Chromium or Playwright is missing.
 from tests.test_e2e_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
     SCREENS,
+    expect,
     no_horizontal_scroll,
     results_count,
     served,
+    sync_api,
 )
 from vendors.catalog.models import Vendor
 from vendors.catalog.records import vendor_record
 from vendors.extensions import db
 from vendors.reference.languages import LANGUAGES
-
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"{CHROMIUM} not found: install Debian's chromium package: apt-get install -y chromium",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwright")
-expect = sync_api.expect
 
 EDITOR = "editor@example.test"
 

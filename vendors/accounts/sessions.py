@@ -7,16 +7,20 @@ within the idle timeout, so a copied cookie stops working the moment the row is 
 """
 
 import hashlib
+import logging
 import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from vendors.accounts.models import LoginSession, User
 from vendors.database import utcnow, write_transaction
 from vendors.extensions import db
+
+log = logging.getLogger(__name__)
 
 # last_seen_at is written at most this often, so browsing the admin area is not a write per request.
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -42,10 +46,21 @@ def user_for(token: str) -> User | None:
         end(token)
         return None
     if now - row.last_seen_at >= min(TOUCH_INTERVAL, _idle_timeout() / 10):
-        with write_transaction() as session:
-            session.execute(update(LoginSession).where(LoginSession.id == row.id).values(last_seen_at=now))
+        _touch(row.id, now)
     user.session_token = token
     return user
+
+
+def _touch(session_id: int, now: datetime) -> None:
+    """Record activity; if the database is busy (a long import holding SQLite's write lock), carry on
+    signed in and record it next time rather than fail the request."""
+    try:
+        with write_transaction() as session:
+            session.execute(
+                update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=now)
+            )
+    except OperationalError as error:
+        log.info("login session activity not recorded this time: %s", error)
 
 
 def end(token: str) -> None:

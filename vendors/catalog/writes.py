@@ -60,8 +60,7 @@ class EditConflict(SavedMeanwhile):
     conflicting_changes(vendor_id, expected_version) lists what the other edits changed.
     """
 
-    def __init__(self, vendor_id: int, slug: str, expected_version: int):
-        self.vendor_id = vendor_id
+    def __init__(self, slug: str, expected_version: int):
         self.expected_version = expected_version
         super().__init__(f"vendor {slug} was saved by someone else after version {expected_version}")
 
@@ -127,7 +126,7 @@ class CatalogueWriter:
         With expected_version, refuses with EditConflict when the vendor has been saved since that version.
         """
         if expected_version is not None and vendor.version != expected_version:
-            raise EditConflict(vendor.id, vendor.slug, expected_version)
+            raise EditConflict(vendor.slug, expected_version)
         before = vendor_record(vendor)
         unknown = set(changes) - set(FIELDS)
         if unknown:
@@ -225,7 +224,7 @@ class CatalogueWriter:
     def _save_checking_version(self, vendor: Vendor, expected_version: int) -> None:
         """Flush now, so an UPDATE that finds the version changed under it (a concurrent save on
         PostgreSQL) is reported as the edit conflict it is."""
-        conflict = EditConflict(vendor.id, vendor.slug, expected_version)
+        conflict = EditConflict(vendor.slug, expected_version)
         try:
             self.session.flush()
         except StaleDataError:
