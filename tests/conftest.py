@@ -45,16 +45,20 @@ class PostgresServer:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def server_missing(reason: str) -> None:
+    """A service the tests need is not running: skip with the reason, but fail under CI, where it must be."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     server = PostgresServer(POSTGRES_SERVER)
     try:
         server._admin().close()
     except psycopg.OperationalError as error:
-        reason = f"PostgreSQL not reachable at {POSTGRES_SERVER}: {error}".strip()
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        server_missing(f"PostgreSQL not reachable at {POSTGRES_SERVER}: {error}".strip())
     yield server
     server.drop_all()
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import make_app
+from tests.conftest import make_app, server_missing
 from tests.factories import add_user
 from vendors.accounts.views import WRONG_CREDENTIALS
 from vendors.errors import TOO_MANY
@@ -59,10 +59,7 @@ def redis_server() -> str:
         with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2) as client:
             client.ping()
     except redis.RedisError as error:
-        reason = f"Redis not reachable at {REDIS_URL}: {error}".strip()
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        server_missing(f"Redis not reachable at {REDIS_URL}: {error}".strip())
     return REDIS_URL
 
 
