@@ -8,6 +8,7 @@ from flask import Flask
 from tests.factories import add_user, add_vendors, csrf_token, login, vendor_record
 from vendors.accounts.access import PUBLIC
 from vendors.database import write_transaction
+from vendors.inquiries import desk
 from vendors.submissions.models import Submission
 
 ADMIN_ONLY = {"admin.user_list", "admin.user_disable", "admin.user_enable"}
@@ -32,7 +33,23 @@ def ids(app):
             record={"name": "Queued Co"}, submitter_name="Q", submitter_email="q@example.com"
         )
         session.add(submission)
-    return {"vendor_id": vendor.id, "submission_id": submission.id, "user_id": editor.id}
+    inquiry = desk.receive(
+        {
+            "name": "Bo",
+            "company": "Buyer Ltd",
+            "email": "bo@example.com",
+            "headcount": 5,
+            "timeline": "now",
+            "message": "Tell us more.",
+        },
+        [vendor],
+    )
+    return {
+        "vendor_id": vendor.id,
+        "submission_id": submission.id,
+        "user_id": editor.id,
+        "inquiry_id": inquiry.id,
+    }
 
 
 def requests_for(app, ids):

@@ -30,7 +30,31 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_features(app: Flask) -> None:
-    from vendors import accounts, admin, api, catalog, directory, estimator, search, site, submissions
+    from vendors import (
+        accounts,
+        admin,
+        api,
+        catalog,
+        directory,
+        estimator,
+        inquiries,
+        search,
+        shortlists,
+        site,
+        submissions,
+    )
 
-    for feature in (catalog, accounts, search, site, directory, estimator, api, submissions, admin):
+    features = (
+        catalog,
+        accounts,
+        search,
+        site,
+        directory,
+        estimator,
+        shortlists,
+        api,
+        submissions,
+        inquiries,
+    )
+    for feature in (*features, admin):
         feature.init_app(app)

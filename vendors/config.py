@@ -34,6 +34,8 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_LIMIT_PER_ACCOUNT": rate_limit("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": rate_limit("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
         "SUBMIT_LIMIT_PER_ADDRESS": rate_limit("SUBMIT_LIMIT_PER_ADDRESS", "5 per hour"),
+        "INQUIRY_LIMIT_PER_ADDRESS": rate_limit("INQUIRY_LIMIT_PER_ADDRESS", "5 per hour"),
+        "SHORTLIST_LIMIT_PER_ADDRESS": rate_limit("SHORTLIST_LIMIT_PER_ADDRESS", "120 per minute"),
         "IMPORT_MAX_MEGABYTES": (import_megabytes := whole_number("IMPORT_MAX_MEGABYTES", "20", 1, 1024)),
         # No request body is larger than an import file (with room for the form around it): a bigger one is
         # refused with 413 before it is read, rather than spooled to disk.

@@ -50,13 +50,13 @@ def keep_out_of_caches(response):
     return response
 
 
-def safe_next(target: str | None) -> str:
-    """`target` if it is a path on this site, else the admin home: never a redirect to another site."""
+def safe_next(target: str | None, fallback: str = "admin.dashboard") -> str:
+    """`target` if it is a path on this site, else the `fallback` endpoint: never a redirect elsewhere."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and "\\" not in target and not any(c < " " for c in target):
             return target
-    return url_for("admin.dashboard")
+    return url_for(fallback)
 
 
 def current_actor() -> Actor:

@@ -1,4 +1,5 @@
-"""The curation area under /admin: the work to do, vendors, submissions, imports, the audit log, users.
+"""The curation area under /admin: the work to do, vendors, submissions, inquiries, imports, the audit log,
+users.
 
 Every view declares who may open it (vendors.accounts.access); nothing here writes a vendor except through
 the catalogue writer.
@@ -14,6 +15,7 @@ def init_app(app: Flask) -> None:
         audit_log,
         dashboard,
         imports,
+        inquiries,
         submissions,
         users,
         vendors,

@@ -29,7 +29,7 @@ def list_vendors():
         sort=params.sort,
         q=params.q,
         suggestion=listing.suggestion,
-        items=[_summary(vendor, params.buyer_country) for vendor in listing.vendors],
+        items=[vendor_summary(vendor, params.buyer_country) for vendor in listing.vendors],
         facets=listing.facets,
     )
 
@@ -56,10 +56,10 @@ def get_vendor(slug: str):
         return invalid_parameters(
             {"buyer_country": f"{buyer_country!r} is not a country code the directory knows"}
         )
-    return jsonify(_details(vendor, buyer_country))
+    return jsonify(vendor_details(vendor, buyer_country))
 
 
-def _summary(vendor: Vendor, buyer_country: str) -> dict:
+def vendor_summary(vendor: Vendor, buyer_country: str) -> dict:
     delivered = present.delivery_countries(vendor, buyer_country, current_app.config["NEARSHORE_MAX_HOURS"])
     return {
         "slug": vendor.slug,
@@ -84,9 +84,9 @@ def _summary(vendor: Vendor, buyer_country: str) -> dict:
     }
 
 
-def _details(vendor: Vendor, buyer_country: str) -> dict:
+def vendor_details(vendor: Vendor, buyer_country: str) -> dict:
     return {
-        **_summary(vendor, buyer_country),
+        **vendor_summary(vendor, buyer_country),
         "hq_country_name": country_name(vendor.hq_country),
         "description": vendor.description,
         "website": vendor.website,

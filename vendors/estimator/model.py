@@ -10,7 +10,8 @@ presented, by `to_cents` and `to_tenths`, which the page and the API both use.
     payback months               = N x T / (annual savings / 12), None when nothing is saved
 """
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 HUNDRED = Decimal(100)
@@ -136,6 +137,11 @@ def estimate(inputs: Inputs) -> Estimate:
             horizon_savings=inputs.years * annual_savings - transition_total,
             payback_months=payback_months(transition_total, annual_savings),
         )
+
+
+def at_rates(inputs: Inputs, rates: Iterable[Decimal]) -> list[Estimate]:
+    """The estimate at each hourly rate, every other input unchanged: a vendor's low and high, say."""
+    return [estimate(replace(inputs, hourly_rate=rate)) for rate in rates]
 
 
 def payback_months(transition_total: Decimal, annual_savings: Decimal) -> Decimal | None:

@@ -1,4 +1,4 @@
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 from vendors.catalog.models import Vendor, published_vendor
 from vendors.estimator import chart, parameters, present, presets
 from vendors.estimator.forms import EstimateForm
-from vendors.estimator.model import Estimate, Inputs, YearRow, to_cents, yearly
+from vendors.estimator.model import Estimate, Inputs, YearRow, at_rates, to_cents, yearly
 from vendors.estimator.model import estimate as compute
 from vendors.reference.countries import country_name
 
@@ -86,10 +86,8 @@ def estimate():
 
 
 def _vendor_scenarios(inputs: Inputs, rates: presets.VendorRates) -> list[Scenario]:
-    return [
-        Scenario(key, label, compute(replace(inputs, hourly_rate=rate)))
-        for key, label, rate in (("low", "Low estimate", rates.low), ("high", "High estimate", rates.high))
-    ]
+    low, high = at_rates(inputs, (rates.low, rates.high))
+    return [Scenario("low", "Low estimate", low), Scenario("high", "High estimate", high)]
 
 
 def _page(

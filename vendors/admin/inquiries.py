@@ -1,0 +1,75 @@
+"""/admin/inquiries: buyers' requests for information, filtered by vendor and date, forwarded and exported."""
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from vendors.accounts.access import current_actor, requires, safe_next
+from vendors.admin import bp
+from vendors.extensions import db
+from vendors.inquiries import desk
+from vendors.inquiries.models import STATES, Inquiry
+from vendors.shortlists.exports import download
+
+LIST_LIMIT = 200
+
+
+@bp.get("/inquiries")
+@requires("editor")
+def inquiry_list():
+    filters, problems = _filters()
+    statement = filters.query()
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    inquiries = list(db.session.scalars(statement.limit(LIST_LIMIT)))
+    return render_template(
+        "admin/inquiries.html",
+        inquiries=inquiries,
+        total=total,
+        limit=LIST_LIMIT,
+        filters=filters,
+        problems=problems,
+        states=STATES,
+        vendors=desk.vendors_asked(),
+        export_url=url_for("admin.inquiry_export", **request.args),
+    ), 400 if problems else 200
+
+
+@bp.get("/inquiries/export.csv")
+@requires("editor")
+def inquiry_export():
+    filters, problems = _filters()
+    if problems:
+        abort(400, description=" ".join(problems.values()))
+    return download(desk.export_rows(filters), f"inquiries-{date.today().isoformat()}.csv")
+
+
+@bp.post("/inquiries/<int:inquiry_id>/forwarded")
+@requires("editor")
+def inquiry_forwarded(inquiry_id: int):
+    inquiry = db.session.get(Inquiry, inquiry_id) or abort(404)
+    if desk.mark_forwarded(inquiry_id, current_actor()):
+        flash(f"Inquiry #{inquiry_id} from {inquiry.company} is marked as forwarded.", "ok")
+    else:
+        flash(f"Inquiry #{inquiry_id} was marked as forwarded already.", "ok")
+    return redirect(safe_next(request.form.get("next"), "admin.inquiry_list"), 303)
+
+
+def _filters() -> tuple[desk.Filters, dict[str, str]]:
+    problems: dict[str, str] = {}
+    dates = {}
+    for name in ("from", "to"):
+        raw = request.args.get(name, "").strip()
+        try:
+            dates[name] = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            problems[name] = f"“{raw[:20]}” is not a date: use YYYY-MM-DD."
+            dates[name] = None
+    status = request.args.get("status", "")
+    filters = desk.Filters(
+        vendor=request.args.get("vendor", "").strip(),
+        received_from=dates["from"],
+        received_to=dates["to"],
+        status=status if status in STATES else "",
+    )
+    return filters, problems

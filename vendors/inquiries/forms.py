@@ -1,0 +1,79 @@
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from vendors.catalog.records import EMAIL_PATTERN
+from vendors.inquiries.models import TIMELINES
+
+MAX_VENDORS = 50
+
+
+def _stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class VendorChoices(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class InquiryForm(FlaskForm):
+    vendors = VendorChoices(
+        "Send to",
+        validators=[DataRequired("Choose at least one vendor to ask.")],
+        description="Only the vendors ticked here receive your request.",
+    )
+    name = StringField(
+        "Your name",
+        validators=[DataRequired("Tell the vendors who is asking."), Length(max=200)],
+        filters=[_stripped],
+        render_kw={"autocomplete": "name"},
+    )
+    company = StringField(
+        "Company",
+        validators=[DataRequired("Name your company."), Length(max=200)],
+        filters=[_stripped],
+        render_kw={"autocomplete": "organization"},
+    )
+    email = StringField(
+        "Work email",
+        validators=[
+            DataRequired("The vendors need an email address to answer you."),
+            Regexp(EMAIL_PATTERN, message="This is not an email address."),
+            Length(max=254),
+        ],
+        filters=[_stripped],
+        render_kw={"inputmode": "email", "autocomplete": "email"},
+    )
+    headcount = IntegerField(
+        "Team size",
+        validators=[
+            DataRequired("Say roughly how many full-time positions you would outsource."),
+            NumberRange(1, 100_000, "Enter a whole number from 1 to 100,000."),
+        ],
+        description="Full-time positions you would outsource, roughly.",
+        render_kw={"inputmode": "numeric"},
+    )
+    timeline = SelectField("When you want to start", choices=list(TIMELINES.items()), default="quarter")
+    message = TextAreaField(
+        "Message",
+        validators=[
+            DataRequired("Say what you would like to know."),
+            Length(min=10, max=5000, message="Write between 10 and 5,000 characters."),
+        ],
+        filters=[_stripped],
+        description="The work, the languages and hours you need, and anything you want quoted.",
+    )
+    # A field people never see or fill in; software that fills in every field gives itself away.
+    website = StringField("Leave this field empty", render_kw={"tabindex": "-1", "autocomplete": "off"})
+
+    def offer(self, vendors: list, chosen: list[str]) -> None:
+        """The vendors to choose from (those named in the link, or the shortlist's), ticked as `chosen`."""
+        self.vendors.choices = [(vendor.slug, vendor.name) for vendor in vendors]
+        if not self.is_submitted():
+            self.vendors.data = chosen
+
+    def validate_vendors(self, field) -> None:
+        if len(field.data or []) > MAX_VENDORS:
+            raise ValueError(f"Ask at most {MAX_VENDORS} vendors at once.")

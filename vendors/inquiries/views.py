@@ -1,0 +1,71 @@
+"""/inquiry: "Request information" from the vendors a buyer chose on the shortlist or the comparison."""
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from vendors.catalog.models import Vendor
+from vendors.extensions import db, limiter
+from vendors.inquiries import desk
+from vendors.inquiries.forms import MAX_VENDORS, InquiryForm
+from vendors.shortlists import store
+from vendors.shortlists.views import visitor_token
+
+bp = Blueprint("inquiries", __name__)
+
+
+@bp.route("/inquiry", methods=["GET", "POST"])
+# Only requests that were accepted count: a buyer correcting a typo is never locked out of the form.
+@limiter.limit(
+    lambda: current_app.config["INQUIRY_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 303,
+)
+def inquiry():
+    offered = _offered_vendors()
+    form = InquiryForm()
+    named = request.args.getlist("vendor")
+    form.offer(offered, chosen=[vendor.slug for vendor in offered if vendor.slug in named])
+    if form.validate_on_submit():
+        if form.website.data:
+            # Filled in by software, not a person: answer as if it worked, keep nothing.
+            return redirect(url_for("inquiries.sent", count=len(form.vendors.data)), 303)
+        by_slug = {vendor.slug: vendor for vendor in offered}
+        chosen = [by_slug[slug] for slug in form.vendors.data]
+        desk.receive(
+            {
+                "name": form.name.data,
+                "company": form.company.data,
+                "email": form.email.data,
+                "headcount": form.headcount.data,
+                "timeline": form.timeline.data,
+                "message": form.message.data,
+            },
+            chosen,
+        )
+        return redirect(url_for("inquiries.sent", count=len(chosen)), 303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("inquiries/inquiry.html", form=form, offered=offered), status
+
+
+@bp.get("/inquiry/sent")
+def sent():
+    count = request.args.get("count", type=int) or 0
+    return render_template("inquiries/sent.html", count=count)
+
+
+def _offered_vendors() -> list[Vendor]:
+    """The published vendors the form offers: those its link or post names (in that order), else every
+    listed vendor on the visitor's shortlist."""
+    slugs = list(dict.fromkeys(request.values.getlist("offered") or request.args.getlist("vendor")))[
+        :MAX_VENDORS
+    ]
+    if not slugs:
+        owned = store.find(visitor_token())
+        return [entry.vendor for entry in owned.entries if entry.listed] if owned else []
+    found = {
+        vendor.slug: vendor
+        for vendor in db.session.scalars(
+            select(Vendor).where(Vendor.slug.in_(slugs), Vendor.status == "published")
+        )
+    }
+    return [found[slug] for slug in slugs if slug in found]

@@ -1,0 +1,10 @@
+"""The buyer's shortlist, the side-by-side comparison, and read-only links to a comparison."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from vendors.shortlists import views
+
+    app.register_blueprint(views.bp)
+    app.context_processor(views.template_helpers)

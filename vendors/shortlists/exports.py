@@ -1,0 +1,90 @@
+"""The shortlist and the comparison as CSV downloads, with formulas neutralised as in the admin export."""
+
+from collections.abc import Iterable, Iterator
+
+from flask import Response, stream_with_context, url_for
+
+from vendors.catalog.csvfiles import neutralise, text_chunks
+from vendors.estimator.parameters import PARAMETERS
+from vendors.reference.countries import country_name
+from vendors.shortlists import comparison
+from vendors.shortlists.models import ShortlistEntry
+
+SHORTLIST_COLUMNS = (
+    "name",
+    "slug",
+    "listed",
+    "note",
+    "page",
+    "hq_country",
+    "delivery_countries",
+    "hourly_rate_min",
+    "hourly_rate_max",
+    "employees",
+    "specialisations",
+    "languages",
+    "certifications",
+    "coverage",
+    "verified_at",
+    "added_at",
+)
+
+
+def download(rows: Iterable[list[str]], filename: str) -> Response:
+    """A streamed CSV attachment; the rows are read while the request's context is still open."""
+    response = Response(stream_with_context(text_chunks(rows)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def shortlist_rows(entries: list[ShortlistEntry]) -> Iterator[list[str]]:
+    yield list(SHORTLIST_COLUMNS)
+    for entry in entries:
+        yield [neutralise(cell) for cell in _entry_cells(entry)]
+
+
+def _entry_cells(entry: ShortlistEntry) -> list[str]:
+    added = entry.added_at.strftime("%Y-%m-%d")
+    if not entry.listed:
+        return [entry.vendor_name, entry.vendor_slug, "no longer listed", entry.note, *[""] * 11, added]
+    vendor = entry.vendor
+    return [
+        vendor.name,
+        vendor.slug,
+        "yes",
+        entry.note,
+        url_for("directory.vendor_page", slug=vendor.slug, _external=True),
+        vendor.hq_country,
+        " ".join(vendor.delivery_countries),
+        _amount(vendor.hourly_rate_min),
+        _amount(vendor.hourly_rate_max),
+        str(vendor.employees),
+        " ".join(vendor.specialisations),
+        " ".join(vendor.languages),
+        " ".join(vendor.certifications),
+        vendor.coverage,
+        vendor.verified_at.isoformat() if vendor.verified_at else "",
+        added,
+    ]
+
+
+def comparison_rows(compared: comparison.Comparison) -> Iterator[list[str]]:
+    """The comparison as the page shows it: one column per vendor, one row per attribute, then the inputs
+    and each cost figure at the low and the high rates."""
+    width = len(compared.columns)
+    yield [neutralise(cell) for cell in ["", *(column.name for column in compared.columns)]]
+    yield ["Listed", *("yes" if column.listed else "no longer listed" for column in compared.columns)]
+    rows = comparison.attribute_rows(compared, country_name(compared.buyer_country))
+    rows += comparison.rate_rows(compared)
+    for row in rows:
+        yield [neutralise(cell) for cell in [row.label, *row.cells]]
+    for figure_row in comparison.figure_rows(compared):
+        yield [figure_row.label, *(figure_row.text(index) for index in range(width))]
+    for parameter in PARAMETERS:
+        if parameter.name != "hourly_rate":
+            value = getattr(compared.inputs, parameter.name)
+            yield [f"Input: {parameter.label} ({parameter.unit})", *[f"{value}"] * width]
+
+
+def _amount(value) -> str:
+    return "" if value is None else f"{value:.2f}"

@@ -1,0 +1,202 @@
+"""Reading and changing a visitor's shortlist, and making and revoking read-only links from it. No Flask.
+
+A shortlist is found by the token in the visitor's cookie. Changes run in one write transaction that locks
+the shortlist's row, so two tabs adding at once cannot take it past its limit.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+
+from vendors.catalog.models import Vendor
+from vendors.database import utcnow, write_transaction
+from vendors.extensions import db
+from vendors.shortlists.models import SharedComparison, Shortlist, ShortlistEntry
+
+LIMIT = 50
+NOTE_MAX_LENGTH = 1000
+
+
+class ShortlistFull(ValueError):
+    def __init__(self):
+        super().__init__(
+            f"Your shortlist already holds {LIMIT} vendors, the most it can: remove one to add another."
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What every page needs to know of the visitor's shortlist: its size and which vendors are on it."""
+
+    count: int
+    vendor_ids: frozenset[int]
+
+
+EMPTY = Summary(0, frozenset())
+
+
+SHORTLIST_TOKEN_BYTES = 32
+SHARE_TOKEN_BYTES = 16  # 128 bits: unguessable, and short enough to paste into an email
+
+
+def new_token(size: int = SHORTLIST_TOKEN_BYTES) -> str:
+    """Random bytes from the operating system's generator, URL-safe base64 (16 bytes: 22 characters)."""
+    return secrets.token_urlsafe(size)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def find(token: str | None) -> Shortlist | None:
+    if not token:
+        return None
+    return db.session.scalar(select(Shortlist).where(Shortlist.token_hash == digest(token)))
+
+
+def summary(token: str | None) -> Summary:
+    if not token:
+        return EMPTY
+    rows = db.session.execute(
+        select(ShortlistEntry.vendor_id).join(Shortlist).where(Shortlist.token_hash == digest(token))
+    ).scalars()
+    vendor_ids = list(rows)
+    return Summary(len(vendor_ids), frozenset(vendor_id for vendor_id in vendor_ids if vendor_id))
+
+
+def add(token: str | None, vendor: Vendor) -> tuple[str, Summary]:
+    """Put a vendor on the shortlist (a new shortlist when the token finds none); adding it twice is one
+    entry. Returns the token to keep in the cookie and the shortlist as it now is. ShortlistFull at the limit.
+    """
+    with write_transaction() as session:
+        shortlist, token = _locked_or_new(token)
+        ids = _vendor_ids(shortlist.id)
+        if vendor.id not in ids:
+            if len(ids) >= LIMIT:
+                raise ShortlistFull()
+            session.add(
+                ShortlistEntry(
+                    shortlist_id=shortlist.id,
+                    vendor_id=vendor.id,
+                    vendor_slug=vendor.slug,
+                    vendor_name=vendor.name,
+                )
+            )
+            shortlist.updated_at = utcnow()
+            ids.append(vendor.id)
+    return token, Summary(len(ids), frozenset(vendor_id for vendor_id in ids if vendor_id))
+
+
+def remove(token: str | None, *, vendor_id: int | None = None, entry_id: int | None = None) -> Summary:
+    """Take a vendor (or one entry, for a vendor no longer listed) off the shortlist; absent ones are
+    ignored."""
+    shortlist = find(token)
+    if shortlist is None:
+        return EMPTY
+    condition = (
+        ShortlistEntry.id == entry_id if entry_id is not None else ShortlistEntry.vendor_id == vendor_id
+    )
+    with write_transaction() as session:
+        session.execute(delete(ShortlistEntry).where(ShortlistEntry.shortlist_id == shortlist.id, condition))
+    return summary(token)
+
+
+def set_note(token: str | None, entry_id: int, note: str) -> bool:
+    """Save the private note of one entry; False when the entry is not on this visitor's shortlist."""
+    shortlist = find(token)
+    if shortlist is None:
+        return False
+    with write_transaction() as session:
+        entry = session.scalar(
+            select(ShortlistEntry).where(
+                ShortlistEntry.id == entry_id, ShortlistEntry.shortlist_id == shortlist.id
+            )
+        )
+        if entry is None:
+            return False
+        entry.note = note.strip()[:NOTE_MAX_LENGTH]
+    return True
+
+
+def share(token: str | None, vendors: list[Vendor], inputs: dict[str, str]) -> tuple[str, str]:
+    """A read-only link to this comparison, owned by the visitor's shortlist (made if they have none).
+
+    Returns (the shortlist token for the cookie, the share token for the link).
+    """
+    share_token = new_token(SHARE_TOKEN_BYTES)
+    with write_transaction() as session:
+        shortlist, token = _locked_or_new(token)
+        session.add(
+            SharedComparison(
+                token=share_token,
+                shortlist_id=shortlist.id,
+                vendors=[{"id": vendor.id, "slug": vendor.slug, "name": vendor.name} for vendor in vendors],
+                inputs=inputs,
+            )
+        )
+    return token, share_token
+
+
+def shared(share_token: str) -> SharedComparison | None:
+    """The comparison a link shows; None when the link is unknown or revoked."""
+    return db.session.scalar(
+        select(SharedComparison).where(
+            SharedComparison.token == share_token, SharedComparison.revoked_at.is_(None)
+        )
+    )
+
+
+def shares_of(token: str | None) -> list[SharedComparison]:
+    shortlist = find(token)
+    if shortlist is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(SharedComparison)
+            .where(SharedComparison.shortlist_id == shortlist.id, SharedComparison.revoked_at.is_(None))
+            .order_by(SharedComparison.id.desc())
+        )
+    )
+
+
+def revoke(token: str | None, share_id: int) -> bool:
+    """End a link this visitor made; False when it is not theirs or already ended."""
+    shortlist = find(token)
+    if shortlist is None:
+        return False
+    with write_transaction() as session:
+        link = session.scalar(
+            select(SharedComparison).where(
+                SharedComparison.id == share_id,
+                SharedComparison.shortlist_id == shortlist.id,
+                SharedComparison.revoked_at.is_(None),
+            )
+        )
+        if link is None:
+            return False
+        link.revoked_at = utcnow()
+    return True
+
+
+def _locked_or_new(token: str | None) -> tuple[Shortlist, str]:
+    shortlist = None
+    if token:
+        shortlist = db.session.scalar(
+            select(Shortlist).where(Shortlist.token_hash == digest(token)).with_for_update()
+        )
+    if shortlist is None:
+        token = new_token()
+        shortlist = Shortlist(token_hash=digest(token))
+        db.session.add(shortlist)
+        db.session.flush()
+    return shortlist, token
+
+
+def _vendor_ids(shortlist_id: int) -> list[int | None]:
+    return list(
+        db.session.scalars(
+            select(ShortlistEntry.vendor_id).where(ShortlistEntry.shortlist_id == shortlist_id)
+        )
+    )

@@ -1,0 +1,343 @@
+"""/shortlist, /compare and /s/<token>: the buyer's shortlist, the comparison, and read-only shared links.
+
+Every change is a POST form with a CSRF token that works without JavaScript (it redirects back to where the
+buyer was); the optional script sends the same form and asks for JSON, to update the page in place.
+"""
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from vendors.accounts.access import safe_next
+from vendors.catalog.models import Vendor, published_vendor
+from vendors.directory.views import remembered_buyer_country
+from vendors.estimator import parameters
+from vendors.estimator.forms import EstimateForm
+from vendors.estimator.model import estimate as compute
+from vendors.estimator.present import usd
+from vendors.extensions import db, limiter
+from vendors.reference.countries import COUNTRIES, country_name
+from vendors.shortlists import comparison, exports, store
+from vendors.shortlists.models import ShortlistEntry
+from vendors.validation import InvalidParameters
+
+bp = Blueprint("shortlists", __name__)
+
+COOKIE = "shortlist"
+# Long enough to come back after a quarter's budget round; renewed on every change. Browsers cap a cookie's
+# life at 400 days.
+COOKIE_MAX_AGE = timedelta(days=365)
+ASSUMPTIONS = tuple(
+    parameter
+    for parameter in parameters.PARAMETERS
+    if parameter.name not in ("headcount", "salary", "hourly_rate")
+)
+
+
+def visitor_token() -> str | None:
+    return request.cookies.get(COOKIE) or None
+
+
+def current_summary() -> store.Summary:
+    if "shortlist_summary" not in g:
+        g.shortlist_summary = store.summary(visitor_token())
+    return g.shortlist_summary
+
+
+def template_helpers() -> dict:
+    return {"shortlist_summary": current_summary, "shortlist_limit": store.LIMIT}
+
+
+def _keep_cookie(response: Response, token: str) -> Response:
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return response
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _answer(message: str, summary: store.Summary, status: int = 200, **extra) -> Response:
+    """JSON for the script; for a plain form, the message on the page the buyer came from."""
+    if _wants_json():
+        response = jsonify(message=message, count=summary.count, limit=store.LIMIT, **extra)
+        response.status_code = status
+        return response
+    flash(message)
+    return redirect(safe_next(request.form.get("next"), "shortlists.shortlist"), 303)
+
+
+def _limit_changes():
+    return current_app.config["SHORTLIST_LIMIT_PER_ADDRESS"]
+
+
+# ------------------------------------------------------------------------------------------ the shortlist
+@bp.post("/shortlist/add")
+@limiter.limit(_limit_changes)
+def add():
+    vendor = published_vendor(request.form.get("vendor", "").strip())
+    if vendor is None:
+        return _answer(
+            "That vendor is not listed any more, so it cannot be shortlisted.", current_summary(), 404
+        )
+    try:
+        token, summary = store.add(visitor_token(), vendor)
+    except store.ShortlistFull as error:
+        return _answer(str(error), current_summary(), 409, shortlisted=False)
+    response = _answer(f"{vendor.name} is on your shortlist.", summary, shortlisted=True)
+    return _keep_cookie(response, token)
+
+
+@bp.post("/shortlist/remove")
+@limiter.limit(_limit_changes)
+def remove():
+    entry_id = request.form.get("entry", type=int)
+    vendor = None
+    if entry_id is None:
+        slug = request.form.get("vendor", "").strip()
+        vendor = db.session.scalar(select(Vendor).where(Vendor.slug == slug))
+        if vendor is None:
+            return _answer("That vendor is not on your shortlist.", current_summary(), 404)
+    summary = store.remove(visitor_token(), vendor_id=vendor and vendor.id, entry_id=entry_id)
+    name = vendor.name if vendor else "The vendor"
+    return _answer(f"{name} is off your shortlist.", summary, shortlisted=False)
+
+
+@bp.post("/shortlist/notes/<int:entry_id>")
+@limiter.limit(_limit_changes)
+def save_note(entry_id: int):
+    note = request.form.get("note", "")
+    if len(note) > store.NOTE_MAX_LENGTH:
+        return _answer(
+            f"A note holds at most {store.NOTE_MAX_LENGTH:,} characters; this one has {len(note):,}. "
+            "It was not saved.",
+            current_summary(),
+            400,
+        )
+    if not store.set_note(visitor_token(), entry_id, note):
+        abort(404, description="That vendor is not on your shortlist.")
+    return _answer("Note saved.", current_summary(), saved=True)
+
+
+@bp.get("/shortlist")
+def shortlist():
+    owned = store.find(visitor_token())
+    entries = list(owned.entries) if owned else []
+    return render_template(
+        "shortlists/shortlist.html",
+        entries=entries,
+        listed=[entry for entry in entries if entry.listed],
+        shares=store.shares_of(visitor_token()),
+        note_max=store.NOTE_MAX_LENGTH,
+        **_share_form_values(
+            [entry.vendor for entry in entries if entry.listed], parameters.default_inputs(), None
+        ),
+    )
+
+
+@bp.get("/shortlist.csv")
+def shortlist_csv():
+    owned = store.find(visitor_token())
+    entries: list[ShortlistEntry] = list(owned.entries) if owned else []
+    return exports.download(exports.shortlist_rows(entries), "shortlist.csv")
+
+
+# ------------------------------------------------------------------------------------------ comparison
+@bp.get("/compare")
+def compare():
+    form = EstimateForm(formdata=request.args)
+    inputs_valid = form.validate(read_rate=False)
+    buyer_country = _buyer_country(request.args)
+    if not request.args.getlist("vendor"):
+        return _compare_page(form, buyer_country, None, problem=None)
+    try:
+        vendors = comparison.parse_vendors(request.args)
+    except InvalidParameters as error:
+        return _compare_page(form, buyer_country, None, problem=error.problems["vendor"]), 400
+    if not inputs_valid:
+        return _compare_page(form, buyer_country, None, problem=None, vendors=vendors), 400
+    compared = comparison.build(
+        vendors, form.parsed.inputs, buyer_country, current_app.config["NEARSHORE_MAX_HOURS"]
+    )
+    return _compare_page(form, buyer_country, compared, problem=None, vendors=vendors)
+
+
+@bp.get("/compare.csv")
+def compare_csv():
+    try:
+        vendors = comparison.parse_vendors(request.args)
+        inputs = parameters.parse_inputs(request.args, read_rate=False).inputs
+    except InvalidParameters as error:
+        problems = "; ".join(f"{name}: {message}" for name, message in error.problems.items())
+        abort(400, description=f"No comparison to download: {problems}.")
+    compared = comparison.build(
+        vendors, inputs, _buyer_country(request.args), current_app.config["NEARSHORE_MAX_HOURS"]
+    )
+    return exports.download(exports.comparison_rows(compared), "comparison.csv")
+
+
+def _buyer_country(args: MultiDict) -> str:
+    code = args.get("buyer_country", "").strip().upper()
+    return code if code in COUNTRIES else remembered_buyer_country()
+
+
+def _compare_page(form, buyer_country, compared, problem, vendors=None) -> str:
+    vendors = vendors or []
+    inputs = form.parsed.inputs if form.parsed else parameters.default_inputs()
+    query = _comparison_args(vendors, inputs, buyer_country)
+    return render_template(
+        "shortlists/compare.html",
+        form=form,
+        assumption_names=[parameter.name for parameter in ASSUMPTIONS],
+        buyer_country=buyer_country,
+        comparison=compared,
+        problem=problem,
+        vendors=vendors,
+        listed=[entry for entry in _own_entries() if entry.listed],
+        csv_url=url_for("shortlists.compare_csv", **query) if compared else None,
+        inquiry_url=url_for("inquiries.inquiry", vendor=[vendor.slug for vendor in vendors]),
+        shared=None,
+        **_comparison_context(compared),
+        **_share_form_values(vendors, inputs, buyer_country),
+    )
+
+
+def _comparison_context(compared: comparison.Comparison | None) -> dict:
+    if compared is None:
+        return {"attribute_rows": [], "rate_rows": [], "figure_rows": [], "in_house_annual": None, "usd": usd}
+    return {
+        "attribute_rows": comparison.attribute_rows(compared, country_name(compared.buyer_country)),
+        "rate_rows": comparison.rate_rows(compared),
+        "figure_rows": comparison.figure_rows(compared),
+        # The same in every column, since every vendor replaces the same in-house team.
+        "in_house_annual": compute(compared.inputs).in_house_annual,
+        "usd": usd,
+    }
+
+
+def _own_entries() -> list[ShortlistEntry]:
+    owned = store.find(visitor_token())
+    return list(owned.entries) if owned else []
+
+
+def _comparison_args(vendors: list[Vendor], inputs, buyer_country: str | None) -> dict:
+    args = {name: value for name, value in parameters.as_args(inputs).items() if name != "hourly_rate"}
+    if buyer_country:
+        args["buyer_country"] = buyer_country
+    return {"vendor": [vendor.slug for vendor in vendors], **args}
+
+
+def _share_form_values(vendors: list[Vendor], inputs, buyer_country: str | None) -> dict:
+    """The hidden fields of a "Share this shortlist" form: the vendors and every input, as a snapshot."""
+    args = _comparison_args(vendors, inputs, buyer_country)
+    fields = [("vendor", slug) for slug in args.pop("vendor")] + list(args.items())
+    return {
+        "share_fields": fields,
+        "can_share": comparison.MIN_VENDORS <= len(vendors) <= comparison.MAX_VENDORS,
+    }
+
+
+# ------------------------------------------------------------------------------------------ sharing
+@bp.post("/shortlist/share")
+@limiter.limit(_limit_changes)
+def share():
+    try:
+        vendors = comparison.parse_vendors(request.form)
+        inputs = parameters.parse_inputs(request.form, read_rate=False).inputs
+    except InvalidParameters as error:
+        return _answer(f"Nothing was shared: {'; '.join(error.problems.values())}.", current_summary(), 400)
+    snapshot = _comparison_args([], inputs, _buyer_country(request.form))
+    snapshot.pop("vendor")
+    token, share_token = store.share(visitor_token(), vendors, snapshot)
+    link = url_for("shortlists.shared", share_token=share_token, _external=True)
+    flash(f"Link made: {link} (anyone with it can see the comparison until you revoke it).")
+    return _keep_cookie(redirect(url_for("shortlists.shortlist", _anchor="shared-links"), 303), token)
+
+
+@bp.post("/shortlist/shared/<int:share_id>/revoke")
+@limiter.limit(_limit_changes)
+def revoke(share_id: int):
+    if not store.revoke(visitor_token(), share_id):
+        abort(404, description="You have no shared link with that number.")
+    flash("The link is revoked: it now opens nothing.")
+    return redirect(url_for("shortlists.shortlist", _anchor="shared-links"), 303)
+
+
+@bp.get("/s/<share_token>")
+def shared(share_token: str):
+    link, compared = _shared_comparison(share_token)
+    listed = [column.vendor for column in compared.listed]
+    page = render_template(
+        "shortlists/compare.html",
+        form=None,
+        buyer_country=compared.buyer_country,
+        comparison=compared,
+        problem=None,
+        vendors=listed,
+        listed=[],
+        shared=link,
+        csv_url=url_for("shortlists.shared_csv", share_token=share_token),
+        inquiry_url=url_for("inquiries.inquiry", vendor=[vendor.slug for vendor in listed]),
+        editable_url=url_for("shortlists.compare", **_comparison_args(listed, compared.inputs, None))
+        if len(listed) >= comparison.MIN_VENDORS
+        else None,
+        assumptions=[
+            (parameter, getattr(compared.inputs, parameter.name)) for parameter in parameters.PARAMETERS
+        ],
+        **_comparison_context(compared),
+        **_share_form_values([], compared.inputs, None),
+    )
+    return _private(Response(page))
+
+
+@bp.get("/s/<share_token>/comparison.csv")
+def shared_csv(share_token: str):
+    _, compared = _shared_comparison(share_token)
+    return _private(exports.download(exports.comparison_rows(compared), "comparison.csv"))
+
+
+def _shared_comparison(share_token: str):
+    link = store.shared(share_token)
+    if link is None:
+        abort(404, description="This shared link does not exist or was revoked by the person who made it.")
+    by_id = {
+        vendor.id: vendor
+        for vendor in db.session.scalars(
+            select(Vendor).where(
+                Vendor.id.in_([entry["id"] for entry in link.vendors]), Vendor.status == "published"
+            )
+        )
+    }
+    vendors = [by_id.get(entry["id"], entry) for entry in link.vendors]
+    inputs = parameters.parse_inputs(link.inputs, read_rate=False).inputs
+    buyer_country = link.inputs.get("buyer_country") or current_app.config["BUYER_COUNTRY"]
+    return link, comparison.build(vendors, inputs, buyer_country, current_app.config["NEARSHORE_MAX_HOURS"])
+
+
+def _private(response: Response) -> Response:
+    """A shared link's pages stay out of search engines, shared caches and other sites' referrer logs."""
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
