@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from vendors import audit
 from vendors.audit import Actor
+from vendors.catalog.csvfiles import neutralise
 from vendors.catalog.models import Vendor
 from vendors.database import utcnow, write_transaction
 from vendors.extensions import db
@@ -112,21 +113,26 @@ EXPORT_COLUMNS = (
 
 
 def export_rows(filters: Filters) -> Iterator[list[str]]:
-    """The header, then one row per inquiry the filters select, newest first, as plain text cells."""
+    """The header, then one row per inquiry the filters select, newest first; what buyers typed is
+    neutralised so a spreadsheet shows it rather than runs it."""
     yield list(EXPORT_COLUMNS)
     statement = filters.query().options(selectinload(Inquiry.recipients)).execution_options(yield_per=500)
     for inquiry in db.session.scalars(statement):
-        yield [
-            str(inquiry.id),
-            inquiry.created_at.isoformat(timespec="seconds"),
-            inquiry.status,
-            inquiry.forwarded_at.isoformat(timespec="seconds") if inquiry.forwarded_at else "",
-            inquiry.name,
-            inquiry.company,
-            inquiry.email,
-            str(inquiry.headcount),
-            inquiry.timeline_label,
-            " ".join(recipient.vendor_slug for recipient in inquiry.recipients),
-            " ".join(recipient.contact_email for recipient in inquiry.recipients if recipient.contact_email),
-            inquiry.message,
-        ]
+        yield [neutralise(cell) for cell in _cells(inquiry)]
+
+
+def _cells(inquiry: Inquiry) -> list[str]:
+    return [
+        str(inquiry.id),
+        inquiry.created_at.isoformat(timespec="seconds"),
+        inquiry.status,
+        inquiry.forwarded_at.isoformat(timespec="seconds") if inquiry.forwarded_at else "",
+        inquiry.name,
+        inquiry.company,
+        inquiry.email,
+        str(inquiry.headcount),
+        inquiry.timeline_label,
+        " ".join(recipient.vendor_slug for recipient in inquiry.recipients),
+        " ".join(recipient.contact_email for recipient in inquiry.recipients if recipient.contact_email),
+        inquiry.message,
+    ]

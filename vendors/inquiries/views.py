@@ -22,7 +22,8 @@ bp = Blueprint("inquiries", __name__)
 )
 def inquiry():
     offered = _offered_vendors()
-    form = InquiryForm()
+    # A team size carried over from the comparison fills the form in; what the buyer types wins.
+    form = InquiryForm(data={"headcount": request.args.get("headcount", type=int)})
     named = request.args.getlist("vendor")
     form.offer(offered, chosen=[vendor.slug for vendor in offered if vendor.slug in named])
     if form.validate_on_submit():

@@ -77,7 +77,8 @@ class FigureRow:
     """One cost figure at one rate level, per column, with the best of them marked."""
 
     key: str  # e.g. "low-outsourced_annual": the figure at the vendors' low rates
-    label: str
+    label: str  # with its level, for the CSV
+    short_label: str  # without it, under a heading that names the level
     figure: str
     level: str
     values: list[Decimal | None]  # None: no estimate, or (payback) nothing saved
@@ -245,6 +246,7 @@ def figure_rows(comparison: Comparison) -> list[FigureRow]:
                 FigureRow(
                     key=f"{level}-{figure}",
                     label=f"{label}, at the {level_label}",
+                    short_label=label,
                     figure=figure,
                     level=level,
                     values=values,

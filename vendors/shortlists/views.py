@@ -4,6 +4,7 @@ Every change is a POST form with a CSRF token that works without JavaScript (it 
 buyer was); the optional script sends the same form and asks for JSON, to update the page in place.
 """
 
+import logging
 from datetime import timedelta
 
 from flask import (
@@ -20,6 +21,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from vendors.accounts.access import safe_next
@@ -36,6 +38,7 @@ from vendors.shortlists.models import ShortlistEntry
 from vendors.validation import InvalidParameters
 
 bp = Blueprint("shortlists", __name__)
+log = logging.getLogger(__name__)
 
 COOKIE = "shortlist"
 # Long enough to come back after a quarter's budget round; renewed on every change. Browsers cap a cookie's
@@ -53,8 +56,15 @@ def visitor_token() -> str | None:
 
 
 def current_summary() -> store.Summary:
+    """The visitor's shortlist for the header of every page. When the database cannot answer, the page (an
+    error page, say) still renders, with no count, rather than failing a second time."""
     if "shortlist_summary" not in g:
-        g.shortlist_summary = store.summary(visitor_token())
+        try:
+            g.shortlist_summary = store.summary(visitor_token())
+        except SQLAlchemyError as error:
+            db.session.rollback()
+            log.warning("shortlist count unavailable: %s", error.__class__.__name__)
+            g.shortlist_summary = store.EMPTY
     return g.shortlist_summary
 
 
@@ -151,7 +161,9 @@ def shortlist():
         shares=store.shares_of(visitor_token()),
         note_max=store.NOTE_MAX_LENGTH,
         **_share_form_values(
-            [entry.vendor for entry in entries if entry.listed], parameters.default_inputs(), None
+            [entry.vendor for entry in entries if entry.listed],
+            parameters.default_inputs(),
+            remembered_buyer_country(),
         ),
     )
 
@@ -216,7 +228,9 @@ def _compare_page(form, buyer_country, compared, problem, vendors=None) -> str:
         vendors=vendors,
         listed=[entry for entry in _own_entries() if entry.listed],
         csv_url=url_for("shortlists.compare_csv", **query) if compared else None,
-        inquiry_url=url_for("inquiries.inquiry", vendor=[vendor.slug for vendor in vendors]),
+        inquiry_url=url_for(
+            "inquiries.inquiry", vendor=[vendor.slug for vendor in vendors], headcount=inputs.headcount
+        ),
         shared=None,
         **_comparison_context(compared),
         **_share_form_values(vendors, inputs, buyer_country),
@@ -230,6 +244,7 @@ def _comparison_context(compared: comparison.Comparison | None) -> dict:
         "attribute_rows": comparison.attribute_rows(compared, country_name(compared.buyer_country)),
         "rate_rows": comparison.rate_rows(compared),
         "figure_rows": comparison.figure_rows(compared),
+        "levels": comparison.LEVELS,
         # The same in every column, since every vendor replaces the same in-house team.
         "in_house_annual": compute(compared.inputs).in_house_annual,
         "usd": usd,

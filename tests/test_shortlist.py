@@ -1,0 +1,377 @@
+"""The buyer's shortlist: "Add to shortlist" on the directory and vendor pages, the header count, /shortlist
+with its notes and "Compare", the cookie that finds it, its limit of 50 and the rate limit on changes.
+
+Every change is a POST form with a CSRF token that works without JavaScript (303 back to where the buyer
+was); the script sends the same form asking for JSON. Tests drive the site as a browser would, reading the
+forms back from the pages, and check the database rows the requests leave.
+"""
+
+import html
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import make_app
+from tests.factories import add_vendors, csrf_token, delete_vendor, update_vendor, vendor_record
+from vendors.extensions import db
+from vendors.shortlists import store
+from vendors.shortlists.models import Shortlist, ShortlistEntry
+
+JSON = {"Accept": "application/json"}
+NINETY_DAYS = 90 * 24 * 3600
+
+
+# ---------- helpers ----------
+
+
+def current():
+    """The test's session with its read transaction ended, so it sees what requests committed since."""
+    db.session.rollback()
+    return db.session
+
+
+def stored_entries() -> list[ShortlistEntry]:
+    return list(current().scalars(select(ShortlistEntry).order_by(ShortlistEntry.id)))
+
+
+def shortlist_count() -> int:
+    return current().scalar(select(func.count()).select_from(Shortlist))
+
+
+def listed(*names: str):
+    """Published vendors with these names (slugs made from them)."""
+    return add_vendors(*(vendor_record(slug=name.lower().replace(" ", "-"), name=name) for name in names))
+
+
+def change(client, action: str, headers: dict | None = None, **fields):
+    """POST /shortlist/<action> with the client's CSRF token."""
+    data = {"csrf_token": csrf_token(client, "/submit"), **fields}
+    return client.post(f"/shortlist/{action}", data=data, headers=headers)
+
+
+def page(client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)
+
+
+def header_count(body: str) -> int:
+    return int(re.search(r"data-shortlist-count>(\d+)<", body).group(1))
+
+
+def toggle_of(body: str, slug: str) -> dict[str, str]:
+    """The shortlist button of one vendor: where its form posts, where it comes back to, its state."""
+    for form in re.findall(r'<form class="shortlist-toggle".*?</form>', body, re.S):
+        if f'name="vendor" value="{slug}"' in form:
+            return {
+                "action": re.search(r'action="([^"]+)"', form).group(1),
+                "next": html.unescape(re.search(r'name="next" value="([^"]*)"', form).group(1)),
+                "pressed": re.search(r'aria-pressed="(\w+)"', form).group(1),
+            }
+    raise AssertionError(f"no shortlist button for {slug}")
+
+
+def set_cookie_header(response) -> str:
+    (header,) = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("shortlist=")]
+    return header
+
+
+def flashes(body: str) -> list[str]:
+    return [html.unescape(text) for text in re.findall(r'<p class="flash">(.*?)</p>', body, re.S)]
+
+
+def checkboxes(body: str) -> list[str]:
+    return re.findall(r'<input type="checkbox" form="compare-form" name="vendor" value="([^"]+)"', body)
+
+
+# ---------- adding and removing without JavaScript ----------
+
+
+def test_a_new_visitor_has_an_empty_shortlist_and_a_zero_count(client):
+    listed("Acme Care")
+    body = page(client, "/shortlist")
+    assert "Your shortlist is empty" in body
+    assert header_count(body) == 0
+    assert header_count(page(client, "/vendors")) == 0
+    assert client.get_cookie("shortlist") is None
+
+
+def test_the_button_on_a_filtered_second_page_comes_back_there_with_its_anchor(client):
+    listed("Acme Care", "Bravo Desk", "Cobalt Voice")
+    listing = "/vendors?specialisation=customer-support&page=2&per_page=1"
+    body = page(client, listing)
+    (slug,) = re.findall(r'<li class="vendor-card" id="vendor-([\w-]+)"', body)
+    button = toggle_of(body, slug)
+    assert button == {"action": "/shortlist/add", "next": f"{listing}#vendor-{slug}", "pressed": "false"}
+
+    response = change(client, "add", vendor=slug, next=button["next"])
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{listing}#vendor-{slug}"
+    back = page(client, response.headers["Location"])
+    assert any(message.endswith("is on your shortlist.") for message in flashes(back))
+    assert [entry.vendor_slug for entry in stored_entries()] == [slug]
+
+
+def test_a_shortlisted_vendors_card_offers_remove_and_the_others_still_offer_add(client):
+    listed("Acme Care", "Bravo Desk")
+    change(client, "add", vendor="acme-care", next="/vendors")
+    body = page(client, "/vendors")
+    assert toggle_of(body, "acme-care")["action"] == "/shortlist/remove"
+    assert toggle_of(body, "acme-care")["pressed"] == "true"
+    assert toggle_of(body, "bravo-desk")["action"] == "/shortlist/add"
+    assert toggle_of(body, "bravo-desk")["pressed"] == "false"
+
+
+def test_the_vendor_page_button_adds_and_removes_and_comes_back_to_the_vendor_page(client):
+    listed("Acme Care")
+    vendor_page = "/vendors/acme-care?buyer_country=DE"
+    button = toggle_of(page(client, vendor_page), "acme-care")
+    assert button == {"action": "/shortlist/add", "next": vendor_page, "pressed": "false"}
+
+    added = change(client, "add", vendor="acme-care", next=button["next"])
+    assert (added.status_code, added.headers["Location"]) == (303, vendor_page)
+    body = page(client, vendor_page)
+    assert "Acme Care is on your shortlist." in flashes(body)
+    button = toggle_of(body, "acme-care")
+    assert (button["action"], button["pressed"]) == ("/shortlist/remove", "true")
+
+    removed = change(client, "remove", vendor="acme-care", next=button["next"])
+    assert (removed.status_code, removed.headers["Location"]) == (303, vendor_page)
+    assert "Acme Care is off your shortlist." in flashes(page(client, vendor_page))
+    assert stored_entries() == []
+
+
+@pytest.mark.parametrize("outside", ["https://evil.example/", "//evil.example", "/\\evil.example"])
+def test_a_next_outside_the_site_is_not_followed(client, outside):
+    listed("Acme Care")
+    response = change(client, "add", vendor="acme-care", next=outside)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/shortlist"
+    assert len(stored_entries()) == 1
+
+
+def test_a_post_without_a_csrf_token_is_refused_and_nothing_is_stored(client):
+    (vendor,) = listed("Acme Care")
+    response = client.post("/shortlist/add", data={"vendor": "acme-care", "next": "/vendors"})
+    assert response.status_code == 400
+    assert "shortlist=" not in " ".join(response.headers.getlist("Set-Cookie"))
+    assert shortlist_count() == 0 and stored_entries() == []
+
+    token, _ = store.add(None, vendor)
+    client.set_cookie("shortlist", token)
+    refused = client.post("/shortlist/remove", data={"vendor": "acme-care"}, headers=JSON)
+    assert refused.status_code == 400
+    assert len(stored_entries()) == 1
+
+
+# ---------- with JavaScript ----------
+
+
+def test_with_javascript_adding_re_adding_and_removing_answer_json(client):
+    listed("Acme Care", "Bravo Desk")
+    added = change(client, "add", JSON, vendor="acme-care", next="/vendors")
+    assert added.status_code == 200 and "Location" not in added.headers
+    assert added.get_json() == {
+        "message": "Acme Care is on your shortlist.",
+        "count": 1,
+        "limit": 50,
+        "shortlisted": True,
+    }
+
+    again = change(client, "add", JSON, vendor="acme-care", next="/vendors")
+    assert (again.status_code, again.get_json()["count"], again.get_json()["shortlisted"]) == (200, 1, True)
+    assert [entry.vendor_slug for entry in stored_entries()] == ["acme-care"]
+
+    assert change(client, "add", JSON, vendor="bravo-desk").get_json()["count"] == 2
+    removed = change(client, "remove", JSON, vendor="acme-care", next="/vendors")
+    assert removed.status_code == 200 and "Location" not in removed.headers
+    assert removed.get_json() == {
+        "message": "Acme Care is off your shortlist.",
+        "count": 1,
+        "limit": 50,
+        "shortlisted": False,
+    }
+    assert [entry.vendor_slug for entry in stored_entries()] == ["bravo-desk"]
+
+
+# ---------- the header count ----------
+
+
+def test_the_header_shows_the_count_on_every_page(client, app):
+    listed("Acme Care", "Bravo Desk", "Cobalt Voice")
+    change(client, "add", vendor="acme-care")
+    change(client, "add", vendor="bravo-desk")
+    for path in ("/", "/vendors", "/vendors/cobalt-voice", "/estimate", "/shortlist"):
+        assert header_count(page(client, path)) == 2, path
+    assert header_count(page(app.test_client(), "/")) == 0
+
+
+# ---------- the cookie ----------
+
+
+def test_the_cookie_is_httponly_lax_long_lived_and_only_its_hash_is_stored(client):
+    listed("Acme Care")
+    response = change(client, "add", vendor="acme-care")
+    header = set_cookie_header(response)
+    assert "HttpOnly" in header and "SameSite=Lax" in header and "Path=/" in header
+    assert int(re.search(r"Max-Age=(\d+)", header).group(1)) >= NINETY_DAYS
+
+    token = client.get_cookie("shortlist").value
+    (shortlist,) = current().scalars(select(Shortlist))
+    assert shortlist.token_hash != token and token not in shortlist.token_hash
+    assert shortlist.token_hash == store.digest(token)
+
+
+def test_another_browser_sees_its_own_empty_shortlist(client, app):
+    listed("Acme Care")
+    change(client, "add", vendor="acme-care")
+    other = app.test_client()
+    body = page(other, "/shortlist")
+    assert "Your shortlist is empty" in body and "Acme Care" not in body
+    assert toggle_of(page(other, "/vendors"), "acme-care")["action"] == "/shortlist/add"
+
+
+def test_a_made_up_cookie_shows_an_empty_shortlist_and_adding_starts_a_new_one(client):
+    listed("Acme Care", "Bravo Desk")
+    client.set_cookie("shortlist", "made-up-value")
+    body = page(client, "/shortlist")
+    assert "Your shortlist is empty" in body and header_count(body) == 0
+
+    response = change(client, "add", vendor="acme-care")
+    token = client.get_cookie("shortlist").value
+    assert set_cookie_header(response) and token != "made-up-value"
+    (shortlist,) = current().scalars(select(Shortlist))
+    assert shortlist.token_hash == store.digest(token)
+    assert header_count(page(client, "/shortlist")) == 1
+
+
+# ---------- the limit of 50 ----------
+
+
+def test_the_51st_vendor_is_refused_with_a_message_and_50_stay(client):
+    vendors = add_vendors(*(vendor_record(slug=f"vendor-{n:02}", name=f"Vendor {n:02}") for n in range(51)))
+    token = None
+    for vendor in vendors[:50]:
+        token, _ = store.add(token, vendor)
+    client.set_cookie("shortlist", token)
+
+    response = change(client, "add", vendor="vendor-50", next="/vendors?page=3")
+    assert (response.status_code, response.headers["Location"]) == (303, "/vendors?page=3")
+    body = page(client, "/vendors?page=3")
+    assert any("50" in message for message in flashes(body)), flashes(body)
+    assert toggle_of(body, "vendor-50")["action"] == "/shortlist/add"
+
+    refused = change(client, "add", JSON, vendor="vendor-50")
+    assert refused.status_code == 409
+    answer = refused.get_json()
+    assert "50" in answer["message"] and (answer["count"], answer["shortlisted"]) == (50, False)
+    # One already on it can still be "added": nothing changes.
+    assert change(client, "add", JSON, vendor="vendor-00").get_json()["count"] == 50
+    assert len(stored_entries()) == 50
+    assert "vendor-50" not in {entry.vendor_slug for entry in stored_entries()}
+
+
+# ---------- vendors no longer listed ----------
+
+
+def test_a_vendor_archived_or_deleted_later_stays_as_no_longer_listed_and_can_be_removed(client):
+    _, bravo, cobalt = listed("Acme Care", "Bravo Desk", "Cobalt Voice")
+    for slug in ("acme-care", "bravo-desk", "cobalt-voice"):
+        change(client, "add", vendor=slug)
+    update_vendor(bravo.id, status="archived")
+    delete_vendor(cobalt.id)
+
+    body = page(client, "/shortlist")
+    assert header_count(body) == 3
+    assert body.count("No longer listed") == 2
+    assert "<h2>Bravo Desk</h2>" in body and "<h2>Cobalt Voice</h2>" in body
+    assert checkboxes(body) == ["acme-care"]
+
+    entries = {entry.vendor_slug: entry.id for entry in stored_entries()}
+    removed = change(client, "remove", JSON, entry=str(entries["bravo-desk"]))
+    assert removed.get_json()["count"] == 2
+    response = change(client, "remove", entry=str(entries["cobalt-voice"]), next="/shortlist")
+    assert (response.status_code, response.headers["Location"]) == (303, "/shortlist")
+    body = page(client, "/shortlist")
+    assert "No longer listed" not in body and header_count(body) == 1
+    assert [entry.vendor_slug for entry in stored_entries()] == ["acme-care"]
+
+
+# ---------- /shortlist: notes and compare ----------
+
+
+def test_a_private_note_is_saved_and_an_overlong_one_is_refused_keeping_the_earlier(client):
+    listed("Acme Care")
+    change(client, "add", vendor="acme-care")
+    (entry,) = stored_entries()
+    notes = f"/shortlist/notes/{entry.id}"
+    token = csrf_token(client, "/shortlist")
+
+    saved = client.post(notes, data={"csrf_token": token, "note": "Ask about Tagalog", "next": "/shortlist"})
+    assert (saved.status_code, saved.headers["Location"]) == (303, "/shortlist")
+    body = page(client, "/shortlist")
+    assert "Note saved." in flashes(body) and ">Ask about Tagalog</textarea>" in body
+
+    refused = client.post(notes, data={"csrf_token": token, "note": "x" * 1001}, headers=JSON)
+    assert refused.status_code == 400 and "1,000" in refused.get_json()["message"]
+    client.post(notes, data={"csrf_token": token, "note": "y" * 1001, "next": "/shortlist"})
+    body = page(client, "/shortlist")
+    assert any("not saved" in message for message in flashes(body))
+    assert ">Ask about Tagalog</textarea>" in body
+    assert [entry.note for entry in stored_entries()] == ["Ask about Tagalog"]
+
+
+def test_another_visitor_cannot_write_a_note_on_someone_elses_entry(client, app):
+    listed("Acme Care", "Bravo Desk")
+    change(client, "add", vendor="acme-care")
+    (entry,) = stored_entries()
+    intruder = app.test_client()
+    data = {"csrf_token": csrf_token(intruder, "/submit"), "note": "mine now"}
+    assert intruder.post(f"/shortlist/notes/{entry.id}", data=data).status_code == 404
+
+    change(intruder, "add", vendor="bravo-desk")  # with a shortlist of their own, still not this entry
+    data["csrf_token"] = csrf_token(intruder, "/submit")
+    assert intruder.post(f"/shortlist/notes/{entry.id}", data=data).status_code == 404
+    assert stored_entries()[0].note == ""
+
+
+def test_the_shortlist_page_offers_compare_for_the_ticked_listed_vendors(client):
+    _, _, cobalt = listed("Acme Care", "Bravo Desk", "Cobalt Voice")
+    for slug in ("acme-care", "bravo-desk", "cobalt-voice"):
+        change(client, "add", vendor=slug)
+    update_vendor(cobalt.id, status="archived")
+
+    body = page(client, "/shortlist")
+    assert '<form id="compare-form" action="/compare" method="get">' in body
+    assert checkboxes(body) == ["acme-care", "bravo-desk"]
+    compared = page(client, "/compare?vendor=acme-care&vendor=bravo-desk")
+    assert "Acme Care" in compared and "Bravo Desk" in compared
+
+
+# ---------- rate limit ----------
+
+
+def test_changes_beyond_the_rate_limit_get_429(app, client):
+    app.config["SHORTLIST_LIMIT_PER_ADDRESS"] = "3 per minute"
+    listed("Acme Care", "Bravo Desk", "Cobalt Voice", "Delta Chat")
+    codes = [
+        change(client, "add", vendor=slug).status_code for slug in ("acme-care", "bravo-desk", "cobalt-voice")
+    ]
+    assert codes == [303] * 3
+    response = change(client, "add", vendor="delta-chat")
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert [entry.vendor_slug for entry in stored_entries()] == ["acme-care", "bravo-desk", "cobalt-voice"]
+    assert client.get("/shortlist").status_code == 200  # reading is not limited
+
+
+def test_the_default_rate_limit_is_120_changes_a_minute(app, scratch_database, tmp_path, monkeypatch):
+    monkeypatch.delenv("SHORTLIST_LIMIT_PER_ADDRESS", raising=False)
+    limited = make_app(scratch_database, tmp_path / "limited-index")
+    try:
+        assert limited.config["SHORTLIST_LIMIT_PER_ADDRESS"] == "120 per minute"
+    finally:
+        with limited.app_context():
+            db.engine.dispose()
