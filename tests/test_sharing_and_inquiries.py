@@ -7,11 +7,11 @@ against /api/v1/estimate, which runs the same arithmetic.
 """
 
 import csv
+import html
 import io
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
@@ -32,6 +32,8 @@ INQUIRIES = "/admin/inquiries"
 TOKEN_PAGE = "/admin/login"  # any page with a form carries the session's CSRF token
 SHARED_LINK = re.compile(r'<input id="link-(\d+)" class="share-url" type="text" readonly value="([^"]+)">')
 SHARE_INPUTS = {"headcount": "20", "salary": "40000", "oversight_pct": "12", "buyer_country": "US"}
+BUYER = {"name": "Ana Reyes", "company": "Northwind Retail", "email": "ana@northwind.example"}
+BUYER |= {"headcount": 25, "timeline": "half-year", "message": "Bilingual chat support, around the clock."}
 
 
 # ---------- helpers ----------
@@ -84,61 +86,29 @@ def api_estimate(client, **args) -> dict:
     return response.get_json()
 
 
-def flashed(client) -> str:
-    return client.get("/shortlist").get_data(as_text=True)
+def tags(body: str, tag: str = "input") -> list[str]:
+    return re.findall(rf"<{tag}\b[^>]*>", body)
 
 
-class FormFields(HTMLParser):
-    """Every <input>'s attributes and every <textarea>'s text on a page."""
+def attribute(tag: str, name: str) -> str | None:
+    match = re.search(rf'\b{name}(?:="([^"]*)")?[\s>]', tag)
+    return None if match is None else html.unescape(match.group(1) or "")
 
-    def __init__(self, body: str):
-        super().__init__(convert_charrefs=True)
-        self.inputs: list[dict] = []
-        self.textareas: dict[str, str] = {}
-        self._textarea: str | None = None
-        self.feed(body)
 
-    def handle_starttag(self, tag, attrs):
-        if tag == "input":
-            self.inputs.append(dict(attrs))
-        elif tag == "textarea":
-            self._textarea = dict(attrs)["name"]
-            self.textareas[self._textarea] = ""
+def typed_value(body: str, name: str) -> str | None:
+    """The value a form shows in its input called `name`."""
+    return next((attribute(tag, "value") for tag in tags(body) if attribute(tag, "name") == name), None)
 
-    def handle_data(self, data):
-        if self._textarea:
-            self.textareas[self._textarea] += data
 
-    def handle_endtag(self, tag):
-        if tag == "textarea":
-            self._textarea = None
-
-    def value(self, name: str) -> str | None:
-        return next((field.get("value") for field in self.inputs if field.get("name") == name), None)
-
-    def vendor_boxes(self) -> dict[str, bool]:
-        """The vendors offered as checkboxes: slug -> ticked."""
-        return {
-            field["value"]: "checked" in field
-            for field in self.inputs
-            if field.get("type") == "checkbox" and field.get("name") == "vendors"
-        }
+def vendor_boxes(body: str) -> dict[str, bool]:
+    """The vendors an inquiry form offers as checkboxes: slug -> ticked."""
+    boxes = [tag for tag in tags(body) if attribute(tag, "name") == "vendors" and 'type="checkbox"' in tag]
+    return {attribute(tag, "value"): attribute(tag, "checked") is not None for tag in boxes}
 
 
 def inquiry_data(offered, ticked, **changes) -> dict:
-    data = {
-        "offered": list(offered),
-        "vendors": list(ticked),
-        "name": "Ana Reyes",
-        "company": "Northwind Retail",
-        "email": "ana@northwind.example",
-        "headcount": "25",
-        "timeline": "half-year",
-        "message": "Bilingual chat support, around the clock.",
-        "website": "",
-    }
-    data.update(changes)
-    return data
+    typed = {name: str(value) for name, value in BUYER.items()}
+    return {"offered": list(offered), "vendors": list(ticked), **typed, "website": "", **changes}
 
 
 def send_inquiry(client, data: dict):
@@ -147,20 +117,22 @@ def send_inquiry(client, data: dict):
 
 def stored_inquiry(vendors, at: datetime | None = None, **fields) -> int:
     """An inquiry received directly by the desk, optionally dated `at`; returns its id."""
-    values = {k: v for k, v in inquiry_data([], []).items() if k not in ("offered", "vendors", "website")}
-    values["headcount"] = int(values["headcount"])
-    inquiry_id = desk.receive({**values, **fields}, vendors).id
+    inquiry_id = desk.receive(BUYER | fields, vendors).id
     if at:
         with write_transaction() as session:
             session.get(Inquiry, inquiry_id).created_at = at
     return inquiry_id
 
 
-def editor_client(app):
-    user = add_user("editor@example.com")
+def editor_client(app, email: str = "editor@example.com"):
+    user = add_user(email)
     editor = app.test_client()
-    assert login(editor, "editor@example.com").status_code == 303
+    assert login(editor, email).status_code == 303
     return editor, user
+
+
+def inquiry_audit() -> list[AuditEntry]:
+    return list(current().scalars(select(AuditEntry).where(AuditEntry.subject == "inquiry")))
 
 
 def listed_inquiries(editor, **filters) -> set[int]:
@@ -183,14 +155,13 @@ def test_a_share_lists_an_unguessable_link_on_the_shortlist(client):
     response = share(client, [a.slug, b.slug])
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/shortlist#shared-links")
-    links = shared_links(client)
-    assert len(links) == 1
-    (url,) = links.values()
+    (url,) = shared_links(client).values()
     token = url.removeprefix("http://localhost/s/")
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", token)  # 16 random bytes, URL-safe base64
     (stored,) = current().scalars(select(SharedComparison))
     assert stored.token == token
     assert [vendor["slug"] for vendor in stored.vendors] == [a.slug, b.slug]
+    assert stored.inputs["headcount"] == "20" and stored.inputs["buyer_country"] == "US"
 
     assert share(client, [a.slug, b.slug]).status_code == 303
     tokens = {url.rsplit("/", 1)[1] for url in shared_links(client).values()}
@@ -238,21 +209,17 @@ def test_the_link_shows_todays_vendor_details_with_the_inputs_it_was_shared_with
     assert figure(body, f"low-outsourced_annual-{a.slug}") == Decimal(str(expected))
 
 
-def test_the_shared_comparison_downloads_as_csv(app, client):
-    a, b, _ = three_vendors()
-    _, path = share_one(client, [a.slug, b.slug])
-    response = app.test_client().get(f"{path}/comparison.csv")
-    assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert response.headers["Content-Disposition"].startswith("attachment")
-    assert response.headers["X-Robots-Tag"].startswith("noindex")
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert len(rows) > 2 and "A CX" in rows[0] and "B CX" in rows[0]
-
-
-def test_the_owner_revokes_a_link_and_it_opens_nothing(app, client):
+def test_the_link_downloads_as_csv_until_the_owner_revokes_it(app, client):
     a, b, _ = three_vendors()
     share_id, path = share_one(client, [a.slug, b.slug])
     kept_id, kept_path = share_one(client, [b.slug, a.slug])
+    download = app.test_client().get(f"{path}/comparison.csv")
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.headers["X-Robots-Tag"].startswith("noindex")
+    rows = list(csv.reader(io.StringIO(download.get_data(as_text=True))))
+    assert len(rows) > 2 and "A CX" in rows[0] and "B CX" in rows[0]
+
     response = post_form(client, f"/shortlist/shared/{share_id}/revoke", token_from=TOKEN_PAGE)
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/shortlist#shared-links")
@@ -261,8 +228,10 @@ def test_the_owner_revokes_a_link_and_it_opens_nothing(app, client):
     assert stranger.get(path).status_code == 404
     assert stranger.get(f"{path}/comparison.csv").status_code == 404
     assert stranger.get(kept_path).status_code == 200
-    # Revoking twice finds nothing.
+    # Revoking twice finds nothing; neither does a link that never existed.
     assert post_form(client, f"/shortlist/shared/{share_id}/revoke", token_from=TOKEN_PAGE).status_code == 404
+    assert stranger.get("/s/AAAAAAAAAAAAAAAAAAAAAA").status_code == 404
+    assert stranger.get("/s/AAAAAAAAAAAAAAAAAAAAAA/comparison.csv").status_code == 404
 
 
 @pytest.mark.parametrize("stranger_shares", [False, True], ids=["no shortlist", "own shortlist"])
@@ -278,11 +247,6 @@ def test_only_the_owner_can_revoke_a_link(app, client, stranger_shares):
     assert current().get(SharedComparison, share_id).revoked_at is None
 
 
-def test_an_unknown_link_is_not_found(client):
-    assert client.get("/s/AAAAAAAAAAAAAAAAAAAAAA").status_code == 404
-    assert client.get("/s/AAAAAAAAAAAAAAAAAAAAAA/comparison.csv").status_code == 404
-
-
 @pytest.mark.parametrize(
     "slugs, message",
     [
@@ -294,12 +258,13 @@ def test_an_unknown_link_is_not_found(client):
 )
 def test_a_share_that_cannot_be_compared_stores_nothing(client, slugs, message):
     vendors = {name: vendor.slug for name, vendor in zip("abc", three_vendors(), strict=True)}
-    response = share(client, [vendors.get(slug, slug) for slug in slugs])
+    slugs = [vendors.get(slug, slug) for slug in slugs]
+    response = share(client, slugs)
     assert response.status_code == 303  # a plain form goes back to the shortlist with the message
-    body = flashed(client)
+    body = client.get("/shortlist").get_data(as_text=True)
     assert "Nothing was shared" in body and message in body
     assert count(SharedComparison) == 0
-    answer = share(client, [vendors.get(slug, slug) for slug in slugs], headers={"Accept": "application/json"})
+    answer = share(client, slugs, headers={"Accept": "application/json"})
     assert answer.status_code == 400 and message in answer.get_json()["message"]
     assert count(SharedComparison) == 0
 
@@ -307,25 +272,202 @@ def test_a_share_that_cannot_be_compared_stores_nothing(client, slugs, message):
 # ---------- inquiries: the form ----------
 
 
+def words(body: str) -> str:
+    return " ".join(body.split())
+
+
 def test_the_form_ticks_the_vendors_its_link_names_and_makes_its_promise(client):
     a, b, _ = three_vendors()
     response = client.get(INQUIRY, query_string={"vendor": [a.slug, b.slug]})
-    body = response.get_data(as_text=True)
+    body = words(response.get_data(as_text=True))
     assert response.status_code == 200
-    assert FormFields(body).vendor_boxes() == {a.slug: True, b.slug: True}
-    assert "never\n    sold or auctioned" in body or "never sold or auctioned" in " ".join(body.split())
-    assert "only to the vendors you choose" in " ".join(body.split())
+    assert vendor_boxes(body) == {a.slug: True, b.slug: True}
+    assert "never sold or auctioned" in body and "only to the vendors you choose" in body
 
 
-def test_without_vendors_the_form_offers_the_listed_vendors_on_the_shortlist(client):
+def test_without_vendors_named_the_form_offers_the_listed_vendors_on_the_shortlist(app, client):
     a, b, c = three_vendors()
     for vendor in (a, b, c):
-        assert post_form(client, "/shortlist/add", {"vendor": vendor.slug}, token_from=TOKEN_PAGE).status_code == 303
-    update_vendor(c.id, status="draft")
-    body = client.get(INQUIRY).get_data(as_text=True)
-    assert FormFields(body).vendor_boxes() == {a.slug: False, b.slug: False}
-    assert "There are no vendors to ask yet" in app_client_body(client)
+        response = post_form(client, "/shortlist/add", {"vendor": vendor.slug}, token_from=TOKEN_PAGE)
+        assert response.status_code == 303
+    update_vendor(b.id, status="draft")
+    offered = vendor_boxes(client.get(INQUIRY).get_data(as_text=True))
+    assert offered == {a.slug: False, c.slug: False}
+    # A visitor with no shortlist is offered nothing.
+    body = app.test_client().get(INQUIRY).get_data(as_text=True)
+    assert vendor_boxes(body) == {} and "There are no vendors to ask yet" in body
 
 
-def app_client_body(client) -> str:
-    return client.application.test_client().get(INQUIRY).get_data(as_text=True)
+def test_an_inquiry_goes_only_to_the_ticked_vendors(client):
+    a, b, c = three_vendors()
+    response = send_inquiry(client, inquiry_data([a.slug, b.slug, c.slug], [a.slug, c.slug]))
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"{SENT}?count=2")
+    thanks = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "to the 2 vendors you chose" in words(thanks)
+    update_vendor(a.id, name="A CX Renamed")
+
+    (inquiry,) = current().scalars(select(Inquiry))
+    assert {name: getattr(inquiry, name) for name in BUYER} == BUYER and inquiry.status == "new"
+    recipients = [(r.vendor_id, r.vendor_slug, r.vendor_name, r.contact_email) for r in inquiry.recipients]
+    assert recipients == [
+        (a.id, a.slug, "A CX", "sales@a.example"),
+        (c.id, c.slug, "C CX", "sales@c.example"),
+    ]
+    assert count(InquiryRecipient) == 2
+
+
+@pytest.mark.parametrize(
+    "changes, status",
+    [({"csrf_token": ""}, 400), ({"website": "https://spam.example"}, 303)],
+    ids=["no csrf token", "honeypot filled"],
+)
+def test_a_post_without_the_csrf_token_or_with_the_honeypot_filled_keeps_nothing(client, changes, status):
+    a, b, _ = three_vendors()
+    response = send_inquiry(client, inquiry_data([a.slug, b.slug], [a.slug], **changes))
+    assert response.status_code == status
+    if status == 303:  # the honeypot answers as if the request was sent
+        assert response.headers["Location"].endswith(f"{SENT}?count=1")
+    else:
+        assert "CSRF" in response.get_data(as_text=True)
+    assert count(Inquiry) == 0 and count(InquiryRecipient) == 0
+
+
+BAD_INQUIRIES = {
+    "bad email": ({"email": "ana-at-northwind"}, "This is not an email address."),
+    "no team": ({"headcount": "0"}, "Enter a whole number from 1 to 100,000."),
+    "team left empty": ({"headcount": ""}, "Say roughly how many full-time positions you would outsource."),
+    "huge team": ({"headcount": "100001"}, "Enter a whole number from 1 to 100,000."),
+    "short message": ({"message": "Quote?"}, "Write between 10 and 5,000 characters."),
+    "no vendor ticked": ({"vendors": []}, "Choose at least one vendor to ask."),
+    "vendor not offered": ({"vendors": ["someone-else"]}, "is not a valid choice"),
+}
+
+
+@pytest.mark.parametrize("changes, message", BAD_INQUIRIES.values(), ids=BAD_INQUIRIES.keys())
+def test_a_bad_inquiry_is_sent_back_with_the_message_and_what_was_typed(client, changes, message):
+    a, b, _ = three_vendors()
+    data = inquiry_data([a.slug, b.slug], [b.slug], **changes)
+    response = send_inquiry(client, data)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in html.unescape(body)
+    for name in ("name", "company", "email", "headcount"):
+        assert typed_value(body, name) == data[name], name
+    message_box = re.search(r'<textarea\b[^>]*name="message"[^>]*>(.*?)</textarea>', body, re.S)
+    assert html.unescape(message_box.group(1)).strip() == data["message"]
+    assert re.search(r'<option (?=[^>]*selected)(?=[^>]*value="half-year")', body)
+    assert vendor_boxes(body) == {a.slug: False, b.slug: b.slug in data["vendors"]}
+    assert count(Inquiry) == 0
+
+
+@pytest.mark.parametrize("limit, allowed", [("2 per hour", 2), (None, 5)], ids=["configured", "default"])
+def test_accepted_inquiries_beyond_the_limit_get_429(
+    app, scratch_database, tmp_path, monkeypatch, limit, allowed
+):
+    monkeypatch.delenv("INQUIRY_LIMIT_PER_ADDRESS", raising=False)
+    a, b, _ = three_vendors()
+    overrides = {"INQUIRY_LIMIT_PER_ADDRESS": limit} if limit else {}
+    # A second app over the same database, built the way a server builds it.
+    limited = make_app(scratch_database, tmp_path / "limited-index", **overrides)
+    try:
+        assert limited.config["INQUIRY_LIMIT_PER_ADDRESS"] == (limit or "5 per hour")
+        browser, offered = limited.test_client(), [a.slug, b.slug]
+        for _ in range(allowed):
+            # A form sent back for corrections does not count: a buyer fixing a typo is never locked out.
+            assert send_inquiry(browser, inquiry_data(offered, [a.slug], email="x")).status_code == 400
+            assert send_inquiry(browser, inquiry_data(offered, [a.slug])).status_code == 303
+        response = send_inquiry(browser, inquiry_data(offered, [b.slug]))
+        assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+        assert count(Inquiry) == allowed
+        assert (
+            browser.get(INQUIRY, query_string={"vendor": a.slug}).status_code == 200
+        )  # reading is not limited
+    finally:
+        with limited.app_context():
+            db.engine.dispose()
+
+
+# ---------- inquiries: the admin desk ----------
+
+
+def test_the_inquiry_list_is_for_editors_only(client):
+    response = client.get(INQUIRIES)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/admin/login")
+    assert client.get(f"{INQUIRIES}/export.csv").status_code == 302
+
+
+def test_editors_filter_inquiries_by_vendor_dates_and_state(app):
+    a, b, c = three_vendors()
+    march_first = stored_inquiry([a], at=datetime(2026, 3, 1, 0, 0, tzinfo=UTC), company="First")
+    march_last = stored_inquiry([b, c], at=datetime(2026, 3, 31, 23, 59, 59, tzinfo=UTC), company="Last")
+    february = stored_inquiry([a, b], at=datetime(2026, 2, 28, 23, 59, 59, tzinfo=UTC))
+    april = stored_inquiry([c], at=datetime(2026, 4, 1, 0, 0, tzinfo=UTC))
+    editor, user = editor_client(app)
+
+    body = editor.get(INQUIRIES).get_data(as_text=True)
+    assert "First" in body and "Last" in body and "4 inquiries" in body
+    assert listed_inquiries(editor) == {march_first, march_last, february, april}
+    assert listed_inquiries(editor, vendor=a.slug) == {march_first, february}
+    assert listed_inquiries(editor, vendor=c.slug) == {march_last, april}
+    assert listed_inquiries(editor, **{"from": "2026-03-01", "to": "2026-03-31"}) == {march_first, march_last}
+    assert listed_inquiries(editor, **{"from": "2026-03-31"}) == {march_last, april}
+    assert listed_inquiries(editor, to="2026-03-01") == {march_first, february}
+    assert listed_inquiries(editor, vendor=b.slug, to="2026-03-01") == {february}
+
+    assert desk.mark_forwarded(april, desk.Actor("test suite", user.id))
+    assert listed_inquiries(editor, status="forwarded") == {april}
+    assert listed_inquiries(editor, status="new") == {march_first, march_last, february}
+
+    response = editor.get(INQUIRIES, query_string={"from": "1 March"})
+    assert response.status_code == 400
+    assert "is not a date: use YYYY-MM-DD." in response.get_data(as_text=True)
+    assert editor.get(f"{INQUIRIES}/export.csv", query_string={"to": "2026-13-01"}).status_code == 400
+
+
+def test_marking_an_inquiry_forwarded_is_recorded_once(app):
+    a, _, _ = three_vendors()
+    inquiry_id = stored_inquiry([a], company="Northwind Retail")
+    editor, user = editor_client(app)
+    path = f"{INQUIRIES}/{inquiry_id}/forwarded"
+
+    response = post_form(editor, path, token_from=INQUIRIES)
+    assert response.status_code == 303 and response.headers["Location"].endswith(INQUIRIES)
+    inquiry = current().get(Inquiry, inquiry_id)
+    assert inquiry.status == "forwarded" and inquiry.forwarded_by == user.id
+    forwarded_at = inquiry.forwarded_at
+    assert forwarded_at is not None
+    (entry,) = inquiry_audit()
+    assert (entry.subject_id, entry.action, entry.user_id) == (inquiry_id, "forward", user.id)
+    assert "is marked as forwarded" in editor.get(INQUIRIES).get_data(as_text=True)
+
+    # A second editor marking it again changes nothing.
+    other, _ = editor_client(app, "other@example.com")
+    assert post_form(other, path, token_from=INQUIRIES).status_code == 303
+    assert "was marked as forwarded already" in other.get(INQUIRIES).get_data(as_text=True)
+    inquiry = current().get(Inquiry, inquiry_id)
+    assert inquiry.status == "forwarded" and inquiry.forwarded_by == user.id
+    assert inquiry.forwarded_at == forwarded_at
+    assert len(inquiry_audit()) == 1
+    assert post_form(editor, f"{INQUIRIES}/999999/forwarded", token_from=INQUIRIES).status_code == 404
+
+
+def test_the_export_has_one_row_per_filtered_inquiry_with_formulas_neutralised(app):
+    a, b, _ = three_vendors()
+    plain = stored_inquiry([a, b], at=datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
+    at = datetime(2026, 3, 3, tzinfo=UTC)
+    formula = stored_inquiry([a], at=at, name='=HYPERLINK("http://x.example")', message="@SUM(A1) now")
+    stored_inquiry([b])
+    editor, _ = editor_client(app)
+
+    header, *rows = export(editor, vendor=a.slug)
+    assert header == list(desk.EXPORT_COLUMNS)
+    by_id = {int(row[0]): dict(zip(header, row, strict=True)) for row in rows}
+    assert list(by_id) == [formula, plain]  # newest first
+    assert by_id[plain]["vendors"] == f"{a.slug} {b.slug}"
+    assert by_id[plain]["vendor_emails"] == "sales@a.example sales@b.example"
+    assert by_id[plain]["received_at"] == "2026-03-02T09:30:00+00:00"
+    assert by_id[plain]["timeline"] == TIMELINES["half-year"]
+    assert by_id[formula]["name"] == '\'=HYPERLINK("http://x.example")'
+    assert by_id[formula]["message"] == "'@SUM(A1) now"
+    assert len(export(editor)) == 4

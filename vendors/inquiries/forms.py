@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Regexp
+from wtforms import IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from vendors.catalog.records import EMAIL_PATTERN
@@ -49,13 +49,17 @@ class InquiryForm(FlaskForm):
     headcount = IntegerField(
         "Team size",
         validators=[
-            DataRequired("Say roughly how many full-time positions you would outsource."),
+            InputRequired("Say roughly how many full-time positions you would outsource."),
             NumberRange(1, 100_000, "Enter a whole number from 1 to 100,000."),
         ],
         description="Full-time positions you would outsource, roughly.",
         render_kw={"inputmode": "numeric"},
     )
-    timeline = SelectField("When you want to start", choices=list(TIMELINES.items()), default="quarter")
+    timeline = SelectField(
+        "When you want to start",
+        choices=[SelectChoice(key, label) for key, label in TIMELINES.items()],
+        default="quarter",
+    )
     message = TextAreaField(
         "Message",
         validators=[
@@ -70,7 +74,7 @@ class InquiryForm(FlaskForm):
 
     def offer(self, vendors: list, chosen: list[str]) -> None:
         """The vendors to choose from (those named in the link, or the shortlist's), ticked as `chosen`."""
-        self.vendors.choices = [(vendor.slug, vendor.name) for vendor in vendors]
+        self.vendors.choices = [SelectChoice(vendor.slug, vendor.name) for vendor in vendors]
         if not self.is_submitted():
             self.vendors.data = chosen
 

@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from vendors.catalog.models import Vendor
 from vendors.database import utcnow, write_transaction
@@ -100,6 +100,7 @@ def remove(token: str | None, *, vendor_id: int | None = None, entry_id: int | N
     )
     with write_transaction() as session:
         session.execute(delete(ShortlistEntry).where(ShortlistEntry.shortlist_id == shortlist.id, condition))
+        session.execute(update(Shortlist).where(Shortlist.id == shortlist.id).values(updated_at=utcnow()))
     return summary(token)
 
 
@@ -117,6 +118,7 @@ def set_note(token: str | None, entry_id: int, note: str) -> bool:
         if entry is None:
             return False
         entry.note = note.strip()[:NOTE_MAX_LENGTH]
+        entry.shortlist.updated_at = utcnow()
     return True
 
 

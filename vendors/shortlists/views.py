@@ -84,6 +84,12 @@ def _keep_cookie(response: Response, token: str) -> Response:
     return response
 
 
+def _renewed(response: Response) -> Response:
+    """A change to an existing shortlist starts its cookie's year again."""
+    token = visitor_token()
+    return _keep_cookie(response, token) if store.find(token) is not None else response
+
+
 def _wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
@@ -131,13 +137,14 @@ def remove():
             return _answer("That vendor is not on your shortlist.", current_summary(), 404)
     summary = store.remove(visitor_token(), vendor_id=vendor and vendor.id, entry_id=entry_id)
     name = vendor.name if vendor else "The vendor"
-    return _answer(f"{name} is off your shortlist.", summary, shortlisted=False)
+    return _renewed(_answer(f"{name} is off your shortlist.", summary, shortlisted=False))
 
 
 @bp.post("/shortlist/notes/<int:entry_id>")
 @limiter.limit(_limit_changes)
 def save_note(entry_id: int):
-    note = request.form.get("note", "")
+    # Browsers send a line break as CRLF but count it as one character against the textarea's maxlength.
+    note = request.form.get("note", "").replace("\r\n", "\n").strip()
     if len(note) > store.NOTE_MAX_LENGTH:
         return _answer(
             f"A note holds at most {store.NOTE_MAX_LENGTH:,} characters; this one has {len(note):,}. "
@@ -147,7 +154,7 @@ def save_note(entry_id: int):
         )
     if not store.set_note(visitor_token(), entry_id, note):
         abort(404, description="That vendor is not on your shortlist.")
-    return _answer("Note saved.", current_summary(), saved=True)
+    return _renewed(_answer("Note saved.", current_summary(), saved=True))
 
 
 @bp.get("/shortlist")
