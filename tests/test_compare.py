@@ -222,10 +222,6 @@ def test_a_one_sided_range_is_costed_at_its_one_rate_by_the_api(client):
         assert column["estimate_low"] == column["estimate_high"] == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="comparison._rate shows both ends: a lone min crashes (usd(None)), a lone max reads 'Undisclosed'",
-)
 @pytest.mark.parametrize("given", ["min", "max"])
 def test_a_one_sided_range_is_shown_on_the_page(client, given):
     add_costed("ranged")
@@ -242,9 +238,8 @@ def test_a_one_sided_range_is_shown_on_the_page(client, given):
 
 # ------------------------------------------------------------------------------------------ attributes
 def assert_differs_marked(rows: dict[str, tuple[bool, list[str]]]) -> None:
-    attributes = {label: row for label, row in rows.items() if not label.startswith("Hourly rate used")}
-    assert len(attributes) == 11
-    for label, (differs, cells) in attributes.items():
+    assert len([label for label in rows if not label.startswith("Hourly rate used")]) == 11
+    for label, (differs, cells) in rows.items():
         assert differs == (len(set(cells)) > 1), label
 
 

@@ -162,9 +162,13 @@ def _shores(column: Column) -> str:
 
 
 def _rate(vendor: Vendor) -> str:
-    if vendor.hourly_rate_min is None:
+    """The published range; a vendor that gives only one end has that one rate."""
+    low, high = vendor.hourly_rate_min, vendor.hourly_rate_max
+    if low is None and high is None:
         return "Undisclosed"
-    return f"{present.usd(vendor.hourly_rate_min)} to {present.usd(vendor.hourly_rate_max)} an hour"
+    if low is None or high is None or low == high:
+        return f"{present.usd(low if low is not None else high)} an hour"
+    return f"{present.usd(low)} to {present.usd(high)} an hour"
 
 
 def _verified(verified_at: date | None) -> str:

@@ -69,8 +69,8 @@ def _entry_cells(entry: ShortlistEntry) -> list[str]:
 
 
 def comparison_rows(compared: comparison.Comparison) -> Iterator[list[str]]:
-    """The comparison as the page shows it: one column per vendor, one row per attribute, then the inputs
-    and each cost figure at the low and the high rates."""
+    """The comparison as the page shows it: one column per vendor, one row per attribute, each cost figure
+    at the low and the high rates, then the inputs. Every cell is neutralised, negative figures too."""
     width = len(compared.columns)
     yield [neutralise(cell) for cell in ["", *(column.name for column in compared.columns)]]
     yield ["Listed", *("yes" if column.listed else "no longer listed" for column in compared.columns)]
@@ -79,7 +79,7 @@ def comparison_rows(compared: comparison.Comparison) -> Iterator[list[str]]:
     for row in rows:
         yield [neutralise(cell) for cell in [row.label, *row.cells]]
     for figure_row in comparison.figure_rows(compared):
-        yield [figure_row.label, *(figure_row.text(index) for index in range(width))]
+        yield [neutralise(cell) for cell in [figure_row.label, *map(figure_row.text, range(width))]]
     for parameter in PARAMETERS:
         if parameter.name != "hourly_rate":
             value = getattr(compared.inputs, parameter.name)
