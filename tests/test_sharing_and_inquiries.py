@@ -471,3 +471,11 @@ def test_the_export_has_one_row_per_filtered_inquiry_with_formulas_neutralised(a
     assert by_id[formula]["name"] == '\'=HYPERLINK("http://x.example")'
     assert by_id[formula]["message"] == "'@SUM(A1) now"
     assert len(export(editor)) == 4
+
+
+def test_nul_characters_typed_into_an_inquiry_are_dropped_not_an_error(client):
+    a, b, _ = three_vendors()
+    data = inquiry_data([a.slug, b.slug], [a.slug], name="Ann\x00 Lee", message="Please quote\x00 us soon.")
+    assert send_inquiry(client, data).status_code == 303
+    (inquiry,) = current().scalars(select(Inquiry))
+    assert (inquiry.name, inquiry.message) == ("Ann Lee", "Please quote us soon.")

@@ -375,3 +375,19 @@ def test_the_default_rate_limit_is_120_changes_a_minute(app, scratch_database, t
     finally:
         with limited.app_context():
             db.engine.dispose()
+
+
+def test_nul_bytes_and_odd_slugs_are_answers_not_errors(client):
+    """PostgreSQL refuses NUL characters outright; each is turned away before it reaches the database."""
+    [vendor] = listed("Acme Care")
+    for url in ("/compare?vendor=%00&vendor=acme-care", "/api/v1/compare?vendor=acme-care&vendor=a%00b"):
+        assert client.get(url).status_code == 400, url
+    for url in ("/s/%00", "/s/" + "x" * 300, "/vendors/%00", "/admin/inquiries?vendor=%00"):
+        assert client.get(url).status_code in (302, 404), url
+    assert client.get("/inquiry?vendor=%00&vendor=acme-care").status_code == 200
+    assert change(client, "add", headers=JSON, vendor="acme\x00care").status_code == 404
+    assert change(client, "remove", headers=JSON, vendor="\x00").status_code == 404
+    assert change(client, "add", headers=JSON, vendor=vendor.slug).status_code == 200
+    [entry] = stored_entries()
+    assert change(client, f"notes/{entry.id}", headers=JSON, note="call\x00 back").status_code == 200
+    assert [entry.note for entry in stored_entries()] == ["call back"]

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from vendors.accounts.access import current_actor, requires, safe_next
 from vendors.admin import bp
+from vendors.catalog.models import could_be_slug
 from vendors.extensions import db
 from vendors.inquiries import desk
 from vendors.inquiries.models import STATES, Inquiry
@@ -66,8 +67,12 @@ def _filters() -> tuple[desk.Filters, dict[str, str]]:
             problems[name] = f"“{raw[:20]}” is not a date: use YYYY-MM-DD."
             dates[name] = None
     status = request.args.get("status", "")
+    vendor = request.args.get("vendor", "").strip()
+    if vendor and not could_be_slug(vendor):
+        problems["vendor"] = "That is not a vendor's address (its slug)."
+        vendor = ""
     filters = desk.Filters(
-        vendor=request.args.get("vendor", "").strip(),
+        vendor=vendor,
         received_from=dates["from"],
         received_to=dates["to"],
         status=status if status in STATES else "",

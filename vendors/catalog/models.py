@@ -1,5 +1,6 @@
 """The vendor listing and its multi-valued attributes."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
@@ -14,13 +15,15 @@ from vendors.extensions import db
 # The multi-valued attributes, named as their URL parameters. Each is stored as VendorFacetValue rows so
 # that one query shape filters and counts any of them.
 MULTI_VALUED = ("country", "specialisation", "channel", "language", "certification")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MAX_LENGTH = 80
 
 
 class Vendor(db.Model):
     __tablename__ = "vendors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     tagline: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str] = mapped_column(Text, default="")
@@ -106,13 +109,23 @@ class Vendor(db.Model):
         return f"<Vendor {self.slug}>"
 
 
+def could_be_slug(text: str) -> bool:
+    """Whether `text` has a slug's shape. Anything else names no vendor and is not sent to the database,
+    where some of it (a NUL byte, for PostgreSQL) would be an error rather than no match."""
+    return len(text) <= SLUG_MAX_LENGTH and SLUG_PATTERN.fullmatch(text) is not None
+
+
 def published_vendor(slug: str) -> Vendor | None:
     """The vendor the public may see at this slug; drafts and archived listings are None like unknown ones."""
+    if not could_be_slug(slug):
+        return None
     return db.session.scalar(select(Vendor).where(Vendor.slug == slug, Vendor.status == "published"))
 
 
 def renamed_vendor(old_slug: str) -> Vendor | None:
     """The published vendor that used to have this slug, so old links can be redirected to its new one."""
+    if not could_be_slug(old_slug):
+        return None
     return db.session.scalar(
         select(Vendor)
         .join(SlugRedirect, SlugRedirect.vendor_id == Vendor.id)

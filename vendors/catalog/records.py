@@ -11,12 +11,11 @@ from decimal import Decimal, InvalidOperation
 
 from slugify import slugify
 
-from vendors.catalog.models import Vendor
+from vendors.catalog.models import SLUG_PATTERN, Vendor
 from vendors.reference.countries import COUNTRIES
 from vendors.reference.languages import LANGUAGES
 from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, COVERAGE, SPECIALISATIONS, STATUSES
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Every field of a record, in the order forms, files and the audit log show them.

@@ -10,7 +10,8 @@ MAX_VENDORS = 50
 
 
 def _stripped(value):
-    return value.strip() if isinstance(value, str) else value
+    """Surrounding space off; NUL characters out (no one types them, and PostgreSQL cannot store them)."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 class VendorChoices(SelectMultipleField):

@@ -3,7 +3,7 @@
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from vendors.catalog.models import Vendor
+from vendors.catalog.models import Vendor, could_be_slug
 from vendors.extensions import db, limiter
 from vendors.inquiries import desk
 from vendors.inquiries.forms import MAX_VENDORS, InquiryForm
@@ -66,7 +66,7 @@ def _offered_vendors() -> list[Vendor]:
     found = {
         vendor.slug: vendor
         for vendor in db.session.scalars(
-            select(Vendor).where(Vendor.slug.in_(slugs), Vendor.status == "published")
+            select(Vendor).where(Vendor.slug.in_(filter(could_be_slug, slugs)), Vendor.status == "published")
         )
     }
     return [found[slug] for slug in slugs if slug in found]

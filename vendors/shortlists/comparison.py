@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from vendors.catalog.models import Vendor
+from vendors.catalog.models import Vendor, could_be_slug
 from vendors.catalog.rules import SHORES
 from vendors.directory.params import FACET_VALUES
 from vendors.directory.present import DeliveryCountry, delivery_countries, is_stale
@@ -115,7 +115,7 @@ def parse_vendors(args: MultiDict) -> list[Vendor]:
     found = {
         vendor.slug: vendor
         for vendor in db.session.scalars(
-            select(Vendor).where(Vendor.slug.in_(slugs), Vendor.status == "published")
+            select(Vendor).where(Vendor.slug.in_(filter(could_be_slug, slugs)), Vendor.status == "published")
         )
     }
     unknown = [slug for slug in slugs if slug not in found]

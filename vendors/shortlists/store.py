@@ -5,6 +5,7 @@ the shortlist's row, so two tabs adding at once cannot take it past its limit.
 """
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ EMPTY = Summary(0, frozenset())
 
 SHORTLIST_TOKEN_BYTES = 32
 SHARE_TOKEN_BYTES = 16  # 128 bits: unguessable, and short enough to paste into an email
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def new_token(size: int = SHORTLIST_TOKEN_BYTES) -> str:
@@ -143,6 +145,8 @@ def share(token: str | None, vendors: list[Vendor], inputs: dict[str, str]) -> t
 
 def shared(share_token: str) -> SharedComparison | None:
     """The comparison a link shows; None when the link is unknown or revoked."""
+    if not TOKEN_PATTERN.fullmatch(share_token):
+        return None
     return db.session.scalar(
         select(SharedComparison).where(
             SharedComparison.token == share_token, SharedComparison.revoked_at.is_(None)

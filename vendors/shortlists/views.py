@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from vendors.accounts.access import safe_next
-from vendors.catalog.models import Vendor, published_vendor
+from vendors.catalog.models import Vendor, could_be_slug, published_vendor
 from vendors.directory.views import remembered_buyer_country
 from vendors.estimator import parameters
 from vendors.estimator.forms import EstimateForm
@@ -132,7 +132,7 @@ def remove():
     vendor = None
     if entry_id is None:
         slug = request.form.get("vendor", "").strip()
-        vendor = db.session.scalar(select(Vendor).where(Vendor.slug == slug))
+        vendor = db.session.scalar(select(Vendor).where(Vendor.slug == slug)) if could_be_slug(slug) else None
         if vendor is None:
             return _answer("That vendor is not on your shortlist.", current_summary(), 404)
     summary = store.remove(visitor_token(), vendor_id=vendor and vendor.id, entry_id=entry_id)
@@ -144,7 +144,7 @@ def remove():
 @limiter.limit(_limit_changes)
 def save_note(entry_id: int):
     # Browsers send a line break as CRLF but count it as one character against the textarea's maxlength.
-    note = request.form.get("note", "").replace("\r\n", "\n").strip()
+    note = request.form.get("note", "").replace("\r\n", "\n").replace("\x00", "").strip()
     if len(note) > store.NOTE_MAX_LENGTH:
         return _answer(
             f"A note holds at most {store.NOTE_MAX_LENGTH:,} characters; this one has {len(note):,}. "
