@@ -20,7 +20,11 @@ def admin_rules(app: Flask):
 
 def concrete_url(rule, ids: dict[str, int]) -> str:
     """The rule's URL with real ids filled in (a vendor, a submission, a user), so views get past lookups."""
-    return re.sub(r"<(?:int:)?(\w+)>", lambda match: str(ids.get(match.group(1), "unknown-token")), rule.rule)
+    return re.sub(
+        r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>",
+        lambda match: str(ids.get(match.group(1), "unknown-token")),
+        rule.rule,
+    )
 
 
 @pytest.fixture

@@ -73,6 +73,28 @@ def test_a_buyer_shortlists_two_results_and_compares_them_on_a_phone(site, open_
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / "shortlist-compare-phone.png"), full_page=True)
 
+    page.emulate_media(media="print")
+    expect(page.locator(".compare-inputs")).to_be_hidden()
+    expect(page.locator(".compare-actions")).to_be_hidden()
+    expect(page.locator(".inputs-used")).to_be_visible()
+    expect(page.locator(".inputs-used")).to_contain_text("25 full-time positions")
+
+
+def test_two_quick_first_clicks_keep_both_vendors(site, open_page):  # noqa: F811
+    base_url, _ = site
+    page = open_page(viewport=DESKTOP)
+    page.goto(f"{base_url}/vendors?q=support")
+    first, second = card_slugs(page, 2)
+    page.evaluate(
+        """([a, b]) => [a, b].forEach((slug) =>
+             document.querySelector(`#vendor-${slug} form.shortlist-toggle`).requestSubmit())""",
+        [first, second],
+    )
+    expect(page.locator("header [data-shortlist-count]")).to_have_text("2")
+    page.goto(f"{base_url}/shortlist")
+    for slug in (first, second):
+        expect(page.locator(f"input[type=checkbox][value='{slug}']")).to_have_count(1)
+
 
 def test_without_javascript_adding_comes_back_to_the_same_results(site, open_page):  # noqa: F811
     base_url, _ = site

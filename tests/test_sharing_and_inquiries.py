@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import make_app
-from tests.factories import add_user, add_vendors, login, post_form, update_vendor, vendor_record
+from tests.factories import add_user, add_vendors, csrf_token, login, post_form, update_vendor, vendor_record
 from vendors.audit import AuditEntry
 from vendors.database import write_transaction
 from vendors.extensions import db
@@ -479,3 +479,29 @@ def test_nul_characters_typed_into_an_inquiry_are_dropped_not_an_error(client):
     assert send_inquiry(client, data).status_code == 303
     (inquiry,) = current().scalars(select(Inquiry))
     assert (inquiry.name, inquiry.message) == ("Ann Lee", "Please quote us soon.")
+
+
+def test_shared_pages_send_no_referrer_and_stay_out_of_shared_caches(client):
+    a, b, _ = three_vendors()
+    _, path = share_one(client, [a.slug, b.slug])
+    for url in (path, path + "/comparison.csv"):
+        response = client.get(url)
+        assert response.headers["Referrer-Policy"] == "no-referrer", url
+        assert response.headers["Cache-Control"] == "private, no-cache", url
+
+
+def test_the_inquiry_list_takes_the_last_date_and_ignores_stray_arguments(app):
+    a, _, _ = three_vendors()
+    inquiry_id = stored_inquiry([a])
+    editor, _ = editor_client(app)
+    assert listed_inquiries(editor, to="9999-12-31") == {inquiry_id}
+    assert export(editor, to="9999-12-31")[1][0] == str(inquiry_id)
+    response = editor.get(
+        "/admin/inquiries", query_string={"endpoint": "x", "_method": "y", "_external": "1"}
+    )
+    assert response.status_code == 200
+    assert 'href="/admin/inquiries/export.csv"' in response.get_data(as_text=True)
+    too_large = editor.post(
+        f"/admin/inquiries/{2**31}/forwarded", data={"csrf_token": csrf_token(editor, "/admin")}
+    )
+    assert too_large.status_code == 404

@@ -8,12 +8,14 @@ forms back from the pages, and check the database rows the requests leave.
 
 import html
 import re
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from tests.conftest import make_app
 from tests.factories import add_vendors, csrf_token, delete_vendor, update_vendor, vendor_record
+from vendors.database import utcnow, write_transaction
 from vendors.extensions import db
 from vendors.shortlists import store
 from vendors.shortlists.models import Shortlist, ShortlistEntry
@@ -391,3 +393,52 @@ def test_nul_bytes_and_odd_slugs_are_answers_not_errors(client):
     [entry] = stored_entries()
     assert change(client, f"notes/{entry.id}", headers=JSON, note="call\x00 back").status_code == 200
     assert [entry.note for entry in stored_entries()] == ["call back"]
+
+
+def test_removing_a_vendor_that_is_not_on_the_shortlist_says_nothing_about_it(client):
+    listed("Acme Care")
+    add_vendors(vendor_record(slug="secret-draft", name="Secret Draft Co", status="draft"))
+    change(client, "add", vendor="acme-care")
+    response = change(client, "remove", headers=JSON, vendor="secret-draft")
+    assert response.status_code == 404
+    assert "Secret Draft" not in response.get_data(as_text=True)
+    assert len(stored_entries()) == 1
+
+
+def test_ids_too_large_for_the_database_are_not_found(client):
+    listed("Acme Care")
+    change(client, "add", vendor="acme-care")
+    huge = str(2**31)
+    assert change(client, "remove", headers=JSON, entry=huge + "0" * 20).status_code == 404
+    assert change(client, f"notes/{huge}", note="x").status_code == 404
+    assert change(client, f"shared/{huge}/revoke").status_code == 404
+    assert len(stored_entries()) == 1
+
+
+def test_pages_with_notes_are_kept_out_of_shared_caches(client):
+    listed("Acme Care")
+    change(client, "add", vendor="acme-care")
+    for path in ("/shortlist", "/shortlist.csv"):
+        assert client.get(path).headers["Cache-Control"] == "private, no-cache", path
+
+
+def test_a_refused_selection_keeps_the_vendors_ticked_in_the_picker(client):
+    listed("Acme Care", "Bravo Desk")
+    change(client, "add", vendor="acme-care")
+    change(client, "add", vendor="bravo-desk")
+    response = client.get("/compare?vendor=acme-care")
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert re.search(r'value="acme-care" id="pick-\d+" checked', body)
+    assert not re.search(r'value="bravo-desk" id="pick-\d+" checked', body)
+
+
+def test_purge_deletes_shortlists_left_alone_for_longer_than_asked(app, client, runner):
+    listed("Acme Care")
+    change(client, "add", vendor="acme-care")
+    assert "Deleted 0 shortlists unchanged for 400 days" in runner.invoke(args=["shortlists", "purge"]).output
+    with write_transaction() as session:
+        session.execute(update(Shortlist).values(updated_at=utcnow() - timedelta(days=401)))
+    result = runner.invoke(args=["shortlists", "purge"])
+    assert result.exit_code == 0 and "Deleted 1 shortlist unchanged for 400 days or more." in result.output
+    assert stored_entries() == [] and current().scalar(select(func.count()).select_from(Shortlist)) == 0

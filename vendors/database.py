@@ -20,6 +20,7 @@ from sqlalchemy.types import TypeDecorator
 from vendors.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds on every backend
 
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 

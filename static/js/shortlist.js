@@ -27,12 +27,19 @@
     button.setAttribute("aria-pressed", on ? "true" : "false");
   }
 
-  document.addEventListener("submit", async (event) => {
+  // One change at a time: a visitor's first two clicks must not each start a shortlist of their own.
+  let pending = Promise.resolve();
+
+  document.addEventListener("submit", (event) => {
     const form = event.target.closest("form.shortlist-toggle");
     if (!form) return;
     event.preventDefault();
     const button = form.querySelector("button");
     button.disabled = true;
+    pending = pending.then(() => send(form, button));
+  });
+
+  async function send(form, button) {
     let answer;
     try {
       const response = await fetch(form.action, {
@@ -52,5 +59,5 @@
     if (typeof answer.shortlisted === "boolean") showState(form, answer.shortlisted);
     showCount(answer.count);
     announce(answer.message);
-  });
+  }
 })();

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from vendors.accounts.access import current_actor, requires, safe_next
 from vendors.admin import bp
 from vendors.catalog.models import could_be_slug
+from vendors.database import MAX_ROW_ID
 from vendors.extensions import db
 from vendors.inquiries import desk
 from vendors.inquiries.models import STATES, Inquiry
@@ -32,7 +33,7 @@ def inquiry_list():
         problems=problems,
         states=STATES,
         vendors=desk.vendors_asked(),
-        export_url=url_for("admin.inquiry_export", **request.args),
+        export_url=url_for("admin.inquiry_export", **filters.args()),
     ), 400 if problems else 200
 
 
@@ -45,7 +46,7 @@ def inquiry_export():
     return download(desk.export_rows(filters), f"inquiries-{date.today().isoformat()}.csv")
 
 
-@bp.post("/inquiries/<int:inquiry_id>/forwarded")
+@bp.post(f"/inquiries/<int(max={MAX_ROW_ID}):inquiry_id>/forwarded")
 @requires("editor")
 def inquiry_forwarded(inquiry_id: int):
     inquiry = db.session.get(Inquiry, inquiry_id) or abort(404)

@@ -39,21 +39,21 @@ def receive(fields: dict, vendors: list[Vendor]) -> Inquiry:
 
 
 def mark_forwarded(inquiry_id: int, actor: Actor) -> bool:
-    """Record that an inquiry went on to its vendors; False when it already had."""
+    """Record that an inquiry went on to its vendors; False when it already had (two editors at once
+    included: only the one whose UPDATE finds it still new records it)."""
     with write_transaction() as session:
-        inquiry = session.get(Inquiry, inquiry_id)
-        if inquiry is None or inquiry.status == "forwarded":
-            return False
-        now = utcnow()
-        session.execute(
+        result = session.execute(
             update(Inquiry)
-            .where(Inquiry.id == inquiry_id)
-            .values(status="forwarded", forwarded_at=now, forwarded_by=actor.user_id)
+            .where(Inquiry.id == inquiry_id, Inquiry.status == "new")
+            .values(status="forwarded", forwarded_at=utcnow(), forwarded_by=actor.user_id)
         )
+        if result.rowcount != 1:
+            return False
+        company = session.scalar(select(Inquiry.company).where(Inquiry.id == inquiry_id))
         entry = audit.Entry(
             "inquiry",
             inquiry_id,
-            f"#{inquiry_id} {inquiry.company}"[:254],
+            f"#{inquiry_id} {company}"[:254],
             "forward",
             {"status": ["new", "forwarded"]},
         )
@@ -70,6 +70,16 @@ class Filters:
     received_to: date | None = None
     status: str = ""  # "" for every state
 
+    def args(self) -> dict[str, str]:
+        """The filters as the URL arguments the admin list reads."""
+        values = {
+            "vendor": self.vendor,
+            "from": self.received_from.isoformat() if self.received_from else "",
+            "to": self.received_to.isoformat() if self.received_to else "",
+            "status": self.status,
+        }
+        return {name: value for name, value in values.items() if value}
+
     def query(self) -> Select:
         statement = select(Inquiry).order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
         if self.vendor:
@@ -77,7 +87,7 @@ class Filters:
             statement = statement.where(Inquiry.id.in_(sent_to))
         if self.received_from:
             statement = statement.where(Inquiry.created_at >= _start_of(self.received_from))
-        if self.received_to:
+        if self.received_to and self.received_to < date.max:
             statement = statement.where(Inquiry.created_at < _start_of(self.received_to + timedelta(days=1)))
         if self.status in STATES:
             statement = statement.where(Inquiry.status == self.status)

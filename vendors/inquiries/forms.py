@@ -5,8 +5,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from vendors.catalog.records import EMAIL_PATTERN
 from vendors.inquiries.models import TIMELINES
+from vendors.shortlists.store import LIMIT
 
-MAX_VENDORS = 50
+MAX_VENDORS = LIMIT  # as many as a shortlist holds
 
 
 def _stripped(value):

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from vendors.catalog.models import SLUG_MAX_LENGTH
 from vendors.database import UTCDateTime, utcnow
 from vendors.extensions import db
 
@@ -50,7 +51,7 @@ class InquiryRecipient(db.Model):
     inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id", ondelete="SET NULL"), index=True)
-    vendor_slug: Mapped[str] = mapped_column(String(80), index=True)
+    vendor_slug: Mapped[str] = mapped_column(String(SLUG_MAX_LENGTH), index=True)
     vendor_name: Mapped[str] = mapped_column(String(200))
     contact_email: Mapped[str] = mapped_column(String(254), default="")
 

@@ -51,7 +51,7 @@ def inquiry():
 @bp.get("/inquiry/sent")
 def sent():
     count = request.args.get("count", type=int) or 0
-    return render_template("inquiries/sent.html", count=count)
+    return render_template("inquiries/sent.html", count=min(max(count, 1), MAX_VENDORS))
 
 
 def _offered_vendors() -> list[Vendor]:

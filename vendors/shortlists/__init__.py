@@ -4,7 +4,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from vendors.shortlists import views
+    from vendors.shortlists import cli, views
 
     app.register_blueprint(views.bp)
+    app.cli.add_command(cli.shortlists)
     app.context_processor(views.template_helpers)

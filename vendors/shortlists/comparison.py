@@ -177,10 +177,6 @@ def _verified(verified_at: date | None) -> str:
     return verified_at.isoformat() + (" (over 12 months ago)" if is_stale(verified_at) else "")
 
 
-def _or(text: str, instead: str) -> str:
-    return text or instead
-
-
 ATTRIBUTES: tuple[tuple[str, str, Callable[[Column], str]], ...] = (
     ("shores", "Shores for {country}", _shores),
     (
@@ -190,12 +186,12 @@ ATTRIBUTES: tuple[tuple[str, str, Callable[[Column], str]], ...] = (
     ),
     ("rate", "Hourly rate", lambda c: _rate(c.vendor)),
     ("specialisations", "Specialisations", lambda c: _labels("specialisation")(c.vendor.specialisations)),
-    ("languages", "Languages", lambda c: _or(_labels("language")(c.vendor.languages), "Not stated")),
-    ("channels", "Channels", lambda c: _or(_labels("channel")(c.vendor.channels), "Not stated")),
+    ("languages", "Languages", lambda c: _labels("language")(c.vendor.languages) or "Not stated"),
+    ("channels", "Channels", lambda c: _labels("channel")(c.vendor.channels) or "Not stated"),
     (
         "certifications",
         "Certifications",
-        lambda c: _or(_labels("certification")(c.vendor.certifications), "None listed"),
+        lambda c: _labels("certification")(c.vendor.certifications) or "None listed",
     ),
     ("coverage", "Coverage", lambda c: COVERAGE.get(c.vendor.coverage, c.vendor.coverage)),
     (

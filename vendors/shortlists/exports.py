@@ -70,7 +70,8 @@ def _entry_cells(entry: ShortlistEntry) -> list[str]:
 
 def comparison_rows(compared: comparison.Comparison) -> Iterator[list[str]]:
     """The comparison as the page shows it: one column per vendor, one row per attribute, each cost figure
-    at the low and the high rates, then the inputs. Every cell is neutralised, negative figures too."""
+    at the low and the high rates, then the inputs. Names, attributes and figures are neutralised (negative
+    figures too); the row labels and inputs are the site's own words and numbers."""
     width = len(compared.columns)
     yield [neutralise(cell) for cell in ["", *(column.name for column in compared.columns)]]
     yield ["Listed", *("yes" if column.listed else "no longer listed" for column in compared.columns)]

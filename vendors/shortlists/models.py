@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from vendors.catalog.models import Vendor
+from vendors.catalog.models import SLUG_MAX_LENGTH, Vendor
 from vendors.database import UTCDateTime, utcnow
 from vendors.extensions import db
 
@@ -37,7 +37,7 @@ class ShortlistEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     shortlist_id: Mapped[int] = mapped_column(ForeignKey("shortlists.id", ondelete="CASCADE"), index=True)
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id", ondelete="SET NULL"), index=True)
-    vendor_slug: Mapped[str] = mapped_column(String(80))
+    vendor_slug: Mapped[str] = mapped_column(String(SLUG_MAX_LENGTH))
     vendor_name: Mapped[str] = mapped_column(String(200))
     note: Mapped[str] = mapped_column(Text, default="")
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -7,7 +7,9 @@ the shortlist's row, so two tabs adding at once cannot take it past its limit.
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
@@ -61,10 +63,16 @@ def find(token: str | None) -> Shortlist | None:
 def summary(token: str | None) -> Summary:
     if not token:
         return EMPTY
-    rows = db.session.execute(
-        select(ShortlistEntry.vendor_id).join(Shortlist).where(Shortlist.token_hash == digest(token))
-    ).scalars()
-    vendor_ids = list(rows)
+    return _summary_of(
+        db.session.scalars(
+            select(ShortlistEntry.vendor_id).join(Shortlist).where(Shortlist.token_hash == digest(token))
+        )
+    )
+
+
+def _summary_of(vendor_ids: Iterable[int | None]) -> Summary:
+    """Entries of vendors deleted since count too: they stay on the list as "no longer listed"."""
+    vendor_ids = list(vendor_ids)
     return Summary(len(vendor_ids), frozenset(vendor_id for vendor_id in vendor_ids if vendor_id))
 
 
@@ -88,26 +96,35 @@ def add(token: str | None, vendor: Vendor) -> tuple[str, Summary]:
             )
             shortlist.updated_at = utcnow()
             ids.append(vendor.id)
-    return token, Summary(len(ids), frozenset(vendor_id for vendor_id in ids if vendor_id))
+    return token, _summary_of(ids)
 
 
-def remove(token: str | None, *, vendor_id: int | None = None, entry_id: int | None = None) -> Summary:
-    """Take a vendor (or one entry, for a vendor no longer listed) off the shortlist; absent ones are
-    ignored."""
+def remove(token: str | None, *, vendor_slug: str = "", entry_id: int | None = None) -> str | None:
+    """Take one entry off the visitor's shortlist: the vendor listed at `vendor_slug` now, or the entry
+    `entry_id` (how a vendor no longer listed is removed). Returns the vendor's name as the entry shows it,
+    or None when the shortlist has no such entry; nothing is said about vendors that are not on it."""
     shortlist = find(token)
     if shortlist is None:
-        return EMPTY
-    condition = (
-        ShortlistEntry.id == entry_id if entry_id is not None else ShortlistEntry.vendor_id == vendor_id
-    )
+        return None
+    if entry_id is not None:
+        which = ShortlistEntry.id == entry_id
+    else:
+        which = ShortlistEntry.vendor_id.in_(select(Vendor.id).where(Vendor.slug == vendor_slug))
     with write_transaction() as session:
-        session.execute(delete(ShortlistEntry).where(ShortlistEntry.shortlist_id == shortlist.id, condition))
+        entry = session.scalar(
+            select(ShortlistEntry).where(ShortlistEntry.shortlist_id == shortlist.id, which)
+        )
+        if entry is None:
+            return None
+        name = entry.vendor.name if entry.listed else entry.vendor_name
+        session.delete(entry)
         session.execute(update(Shortlist).where(Shortlist.id == shortlist.id).values(updated_at=utcnow()))
-    return summary(token)
+    return name
 
 
 def set_note(token: str | None, entry_id: int, note: str) -> bool:
-    """Save the private note of one entry; False when the entry is not on this visitor's shortlist."""
+    """Save the private note of one entry (at most NOTE_MAX_LENGTH characters, checked by the caller);
+    False when the entry is not on this visitor's shortlist."""
     shortlist = find(token)
     if shortlist is None:
         return False
@@ -119,7 +136,7 @@ def set_note(token: str | None, entry_id: int, note: str) -> bool:
         )
         if entry is None:
             return False
-        entry.note = note.strip()[:NOTE_MAX_LENGTH]
+        entry.note = note
         entry.shortlist.updated_at = utcnow()
     return True
 
@@ -132,6 +149,7 @@ def share(token: str | None, vendors: list[Vendor], inputs: dict[str, str]) -> t
     share_token = new_token(SHARE_TOKEN_BYTES)
     with write_transaction() as session:
         shortlist, token = _locked_or_new(token)
+        shortlist.updated_at = utcnow()
         session.add(
             SharedComparison(
                 token=share_token,
@@ -154,8 +172,7 @@ def shared(share_token: str) -> SharedComparison | None:
     )
 
 
-def shares_of(token: str | None) -> list[SharedComparison]:
-    shortlist = find(token)
+def shares_of(shortlist: Shortlist | None) -> list[SharedComparison]:
     if shortlist is None:
         return []
     return list(
@@ -206,3 +223,10 @@ def _vendor_ids(shortlist_id: int) -> list[int | None]:
             select(ShortlistEntry.vendor_id).where(ShortlistEntry.shortlist_id == shortlist_id)
         )
     )
+
+
+def purge(idle: timedelta) -> int:
+    """Delete the shortlists (with their notes and shared links) unchanged for `idle`; returns how many."""
+    with write_transaction() as session:
+        result = session.execute(delete(Shortlist).where(Shortlist.updated_at < utcnow() - idle))
+    return result.rowcount

@@ -26,6 +26,7 @@ from werkzeug.datastructures import MultiDict
 
 from vendors.accounts.access import safe_next
 from vendors.catalog.models import Vendor, could_be_slug, published_vendor
+from vendors.database import MAX_ROW_ID
 from vendors.directory.views import remembered_buyer_country
 from vendors.estimator import parameters
 from vendors.estimator.forms import EstimateForm
@@ -128,19 +129,23 @@ def add():
 @bp.post("/shortlist/remove")
 @limiter.limit(_limit_changes)
 def remove():
-    entry_id = request.form.get("entry", type=int)
-    vendor = None
-    if entry_id is None:
-        slug = request.form.get("vendor", "").strip()
-        vendor = db.session.scalar(select(Vendor).where(Vendor.slug == slug)) if could_be_slug(slug) else None
-        if vendor is None:
-            return _answer("That vendor is not on your shortlist.", current_summary(), 404)
-    summary = store.remove(visitor_token(), vendor_id=vendor and vendor.id, entry_id=entry_id)
-    name = vendor.name if vendor else "The vendor"
+    entry_id = _row_id(request.form.get("entry"))
+    slug = request.form.get("vendor", "").strip()
+    name = None
+    if entry_id is not None or could_be_slug(slug):
+        name = store.remove(visitor_token(), vendor_slug=slug, entry_id=entry_id)
+    if name is None:
+        return _answer("That vendor is not on your shortlist.", current_summary(), 404)
+    summary = store.summary(visitor_token())
     return _renewed(_answer(f"{name} is off your shortlist.", summary, shortlisted=False))
 
 
-@bp.post("/shortlist/notes/<int:entry_id>")
+def _row_id(raw: str | None) -> int | None:
+    """A database id from a form field; None for anything that cannot be one (text, or too large)."""
+    return int(raw) if raw and raw.isdigit() and int(raw) <= MAX_ROW_ID else None
+
+
+@bp.post(f"/shortlist/notes/<int(max={MAX_ROW_ID}):entry_id>")
 @limiter.limit(_limit_changes)
 def save_note(entry_id: int):
     # Browsers send a line break as CRLF but count it as one character against the textarea's maxlength.
@@ -159,13 +164,12 @@ def save_note(entry_id: int):
 
 @bp.get("/shortlist")
 def shortlist():
-    owned = store.find(visitor_token())
-    entries = list(owned.entries) if owned else []
-    return render_template(
+    entries = _own_entries()
+    page = render_template(
         "shortlists/shortlist.html",
         entries=entries,
         listed=[entry for entry in entries if entry.listed],
-        shares=store.shares_of(visitor_token()),
+        shares=store.shares_of(store.find(visitor_token())),
         note_max=store.NOTE_MAX_LENGTH,
         **_share_form_values(
             [entry.vendor for entry in entries if entry.listed],
@@ -173,13 +177,18 @@ def shortlist():
             remembered_buyer_country(),
         ),
     )
+    return _private_notes(Response(page))
 
 
 @bp.get("/shortlist.csv")
 def shortlist_csv():
-    owned = store.find(visitor_token())
-    entries: list[ShortlistEntry] = list(owned.entries) if owned else []
-    return exports.download(exports.shortlist_rows(entries), "shortlist.csv")
+    return _private_notes(exports.download(exports.shortlist_rows(_own_entries()), "shortlist.csv"))
+
+
+def _private_notes(response: Response) -> Response:
+    """Pages with the visitor's notes are kept by their browser alone, never by a shared cache."""
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 # ------------------------------------------------------------------------------------------ comparison
@@ -225,15 +234,18 @@ def _compare_page(form, buyer_country, compared, problem, vendors=None) -> str:
     vendors = vendors or []
     inputs = form.parsed.inputs if form.parsed else parameters.default_inputs()
     query = _comparison_args(vendors, inputs, buyer_country)
+    picking = compared is None and not vendors
     return render_template(
         "shortlists/compare.html",
         form=form,
         assumption_names=[parameter.name for parameter in ASSUMPTIONS],
+        assumptions=_assumptions(inputs),
         buyer_country=buyer_country,
         comparison=compared,
         problem=problem,
         vendors=vendors,
-        listed=[entry for entry in _own_entries() if entry.listed],
+        requested=request.args.getlist("vendor"),
+        listed=[entry for entry in _own_entries() if entry.listed] if picking else [],
         csv_url=url_for("shortlists.compare_csv", **query) if compared else None,
         inquiry_url=url_for(
             "inquiries.inquiry", vendor=[vendor.slug for vendor in vendors], headcount=inputs.headcount
@@ -261,6 +273,15 @@ def _comparison_context(compared: comparison.Comparison | None) -> dict:
 def _own_entries() -> list[ShortlistEntry]:
     owned = store.find(visitor_token())
     return list(owned.entries) if owned else []
+
+
+def _assumptions(inputs) -> list[tuple[parameters.Parameter, object]]:
+    """Every input the costs were worked out with, for the shared page and for print."""
+    return [
+        (parameter, getattr(inputs, parameter.name))
+        for parameter in parameters.PARAMETERS
+        if parameter.name != "hourly_rate"
+    ]
 
 
 def _comparison_args(vendors: list[Vendor], inputs, buyer_country: str | None) -> dict:
@@ -297,7 +318,7 @@ def share():
     return _keep_cookie(redirect(url_for("shortlists.shortlist", _anchor="shared-links"), 303), token)
 
 
-@bp.post("/shortlist/shared/<int:share_id>/revoke")
+@bp.post(f"/shortlist/shared/<int(max={MAX_ROW_ID}):share_id>/revoke")
 @limiter.limit(_limit_changes)
 def revoke(share_id: int):
     if not store.revoke(visitor_token(), share_id):
@@ -324,11 +345,8 @@ def shared(share_token: str):
         editable_url=url_for("shortlists.compare", **_comparison_args(listed, compared.inputs, None))
         if len(listed) >= comparison.MIN_VENDORS
         else None,
-        assumptions=[
-            (parameter, getattr(compared.inputs, parameter.name)) for parameter in parameters.PARAMETERS
-        ],
+        assumptions=_assumptions(compared.inputs),
         **_comparison_context(compared),
-        **_share_form_values([], compared.inputs, None),
     )
     return _private(Response(page))
 
