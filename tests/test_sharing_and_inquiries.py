@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import make_app
 from tests.factories import add_user, add_vendors, csrf_token, login, post_form, update_vendor, vendor_record
+from vendors.admin.inquiries import PAGE_SIZE
 from vendors.audit import AuditEntry
 from vendors.database import write_transaction
 from vendors.extensions import db
@@ -505,3 +506,18 @@ def test_the_inquiry_list_takes_the_last_date_and_ignores_stray_arguments(app):
         f"/admin/inquiries/{2**31}/forwarded", data={"csrf_token": csrf_token(editor, "/admin")}
     )
     assert too_large.status_code == 404
+
+
+def test_the_inquiry_list_pages_through_every_inquiry_keeping_the_filters(app):
+    a, b, _ = three_vendors()
+    to_a = [stored_inquiry([a]) for _ in range(PAGE_SIZE + 3)]
+    stored_inquiry([b])
+    editor, _ = editor_client(app)
+    first = editor.get(INQUIRIES, query_string={"vendor": a.slug}).get_data(as_text=True)
+    assert "Page 1 of 2" in first
+    older = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert f"vendor={a.slug}" in older
+    assert listed_inquiries(editor, vendor=a.slug) | listed_inquiries(editor, vendor=a.slug, page=2) == set(
+        to_a
+    )
+    assert listed_inquiries(editor, vendor=a.slug, page=2) == set(sorted(to_a)[:3])

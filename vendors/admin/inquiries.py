@@ -14,7 +14,7 @@ from vendors.inquiries import desk
 from vendors.inquiries.models import STATES, Inquiry
 from vendors.shortlists.exports import download
 
-LIST_LIMIT = 200
+PAGE_SIZE = 100
 
 
 @bp.get("/inquiries")
@@ -23,12 +23,16 @@ def inquiry_list():
     filters, problems = _filters()
     statement = filters.query()
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    inquiries = list(db.session.scalars(statement.limit(LIST_LIMIT)))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(_row_count(request.args.get("page")) or 1, pages)
+    inquiries = list(db.session.scalars(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     return render_template(
         "admin/inquiries.html",
         inquiries=inquiries,
         total=total,
-        limit=LIST_LIMIT,
+        page=page,
+        pages=pages,
+        page_url=lambda number: url_for("admin.inquiry_list", **filters.args(), page=number),
         filters=filters,
         problems=problems,
         states=STATES,
@@ -55,6 +59,10 @@ def inquiry_forwarded(inquiry_id: int):
     else:
         flash(f"Inquiry #{inquiry_id} was marked as forwarded already.", "ok")
     return redirect(safe_next(request.form.get("next"), "admin.inquiry_list"), 303)
+
+
+def _row_count(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and 0 < int(raw) <= MAX_ROW_ID else None
 
 
 def _filters() -> tuple[desk.Filters, dict[str, str]]:
