@@ -422,7 +422,7 @@ def test_editors_filter_inquiries_by_vendor_dates_and_state(app):
 
     response = editor.get(INQUIRIES, query_string={"from": "1 March"})
     assert response.status_code == 400
-    assert "is not a date: use YYYY-MM-DD." in response.get_data(as_text=True)
+    assert "is not a date (YYYY-MM-DD)" in response.get_data(as_text=True)
     assert editor.get(f"{INQUIRIES}/export.csv", query_string={"to": "2026-13-01"}).status_code == 400
 
 

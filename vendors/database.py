@@ -22,6 +22,13 @@ from vendors.extensions import db
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds on every backend
 
+
+def whole_number(raw: str | None) -> int | None:
+    """A positive whole number from a form or URL that an INTEGER column can hold (an id, a page); None for
+    anything else, so a too-large id is simply not found rather than a database error."""
+    return int(raw) if raw and raw.isdigit() and 0 < int(raw) <= MAX_ROW_ID else None
+
+
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 
 from vendors.accounts.access import requires
 from vendors.admin import bp
+from vendors.admin.present import date_arguments
 from vendors.audit import AuditEntry
 from vendors.catalog.models import Vendor
 from vendors.extensions import db
@@ -76,15 +77,7 @@ def audit_log():
 
 
 def _filter_from_request() -> tuple[AuditFilter, dict[str, str]]:
-    problems = {}
-    dates = {}
-    for name in ("since", "until"):
-        text = request.args.get(name, "").strip()
-        try:
-            dates[name] = date.fromisoformat(text) if text else None
-        except ValueError:
-            problems[name] = f"{text!r} is not a date (YYYY-MM-DD)"
-            dates[name] = None
+    dates, problems = date_arguments("since", "until")
     audit_filter = AuditFilter(
         actor=request.args.get("actor", "").strip()[:254],
         vendor=request.args.get("vendor", "").strip()[:80],

@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from vendors.accounts.access import current_actor, requires, safe_next
 from vendors.admin import bp
+from vendors.admin.present import date_arguments
 from vendors.catalog.models import could_be_slug
-from vendors.database import MAX_ROW_ID
+from vendors.database import MAX_ROW_ID, whole_number
 from vendors.extensions import db
 from vendors.inquiries import desk
 from vendors.inquiries.models import STATES, Inquiry
@@ -24,7 +25,7 @@ def inquiry_list():
     statement = filters.query()
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(_row_count(request.args.get("page")) or 1, pages)
+    page = min(whole_number(request.args.get("page")) or 1, pages)
     inquiries = list(db.session.scalars(statement.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
     return render_template(
         "admin/inquiries.html",
@@ -61,20 +62,8 @@ def inquiry_forwarded(inquiry_id: int):
     return redirect(safe_next(request.form.get("next"), "admin.inquiry_list"), 303)
 
 
-def _row_count(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) <= MAX_ROW_ID else None
-
-
 def _filters() -> tuple[desk.Filters, dict[str, str]]:
-    problems: dict[str, str] = {}
-    dates = {}
-    for name in ("from", "to"):
-        raw = request.args.get(name, "").strip()
-        try:
-            dates[name] = date.fromisoformat(raw) if raw else None
-        except ValueError:
-            problems[name] = f"“{raw[:20]}” is not a date: use YYYY-MM-DD."
-            dates[name] = None
+    dates, problems = date_arguments("from", "to")
     status = request.args.get("status", "")
     vendor = request.args.get("vendor", "").strip()
     if vendor and not could_be_slug(vendor):

@@ -1,5 +1,8 @@
 """How the admin pages show audit changes and dates."""
 
+from datetime import date
+
+from flask import request
 from markupsafe import Markup
 from wtforms.fields.core import UnboundField
 
@@ -36,6 +39,20 @@ def _text(value) -> str:
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
+
+
+def date_arguments(*names: str) -> tuple[dict[str, date | None], dict[str, str]]:
+    """Dates from the URL arguments named (None when blank), and a message for each that is not a date."""
+    dates: dict[str, date | None] = {}
+    problems: dict[str, str] = {}
+    for name in names:
+        text = request.args.get(name, "").strip()
+        try:
+            dates[name] = date.fromisoformat(text) if text else None
+        except ValueError:
+            problems[name] = f"{text[:20]!r} is not a date (YYYY-MM-DD)"
+            dates[name] = None
+    return dates, problems
 
 
 def template_helpers() -> dict:

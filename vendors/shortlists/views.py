@@ -26,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 
 from vendors.accounts.access import safe_next
 from vendors.catalog.models import Vendor, could_be_slug, published_vendor
-from vendors.database import MAX_ROW_ID
+from vendors.database import MAX_ROW_ID, whole_number
 from vendors.directory.views import remembered_buyer_country
 from vendors.estimator import parameters
 from vendors.estimator.forms import EstimateForm
@@ -129,7 +129,7 @@ def add():
 @bp.post("/shortlist/remove")
 @limiter.limit(_limit_changes)
 def remove():
-    entry_id = _row_id(request.form.get("entry"))
+    entry_id = whole_number(request.form.get("entry"))
     slug = request.form.get("vendor", "").strip()
     name = None
     if entry_id is not None or could_be_slug(slug):
@@ -138,11 +138,6 @@ def remove():
         return _answer("That vendor is not on your shortlist.", current_summary(), 404)
     summary = store.summary(visitor_token())
     return _renewed(_answer(f"{name} is off your shortlist.", summary, shortlisted=False))
-
-
-def _row_id(raw: str | None) -> int | None:
-    """A database id from a form field; None for anything that cannot be one (text, or too large)."""
-    return int(raw) if raw and raw.isdigit() and int(raw) <= MAX_ROW_ID else None
 
 
 @bp.post(f"/shortlist/notes/<int(max={MAX_ROW_ID}):entry_id>")
