@@ -1,5 +1,6 @@
 """The index as a replica of the database: change log, catch-up, writer lock, rebuild, replicas, fallback."""
 
+import gc
 import multiprocessing
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ from vendors.catalog import changelog
 from vendors.catalog.models import Vendor
 from vendors.catalog.writes import catalogue_writes
 from vendors.extensions import db
-from vendors.search import indexing, replica
+from vendors.search import indexing, replica, store
 from vendors.search.store import LOCK_FILE, IndexFolder
 
 
@@ -381,3 +382,38 @@ def test_an_index_built_without_the_positions_fields_is_rebuilt(app, runner):
     assert result.exit_code == 0, result.output
     match = search.find('"medical billing"')
     assert match.ids == [vendor.id] and match.from_index
+
+
+def test_with_the_index_unreadable_every_query_is_answered_once_warned_and_never_reopened(
+    app, client, caplog, monkeypatch
+):
+    billing, chat = add_vendors(
+        vendor_record(name="Ledger Billing Co", description="Medical billing."),
+        vendor_record(name="Parlour Chat", description="Chat support."),
+    )
+    assert search.find("billing").from_index
+    for toc in IndexFolder(index_root(app)).current().path.glob("*.toc"):
+        toc.write_bytes(b"not an index")
+    replica.forget(index_root(app))
+    search._warned_at.clear()
+    opened = []
+    real_open = store.Generation.open
+    monkeypatch.setattr(store.Generation, "open", lambda self: opened.append(self) or real_open(self))
+    monkeypatch.setattr(gc, "collect", lambda *args: pytest.fail("garbage collection on the request path"))
+
+    expected = {
+        "-billing": [chat.id],
+        "the": sorted([billing.id, chat.id]),
+        "!!!": sorted([billing.id, chat.id]),
+        '"the of"': sorted([billing.id, chat.id]),
+        "billing -chat": [billing.id],
+    }
+    for q, ids in expected.items():
+        response = client.get("/api/v1/vendors", query_string={"q": q})
+        assert response.status_code == 200, q
+        assert sorted(item["slug"] for item in response.get_json()["items"]) == sorted(
+            vendor.slug for vendor in (billing, chat) if vendor.id in ids
+        ), q
+    assert len(opened) == 1, "a damaged generation is opened again on every search"
+    assert caplog.text.count("answering searches from the database") == 1
+    assert "Traceback" not in caplog.text

@@ -182,9 +182,16 @@ def _fresh_index() -> replica.OpenIndex | None:
         )
     except IndexUnreadable as error:
         _warn(root, "search index unreadable (%s): answering searches from the database (slower)", error)
-        replica.forget(root)
-    except Exception:
-        log.exception("search index in %s is unreadable: answering searches from the database (slower)", root)
+    except Exception as error:
+        # Something no one foresaw: the traceback once a minute, not once a search.
+        _warn(
+            root,
+            "search index in %s failed (%s: %s): answering searches from the database (slower)",
+            root,
+            type(error).__name__,
+            error,
+            exc_info=True,
+        )
         replica.forget(root)
     return None
 
@@ -290,12 +297,12 @@ def _similar_from_database(vendor_id: int, limit: int) -> list[int]:
     return [row.vendor_id for row in db.session.execute(statement)]
 
 
-def _warn(root: str, message: str, *args) -> None:
-    """Log at most once a minute per index folder, so a missing index does not flood the log."""
+def _warn(root: str, message: str, *args, exc_info: bool = False) -> None:
+    """Log at most once a minute per index folder, so a missing or damaged index does not flood the log."""
     now = time.monotonic()
     if now - _warned_at.get(root, -60) >= 60:
         _warned_at[root] = now
-        log.warning(message, *args)
+        log.warning(message, *args, exc_info=exc_info)
 
 
 def _quietly(function, *args):

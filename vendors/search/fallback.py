@@ -27,9 +27,12 @@ def find_ids(parsed: ParsedQuery) -> list[int]:
     conditions: list[ColumnElement[bool]] = [Vendor.status == "published"]
     conditions += [_matches(clause) for clause in parsed.required]
     conditions += [not_(_matches(clause)) for clause in parsed.excluded]
-    in_name = [_like(Vendor.name, clause) for clause in parsed.required]
-    name_first = case((and_(*in_name), 0), else_=1) if in_name else 0
-    statement = select(Vendor.id).where(*conditions).order_by(name_first, func.lower(Vendor.name), Vendor.id)
+    order = [func.lower(Vendor.name), Vendor.id]
+    if parsed.required:
+        # A query with nothing required ("-billing", "the") has no name to match first.
+        in_name = and_(*(_like(Vendor.name, clause) for clause in parsed.required))
+        order.insert(0, case((in_name, 0), else_=1))
+    statement = select(Vendor.id).where(*conditions).order_by(*order)
     return list(db.session.scalars(statement))
 
 

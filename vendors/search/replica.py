@@ -13,13 +13,14 @@ from pathlib import Path
 
 from whoosh.searching import Searcher
 
-from vendors.search.store import Generation, IndexFolder
+from vendors.search.store import Generation, IndexFolder, IndexUnreadable
 from vendors.search.vocabulary import Vocabulary
 
 # Postings (docnum -> frequency) kept per open index: about 100 bytes each, so at most ~100 MB per process.
 POSTINGS_BUDGET = 1_000_000
 
 _open: dict[str, "OpenIndex"] = {}
+_failed: dict[str, tuple[Path, int, str]] = {}  # root -> (generation, applied, why it could not be opened)
 _segment_ids: dict[tuple[str, str], array] = {}
 _lock = threading.Lock()
 
@@ -107,23 +108,36 @@ def clear_segment_postings() -> None:
 
 
 def open_current(root: str) -> OpenIndex:
-    """The current generation of the folder at root, opened once per change; IndexMissing if none exists."""
+    """The current generation of the folder at root, opened once per change; IndexMissing if none exists,
+    IndexUnreadable if it cannot be opened. A generation that failed to open is not tried again until the
+    folder changes (a catch-up or a rebuild), so while it is damaged a search costs no more than the
+    database fallback it gets."""
     generation = IndexFolder(root).current()
     applied = generation.applied()
     cached = _open.get(root)
     if cached is not None and cached.path == generation.path and cached.applied == applied:
         return cached
     with _lock:
+        failed = _failed.get(root)
+        if failed is not None and failed[:2] == (generation.path, applied):
+            raise IndexUnreadable(failed[2])
         cached = _open.get(root)
         if cached is None or cached.path != generation.path or cached.applied != applied:
-            cached = _open_generation(generation, applied)
+            try:
+                cached = _open_generation(generation, applied)
+            except IndexUnreadable as error:
+                _failed[root] = (generation.path, applied, str(error))
+                raise
+            _failed.pop(root, None)
             _open[root] = cached
             _forget_unused_segments()
         return cached
 
 
 def forget(root: str) -> None:
+    """Drop this process's searcher of the folder, and what it remembers of a failure to open it."""
     _open.pop(root, None)
+    _failed.pop(root, None)
 
 
 def _open_generation(generation: Generation, applied: int) -> OpenIndex:

@@ -14,17 +14,16 @@ catch-up re-reads each changed vendor from the database.
 """
 
 import fcntl
-import gc
 import os
 import shutil
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 
 from vendors.search.schema import build_schema
 
@@ -63,20 +62,21 @@ class Generation:
 
     def open(self) -> whoosh_index.Index:
         """The generation's Whoosh index; IndexUnreadable if its files are damaged or missing."""
-        with warnings.catch_warnings():
-            # Whoosh leaves its table of contents open when it cannot read it: close it here, quietly.
-            warnings.simplefilter("ignore", ResourceWarning)
-            try:
-                index = whoosh_index.open_dir(str(self.path))
-                missing = set(build_schema().names()) - set(index.schema.names())
-                if not missing:
-                    return index
-                # Built by an older version (e.g. without the phrase positions fields): rebuild it.
-                message = f"{self.path}: built with an older schema, without {', '.join(sorted(missing))}"
-            except Exception as error:
-                message = f"{self.path}: {type(error).__name__}: {error}"
-            gc.collect()
-        raise IndexUnreadable(message)
+        storage = _ClosingStorage(str(self.path))
+        try:
+            index = storage.open_index()
+        except Exception as error:
+            storage.close_opened()
+            raise IndexUnreadable(f"{self.path}: {type(error).__name__}: {error}") from None
+        finally:
+            storage.opened = None
+        missing = set(build_schema().names()) - set(index.schema.names())
+        if missing:
+            # Built by an older version (e.g. without the phrase positions fields): rebuild it.
+            raise IndexUnreadable(
+                f"{self.path}: built with an older schema, without {', '.join(sorted(missing))}"
+            )
+        return index
 
     def applied(self) -> int:
         return int((self.path / APPLIED_FILE).read_text().strip() or 0)
@@ -85,6 +85,25 @@ class Generation:
         temporary = self.path / f"{APPLIED_FILE}.{os.getpid()}.tmp"
         temporary.write_text(f"{change_id}\n")
         os.replace(temporary, self.path / APPLIED_FILE)
+
+
+class _ClosingStorage(FileStorage):
+    """A FileStorage that can close what it opened while an index was being opened: Whoosh leaves its table
+    of contents open when it cannot read it, and that file would otherwise wait for the garbage collector."""
+
+    def __init__(self, path: str):
+        super().__init__(path)
+        self.opened: list | None = []
+
+    def open_file(self, name, **kwargs):
+        file = super().open_file(name, **kwargs)
+        if self.opened is not None:
+            self.opened.append(file)
+        return file
+
+    def close_opened(self) -> None:
+        for file in self.opened or ():
+            file.close()
 
 
 class IndexFolder:
