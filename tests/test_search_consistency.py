@@ -219,6 +219,29 @@ def test_an_index_built_from_another_database_is_replaced(app):
     assert found("fresh") == [vendor.id]
 
 
+def test_an_index_of_another_database_at_the_same_change_is_never_searched(app, runner, tmp_path):
+    """Two databases whose logs both end at change 1: the position alone cannot tell their indexes apart."""
+    [billing] = add_vendors(vendor_record(slug="billing-experts", name="Medical Billing Experts"))
+    assert found("billing") == [billing.id]
+    other = make_app(f"sqlite:///{tmp_path / 'other.sqlite3'}", Path(index_root(app)))
+    try:
+        with other.app_context():
+            db.create_all()
+            [legal] = add_vendors(vendor_record(slug="legal-eagles", name="Legal Eagles"))
+            assert changelog.head(db.session.connection()) == 1
+            assert found("billing") == []
+            assert found("legal") == [legal.id]
+            db.session.remove()
+        assert "built from another database" in runner.invoke(args=["index", "status"]).output
+        result = runner.invoke(args=["index", "catch-up"])
+        assert result.exit_code == 0 and "Built the search index: 1 vendors" in result.output
+        assert found("legal") == [] and found("billing") == [billing.id]
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def _edit_and_search(database_url: str, index_dir: str, worker: int, edits: int) -> None:
     app = make_app(database_url, index_dir)
     with app.app_context():

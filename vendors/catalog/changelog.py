@@ -10,13 +10,19 @@ Each index folder remembers the highest change id it has applied and catches up 
 works if ids become visible in increasing order. SQLite allows one write transaction at a time, so that holds
 by construction; on PostgreSQL, sequence values are handed out before commit, so a writer first takes a
 transaction-scoped advisory lock and holds it until it commits, which puts change ids in commit order.
+
+A position only means something within one database, so each database has an identity: a random value made
+once (by the migration that added it, or on first use where the schema was made without migrations), which
+every replica records beside its position. A replica of another database is then rebuilt, not trusted.
 """
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import BigInteger, Connection, Integer, func, insert, select, text
+from sqlalchemy import BigInteger, Connection, Integer, String, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vendors.database import UTCDateTime, utcnow
@@ -40,6 +46,28 @@ class SearchChange(db.Model):
 
     # AUTOINCREMENT: SQLite must never hand out an id again, or an index could skip a change.
     __table_args__: ClassVar = {"sqlite_autoincrement": True}
+
+
+class LogIdentity(db.Model):
+    """The one row naming this database's change log."""
+
+    __tablename__ = "change_log_identity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    value: Mapped[str] = mapped_column(String(32))
+
+
+def identity(connection: Connection) -> str:
+    """This database's identity, made on first use where no migration made it (ends the open transaction)."""
+    value = connection.scalar(select(LogIdentity.value).where(LogIdentity.id == 1))
+    if value is None:
+        try:
+            connection.execute(insert(LogIdentity).values(id=1, value=uuid.uuid4().hex))
+            connection.commit()
+        except IntegrityError:  # another process made it a moment ago
+            connection.rollback()
+        value = connection.scalar(select(LogIdentity.value).where(LogIdentity.id == 1))
+    return value
 
 
 def record_changes(connection: Connection, vendor_ids: Iterable[int]) -> int:

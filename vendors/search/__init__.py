@@ -199,30 +199,40 @@ def _fresh_index() -> replica.OpenIndex | None:
 def log_position() -> tuple[int, datetime | None]:
     """The change log's last entry (id, time), read once per request: what every per-process cache of
     search and listing data is keyed by."""
-    if has_request_context() and "search_log_position" in g:
-        return g.search_log_position
+    return _log_state()[0]
+
+
+def _log_state() -> tuple[tuple[int, datetime | None], str]:
+    """The change log's last entry and the database's identity, read together once per request."""
+    if has_request_context() and "search_log_state" in g:
+        return g.search_log_state
     with db.engine.connect() as connection:
-        position = changelog.latest(connection)
+        state = (changelog.latest(connection), changelog.identity(connection))
     if has_request_context():
-        g.search_log_position = position
-    return position
+        g.search_log_state = state
+    return state
 
 
 def _catch_up_if_pending(root: str) -> None:
+    """Bring the index up to the log first when it is behind, or was built from another database; an index
+    of another database that cannot be rebuilt now is IndexUnreadable, never searched."""
+    (head, _), database = _log_state()
     try:
-        applied = IndexFolder(root).current().applied()
+        generation = IndexFolder(root).current()
+        applied, built_from = generation.applied(), generation.database()
     except (IndexMissing, OSError, ValueError):
-        applied = None
-    head = log_position()[0]
-    if applied is not None and head <= applied:
+        applied, built_from = None, None
+    if applied is not None and head <= applied and built_from == database:
         return
     try:
         result = _quietly(indexing.catch_up, db.engine, root, BEFORE_SEARCH_WAIT, IMPLICIT_MAX_WORK)
     except IndexBusy:
         log.info("search index in %s is busy; searching it as it is", root)
-        return
-    if result.skipped:
-        _warn(root, "search index in %s is behind: %s", root, result.skipped)
+    else:
+        if result.skipped:
+            _warn(root, "search index in %s is behind: %s", root, result.skipped)
+    if IndexFolder(root).current().database() != database:
+        raise IndexUnreadable(f"{root} was built from another database: {indexing.ANOTHER_DATABASE_FIX}")
 
 
 def _remember(index: replica.OpenIndex, key, value) -> None:
@@ -333,7 +343,7 @@ def _after_commit(session: Session) -> None:
         return
     if has_request_context():
         g.pop("search_index", None)
-        g.pop("search_log_position", None)
+        g.pop("search_log_state", None)
     try:
         engine, root = db.engine, current_app.config["SEARCH_INDEX_DIR"]
     except RuntimeError:

@@ -34,6 +34,7 @@ SWITCH_LOCK_TIMEOUT = 120.0
 FULL_BUILD_MIN_CHANGES = 5_000
 FULL_BUILD_SHARE = 0.3
 MIN_DOCUMENTS_PER_PROCESS = 5_000
+ANOTHER_DATABASE_FIX = "run flask index catch-up, which builds it anew"
 
 
 @dataclass
@@ -77,6 +78,7 @@ def catch_up(
     """
     folder = IndexFolder(root)
     with folder.writer_lock(lock_timeout), engine.connect() as connection:
+        database = changelog.identity(connection)
         head = changelog.head(connection)
         try:
             generation = folder.current()
@@ -87,14 +89,8 @@ def catch_up(
         except (OSError, ValueError, IndexUnreadable) as error:
             log.warning("search index in %s is unreadable (%s); building a new one", root, error)
             generation, applied = None, None
-        if generation is not None and applied > head:
-            log.warning(
-                "search index in %s has applied change %s but the database log ends at %s: it was built "
-                "from another database; building a new one",
-                root,
-                applied,
-                head,
-            )
+        if generation is not None and (generation.database() != database or applied > head):
+            log.warning("search index in %s was built from another database; building a new one", root)
             generation = None
         if generation is None:
             published = _published_count(connection)
@@ -157,8 +153,8 @@ def build_generation(
     """
     started = time.monotonic()
     generation = folder.new_generation()
-    index = generation.create()
     with engine.connect() as connection:
+        index = generation.create(changelog.identity(connection))
         head = changelog.head(connection)
         published = _published_count(connection)
     procs = max(1, min(procs, published // MIN_DOCUMENTS_PER_PROCESS))
@@ -200,6 +196,7 @@ def _switch_to(engine: Engine, folder: IndexFolder, new: Generation) -> CatchUp:
 def status(engine: Engine, root: str) -> Status:
     folder = IndexFolder(root)
     with engine.connect() as connection:
+        database = changelog.identity(connection)
         head = changelog.head(connection)
         published = _published_count(connection)
         try:
@@ -210,6 +207,11 @@ def status(engine: Engine, root: str) -> Status:
             return Status(str(folder.root), None, published, None, None, head, None, str(error))
         except Exception as error:
             return Status(str(folder.root), None, published, None, None, head, None, f"unreadable: {error}")
+        if generation.database() != database:
+            problem = f"built from another database: {ANOTHER_DATABASE_FIX}"
+            return Status(
+                str(folder.root), generation.name, published, documents, applied, head, None, problem
+            )
         pending = changelog.pending_count(connection, applied)
     return Status(str(folder.root), generation.name, published, documents, applied, head, pending)
 

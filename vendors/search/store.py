@@ -4,6 +4,7 @@
         current -> gen-20250101T120000-4242     symlink, switched atomically with os.replace
         gen-20250101T120000-4242/               a complete Whoosh index
             applied                             highest change-log id applied to this generation
+            database                            identity of the database it was built from
         writer.lock                             flock()-ed by whoever writes (catch-up, rebuild's switch)
 
 Readers never lock: they follow `current` and open the generation's latest Whoosh commit. Writers take the
@@ -30,6 +31,7 @@ from vendors.search.schema import build_schema
 CURRENT = "current"
 LOCK_FILE = "writer.lock"
 APPLIED_FILE = "applied"
+DATABASE_FILE = "database"
 GENERATION_PREFIX = "gen-"
 
 
@@ -55,10 +57,20 @@ class Generation:
     def name(self) -> str:
         return self.path.name
 
-    def create(self) -> whoosh_index.Index:
+    def create(self, database: str) -> whoosh_index.Index:
+        """A new empty index holding documents of the database with this identity."""
         self.path.mkdir(parents=True)
         self.set_applied(0)
+        (self.path / DATABASE_FILE).write_text(f"{database}\n")
         return whoosh_index.create_in(str(self.path), build_schema())
+
+    def database(self) -> str | None:
+        """The identity of the database this generation was built from; None for one built before
+        generations recorded it."""
+        try:
+            return (self.path / DATABASE_FILE).read_text().strip() or None
+        except FileNotFoundError:
+            return None
 
     def open(self) -> whoosh_index.Index:
         """The generation's Whoosh index; IndexUnreadable if its files are damaged or missing."""
