@@ -1,5 +1,6 @@
 """The index as a replica of the database: change log, catch-up, writer lock, rebuild, replicas, fallback."""
 
+import ast
 import gc
 import multiprocessing
 import shutil
@@ -440,3 +441,16 @@ def test_with_the_index_unreadable_every_query_is_answered_once_warned_and_never
     assert len(opened) == 1, "a damaged generation is opened again on every search"
     assert caplog.text.count("answering searches from the database") == 1
     assert "Traceback" not in caplog.text
+
+
+def test_the_catalogue_announces_changes_and_never_imports_search():
+    catalogue = Path(__file__).resolve().parents[1] / "vendors" / "catalog"
+    imports = []
+    for path in sorted(catalogue.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                imports.append((path.name, node.lineno, node.module or ""))
+            elif isinstance(node, ast.Import):
+                imports += [(path.name, node.lineno, alias.name) for alias in node.names]
+    assert len(imports) > 20, "the walk found the catalogue's imports"
+    assert [found for found in imports if found[2].startswith("vendors.search")] == []

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import ClassVar
 
+from blinker import Namespace
 from sqlalchemy import BigInteger, Connection, Integer, String, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -33,6 +34,11 @@ _CHANGE_LOG_LOCK = 0x5EA4C4
 
 # Set in session.info by a transaction that logged changes; read after its commit to catch replicas up.
 PENDING_KEY = "catalogue_changes_pending"
+
+# Sent, with `count`, after a command committed changes to many vendors at once (an import). Replicas that
+# would otherwise leave that much work to a later command bring themselves up to date now; the catalogue
+# only announces it and knows nothing of who listens.
+many_changed = Namespace().signal("catalogue-many-changed")
 
 
 class SearchChange(db.Model):

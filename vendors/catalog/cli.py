@@ -8,10 +8,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from vendors.audit import Actor
-from vendors.catalog import csvfiles, seeding
+from vendors.catalog import changelog, csvfiles, seeding
 from vendors.catalog.models import Vendor
 from vendors.catalog.records import RecordError
-from vendors.extensions import db
 from vendors.reference.taxonomy import STATUSES
 
 
@@ -74,31 +73,12 @@ def import_command(path: str, dry_run: bool) -> None:
         except csvfiles.FileChanged as error:
             raise click.ClickException(f"{name}: {error}.") from None
     if not dry_run and (result.added or result.updated):
-        _catch_up_search_index()
+        changelog.many_changed.send(current_app._get_current_object(), count=result.added + result.updated)
     outcome = "Dry run, nothing written" if dry_run else "Imported"
     unchanged = (
         " Nothing changed: every row matches the directory." if result.unchanged == checked.rows else ""
     )
     click.echo(f"{outcome} {name}: {result.summary()}.{unchanged}")
-
-
-def _catch_up_search_index() -> None:
-    """Index what the import changed now, however much, rather than leave it to the next search."""
-    from vendors.search import cli as search_cli
-    from vendors.search import indexing
-    from vendors.search.store import IndexBusy
-
-    try:
-        indexing.catch_up(
-            db.engine,
-            current_app.config["SEARCH_INDEX_DIR"],
-            search_cli.CLI_LOCK_TIMEOUT,
-            progress=search_cli.show_progress,
-        )
-    except IndexBusy:
-        click.echo(
-            "The search index is busy; it will catch up on its own, or run: flask index catch-up", err=True
-        )
 
 
 @vendors_group.command("export")

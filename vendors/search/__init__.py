@@ -74,9 +74,10 @@ class TextMatch:
 
 
 def init_app(app: Flask) -> None:
-    from vendors.search.cli import index_group
+    from vendors.search.cli import catch_up_after_import, index_group
 
     app.cli.add_command(index_group)
+    changelog.many_changed.connect(catch_up_after_import)
     app.add_template_global(similar_vendors)
     _listen_to_sessions()
 

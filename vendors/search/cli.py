@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from vendors.extensions import db
 from vendors.search import indexing
+from vendors.search.store import IndexBusy
 
 CLI_LOCK_TIMEOUT = 60.0
 
@@ -67,6 +68,18 @@ def status_command() -> None:
     click.echo(f"Pending changes:        {unknown if status.pending is None else status.pending}")
     if status.error:
         click.echo(f"Problem:                {status.error}")
+
+
+def catch_up_after_import(app, count: int) -> None:
+    """Index what an import changed now, however much, rather than leave it to the next search."""
+    try:
+        indexing.catch_up(db.engine, app.config["SEARCH_INDEX_DIR"], CLI_LOCK_TIMEOUT, progress=show_progress)
+    except IndexBusy:
+        click.echo(
+            f"The search index is busy; it will catch up with the {count} changed vendors on its own, "
+            "or run: flask index catch-up",
+            err=True,
+        )
 
 
 def show_progress(done: int, total: int) -> None:
