@@ -6,6 +6,7 @@ import multiprocessing
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -454,3 +455,25 @@ def test_the_catalogue_announces_changes_and_never_imports_search():
                 imports += [(path.name, node.lineno, alias.name) for alias in node.names]
     assert len(imports) > 20, "the walk found the catalogue's imports"
     assert [found for found in imports if found[2].startswith("vendors.search")] == []
+
+
+def test_a_writer_waits_its_whole_timeout_for_the_lock_then_gives_up(app):
+    folder = IndexFolder(index_root(app))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(folder.root / LOCK_FILE)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with pytest.raises(store.IndexBusy), folder.writer_lock(0.3):
+            pass
+        assert time.monotonic() - started >= 0.3
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
+        holder.stdout.close()
+    with folder.writer_lock(0.3):
+        pass
