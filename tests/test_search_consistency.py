@@ -459,6 +459,7 @@ def test_the_catalogue_announces_changes_and_never_imports_search():
 
 def test_a_writer_waits_its_whole_timeout_for_the_lock_then_gives_up(app):
     folder = IndexFolder(index_root(app))
+    folder.root.mkdir(parents=True, exist_ok=True)
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLD_LOCK, str(folder.root / LOCK_FILE)],
         stdin=subprocess.PIPE,
