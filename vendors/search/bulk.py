@@ -5,8 +5,8 @@ spilled to disk in marshalled runs), then re-reads each document's field length 
 handing it to the codec one call at a time. For a full build none of that is needed: documents arrive in
 docnum order, so each term's postings are already sorted once grouped by term. Here a segment's postings are
 grouped in plain arrays per term, and written with the codec's own block writer a block (128 postings) at a
-time, so the files are exactly what Whoosh writes and reads. The same analysis pass also yields the unstemmed
-words for the spelling vocabulary.
+time (vendors.search.codec_blocks), recording for each term what Whoosh's writer records. The same analysis
+pass also yields the unstemmed words for the spelling vocabulary.
 
 Several processes each read ranges of vendor ids from the database and write one segment per range; the
 parent reports each finished segment and then commits one table of contents listing them all. Catch-ups
@@ -25,11 +25,13 @@ from whoosh.codec import default_codec
 
 from vendors.catalog.models import Vendor
 from vendors.search import schema
+from vendors.search.codec_blocks import write_term
 from vendors.search.vocabulary import Vocabulary
 
 # A segment holds at most this many documents: a writing process keeps one segment's postings in memory
 # (about 120 postings per vendor: ~300 MB per process at 25,000 vendors).
 SEGMENT_DOCUMENTS = 25_000
+Postings = tuple[array, array, list, array | None]
 
 
 def build(
@@ -107,17 +109,17 @@ def write_segment(index: whoosh_index.Index, documents: Iterable[dict], words: C
     storage, fields = index.storage, index.schema
     segment = codec.new_segment(storage, index.indexname)
     per_document = codec.per_document_writer(storage, segment)
-    # field -> term -> (docnums, weights, values): no values in a text field (schema.Counts), the encoded
-    # positions in its positions field (schema.CompactPositions)
-    postings: dict[str, dict[str, tuple[array, array, list]]] = {
+    # field -> term -> (docnums, weights, values, field lengths): no values in a text field (schema.Counts),
+    # the encoded positions in its positions field (schema.CompactPositions), which has no lengths
+    postings: dict[str, dict[str, Postings]] = {
         name: {} for name in (*schema.TEXT_FIELDS, *schema.POSITION_FIELDS)
     }
-    ids: dict[str, tuple[array, array, list]] = {}
+    ids: dict[str, Postings] = {}
     id_field, vid_field = fields["id"], fields["vid"]
     docnum = -1
     for docnum, document in enumerate(documents):
         per_document.start_doc(docnum)
-        ids[document["id"]] = (array("I", [docnum]), array("f", [1.0]), [])
+        ids[document["id"]] = (array("I", [docnum]), array("f", [1.0]), [], None)
         per_document.add_field("id", id_field, None, 0)
         per_document.add_field("vid", vid_field, None, 0)
         per_document.add_column_value(
@@ -135,11 +137,12 @@ def write_segment(index: whoosh_index.Index, documents: Iterable[dict], words: C
                 at_entry = at_terms.get(term)
                 if at_entry is None:
                     # Both fields have the same docnums and frequencies: the arrays are shared.
-                    at_entry = at_terms[term] = (array("I"), array("f"), [])
-                    terms[term] = (at_entry[0], at_entry[1], [])
+                    at_entry = at_terms[term] = (array("I"), array("f"), [], None)
+                    terms[term] = (at_entry[0], at_entry[1], [], array("I"))
                 at_entry[0].append(docnum)
                 at_entry[1].append(len(found))
                 at_entry[2].append(array("I", found).tobytes())
+                terms[term][3].append(len(kept))
             per_document.add_field(name, fields[name], None, len(kept))
             per_document.add_field(at_name, fields[at_name], None, 0)
         words.update(seen)
@@ -149,8 +152,8 @@ def write_segment(index: whoosh_index.Index, documents: Iterable[dict], words: C
     field_writer = codec.field_writer(storage, segment)
     for name, terms in sorted({"id": ids, **postings}.items()):
         field_writer.start_field(name, fields[name])
-        for term, (docnums, weights, values) in sorted((t.encode("utf-8"), e) for t, e in terms.items()):
-            _write_term(field_writer, term, docnums, weights, values)
+        for term, entry in sorted((term.encode("utf-8"), entry) for term, entry in terms.items()):
+            write_term(field_writer, term, *entry)
         field_writer.finish_field()
     field_writer.close()
     segment.set_doc_count(docnum + 1)
@@ -158,18 +161,3 @@ def write_segment(index: whoosh_index.Index, documents: Iterable[dict], words: C
     segment.create_compound_file(storage)
     segment.compound = True
     return segment
-
-
-def _write_term(field_writer, term: bytes, docnums: array, weights: array, values: list) -> None:
-    """A term's postings through the codec's block writer, a whole block at a time (as add_posting would)."""
-    field_writer.start_term(term)
-    writer = field_writer._postwriter
-    limit = writer._blocklimit
-    for start in range(0, len(docnums), limit):
-        writer._ids = docnums[start : start + limit]
-        writer._weights = weights[start : start + limit]
-        writer._values = values[start : start + limit]
-        writer._maxweight = max(writer._weights)
-        if start + limit < len(docnums):
-            writer._write_block()
-    field_writer.finish_term()
