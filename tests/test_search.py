@@ -346,8 +346,8 @@ def test_bulk_build_in_processes_writes_what_whoosh_writes(search_app, tmp_path,
                 writer.add_document(**document)
                 expected.add_document(schema.words_in(" ".join(document[f] for f in schema.TEXT_FIELDS)))
         writer.commit()
-    built = whoosh_index.open_dir(str(tmp_path / "bulk"))
-    plain = whoosh_index.open_dir(str(tmp_path / "plain"))
+    built = whoosh_index.open_dir(str(tmp_path / "bulk"), schema=schema.build_schema())
+    plain = whoosh_index.open_dir(str(tmp_path / "plain"), schema=schema.build_schema())
     assert len(built._segments()) > 2
     assert built.doc_count() == plain.doc_count() > 4
     assert contents(built) == contents(plain)

@@ -19,7 +19,7 @@ from vendors.catalog import changelog
 from vendors.catalog.models import Vendor
 from vendors.catalog.writes import catalogue_writes
 from vendors.extensions import db
-from vendors.search import indexing, replica, store
+from vendors.search import indexing, replica, schema, store
 from vendors.search.store import LOCK_FILE, IndexFolder
 
 
@@ -383,8 +383,9 @@ def test_rebuild_reports_progress_per_segment_and_ends_with_a_summary(app, runne
 
 
 def test_an_index_built_without_the_positions_fields_is_rebuilt(app, runner):
-    """An index written by an older version (text fields with positions, no `*_at` fields) is not read as
-    if it could answer phrases: searches fall back to the database until a catch-up rebuilds it."""
+    """An index written by an older version (text fields with positions, no `*_at` fields, no schema
+    signature) is not read as if it could answer phrases: searches fall back to the database until a
+    catch-up rebuilds it."""
     from whoosh import fields
     from whoosh import index as whoosh_index
 
@@ -393,7 +394,7 @@ def test_an_index_built_without_the_positions_fields_is_rebuilt(app, runner):
     [vendor] = add_vendors(vendor_record(name="Older Schema Vendor", description="Medical billing support"))
     assert found('"medical billing"') == [vendor.id]
     generation = IndexFolder(index_root(app)).current().path
-    for path in [*generation.glob("*.seg"), *generation.glob("*.toc")]:
+    for path in [*generation.glob("*.seg"), *generation.glob("*.toc"), generation / store.SCHEMA_FILE]:
         path.unlink()
     old = fields.Schema(
         id=fields.ID(unique=True), **{name: fields.TEXT(phrase=True) for name in schema.TEXT_FIELDS}
@@ -478,3 +479,50 @@ def test_a_writer_waits_its_whole_timeout_for_the_lock_then_gives_up(app):
         holder.stdout.close()
     with folder.writer_lock(0.3):
         pass
+
+
+_OPEN_WITHOUT_THE_PROJECT = """
+import sys
+sys.modules["vendors"] = None  # any import of the project fails
+from whoosh import index
+print(index.open_dir(sys.argv[1]).doc_count())
+"""
+
+
+def test_an_index_holds_nothing_of_the_project_and_survives_its_classes_renamed(app):
+    [vendor] = add_vendors(vendor_record(name="Pickle Free"))
+    rename(vendor.id, "Pickle Free Partners")  # a catch-up through Whoosh's writer, writing its own TOC
+    generation = IndexFolder(index_root(app)).current()
+    tables_of_contents = list(generation.path.glob("*.toc"))
+    assert tables_of_contents
+    assert all(b"vendors" not in toc.read_bytes() for toc in tables_of_contents)
+    opened = subprocess.run(
+        [sys.executable, "-c", _OPEN_WITHOUT_THE_PROJECT, str(generation.path)],
+        capture_output=True,
+        text=True,
+    )
+    assert opened.stdout.strip() == "1", opened.stderr
+
+    classes = (schema.Counts, schema.CompactPositions, schema.FoldedWords)
+    names = [(cls.__module__, cls.__qualname__) for cls in classes]
+    try:
+        for cls in classes:
+            cls.__module__, cls.__qualname__ = "vendors.moved.elsewhere", f"Renamed{cls.__name__}"
+        replica.forget(index_root(app))
+        assert search.find("partners").from_index
+        assert found("partners") == [vendor.id]
+        assert IndexFolder(index_root(app)).current().path == generation.path, "the index was rebuilt"
+    finally:
+        for cls, (module, qualname) in zip(classes, names, strict=True):
+            cls.__module__, cls.__qualname__ = module, qualname
+
+
+def test_an_index_written_for_another_schema_version_is_rebuilt(app, runner, monkeypatch):
+    [vendor] = add_vendors(vendor_record(name="Versioned Vendor"))
+    assert search.find("versioned").from_index
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+    replica.forget(index_root(app))
+    assert not search.find("versioned").from_index
+    assert "built for another schema" in runner.invoke(args=["index", "status"]).output
+    assert "Built the search index: 1 vendors" in runner.invoke(args=["index", "catch-up"]).output
+    assert search.find("versioned").ids == [vendor.id] and search.find("versioned").from_index

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import Connection, select
 from whoosh import columns, fields, formats
-from whoosh.analysis import STOP_WORDS, Token, Tokenizer
+from whoosh.analysis import STOP_WORDS, RegexTokenizer, Token, Tokenizer
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
@@ -29,6 +29,10 @@ from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, SPECIALISATIONS
 
 # "it" (as in IT services) and "us" (as in US-based) are words buyers search for.
 STOP_LIST = frozenset(STOP_WORDS - {"it", "us"})
+
+# Raise when what is indexed changes in a way the field list does not show (a format, the analysis, how a
+# field's text is gathered): every generation written before is then rebuilt.
+SCHEMA_VERSION = 1
 
 FIELD_WEIGHTS = {"name": 8.0, "tagline": 4.0, "labels": 2.5, "places": 2.5, "description": 1.0}
 TEXT_FIELDS = tuple(FIELD_WEIGHTS)
@@ -42,6 +46,11 @@ def positions_field(field: str) -> str:
 POSITION_FIELDS = tuple(map(positions_field, TEXT_FIELDS))
 
 WORD_PATTERN = re.compile(r"\w+(?:\.?\w+)*")
+
+# Whoosh pickles the schema into every index's table of contents. The index is always opened with the schema
+# built here (vendors.search.store), so that copy is never read; the project's own classes below pickle as
+# the Whoosh class each stands in for, so no name of the project is ever written into an index, and renaming
+# or moving these classes cannot make an index unreadable.
 _stems: dict[str, str] = {}
 
 
@@ -72,6 +81,9 @@ class FoldedWords(Tokenizer):
 
     def __init__(self, stemming: bool = True):
         self.stemming = stemming
+
+    def __reduce__(self):
+        return RegexTokenizer, ()
 
     def __eq__(self, other) -> bool:
         return type(other) is type(self) and other.stemming == self.stemming
@@ -135,6 +147,9 @@ class Counts(formats.Format):
 
     posting_size = 0
 
+    def __reduce__(self):
+        return formats.Frequency, ()
+
     def __init__(self, field_boost: float = 1.0):
         self.field_boost = field_boost
         self.options = {}
@@ -155,6 +170,9 @@ class CompactPositions(formats.Positions):
     Whoosh pickles a list of position deltas for every posting; encoding and decoding those pickles was the
     largest single cost of indexing and of phrase matching. A raw array is written and read in C.
     """
+
+    def __reduce__(self):
+        return formats.Positions, ()
 
     def word_values(self, value, analyzer, **kwargs):
         positions: dict[str, list[int]] = defaultdict(list)
@@ -188,6 +206,17 @@ def decode_positions(valuestring: bytes) -> array:
     positions = array("I")
     positions.frombytes(valuestring)
     return positions
+
+
+def schema_signature() -> str:
+    """What a generation records of the schema it was written for: SCHEMA_VERSION and every field, with
+    whether it is scored. Names of classes and modules play no part, so renaming or moving them never
+    makes an index unreadable. A generation written for another signature is rebuilt, never read."""
+    fields_described = (
+        f"{name}:{'scored' if field.scorable else 'unscored'}"
+        for name, field in sorted(build_schema().items())
+    )
+    return " ".join((f"v{SCHEMA_VERSION}", *fields_described))
 
 
 def build_schema() -> fields.Schema:

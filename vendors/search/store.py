@@ -5,6 +5,7 @@
         gen-20250101T120000-4242/               a complete Whoosh index
             applied                             highest change-log id applied to this generation
             database                            identity of the database it was built from
+            schema                              signature of the schema it was written for
         writer.lock                             flock()-ed by whoever writes (catch-up, rebuild's switch)
 
 Readers never lock: they follow `current` and open the generation's latest Whoosh commit. Writers take the
@@ -26,12 +27,13 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from vendors.search.schema import build_schema
+from vendors.search.schema import build_schema, schema_signature
 
 CURRENT = "current"
 LOCK_FILE = "writer.lock"
 APPLIED_FILE = "applied"
 DATABASE_FILE = "database"
+SCHEMA_FILE = "schema"
 GENERATION_PREFIX = "gen-"
 
 
@@ -62,6 +64,7 @@ class Generation:
         self.path.mkdir(parents=True)
         self.set_applied(0)
         (self.path / DATABASE_FILE).write_text(f"{database}\n")
+        (self.path / SCHEMA_FILE).write_text(f"{schema_signature()}\n")
         return whoosh_index.create_in(str(self.path), build_schema())
 
     def database(self) -> str | None:
@@ -73,22 +76,26 @@ class Generation:
             return None
 
     def open(self) -> whoosh_index.Index:
-        """The generation's Whoosh index; IndexUnreadable if its files are damaged or missing."""
+        """The generation's Whoosh index; IndexUnreadable if its files are damaged or missing, or were
+        written for another schema.
+
+        The schema comes from the code, never from the index: Whoosh's copy in the table of contents (a
+        pickle, of stand-ins for the project's own classes, see vendors.search.schema) is skipped unread.
+        """
+        try:
+            written_for = (self.path / SCHEMA_FILE).read_text().strip()
+        except FileNotFoundError:
+            written_for = "(not recorded)"
+        if written_for != schema_signature():
+            raise IndexUnreadable(f"{self.path}: built for another schema: {written_for}")
         storage = _ClosingStorage(str(self.path))
         try:
-            index = storage.open_index()
+            return storage.open_index(schema=build_schema())
         except Exception as error:
             storage.close_opened()
             raise IndexUnreadable(f"{self.path}: {type(error).__name__}: {error}") from None
         finally:
             storage.opened = None
-        missing = set(build_schema().names()) - set(index.schema.names())
-        if missing:
-            # Built by an older version (e.g. without the phrase positions fields): rebuild it.
-            raise IndexUnreadable(
-                f"{self.path}: built with an older schema, without {', '.join(sorted(missing))}"
-            )
-        return index
 
     def applied(self) -> int:
         return int((self.path / APPLIED_FILE).read_text().strip() or 0)
