@@ -102,7 +102,7 @@ def test_every_term_records_what_whoosh_records(two_indexes):
 
 def test_whooshs_own_bm25f_searcher_finds_the_same_in_both(two_indexes):
     built, plain = two_indexes
-    parser = MultifieldParser(list(schema.TEXT_FIELDS), plain.schema)
+    parser = MultifieldParser(list(schema.text_fields()), plain.schema)
     for q in QUERIES:
         query = parser.parse(q)
         answers = []

@@ -322,12 +322,12 @@ def test_bulk_build_in_processes_writes_what_whoosh_writes(search_app, tmp_path,
                 reader = leaf.reader()
                 vendor_ids = list(reader.column_reader("vid"))
                 for field, term in reader.all_terms():
-                    if field in schema.TEXT_FIELDS or field in schema.POSITION_FIELDS or field == "id":
+                    if field in schema.text_fields() or field in schema.position_fields() or field == "id":
                         postings = reader.postings(field, term)
                         while postings.is_active():
                             found[(field, term, vendor_ids[postings.id()])] = postings.weight()
                             postings.next()
-                        if field in schema.POSITION_FIELDS:
+                        if field in schema.position_fields():
                             for docnum, positions in reader.postings(field, term).items_as("positions"):
                                 found[(field, term, vendor_ids[docnum], "at")] = positions
         return found
@@ -344,7 +344,7 @@ def test_bulk_build_in_processes_writes_what_whoosh_writes(search_app, tmp_path,
         with db.engine.connect() as connection:
             for document in schema.documents(connection):
                 writer.add_document(**document)
-                expected.add_document(schema.words_in(" ".join(document[f] for f in schema.TEXT_FIELDS)))
+                expected.add_document(schema.words_in(" ".join(document[f] for f in schema.text_fields())))
         writer.commit()
     built = whoosh_index.open_dir(str(tmp_path / "bulk"), schema=schema.build_schema())
     plain = whoosh_index.open_dir(str(tmp_path / "plain"), schema=schema.build_schema())

@@ -17,9 +17,10 @@ from sqlalchemy import Connection, String, cast, func, select
 
 from vendors import search
 from vendors.catalog import changelog
-from vendors.catalog.models import MULTI_VALUED, Vendor, VendorFacetValue
+from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.catalog.rules import rate_band, size_band
 from vendors.extensions import db
+from vendors.search import registry
 
 # Past this many changed vendors, reload everything rather than patch.
 RELOAD_AFTER_CHANGES = 2_000
@@ -137,7 +138,7 @@ def _load(connection: Connection, position: tuple) -> Catalogue:
     statement = (
         select(VendorFacetValue.facet, VendorFacetValue.value, vendor_ids)
         .join(Vendor, Vendor.id == VendorFacetValue.vendor_id)
-        .where(Vendor.status == "published", VendorFacetValue.facet.in_(MULTI_VALUED))
+        .where(Vendor.status == "published", VendorFacetValue.facet.in_(registry.VENDORS.stored_facets))
         .group_by(VendorFacetValue.facet, VendorFacetValue.value)
     )
     for facet, value, ids in connection.execute(statement):
@@ -170,7 +171,7 @@ def _patch(connection: Connection, old: Catalogue, position: tuple) -> Catalogue
     facet_rows = connection.execute(
         select(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.value).where(
             VendorFacetValue.vendor_id.in_(additions.get(("", "published"), [])),
-            VendorFacetValue.facet.in_(MULTI_VALUED),
+            VendorFacetValue.facet.in_(registry.VENDORS.stored_facets),
         )
     )
     for vendor_id, facet, value in facet_rows:

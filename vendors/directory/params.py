@@ -4,39 +4,21 @@ Every problem is collected and reported by parameter name, so a bad URL gets a c
 a silently ignored filter.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from werkzeug.datastructures import MultiDict
 
-from vendors.catalog.rules import RATE_LABELS, SHORES, SIZE_LABELS
 from vendors.reference.countries import COUNTRIES
-from vendors.reference.languages import LANGUAGES
-from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, SPECIALISATIONS
-from vendors.search import MAX_QUERY_LENGTH, QueryTooLong
+from vendors.search import MAX_QUERY_LENGTH, QueryTooLong, registry
 from vendors.validation import InvalidParameters
 
-# facet parameter -> the values it accepts, in display order
-FACET_VALUES: dict[str, dict[str, str]] = {
-    "shore": SHORES,
-    "country": {code: country.name for code, country in COUNTRIES.items()},
-    "size": SIZE_LABELS,
-    "specialisation": SPECIALISATIONS,
-    "rate_band": RATE_LABELS,
-    "language": LANGUAGES,
-    "certification": CERTIFICATIONS,
-    "channel": CHANNELS,
+# facet parameter -> the values it accepts, in display order; and its heading (vendors.search.registry)
+FACET_VALUES: dict[str, Mapping[str, str]] = {
+    attribute.facet: attribute.vocabulary for attribute in registry.VENDORS.attributes
 }
-FACET_TITLES = {
-    "shore": "Shore",
-    "country": "Delivery country",
-    "size": "Company size",
-    "specialisation": "Specialisation",
-    "rate_band": "Hourly rate",
-    "language": "Language",
-    "certification": "Certification",
-    "channel": "Channel",
-}
+FACET_TITLES = {attribute.facet: attribute.title for attribute in registry.VENDORS.attributes}
 SORTS = {
     "relevance": "Best match",
     "name": "Name",

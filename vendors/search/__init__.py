@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from vendors.catalog import changelog
 from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.extensions import db
-from vendors.search import fallback, indexing, matching, replica
+from vendors.search import fallback, indexing, matching, registry, replica
 from vendors.search.matching import RankedIds
 from vendors.search.parsing import MAX_QUERY_LENGTH, ParsedQuery, QueryTooLong, parse
 from vendors.search.schema import WORDS, stem_of
@@ -215,15 +215,16 @@ def _log_state() -> tuple[tuple[int, datetime | None], str]:
 
 
 def _catch_up_if_pending(root: str) -> None:
-    """Bring the index up to the log first when it is behind, or was built from another database; an index
-    of another database that cannot be rebuilt now is IndexUnreadable, never searched."""
+    """Bring the index up to the log first when it is behind, or was built from another database or for
+    another schema; an index of another database that cannot be rebuilt now is IndexUnreadable, never
+    searched."""
     (head, _), database = _log_state()
     try:
         generation = IndexFolder(root).current()
-        applied, built_from = generation.applied(), generation.database()
+        applied, built_from, fits = generation.applied(), generation.database(), generation.fits_schema()
     except (IndexMissing, OSError, ValueError):
-        applied, built_from = None, None
-    if applied is not None and head <= applied and built_from == database:
+        applied, built_from, fits = None, None, False
+    if applied is not None and head <= applied and built_from == database and fits:
         return
     try:
         result = _quietly(indexing.catch_up, db.engine, root, BEFORE_SEARCH_WAIT, IMPLICIT_MAX_WORK)
@@ -278,7 +279,7 @@ def _similar_in_index(index: replica.OpenIndex, vendor_id: int, limit: int) -> l
         return []
     document = documents[0]
     terms: dict[str, float] = {}
-    for field_name in ("description", "tagline", "labels", "name"):
+    for field_name in (text_field.name for text_field in registry.VENDORS.fields if text_field.similar):
         for term, weight in searcher.key_terms_from_text(field_name, document[field_name], numterms=10):
             terms[term] = max(weight, terms.get(term, 0.0))
     return matching.more_like(index, terms, limit, exclude=vendor_id)

@@ -112,7 +112,7 @@ def write_segment(index: whoosh_index.Index, documents: Iterable[dict], words: C
     # field -> term -> (docnums, weights, values, field lengths): no values in a text field (schema.Counts),
     # the encoded positions in its positions field (schema.CompactPositions), which has no lengths
     postings: dict[str, dict[str, Postings]] = {
-        name: {} for name in (*schema.TEXT_FIELDS, *schema.POSITION_FIELDS)
+        name: {} for name in (*schema.text_fields(), *schema.position_fields())
     }
     ids: dict[str, Postings] = {}
     id_field, vid_field = fields["id"], fields["vid"]
@@ -126,7 +126,7 @@ def write_segment(index: whoosh_index.Index, documents: Iterable[dict], words: C
             "vid", vid_field.column_type, vid_field.to_column_value(document["vid"])
         )
         seen: set[str] = set()
-        for name, at_name in zip(schema.TEXT_FIELDS, schema.POSITION_FIELDS, strict=True):
+        for name, at_name in zip(schema.text_fields(), schema.position_fields(), strict=True):
             kept = schema.WORDS.terms(document[name])
             seen.update(kept)
             positions: dict[str, list[int]] = defaultdict(list)

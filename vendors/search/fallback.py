@@ -7,38 +7,35 @@ Ranking keeps the one promise that matters most: a match in the name comes befor
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_, select
 
-from vendors.catalog.models import Vendor, VendorFacetValue
+from vendors.catalog.models import VendorFacetValue
 from vendors.extensions import db
-from vendors.reference.countries import COUNTRIES
-from vendors.reference.languages import LANGUAGES
-from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, SPECIALISATIONS
+from vendors.search import registry
 from vendors.search.parsing import Clause, ParsedQuery, words_of
-
-_LABELS = {
-    "specialisation": SPECIALISATIONS,
-    "channel": CHANNELS,
-    "certification": CERTIFICATIONS,
-    "country": {code: country.name for code, country in COUNTRIES.items()},
-    "language": LANGUAGES,
-}
 
 
 def find_ids(parsed: ParsedQuery) -> list[int]:
-    conditions: list[ColumnElement[bool]] = [Vendor.status == "published"]
-    conditions += [_matches(clause) for clause in parsed.required]
-    conditions += [not_(_matches(clause)) for clause in parsed.excluded]
-    order = [func.lower(Vendor.name), Vendor.id]
+    kind = registry.VENDORS
+    conditions: list[ColumnElement[bool]] = [kind.published]
+    conditions += [_matches(kind, clause) for clause in parsed.required]
+    conditions += [not_(_matches(kind, clause)) for clause in parsed.excluded]
+    # The weightiest text field (the name) comes first, as it does in the index's ranking.
+    first = getattr(kind.model, max((f for f in kind.fields if f.columns), key=lambda f: f.weight).columns[0])
+    order = [func.lower(first), kind.model.id]
     if parsed.required:
         # A query with nothing required ("-billing", "the") has no name to match first.
-        in_name = and_(*(_like(Vendor.name, clause) for clause in parsed.required))
-        order.insert(0, case((in_name, 0), else_=1))
-    statement = select(Vendor.id).where(*conditions).order_by(*order)
+        in_first = and_(*(_like(first, clause) for clause in parsed.required))
+        order.insert(0, case((in_first, 0), else_=1))
+    statement = select(kind.model.id).where(*conditions).order_by(*order)
     return list(db.session.scalars(statement))
 
 
-def _matches(clause: Clause) -> ColumnElement[bool]:
-    text = or_(*(_like(column, clause) for column in (Vendor.name, Vendor.tagline, Vendor.description)))
-    return or_(text, *_label_matches(clause))
+def _matches(kind: registry.DocumentKind, clause: Clause) -> ColumnElement[bool]:
+    matches = []
+    for text_field in kind.fields:
+        matches += [_like(getattr(kind.model, column), clause) for column in text_field.columns]
+        for facet in text_field.labels_of:
+            matches += _label_matches(kind, text_field, facet, clause)
+    return or_(*matches) if matches else false()
 
 
 def _like(column, clause: Clause) -> ColumnElement[bool]:
@@ -46,21 +43,24 @@ def _like(column, clause: Clause) -> ColumnElement[bool]:
     return func.lower(column).like(pattern, escape="\\")
 
 
-def _label_matches(clause: Clause) -> list[ColumnElement[bool]]:
-    matches = []
-    for facet, labels in _LABELS.items():
-        values = [value for value, label in labels.items() if _contains(words_of(label), clause.words)]
-        if values and facet == "country":
-            matches.append(Vendor.hq_country.in_(values))
-        if values:
-            matches.append(
-                exists().where(
-                    VendorFacetValue.vendor_id == Vendor.id,
-                    VendorFacetValue.facet == facet,
-                    VendorFacetValue.value.in_(values),
-                )
-            )
-    return matches or [false()]
+def _label_matches(
+    kind: registry.DocumentKind, text_field: registry.TextField, facet: str, clause: Clause
+) -> list[ColumnElement[bool]]:
+    """Vendors holding a value of facet whose label contains the clause's words, as a value or in a coded
+    column (the headquarters country)."""
+    vocabulary = kind.by_facet[facet].vocabulary
+    values = [value for value, label in vocabulary.items() if _contains(words_of(label), clause.words)]
+    if not values:
+        return []
+    coded = [column for column, held in text_field.coded_columns.items() if held == facet]
+    return [
+        *(getattr(kind.model, column).in_(values) for column in coded),
+        exists().where(
+            VendorFacetValue.vendor_id == kind.model.id,
+            VendorFacetValue.facet == facet,
+            VendorFacetValue.value.in_(values),
+        ),
+    ]
 
 
 def _contains(words: tuple[str, ...], wanted: tuple[str, ...]) -> bool:

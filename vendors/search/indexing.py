@@ -217,7 +217,7 @@ def status(engine: Engine, root: str) -> Status:
 
 
 def _words_of(doc: dict) -> set[str]:
-    return schema.words_in(" ".join(doc[field] for field in schema.TEXT_FIELDS))
+    return schema.words_in(" ".join(doc[field] for field in schema.text_fields()))
 
 
 def _published_count(connection) -> int:

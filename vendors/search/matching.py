@@ -20,18 +20,11 @@ from dataclasses import dataclass
 from itertools import chain
 from math import log
 
-from vendors.search import replica
+from vendors.search import registry, replica
 from vendors.search.codec_blocks import read_blocks
 from vendors.search.parsing import Clause, ParsedQuery
 from vendors.search.replica import OpenIndex
-from vendors.search.schema import (
-    FIELD_WEIGHTS,
-    POSITION_SIZE,
-    TEXT_FIELDS,
-    decode_positions,
-    positions_field,
-    stem_of,
-)
+from vendors.search.schema import POSITION_SIZE, decode_positions, positions_field, stem_of, text_fields
 
 SATURATION = 1.2
 ORDER = sys.byteorder  # positions are raw native-order 32-bit ints (schema.CompactPositions)
@@ -110,11 +103,12 @@ def rank(index: OpenIndex, parsed: ParsedQuery) -> Ranked:
 
     scores = dict.fromkeys(docs, 0.0)
     total = max(index.doc_count, 1)
+    weights = registry.VENDORS.weights
     for clause, postings, matched in postings_by_clause:
         idf = log(1 + (total - len(matched) + 0.5) / (len(matched) + 0.5))
         bonus = PHRASE_BONUS if clause.phrase else 1.0
         for field, (_, per_doc) in postings.items():
-            factor = idf * bonus * FIELD_WEIGHTS[field]
+            factor = idf * bonus * weights[field]
             # Term frequencies take few distinct values: one gain per value, looked up per document.
             gains = {tf: factor * tf / (tf + SATURATION) for tf in set(per_doc.values())}
             gains[0] = 0.0
@@ -156,7 +150,7 @@ def _is_known(index: OpenIndex, term: str) -> bool:
     """Whether some live document holds term (document frequencies still count deleted documents)."""
     reader = index.searcher.reader()
     return any(
-        reader.doc_frequency(field, term) and _term_postings(index, field, term) for field in TEXT_FIELDS
+        reader.doc_frequency(field, term) and _term_postings(index, field, term) for field in text_fields()
     )
 
 
@@ -167,7 +161,7 @@ def closest_word(index: OpenIndex, word: str) -> str | None:
 def _clause_postings(index: OpenIndex, clause: Clause) -> dict[str, tuple[set[int], dict[int, float]]]:
     """Per field: the documents holding all of the clause's words, and their summed term frequency."""
     result = {}
-    for field in TEXT_FIELDS:
+    for field in text_fields():
         per_doc: dict[int, float] | None = None
         for term in clause.stems:
             if clause.phrase:
@@ -312,15 +306,16 @@ def _all_vendor_ids(index: OpenIndex) -> list[int]:
 def more_like(index: OpenIndex, terms: dict[str, float], limit: int, exclude: int) -> list[int]:
     """Vendor ids best matching any of terms (stem -> weight), leaving out the vendor exclude."""
     total = max(index.doc_count, 1)
+    weights = registry.VENDORS.weights
     scores: dict[int, float] = {}
     for term, weight in terms.items():
-        per_field = {field: _term_postings(index, field, term) for field in TEXT_FIELDS}
+        per_field = {field: _term_postings(index, field, term) for field in text_fields()}
         matched = len(set().union(*per_field.values()))
         if not matched:
             continue
         idf = log(1 + (total - matched + 0.5) / (matched + 0.5))
         for field, per_doc in per_field.items():
-            factor = weight * idf * FIELD_WEIGHTS[field]
+            factor = weight * idf * weights[field]
             for docnum, tf in per_doc.items():
                 scores[docnum] = scores.get(docnum, 0.0) + factor * tf / (tf + SATURATION)
     best = sorted(((-score, index.vendor_ids[docnum]) for docnum, score in scores.items()))

@@ -7,8 +7,8 @@ to check quoted phrases. The unstemmed words used
 for typo correction live beside the index (vendors.search.vocabulary), not in it. Filters, facets and display
 data never come from the index; they come from the database.
 
-Field weights make ranking explainable: a word in the name counts most, then the tagline, then the labels
-(specialisations, channels, certifications) and places (country and language names), then the description.
+The fields, their weights and how their text is gathered are declared once, in vendors.search.registry:
+everything here is derived from that declaration at call time.
 """
 
 import re
@@ -23,9 +23,7 @@ from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
 from vendors.catalog.models import Vendor, VendorFacetValue
-from vendors.reference.countries import country_name
-from vendors.reference.languages import language_name
-from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, SPECIALISATIONS
+from vendors.search import registry
 
 # "it" (as in IT services) and "us" (as in US-based) are words buyers search for.
 STOP_LIST = frozenset(STOP_WORDS - {"it", "us"})
@@ -34,8 +32,9 @@ STOP_LIST = frozenset(STOP_WORDS - {"it", "us"})
 # field's text is gathered): every generation written before is then rebuilt.
 SCHEMA_VERSION = 1
 
-FIELD_WEIGHTS = {"name": 8.0, "tagline": 4.0, "labels": 2.5, "places": 2.5, "description": 1.0}
-TEXT_FIELDS = tuple(FIELD_WEIGHTS)
+
+def text_fields() -> tuple[str, ...]:
+    return registry.VENDORS.field_names
 
 
 def positions_field(field: str) -> str:
@@ -43,7 +42,9 @@ def positions_field(field: str) -> str:
     return f"{field}_at"
 
 
-POSITION_FIELDS = tuple(map(positions_field, TEXT_FIELDS))
+def position_fields() -> tuple[str, ...]:
+    return tuple(map(positions_field, text_fields()))
+
 
 WORD_PATTERN = re.compile(r"\w+(?:\.?\w+)*")
 
@@ -221,7 +222,7 @@ def schema_signature() -> str:
 
 def build_schema() -> fields.Schema:
     text = {}
-    for name in TEXT_FIELDS:
+    for name in text_fields():
         text[name] = fields.TEXT(analyzer=STEMS, phrase=False)
         text[name].format = Counts()
         at = text[positions_field(name)] = fields.TEXT(analyzer=STEMS, phrase=True)
@@ -262,9 +263,8 @@ def documents(
 
 
 def _vendor_rows():
-    return select(Vendor.id, Vendor.name, Vendor.tagline, Vendor.description, Vendor.hq_country).where(
-        Vendor.status == "published"
-    )
+    kind = registry.VENDORS
+    return select(*(getattr(kind.model, column) for column in kind.columns)).where(kind.published)
 
 
 def _documents_for(connection: Connection, rows) -> Iterator[dict]:
@@ -273,7 +273,10 @@ def _documents_for(connection: Connection, rows) -> Iterator[dict]:
     values: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     statement = (
         select(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.value)
-        .where(VendorFacetValue.vendor_id.in_([row.id for row in rows]))
+        .where(
+            VendorFacetValue.vendor_id.in_([row.id for row in rows]),
+            VendorFacetValue.facet.in_(registry.VENDORS.stored_facets),
+        )
         .order_by(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.position)
     )
     for vendor_id, facet, value in connection.execute(statement):
@@ -283,20 +286,9 @@ def _documents_for(connection: Connection, rows) -> Iterator[dict]:
 
 
 def document(row, values: dict[str, list[str]]) -> dict:
-    labels = [
-        *(SPECIALISATIONS.get(slug, slug) for slug in values.get("specialisation", [])),
-        *(CHANNELS.get(slug, slug) for slug in values.get("channel", [])),
-        *(CERTIFICATIONS.get(slug, slug) for slug in values.get("certification", [])),
-    ]
-    countries = dict.fromkeys([row.hq_country, *values.get("country", [])])
-    places = [*(country_name(code) for code in countries), *map(language_name, values.get("language", []))]
-    text = {
-        "name": row.name,
-        "tagline": row.tagline or "",
-        "labels": " · ".join(labels),
-        "places": " · ".join(places),
-        "description": row.description or "",
-    }
+    """The index document of one vendor: each field's text, twice (counts, positions), and its ids."""
+    kind = registry.VENDORS
+    text = {text_field.name: kind.text(text_field, row, values) for text_field in kind.fields}
     return {
         "id": str(row.id),
         "vid": row.id,

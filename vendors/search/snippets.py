@@ -1,20 +1,16 @@
 """Highlighted snippets: the part of a vendor's text where the query matched, as safe HTML.
 
-The text comes from the database (the index stores no text), is analysed with the index's own analyzer so
-"billing" highlights "billed", and is returned HTML-escaped with <mark> around matched words and nothing else.
+The texts are the fields the registry offers for snippets, gathered from the database as the index gathers
+them (the index stores no text). Each is analysed with the index's own analyzer, so "billing" highlights
+"billed", and returned HTML-escaped with <mark> around matched words and nothing else.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from sqlalchemy import select
 
-from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.extensions import db
-from vendors.reference.countries import country_name
-from vendors.reference.languages import language_name
-from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, SPECIALISATIONS
+from vendors.search import registry, schema
 from vendors.search.schema import STOP_LIST, WORD_PATTERN, fold, stem_of
 
 WINDOW_WORDS = 28
@@ -91,36 +87,7 @@ def _window(words: list[_Word], stems: frozenset[str]) -> tuple[int, int]:
 
 
 def _texts(vendor_ids: list[int]) -> dict[int, list[str]]:
-    """Per vendor: description, tagline and a line of its attributes, the texts a snippet may come from."""
-    values: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    rows = db.session.execute(
-        select(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.value)
-        .where(VendorFacetValue.vendor_id.in_(vendor_ids))
-        .order_by(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.position)
-    )
-    for vendor_id, facet, value in rows:
-        values[vendor_id][facet].append(value)
-    texts = {}
-    vendors = db.session.execute(
-        select(Vendor.id, Vendor.tagline, Vendor.description, Vendor.hq_country).where(
-            Vendor.id.in_(vendor_ids)
-        )
-    )
-    for vendor_id, tagline, description, hq_country in vendors:
-        texts[vendor_id] = [description or "", tagline or "", _attributes_line(hq_country, values[vendor_id])]
-    return texts
-
-
-def _attributes_line(hq_country: str, values: dict[str, list[str]]) -> str:
-    countries = dict.fromkeys([*values.get("country", []), hq_country])
-    offered = [
-        *(SPECIALISATIONS.get(v, v) for v in values.get("specialisation", [])),
-        *(CHANNELS.get(v, v) for v in values.get("channel", [])),
-        *(CERTIFICATIONS.get(v, v) for v in values.get("certification", [])),
-    ]
-    parts = [
-        "Delivers from " + ", ".join(map(country_name, countries)),
-        "Languages: " + ", ".join(map(language_name, values.get("language", []))),
-        ", ".join(offered),
-    ]
-    return ". ".join(part for part in parts if part and not part.endswith(": ")) + "."
+    """Per vendor: the texts of the fields the registry offers for snippets, as the index holds them."""
+    wanted = [text_field.name for text_field in registry.VENDORS.fields if text_field.snippet]
+    documents = schema.documents(db.session.connection(), vendor_ids)
+    return {document["vid"]: [document[name] for name in wanted] for document in documents}

@@ -67,6 +67,16 @@ class Generation:
         (self.path / SCHEMA_FILE).write_text(f"{schema_signature()}\n")
         return whoosh_index.create_in(str(self.path), build_schema())
 
+    def fits_schema(self) -> bool:
+        """Whether the generation was written for the schema the code builds now."""
+        return self._written_for() == schema_signature()
+
+    def _written_for(self) -> str:
+        try:
+            return (self.path / SCHEMA_FILE).read_text().strip()
+        except FileNotFoundError:
+            return "(not recorded)"
+
     def database(self) -> str | None:
         """The identity of the database this generation was built from; None for one built before
         generations recorded it."""
@@ -82,12 +92,8 @@ class Generation:
         The schema comes from the code, never from the index: Whoosh's copy in the table of contents (a
         pickle, of stand-ins for the project's own classes, see vendors.search.schema) is skipped unread.
         """
-        try:
-            written_for = (self.path / SCHEMA_FILE).read_text().strip()
-        except FileNotFoundError:
-            written_for = "(not recorded)"
-        if written_for != schema_signature():
-            raise IndexUnreadable(f"{self.path}: built for another schema: {written_for}")
+        if not self.fits_schema():
+            raise IndexUnreadable(f"{self.path}: built for another schema: {self._written_for()}")
         storage = _ClosingStorage(str(self.path))
         try:
             return storage.open_index(schema=build_schema())

@@ -1,0 +1,48 @@
+"""The registry is the one declaration of what is searched: add an entry, and every part of search has it."""
+
+import dataclasses
+
+from tests.factories import add_vendors, vendor_record
+from vendors import search
+from vendors.catalog.models import MULTI_VALUED
+from vendors.directory.params import FACET_TITLES, FACET_VALUES
+from vendors.search import fallback, registry, schema
+from vendors.search.parsing import parse
+
+
+def test_a_field_added_to_the_registry_is_indexed_matched_shown_and_found_without_the_index(
+    app, runner, monkeypatch
+):
+    [vendor] = add_vendors(
+        vendor_record(name="Plain Name", description="Nothing unusual.", website="https://quokkaworks.example")
+    )
+    add_vendors(vendor_record(name="Other Name", description="Nothing unusual either."))
+    assert search.find("quokkaworks.example").ids == []
+
+    website = registry.TextField("website", 1.5, columns=("website",), snippet=True)
+    monkeypatch.setattr(
+        registry, "VENDORS", dataclasses.replace(registry.VENDORS, fields=(*registry.VENDORS.fields, website))
+    )
+    assert "website:scored" in schema.schema_signature()
+    match = search.find("quokkaworks.example")
+    assert match.from_index and match.ids == [vendor.id]
+    assert "<mark>quokkaworks.example</mark>" in search.snippets_of(match, [vendor.id])[vendor.id]
+    assert fallback.find_ids(parse("quokkaworks.example")) == [vendor.id]
+    result = runner.invoke(args=["index", "status"])
+    assert "Pending changes:        0" in result.output and "Problem" not in result.output
+
+
+def test_the_stored_attributes_are_the_catalogues_and_the_directory_facets_come_from_the_registry():
+    assert set(registry.VENDORS.stored_facets) == set(MULTI_VALUED)
+    assert list(FACET_VALUES) == list(FACET_TITLES) == [a.facet for a in registry.VENDORS.attributes]
+    for attribute in registry.VENDORS.attributes:
+        assert FACET_VALUES[attribute.facet] is attribute.vocabulary
+
+
+def test_every_text_field_is_gathered_from_columns_or_labels_the_registry_knows():
+    kind = registry.VENDORS
+    for text_field in kind.fields:
+        assert bool(text_field.columns) != bool(text_field.labels_of), text_field.name
+        assert set(text_field.labels_of) <= set(kind.stored_facets), text_field.name
+        for column in (*text_field.columns, *text_field.coded_columns):
+            assert hasattr(kind.model, column), column
