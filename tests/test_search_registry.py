@@ -14,7 +14,9 @@ def test_a_field_added_to_the_registry_is_indexed_matched_shown_and_found_withou
     app, runner, monkeypatch
 ):
     [vendor] = add_vendors(
-        vendor_record(name="Plain Name", description="Nothing unusual.", website="https://quokkaworks.example")
+        vendor_record(
+            name="Plain Name", description="Nothing unusual.", website="https://quokkaworks.example"
+        )
     )
     add_vendors(vendor_record(name="Other Name", description="Nothing unusual either."))
     assert search.find("quokkaworks.example").ids == []
