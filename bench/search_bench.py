@@ -35,7 +35,7 @@ from vendors.catalog import synthetic
 from vendors.catalog.models import Vendor
 from vendors.catalog.writes import catalogue_writes
 from vendors.extensions import db
-from vendors.search import indexing, replica, schema
+from vendors.search import indexing, readcache, replica, schema
 
 # Phrases buyers search for; the generator writes them into the descriptions of vendors in their field.
 PHRASES = [
@@ -109,7 +109,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def clear_process_caches(root: str) -> None:
     replica.forget(root)
-    replica.clear_segment_postings()
+    readcache.CACHE.clear()
     from vendors.search import parsing
 
     parsing.parse.cache_clear()

@@ -24,6 +24,7 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(instance),
         "SECRET_KEY": secret_key(instance),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance / "search-index"),
+        "SEARCH_CACHE_MEGABYTES": whole_number("SEARCH_CACHE_MEGABYTES", "256", 1, 64 * 1024),
         "BUYER_COUNTRY": buyer_country(os.environ.get("BUYER_COUNTRY", "US")),
         "NEARSHORE_MAX_HOURS": nearshore_max_hours(os.environ.get("NEARSHORE_MAX_HOURS", "3")),
         "ADMIN_IDLE_TIMEOUT_MINUTES": whole_number("ADMIN_IDLE_TIMEOUT_MINUTES", "30", 1, 24 * 60),

@@ -21,6 +21,7 @@ from vendors.catalog.rules import countries_by_shore
 from vendors.directory import bitsets
 from vendors.directory.params import FACET_VALUES, ListingParams
 from vendors.extensions import db
+from vendors.search import readcache
 from vendors.validation import InvalidParameters
 
 # Facets whose every value is listed, even at zero; country and language list only values that occur.
@@ -49,22 +50,17 @@ def run_listing(params: ListingParams, nearshore_max_hours: Decimal) -> Listing:
     """
     match = search.find(params.q) if params.q else None
     catalogue = bitsets.current()
-    key = (repr(params), nearshore_max_hours, catalogue.position)
-    cached = _listings.get(key)
+    key = ("listing", repr(params), nearshore_max_hours, catalogue.position)
+    cached = readcache.CACHE.get(key)
     if cached is not None and cached[0]() is match:
         return cached[1]
     shores = countries_by_shore(params.buyer_country, nearshore_max_hours)
     listing = _listing(params, shores, match, catalogue)
     for vendor in listing.vendors:
         db.session.expunge(vendor)
-    if len(_listings) >= LISTING_CACHE_SIZE:
-        _listings.pop(next(iter(_listings)))
-    _listings[key] = (weakref.ref(match) if match else _no_match, listing)
+    cost = len(listing.vendors) * readcache.COST_PER_LISTED_VENDOR
+    readcache.CACHE.put(key, (weakref.ref(match) if match else _no_match, listing), cost)
     return listing
-
-
-LISTING_CACHE_SIZE = 256
-_listings: dict[tuple, tuple] = {}
 
 
 def _no_match() -> None:

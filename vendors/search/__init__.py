@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from vendors.catalog import changelog
 from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.extensions import db
-from vendors.search import fallback, indexing, matching, registry, replica
+from vendors.search import fallback, indexing, matching, readcache, registry, replica
 from vendors.search.matching import RankedIds
 from vendors.search.parsing import MAX_QUERY_LENGTH, ParsedQuery, QueryTooLong, parse
 from vendors.search.schema import WORDS, stem_of
@@ -53,8 +53,6 @@ log = logging.getLogger(__name__)
 AFTER_COMMIT_WAIT = 2.0
 BEFORE_SEARCH_WAIT = 0.5
 IMPLICIT_MAX_WORK = 2_000
-RESULT_CACHE_SIZE = 256
-RESULT_CACHE_IDS = 2_000_000
 _warned_at: dict[str, float] = {}
 
 
@@ -77,6 +75,7 @@ def init_app(app: Flask) -> None:
     from vendors.search.cli import catch_up_after_import, index_group
 
     app.cli.add_command(index_group)
+    readcache.CACHE.resize(app.config["SEARCH_CACHE_MEGABYTES"])
     changelog.many_changed.connect(catch_up_after_import)
     app.add_template_global(similar_vendors)
     _listen_to_sessions()
@@ -89,8 +88,8 @@ def find(q: str) -> TextMatch:
     if index is None:
         ranking = RankedIds.in_order(fallback.find_ids(parsed))
         return TextMatch(ranking, None, parsed.highlight_stems(), from_index=False)
-    key = ("find", parsed.text)
-    cached = index.cache.get(key)
+    key = ("find", index.path, index.applied, parsed.text)
+    cached = readcache.CACHE.get(key)
     if cached is None:
         with index.lock:
             ranked = matching.rank(index, parsed)
@@ -99,7 +98,7 @@ def find(q: str) -> TextMatch:
             _suggestion(parsed, ranked.corrections),
             _corrected_stems(parsed, ranked.corrections),
         )
-        _remember(index, key, cached)
+        readcache.CACHE.put(key, cached, len(cached.ranking) * readcache.COST_PER_ID)
     return cached
 
 
@@ -141,12 +140,12 @@ def similar(vendor_id: int, limit: int = 5) -> list[int]:
     index = _open_index()
     if index is None:
         return _similar_from_database(vendor_id, limit)
-    key = ("similar", vendor_id, limit)
-    cached = index.cache.get(key)
+    key = ("similar", index.path, index.applied, vendor_id, limit)
+    cached = readcache.CACHE.get(key)
     if cached is None:
         with index.lock:
             cached = _similar_in_index(index, vendor_id, limit)
-        _remember(index, key, cached)
+        readcache.CACHE.put(key, cached, len(cached) * readcache.COST_PER_ID)
     return cached
 
 
@@ -235,19 +234,6 @@ def _catch_up_if_pending(root: str) -> None:
             _warn(root, "search index in %s is behind: %s", root, result.skipped)
     if IndexFolder(root).current().database() != database:
         raise IndexUnreadable(f"{root} was built from another database: {indexing.ANOTHER_DATABASE_FIX}")
-
-
-def _remember(index: replica.OpenIndex, key, value) -> None:
-    """Cache a result for this open index: at most RESULT_CACHE_SIZE results holding RESULT_CACHE_IDS ids
-    in all (a match of a common word holds most of the catalogue), oldest out first."""
-    size = len(value.ranking) if isinstance(value, TextMatch) else len(value)
-    held = index.cache.setdefault("_held", 0)
-    while len(index.cache) > 1 and (len(index.cache) > RESULT_CACHE_SIZE or held + size > RESULT_CACHE_IDS):
-        oldest = next(key for key in index.cache if key != "_held")
-        dropped = index.cache.pop(oldest)
-        held -= len(dropped.ranking) if isinstance(dropped, TextMatch) else len(dropped)
-    index.cache[key] = value
-    index.cache["_held"] = held + size
 
 
 def _suggestion(parsed: ParsedQuery, corrections: dict[str, str]) -> str | None:

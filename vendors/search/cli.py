@@ -66,6 +66,9 @@ def status_command() -> None:
     click.echo(f"Last change applied:    {unknown if status.applied is None else status.applied}")
     click.echo(f"Last change logged:     {status.head}")
     click.echo(f"Pending changes:        {unknown if status.pending is None else status.pending}")
+    click.echo(
+        f"Read cache per process: {current_app.config['SEARCH_CACHE_MEGABYTES']} MB (SEARCH_CACHE_MEGABYTES)"
+    )
     if status.error:
         click.echo(f"Problem:                {status.error}")
 

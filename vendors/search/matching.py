@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from itertools import chain
 from math import log
 
-from vendors.search import registry, replica
+from vendors.search import readcache, registry, replica
 from vendors.search.codec_blocks import read_blocks
 from vendors.search.parsing import Clause, ParsedQuery
 from vendors.search.replica import OpenIndex
@@ -189,13 +189,13 @@ def _clause_docs(index: OpenIndex, clause: Clause) -> set[int]:
 def _term_postings(index: OpenIndex, field: str, term: str) -> dict[int, float]:
     """docnum -> term frequency of term in field, over all segments, without deleted documents.
 
-    Remembered per open index (which never changes), within a budget of postings held in memory.
+    Kept in the read cache for this open index, which never changes.
     """
-    key = (field, term)
-    found = index.postings.get(key)
+    key = ("postings", index.path, index.applied, field, term)
+    found = readcache.CACHE.get(key)
     if found is None:
         found = _read_postings(index, field, term)
-        index.remember_postings(key, found)
+        readcache.CACHE.put(key, found, len(found) * readcache.COST_PER_POSTING)
     return found
 
 
@@ -227,8 +227,8 @@ def _term_positions(index: OpenIndex, field: str, term: str) -> dict[int, bytes]
     Read from the field's parallel positions field: only phrases pay for decoding positions. Its postings
     carry the same frequencies as the field's own, remembered too when not yet known.
     """
-    key = (field, term, "positions")
-    found = index.postings.get(key)
+    key = ("positions", index.path, index.applied, field, term)
+    found = readcache.CACHE.get(key)
     if found is None:
         found, frequencies = {}, {}
         at = positions_field(field)
@@ -240,9 +240,10 @@ def _term_positions(index: OpenIndex, field: str, term: str) -> dict[int, bytes]
             for docnum in leaf.deleted:
                 found.pop(leaf.offset + docnum, None)
                 frequencies.pop(leaf.offset + docnum, None)
-        index.remember_postings(key, found)
-        if (field, term) not in index.postings:
-            index.remember_postings((field, term), frequencies)
+        readcache.CACHE.put(key, found, len(found) * readcache.COST_PER_POSTING)
+        frequencies_key = ("postings", index.path, index.applied, field, term)
+        if readcache.CACHE.get(frequencies_key) is None:
+            readcache.CACHE.put(frequencies_key, frequencies, len(frequencies) * readcache.COST_PER_POSTING)
     return found
 
 

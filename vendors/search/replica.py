@@ -13,11 +13,9 @@ from pathlib import Path
 
 from whoosh.searching import Searcher
 
+from vendors.search import readcache
 from vendors.search.store import Generation, IndexFolder, IndexUnreadable
 from vendors.search.vocabulary import Vocabulary
-
-# Postings (docnum -> frequency) kept per open index: about 100 bytes each, so at most ~100 MB per process.
-POSTINGS_BUDGET = 1_000_000
 
 _open: dict[str, "OpenIndex"] = {}
 _failed: dict[str, tuple[Path, int, str]] = {}  # root -> (generation, applied, why it could not be opened)
@@ -41,11 +39,8 @@ class OpenIndex:
     searcher: Searcher
     leaves: list[Leaf]
     doc_count: int
-    cache: dict = field(default_factory=dict)
     # Whoosh readers seek and read shared file objects: one search at a time per open index.
     lock: threading.Lock = field(default_factory=threading.Lock)
-    postings: dict = field(default_factory=dict)
-    postings_held: int = 0
     _vocabulary: Vocabulary | None = None
     _all_vendor_ids: array | None = None
 
@@ -55,14 +50,6 @@ class OpenIndex:
         if self._vocabulary is None:
             self._vocabulary = Vocabulary.load(self.path)
         return self._vocabulary
-
-    def remember_postings(self, key, postings: dict) -> None:
-        """Keep a term's postings for later searches, oldest first out past POSTINGS_BUDGET entries."""
-        while self.postings and self.postings_held + len(postings) > POSTINGS_BUDGET:
-            self.postings_held -= len(self.postings.pop(next(iter(self.postings))))
-        if len(postings) <= POSTINGS_BUDGET:
-            self.postings[key] = postings
-            self.postings_held += len(postings)
 
     @property
     def vendor_ids(self) -> array:
@@ -75,36 +62,15 @@ class OpenIndex:
         return self._all_vendor_ids
 
 
-# A term's postings per segment (docnums local to the segment, deleted ones included), shared by every open
-# index using the segment: an edit adds a small segment and marks deletions, so the big segment's postings
-# stay valid across catch-ups. Bounded by SEGMENT_POSTINGS_BUDGET postings, oldest out first.
-SEGMENT_POSTINGS_BUDGET = 3_000_000
-_segment_postings: dict[tuple, tuple[array, array]] = {}
-_segment_postings_held = 0
-
-
 def segment_postings(leaf: Leaf, field: str, term: str, read) -> tuple[array, array]:
-    global _segment_postings_held
-    key = (leaf.segment_key, field, term)
-    found = _segment_postings.get(key)
-    if found is None:
-        found = read(leaf, field, term)
-        size = len(found[0])
-        with _lock:
-            while _segment_postings and _segment_postings_held + size > SEGMENT_POSTINGS_BUDGET:
-                _segment_postings_held -= len(_segment_postings.pop(next(iter(_segment_postings)))[0])
-            if size <= SEGMENT_POSTINGS_BUDGET:
-                _segment_postings[key] = found
-                _segment_postings_held += size
-    return found
-
-
-def clear_segment_postings() -> None:
-    """Forget every segment's cached postings (the benchmark's cold queries start from nothing)."""
-    global _segment_postings_held
-    with _lock:
-        _segment_postings.clear()
-        _segment_postings_held = 0
+    """A term's postings in one segment (docnums local to it, deleted ones included), in the read cache under
+    the segment, which never changes: an edit adds a small segment and marks deletions, so the big segment's
+    postings stay valid across catch-ups and are shared by every open index using it."""
+    return readcache.CACHE.get_or_make(
+        ("segment postings", leaf.segment_key, field, term),
+        lambda: read(leaf, field, term),
+        lambda found: len(found[0]) * readcache.COST_PER_ARRAY_POSTING,
+    )
 
 
 def open_current(root: str) -> OpenIndex:
