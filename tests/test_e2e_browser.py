@@ -107,7 +107,11 @@ def results_count(page) -> int:
 
 
 def facet_count(page, checkbox_id: str) -> int:
-    return int(page.locator(f"label[for='{checkbox_id}'] .count").inner_text())
+    """The count beside a facet value, once the filter panel shows it (the script opens the panel where the
+    browser's CSS cannot, just after the page loads)."""
+    count = page.locator(f"label[for='{checkbox_id}'] .count")
+    expect(count).to_be_visible()
+    return int(count.inner_text())
 
 
 def vendor_with_most_shores(app) -> Vendor:
