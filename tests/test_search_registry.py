@@ -21,7 +21,7 @@ def test_a_field_added_to_the_registry_is_indexed_matched_shown_and_found_withou
     add_vendors(vendor_record(name="Other Name", description="Nothing unusual either."))
     assert search.find("quokkaworks.example").ids == []
 
-    website = registry.TextField("website", 1.5, columns=("website",), snippet=True)
+    website = registry.TextField("website", 1.5, columns=("website",), snippet=5)
     monkeypatch.setattr(
         registry, "VENDORS", dataclasses.replace(registry.VENDORS, fields=(*registry.VENDORS.fields, website))
     )

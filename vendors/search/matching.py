@@ -251,6 +251,8 @@ def _phrase_docs(index: OpenIndex, clause: Clause, postings: dict) -> set[int]:
     """Documents where the clause's words stand next to each other, in order, within one field.
 
     Only documents holding every word in that field are candidates; their positions are decoded one by one.
+    Fields go in the registry's order, heaviest first: a document found in its short name is not checked
+    again in its long description.
     """
     docs: set[int] = set()
     for field, (candidates, _) in postings.items():

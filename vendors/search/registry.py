@@ -64,7 +64,7 @@ class TextField:
     columns: tuple[str, ...] = ()
     labels_of: tuple[str, ...] = ()
     coded_columns: Mapping[str, str] = field(default_factory=dict)  # column -> the attribute it holds
-    snippet: bool = False  # a candidate text for the result's snippet
+    snippet: int = 0  # a candidate text for the result's snippet: 1 is preferred, then 2...; 0 is not one
     similar: bool = True  # its words describe the vendor for "similar vendors"
 
 
@@ -116,20 +116,20 @@ class DocumentKind:
 VENDORS = DocumentKind(
     name="vendor",
     model=Vendor,
-    # In the order a snippet prefers them when several match as well.
+    # Heaviest first: a phrase is checked in this order, and a vendor found in its name is not checked again.
     fields=(
-        TextField("description", 1.0, columns=("description",), snippet=True),
-        TextField("tagline", 4.0, columns=("tagline",), snippet=True),
-        TextField("labels", 2.5, labels_of=("specialisation", "channel", "certification"), snippet=True),
+        TextField("name", 8.0, columns=("name",)),
+        TextField("tagline", 4.0, columns=("tagline",), snippet=2),
+        TextField("labels", 2.5, labels_of=("specialisation", "channel", "certification"), snippet=3),
         TextField(
             "places",
             2.5,
             labels_of=("country", "language"),
             coded_columns={"hq_country": "country"},
-            snippet=True,
+            snippet=4,
             similar=False,
         ),
-        TextField("name", 8.0, columns=("name",)),
+        TextField("description", 1.0, columns=("description",), snippet=1),
     ),
     attributes=(
         Attribute("shore", "Shore", SHORES, stored=False),

@@ -88,6 +88,9 @@ def _window(words: list[_Word], stems: frozenset[str]) -> tuple[int, int]:
 
 def _texts(vendor_ids: list[int]) -> dict[int, list[str]]:
     """Per vendor: the texts of the fields the registry offers for snippets, as the index holds them."""
-    wanted = [text_field.name for text_field in registry.VENDORS.fields if text_field.snippet]
+    offered = sorted(
+        (f for f in registry.VENDORS.fields if f.snippet), key=lambda text_field: text_field.snippet
+    )
+    wanted = [text_field.name for text_field in offered]
     documents = schema.documents(db.session.connection(), vendor_ids)
     return {document["vid"]: [document[name] for name in wanted] for document in documents}
