@@ -1,7 +1,7 @@
 """How long a new worker process takes to serve its first listing, and how much memory a worker holds.
 
-    .venv/bin/python bench/search_bench.py --n 100000 --procs 2 --dir /tmp/b100   # makes the data
-    .venv/bin/python bench/worker_start.py --dir /tmp/b100 --n 100000
+    .venv/bin/python bench/search_bench.py --n 100000 --procs 2 --dir bench-data   # makes the data
+    .venv/bin/python bench/worker_start.py --dir bench-data --n 100000
 
 Each run starts a fresh Python process, as a gunicorn worker starts, that creates the app and asks for
 /vendors (the listing with every facet count), then a search, then a filtered search, and reports the time
