@@ -322,6 +322,13 @@ def run_and_report(app, database: Path, queries) -> None:
     report("Ours, cold (every per-process cache emptied before each query), through /api/v1/vendors", cold)
     report("Ours, cold, CPU time of this process (the same requests)", cold_cpu)
     report("Ours, repeated", repeated)
+    usage = readcache.CACHE.usage()
+    held, bound = usage.held_bytes / 2**20, usage.bound_bytes / 2**20
+    hit_rate = usage.hits / max(1, usage.hits + usage.misses)
+    print(
+        f"Read cache after the repeated queries: {usage.entries} entries, {held:.1f} of {bound:.0f} MB; "
+        f"{hit_rate:.0%} of reads hit"
+    )
     fts_text = run_fts(database, queries, with_facets=False)
     fts_full = run_fts(database, queries, with_facets=True)
     report("SQLite FTS5, text only, bm25 top 10", fts_text)

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from vendors.directory.bitsets import Snapshot
+
 WORKER = """
 import json, resource, sys, time
 started = time.perf_counter()
@@ -52,7 +54,7 @@ def main() -> None:
         "SEARCH_INDEX_DIR": str(index),
         "SECRET_KEY": "bench",
     }
-    (index / "listing-bitsets.pickle").unlink(missing_ok=True)
+    (index / Snapshot.FILE).unlink(missing_ok=True)
     runs = [("first worker on the machine (no snapshot)", run_worker(config))]
     runs += [(f"a later worker, run {number}", run_worker(config)) for number in (1, 2, 3)]
     print(f"Worker start at {args.n:,} vendors: seconds from process start to each answer")

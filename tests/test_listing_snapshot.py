@@ -43,19 +43,26 @@ def test_a_new_process_starts_from_the_snapshot_and_patches_in_later_edits(app, 
     assert len(full_reads) == 1
 
 
-def test_a_snapshot_of_another_database_or_a_damaged_one_is_not_used(app, client, full_reads, caplog):
+def test_a_snapshot_of_another_database_version_or_content_is_not_used(
+    app, client, full_reads, caplog, monkeypatch
+):
     add_vendors(vendor_record(slug="only-co"))
     assert listed(client) == ["only-co"]
     with open(snapshot_file(app), "rb") as file:
-        _database, catalogue = pickle.load(file)
-    with open(snapshot_file(app), "wb") as file:
-        pickle.dump(("another-database", catalogue), file)
-    bitsets._catalogues.clear()
-    assert listed(client) == ["only-co"] and len(full_reads) == 2
-    with open(snapshot_file(app), "rb") as file:
-        assert pickle.load(file)[0] == changelog.identity(db.session.connection())
+        kept = pickle.load(file)
+    assert kept["database"] == changelog.identity(db.session.connection())
+    rewritten = [
+        {**kept, "database": "another-database"},
+        {**kept, "made_by": ("an older version",)},
+        {**kept, "values": bitsets.Catalogue((0, None))},  # not a plain value: never unpickled
+    ]
+    for number, content in enumerate(rewritten, 2):
+        with open(snapshot_file(app), "wb") as file:
+            pickle.dump(content, file)
+        bitsets._catalogues.clear()
+        assert listed(client) == ["only-co"] and len(full_reads) == number
+    assert "is not a plain value" in caplog.text
 
     snapshot_file(app).write_bytes(b"not a snapshot")
     bitsets._catalogues.clear()
-    assert listed(client) == ["only-co"] and len(full_reads) == 3
-    assert "listing snapshot" in caplog.text
+    assert listed(client) == ["only-co"] and len(full_reads) == 5

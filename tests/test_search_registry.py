@@ -25,7 +25,8 @@ def test_a_field_added_to_the_registry_is_indexed_matched_shown_and_found_withou
     monkeypatch.setattr(
         registry, "VENDORS", dataclasses.replace(registry.VENDORS, fields=(*registry.VENDORS.fields, website))
     )
-    assert "website" in schema.schema_signature().split()
+    assert "website:website//" in schema.schema_signature().split()
+    assert schema.text_fields()[0] == "name", "fields go heaviest first"
     match = search.find("quokkaworks.example")
     assert match.from_index and match.ids == [vendor.id]
     assert "<mark>quokkaworks.example</mark>" in search.snippets_of(match, [vendor.id])[vendor.id]

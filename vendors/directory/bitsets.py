@@ -23,7 +23,7 @@ from sqlalchemy import Connection, String, cast, func, select
 from vendors import search
 from vendors.catalog import changelog
 from vendors.catalog.models import Vendor, VendorFacetValue
-from vendors.catalog.rules import rate_band, size_band
+from vendors.catalog.rules import RATE_BANDS, SIZE_BANDS, rate_band, size_band
 from vendors.extensions import db
 from vendors.search import registry
 
@@ -106,8 +106,12 @@ def current() -> Catalogue:
 class Snapshot:
     """The last catalogue read in full, kept on this machine beside its search index, so that a new worker
     process starts from it (patching in what changed since) instead of reading every vendor again: at
-    100,000 vendors a full read takes seconds. Only this project's own plain values are in it, and it is
-    read only by a catalogue of the same database (its identity) and from an earlier log position."""
+    100,000 vendors a full read takes seconds.
+
+    It holds plain values only (ints, strings, decimals, datetimes), read back by an unpickler that refuses
+    anything else, with what they were computed by: the database's identity and the attributes and bands of
+    this version of the code. A snapshot of another database or another version is ignored.
+    """
 
     folder: Path
     database: str
@@ -117,25 +121,64 @@ class Snapshot:
     def read(self) -> Catalogue | None:
         try:
             with open(self.folder / self.FILE, "rb") as file:
-                database, catalogue = pickle.load(file)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError) as error:
-            if not isinstance(error, FileNotFoundError):
-                log.warning(
-                    "listing snapshot in %s unreadable (%s): reading the catalogue", self.folder, error
-                )
+                kept = _PlainUnpickler(file).load()
+            if kept["database"] != self.database or kept["made_by"] != _made_by():
+                return None
+            return Catalogue(kept["position"], kept["values"], kept["rates"], kept["published"])
+        except FileNotFoundError:
             return None
-        return catalogue if database == self.database and isinstance(catalogue, Catalogue) else None
+        except Exception as error:  # any damage at all: read the database instead
+            log.warning("listing snapshot in %s unreadable (%s): reading the catalogue", self.folder, error)
+            return None
 
     def write(self, catalogue: Catalogue) -> None:
-        kept = Catalogue(catalogue.position, catalogue.values, catalogue.rates, catalogue.published)
+        kept = {
+            "database": self.database,
+            "made_by": _made_by(),
+            "position": catalogue.position,
+            "values": catalogue.values,
+            "rates": catalogue.rates,
+            "published": catalogue.published,
+        }
         temporary = self.folder / f"{self.FILE}.{os.getpid()}.tmp"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             with open(temporary, "wb") as file:
-                pickle.dump((self.database, kept), file, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(kept, file, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, self.folder / self.FILE)
         except OSError as error:
             log.warning("could not keep the listing snapshot in %s: %s", self.folder, error)
+
+
+def _made_by() -> tuple:
+    """What a snapshot's bitsets were computed with: the stored attributes and the size and rate bands."""
+    return (
+        SNAPSHOT_FORMAT,
+        registry.VENDORS.stored_facets,
+        tuple((slug, floor) for slug, _label, floor in SIZE_BANDS),
+        tuple((slug, floor) for slug, _label, floor in RATE_BANDS),
+    )
+
+
+SNAPSHOT_FORMAT = 1
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Reads back plain values only: a snapshot never makes any other object, whatever the file holds."""
+
+    ALLOWED = frozenset(
+        {
+            ("decimal", "Decimal"),
+            ("datetime", "datetime"),
+            ("datetime", "timezone"),
+            ("datetime", "timedelta"),
+        }
+    )
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a plain value")
+        return super().find_class(module, name)
 
 
 def order(catalogue: Catalogue, sort: str, order_by: list) -> list[int]:

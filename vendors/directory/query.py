@@ -50,7 +50,7 @@ def run_listing(params: ListingParams, nearshore_max_hours: Decimal) -> Listing:
     """
     match = search.find(params.q) if params.q else None
     catalogue = bitsets.current()
-    key = ("listing", repr(params), nearshore_max_hours, catalogue.position)
+    key = ("listing", search.database_identity(), repr(params), nearshore_max_hours, catalogue.position)
     cached = readcache.CACHE.get(key)
     if cached is not None and cached[0]() is match:
         return cached[1]

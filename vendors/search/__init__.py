@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from vendors.catalog import changelog
 from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.extensions import db
-from vendors.search import fallback, indexing, matching, readcache, registry, replica
+from vendors.search import fallback, indexing, matching, readcache, registry, replica, schema
 from vendors.search.matching import RankedIds
 from vendors.search.parsing import MAX_QUERY_LENGTH, ParsedQuery, QueryTooLong, parse
 from vendors.search.schema import WORDS, stem_of
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 AFTER_COMMIT_WAIT = 2.0
 BEFORE_SEARCH_WAIT = 0.5
 IMPLICIT_MAX_WORK = 2_000
-_warned_at: dict[str, float] = {}
+_warned_at: dict[tuple[str, str], float] = {}
 
 
 @dataclass
@@ -62,7 +62,8 @@ class TextMatch:
     suggestion: str | None = None
     stems: frozenset[str] = field(default_factory=frozenset)  # what snippets highlight
     from_index: bool = True
-    # For callers to keep what they derive from the ids (e.g. a bitset) for as long as the match is cached.
+    # For callers to keep what they derive from the ids (the listing's bitset) for as long as the match is
+    # cached; its size is charged with the match (readcache.COST_PER_ID).
     memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
@@ -88,7 +89,7 @@ def find(q: str) -> TextMatch:
     if index is None:
         ranking = RankedIds.in_order(fallback.find_ids(parsed))
         return TextMatch(ranking, None, parsed.highlight_stems(), from_index=False)
-    key = ("find", index.path, index.applied, parsed.text)
+    key = ("find", index.token, parsed.text)
     cached = readcache.CACHE.get(key)
     if cached is None:
         with index.lock:
@@ -107,16 +108,18 @@ def snippets(q: str, vendor_ids: list[int]) -> dict[int, Markup]:
 
 
 def snippets_of(match: TextMatch, vendor_ids: list[int]) -> dict[int, Markup]:
-    """Snippets for a match already found, so a listing does not run its search twice."""
-    key = ("snippets", tuple(vendor_ids))
-    if key not in match.memo:
-        match.memo[key] = snippets_for(match.stems, vendor_ids)
-    return match.memo[key]
+    """Snippets for a match already found, so a listing does not run its search twice. Kept in the read
+    cache under the vendors' texts as of the change log's position, whether the index has caught up or not."""
+    return readcache.CACHE.get_or_make(
+        ("snippets", match.stems, tuple(vendor_ids), log_position()),
+        lambda: snippets_for(match.stems, vendor_ids),
+        lambda found: sum(len(snippet) for snippet in found.values()) * readcache.COST_PER_CHARACTER,
+    )
 
 
 def suggest_names(prefix: str, limit: int = 8) -> list[str]:
     """Published vendor names starting with prefix, then names with a word starting with it."""
-    prefix = " ".join(prefix.split()).lower()[:MAX_QUERY_LENGTH]
+    prefix = " ".join(prefix.replace("\x00", "").split()).lower()[:MAX_QUERY_LENGTH]
     if not prefix:
         return []
     pattern = fallback.escape_like(prefix)
@@ -125,7 +128,7 @@ def suggest_names(prefix: str, limit: int = 8) -> list[str]:
     for condition in (name.like(pattern + "%", escape="\\"), name.like("% " + pattern + "%", escape="\\")):
         statement = (
             select(Vendor.name)
-            .where(Vendor.status == "published", condition, Vendor.name.not_in(names) if names else true())
+            .where(registry.VENDORS.published, condition, Vendor.name.not_in(names) if names else true())
             .order_by(name, Vendor.id)
             .limit(limit - len(names))
         )
@@ -140,7 +143,7 @@ def similar(vendor_id: int, limit: int = 5) -> list[int]:
     index = _open_index()
     if index is None:
         return _similar_from_database(vendor_id, limit)
-    key = ("similar", index.path, index.applied, vendor_id, limit)
+    key = ("similar", index.token, vendor_id, limit)
     cached = readcache.CACHE.get(key)
     if cached is None:
         with index.lock:
@@ -202,6 +205,11 @@ def log_position() -> tuple[int, datetime | None]:
     return _log_state()[0]
 
 
+def database_identity() -> str:
+    """The identity of the database the change log belongs to, read with its position once per request."""
+    return _log_state()[1]
+
+
 def _log_state() -> tuple[tuple[int, datetime | None], str]:
     """The change log's last entry and the database's identity, read together once per request."""
     if has_request_context() and "search_log_state" in g:
@@ -223,7 +231,7 @@ def _catch_up_if_pending(root: str) -> None:
         applied, built_from, fits = generation.applied(), generation.database(), generation.fits_schema()
     except (IndexMissing, OSError, ValueError):
         applied, built_from, fits = None, None, False
-    if applied is not None and head <= applied and built_from == database and fits:
+    if applied is not None and head == applied and built_from == database and fits:
         return
     try:
         result = _quietly(indexing.catch_up, db.engine, root, BEFORE_SEARCH_WAIT, IMPLICIT_MAX_WORK)
@@ -254,8 +262,6 @@ def _corrected_stems(parsed: ParsedQuery, corrections: dict[str, str]) -> frozen
 
 
 def _similar_in_index(index: replica.OpenIndex, vendor_id: int, limit: int) -> list[int]:
-    from vendors.search import schema
-
     searcher = index.searcher
     if searcher.doc_count() == 0:
         return []
@@ -272,9 +278,16 @@ def _similar_in_index(index: replica.OpenIndex, vendor_id: int, limit: int) -> l
 
 
 def _similar_from_database(vendor_id: int, limit: int) -> list[int]:
-    """Vendors sharing the most specialisations and channels with this one."""
+    """Vendors sharing the most attribute values with this one, among the attributes whose labels make up
+    the registry's similar-vendor fields (specialisations, channels, certifications)."""
+    facets = [
+        facet
+        for text_field in registry.VENDORS.fields
+        if text_field.similar
+        for facet in text_field.labels_of
+    ]
     mine = select(VendorFacetValue.facet, VendorFacetValue.value).where(
-        VendorFacetValue.vendor_id == vendor_id, VendorFacetValue.facet.in_(["specialisation", "channel"])
+        VendorFacetValue.vendor_id == vendor_id, VendorFacetValue.facet.in_(facets)
     )
     pairs = list(db.session.execute(mine).tuples())
     if not pairs:
@@ -284,7 +297,7 @@ def _similar_from_database(vendor_id: int, limit: int) -> list[int]:
         select(VendorFacetValue.vendor_id, shared)
         .join(Vendor, Vendor.id == VendorFacetValue.vendor_id)
         .where(
-            Vendor.status == "published",
+            registry.VENDORS.published,
             Vendor.id != vendor_id,
             or_(*((VendorFacetValue.facet == f) & (VendorFacetValue.value == v) for f, v in pairs)),
         )
@@ -296,10 +309,11 @@ def _similar_from_database(vendor_id: int, limit: int) -> list[int]:
 
 
 def _warn(root: str, message: str, *args, exc_info: bool = False) -> None:
-    """Log at most once a minute per index folder, so a missing or damaged index does not flood the log."""
-    now = time.monotonic()
-    if now - _warned_at.get(root, -60) >= 60:
-        _warned_at[root] = now
+    """Log each kind of message at most once a minute per index folder, so a missing or damaged index does
+    not flood the log (and one repeated warning does not hide another)."""
+    now, key = time.monotonic(), (root, message)
+    if now - _warned_at.get(key, -60) >= 60:
+        _warned_at[key] = now
         log.warning(message, *args, exc_info=exc_info)
 
 

@@ -24,7 +24,7 @@ from whoosh import index as whoosh_index
 from whoosh.codec import default_codec
 
 from vendors.catalog.models import Vendor
-from vendors.search import schema
+from vendors.search import registry, schema
 from vendors.search.codec_blocks import write_term
 from vendors.search.vocabulary import Vocabulary
 
@@ -43,7 +43,7 @@ def build(
     """
     with engine.connect() as connection:
         ids = list(
-            connection.scalars(select(Vendor.id).where(Vendor.status == "published").order_by(Vendor.id))
+            connection.scalars(select(Vendor.id).where(registry.VENDORS.published).order_by(Vendor.id))
         )
     if not ids:
         return Vocabulary()

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from vendors.catalog import changelog
 from vendors.catalog.models import Vendor
-from vendors.search import bulk, schema
+from vendors.search import bulk, registry, schema
 from vendors.search.store import Generation, IndexFolder, IndexMissing, IndexUnreadable
 from vendors.search.vocabulary import Vocabulary
 
@@ -221,6 +221,4 @@ def _words_of(doc: dict) -> set[str]:
 
 
 def _published_count(connection) -> int:
-    return (
-        connection.scalar(select(func.count()).select_from(Vendor).where(Vendor.status == "published")) or 0
-    )
+    return connection.scalar(select(func.count()).select_from(Vendor).where(registry.VENDORS.published)) or 0

@@ -191,7 +191,7 @@ def _term_postings(index: OpenIndex, field: str, term: str) -> dict[int, float]:
 
     Kept in the read cache for this open index, which never changes.
     """
-    key = ("postings", index.path, index.applied, field, term)
+    key = ("postings", index.token, field, term)
     found = readcache.CACHE.get(key)
     if found is None:
         found = _read_postings(index, field, term)
@@ -227,7 +227,7 @@ def _term_positions(index: OpenIndex, field: str, term: str) -> dict[int, bytes]
     Read from the field's parallel positions field: only phrases pay for decoding positions. Its postings
     carry the same frequencies as the field's own, remembered too when not yet known.
     """
-    key = ("positions", index.path, index.applied, field, term)
+    key = ("positions", index.token, field, term)
     found = readcache.CACHE.get(key)
     if found is None:
         found, frequencies = {}, {}
@@ -241,7 +241,7 @@ def _term_positions(index: OpenIndex, field: str, term: str) -> dict[int, bytes]
                 found.pop(leaf.offset + docnum, None)
                 frequencies.pop(leaf.offset + docnum, None)
         readcache.CACHE.put(key, found, len(found) * readcache.COST_PER_POSTING)
-        frequencies_key = ("postings", index.path, index.applied, field, term)
+        frequencies_key = ("postings", index.token, field, term)
         if readcache.CACHE.get(frequencies_key) is None:
             readcache.CACHE.put(frequencies_key, frequencies, len(frequencies) * readcache.COST_PER_POSTING)
     return found

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 # Estimated bytes per item of what the cache holds (CPython 3.11 objects, rounded up).
-COST_PER_ID = 12  # a vendor id in a match's ranking or a similar-vendors list
+# A vendor id in a match: 36 bytes in its ranking, 8 in its `ids` list; a similar-vendors list costs less.
+COST_PER_ID = 44
+COST_PER_CHARACTER = 2  # a snippet's text (a str of Markup)
 COST_PER_POSTING = 100  # a docnum -> frequency (or -> positions) entry of a dict
 COST_PER_ARRAY_POSTING = 8  # a docnum and a frequency in two arrays
 COST_PER_LISTED_VENDOR = 4_000  # a detached Vendor with its attribute rows, in a cached listing

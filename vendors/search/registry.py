@@ -82,7 +82,18 @@ class DocumentKind:
 
     @cached_property
     def field_names(self) -> tuple[str, ...]:
-        return tuple(text.name for text in self.fields)
+        """Heaviest first, whatever the declaration's order: a phrase is checked in this order, and a vendor
+        found in its short name is not checked again in its long description."""
+        return tuple(text.name for text in sorted(self.fields, key=lambda text: -text.weight))
+
+    @cached_property
+    def signature(self) -> str:
+        """Every field's declaration: what an index built for this kind depends on."""
+        return " ".join(
+            f"{text.name}:{'+'.join(text.columns)}/{'+'.join(text.labels_of)}"
+            f"/{'+'.join(f'{column}={held}' for column, held in sorted(text.coded_columns.items()))}"
+            for text in sorted(self.fields, key=lambda text: text.name)
+        )
 
     @cached_property
     def columns(self) -> tuple[str, ...]:
@@ -116,7 +127,6 @@ class DocumentKind:
 VENDORS = DocumentKind(
     name="vendor",
     model=Vendor,
-    # Heaviest first: a phrase is checked in this order, and a vendor found in its name is not checked again.
     fields=(
         TextField("name", 8.0, columns=("name",)),
         TextField("tagline", 4.0, columns=("tagline",), snippet=2),

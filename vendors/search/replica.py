@@ -6,7 +6,9 @@ docnum -> vendor id arrays are cached per Whoosh segment, which never changes it
 so reopening after an edit only reads the new small segment's ids.
 """
 
+import itertools
 import threading
+import time
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +20,12 @@ from vendors.search.store import Generation, IndexFolder, IndexUnreadable
 from vendors.search.vocabulary import Vocabulary
 
 _open: dict[str, "OpenIndex"] = {}
-_failed: dict[str, tuple[Path, int, str]] = {}  # root -> (generation, applied, why it could not be opened)
+# root -> (generation, applied, why it could not be opened, when)
+_failed: dict[str, tuple[Path, int, str, float]] = {}
+RETRY_FAILED_AFTER = 60.0
+# Names each opened index for the read cache: one path and applied position can hold other segments for a
+# moment (a catch-up commits to Whoosh before it writes `applied`).
+_tokens = itertools.count()
 _segment_ids: dict[tuple[str, str], array] = {}
 _lock = threading.Lock()
 
@@ -39,6 +46,7 @@ class OpenIndex:
     searcher: Searcher
     leaves: list[Leaf]
     doc_count: int
+    token: int  # unique per opened index in this process: the read cache's keys name it
     # Whoosh readers seek and read shared file objects: one search at a time per open index.
     lock: threading.Lock = field(default_factory=threading.Lock)
     _vocabulary: Vocabulary | None = None
@@ -75,9 +83,9 @@ def segment_postings(leaf: Leaf, field: str, term: str, read) -> tuple[array, ar
 
 def open_current(root: str) -> OpenIndex:
     """The current generation of the folder at root, opened once per change; IndexMissing if none exists,
-    IndexUnreadable if it cannot be opened. A generation that failed to open is not tried again until the
-    folder changes (a catch-up or a rebuild), so while it is damaged a search costs no more than the
-    database fallback it gets."""
+    IndexUnreadable if any of it cannot be read. A generation that failed to open is not tried again for
+    RETRY_FAILED_AFTER seconds, or until the folder changes (a catch-up or a rebuild), so while it is damaged
+    a search costs no more than the database fallback it gets."""
     generation = IndexFolder(root).current()
     applied = generation.applied()
     cached = _open.get(root)
@@ -85,14 +93,15 @@ def open_current(root: str) -> OpenIndex:
         return cached
     with _lock:
         failed = _failed.get(root)
-        if failed is not None and failed[:2] == (generation.path, applied):
+        recent = failed is not None and time.monotonic() - failed[3] < RETRY_FAILED_AFTER
+        if recent and failed[:2] == (generation.path, applied):
             raise IndexUnreadable(failed[2])
         cached = _open.get(root)
         if cached is None or cached.path != generation.path or cached.applied != applied:
             try:
                 cached = _open_generation(generation, applied)
             except IndexUnreadable as error:
-                _failed[root] = (generation.path, applied, str(error))
+                _failed[root] = (generation.path, applied, str(error), time.monotonic())
                 raise
             _failed.pop(root, None)
             _open[root] = cached
@@ -107,19 +116,25 @@ def forget(root: str) -> None:
 
 
 def _open_generation(generation: Generation, applied: int) -> OpenIndex:
-    # The old searcher is not closed: another thread may still be reading it. Its files close when it is
-    # garbage-collected, and Whoosh never rewrites a segment file in place.
+    """The generation's searcher with every segment's ids read: IndexUnreadable if any part of it fails
+    (a damaged segment shows only here, after the table of contents was read), its files closed."""
     searcher = generation.open().searcher()
-    leaves = []
-    for leaf_searcher, offset in searcher.leaf_searchers() if searcher.doc_count_all() else []:
-        reader = leaf_searcher.reader()
-        key = (generation.name, reader.segment().segment_id())
-        ids = _segment_ids.get(key)
-        if ids is None:
-            ids = array("I", reader.column_reader("vid")) if reader.doc_count_all() else array("I")
-            _segment_ids[key] = ids
-        leaves.append(Leaf(leaf_searcher, offset, ids, reader.deleted_docs_set, key))
-    return OpenIndex(generation.path, applied, searcher, leaves, searcher.doc_count())
+    try:
+        leaves = []
+        for leaf_searcher, offset in searcher.leaf_searchers() if searcher.doc_count_all() else []:
+            reader = leaf_searcher.reader()
+            key = (generation.name, reader.segment().segment_id())
+            ids = _segment_ids.get(key)
+            if ids is None:
+                ids = array("I", reader.column_reader("vid")) if reader.doc_count_all() else array("I")
+                _segment_ids[key] = ids
+            leaves.append(Leaf(leaf_searcher, offset, ids, reader.deleted_docs_set, key))
+    except Exception as error:
+        searcher.close()
+        raise IndexUnreadable(f"{generation.path}: {type(error).__name__}: {error}") from None
+    # The previous searcher is not closed: another thread may still be reading it. Its files close when it
+    # is garbage-collected, and Whoosh never rewrites a segment file in place.
+    return OpenIndex(generation.path, applied, searcher, leaves, searcher.doc_count(), next(_tokens))
 
 
 def _forget_unused_segments() -> None:
