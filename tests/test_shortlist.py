@@ -387,6 +387,7 @@ def test_nul_bytes_and_odd_slugs_are_answers_not_errors(client):
     for url in ("/s/%00", "/s/" + "x" * 300, "/vendors/%00", "/admin/inquiries?vendor=%00"):
         assert client.get(url).status_code in (302, 404), url
     assert client.get("/inquiry?vendor=%00&vendor=acme-care").status_code == 200
+    assert client.get("/api/v1/suggest?q=ac%00").get_json()["names"] == ["Acme Care"]
     assert change(client, "add", headers=JSON, vendor="acme\x00care").status_code == 404
     assert change(client, "remove", headers=JSON, vendor="\x00").status_code == 404
     assert change(client, "add", headers=JSON, vendor=vendor.slug).status_code == 200

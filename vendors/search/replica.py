@@ -117,24 +117,26 @@ def forget(root: str) -> None:
 
 def _open_generation(generation: Generation, applied: int) -> OpenIndex:
     """The generation's searcher with every segment's ids read: IndexUnreadable if any part of it fails
-    (a damaged segment shows only here, after the table of contents was read), its files closed."""
-    searcher = generation.open().searcher()
-    try:
-        leaves = []
-        for leaf_searcher, offset in searcher.leaf_searchers() if searcher.doc_count_all() else []:
-            reader = leaf_searcher.reader()
-            key = (generation.name, reader.segment().segment_id())
-            ids = _segment_ids.get(key)
-            if ids is None:
-                ids = array("I", reader.column_reader("vid")) if reader.doc_count_all() else array("I")
-                _segment_ids[key] = ids
-            leaves.append(Leaf(leaf_searcher, offset, ids, reader.deleted_docs_set, key))
-    except Exception as error:
-        searcher.close()
-        raise IndexUnreadable(f"{generation.path}: {type(error).__name__}: {error}") from None
+    (a damaged segment shows only here, after the table of contents was read), with its files closed."""
+    with generation.reading() as read:
+        searcher, leaves = read(lambda index: _searcher_and_leaves(generation, index))
     # The previous searcher is not closed: another thread may still be reading it. Its files close when it
     # is garbage-collected, and Whoosh never rewrites a segment file in place.
     return OpenIndex(generation.path, applied, searcher, leaves, searcher.doc_count(), next(_tokens))
+
+
+def _searcher_and_leaves(generation: Generation, index) -> tuple[Searcher, list[Leaf]]:
+    searcher = index.searcher()
+    leaves = []
+    for leaf_searcher, offset in searcher.leaf_searchers() if searcher.doc_count_all() else []:
+        reader = leaf_searcher.reader()
+        key = (generation.name, reader.segment().segment_id())
+        ids = _segment_ids.get(key)
+        if ids is None:
+            ids = array("I", reader.column_reader("vid")) if reader.doc_count_all() else array("I")
+            _segment_ids[key] = ids
+        leaves.append(Leaf(leaf_searcher, offset, ids, reader.deleted_docs_set, key))
+    return searcher, leaves
 
 
 def _forget_unused_segments() -> None:

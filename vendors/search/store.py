@@ -92,14 +92,27 @@ class Generation:
         The schema comes from the code, never from the index: Whoosh's copy in the table of contents (a
         pickle, of stand-ins for the project's own classes, see vendors.search.schema) is skipped unread.
         """
+        with self.reading() as read:
+            return read(lambda index: index)
+
+    @contextmanager
+    def reading(self) -> Iterator:
+        """Yields read(use): `use(index)` run on the generation's index, where any failure, in the table of
+        contents or later in a damaged segment, is IndexUnreadable and closes every file opened so far
+        (Whoosh would leave them to the garbage collector)."""
         if not self.fits_schema():
             raise IndexUnreadable(f"{self.path}: built for another schema: {self._written_for()}")
         storage = _ClosingStorage(str(self.path))
+
+        def read(use):
+            try:
+                return use(storage.open_index(schema=build_schema()))
+            except Exception as error:
+                storage.close_opened()
+                raise IndexUnreadable(f"{self.path}: {type(error).__name__}: {error}") from None
+
         try:
-            return storage.open_index(schema=build_schema())
-        except Exception as error:
-            storage.close_opened()
-            raise IndexUnreadable(f"{self.path}: {type(error).__name__}: {error}") from None
+            yield read
         finally:
             storage.opened = None
 
@@ -128,7 +141,8 @@ class _ClosingStorage(FileStorage):
 
     def close_opened(self) -> None:
         for file in self.opened or ():
-            file.close()
+            if not file.is_closed:  # Whoosh closes the table of contents itself once it has read it
+                file.close()
 
 
 class IndexFolder:
