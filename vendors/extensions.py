@@ -1,5 +1,6 @@
 """Extensions created unbound; create_app binds them."""
 
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -20,3 +21,13 @@ login_manager = LoginManager()
 # Limits are declared on the routes they protect; counts live in RATELIMIT_STORAGE_URI (Redis for several
 # worker processes). Retry-After and the X-RateLimit headers go out with limited responses.
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+
+def limit_accepted_posts(setting: str):
+    """Limit a form's POSTs per client address to the rate in `setting`, counting only the accepted ones
+    (answered 303): someone correcting a mistake in the form is never locked out of it."""
+    return limiter.limit(
+        lambda: current_app.config[setting],
+        methods=["POST"],
+        deduct_when=lambda response: response.status_code == 303,
+    )

@@ -1,18 +1,13 @@
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from vendors.catalog.records import EMAIL_PATTERN
+from vendors.forms import email_field, stripped
 from vendors.inquiries.models import TIMELINES
 from vendors.shortlists.store import LIMIT
 
 MAX_VENDORS = LIMIT  # as many as a shortlist holds
-
-
-def _stripped(value):
-    """Surrounding space off; NUL characters out (no one types them, and PostgreSQL cannot store them)."""
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 class VendorChoices(SelectMultipleField):
@@ -29,25 +24,16 @@ class InquiryForm(FlaskForm):
     name = StringField(
         "Your name",
         validators=[DataRequired("Tell the vendors who is asking."), Length(max=200)],
-        filters=[_stripped],
+        filters=[stripped],
         render_kw={"autocomplete": "name"},
     )
     company = StringField(
         "Company",
         validators=[DataRequired("Name your company."), Length(max=200)],
-        filters=[_stripped],
+        filters=[stripped],
         render_kw={"autocomplete": "organization"},
     )
-    email = StringField(
-        "Work email",
-        validators=[
-            DataRequired("The vendors need an email address to answer you."),
-            Regexp(EMAIL_PATTERN, message="This is not an email address."),
-            Length(max=254),
-        ],
-        filters=[_stripped],
-        render_kw={"inputmode": "email", "autocomplete": "email"},
-    )
+    email = email_field("Work email", "The vendors need an email address to answer you.")
     headcount = IntegerField(
         "Team size",
         validators=[
@@ -68,7 +54,7 @@ class InquiryForm(FlaskForm):
             DataRequired("Say what you would like to know."),
             Length(min=10, max=5000, message="Write between 10 and 5,000 characters."),
         ],
-        filters=[_stripped],
+        filters=[stripped],
         description="The work, the languages and hours you need, and anything you want quoted.",
     )
     # A field people never see or fill in; software that fills in every field gives itself away.

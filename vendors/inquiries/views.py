@@ -1,10 +1,10 @@
 """/inquiry: "Request information" from the vendors a buyer chose on the shortlist or the comparison."""
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from vendors.catalog.models import Vendor, could_be_slug
-from vendors.extensions import db, limiter
+from vendors.extensions import db, limit_accepted_posts
 from vendors.inquiries import desk
 from vendors.inquiries.forms import MAX_VENDORS, InquiryForm
 from vendors.shortlists import store
@@ -14,12 +14,7 @@ bp = Blueprint("inquiries", __name__)
 
 
 @bp.route("/inquiry", methods=["GET", "POST"])
-# Only requests that were accepted count: a buyer correcting a typo is never locked out of the form.
-@limiter.limit(
-    lambda: current_app.config["INQUIRY_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code == 303,
-)
+@limit_accepted_posts("INQUIRY_LIMIT_PER_ADDRESS")
 def inquiry():
     offered = _offered_vendors()
     # A team size carried over from the comparison fills the form in; what the buyer types wins.

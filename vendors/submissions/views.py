@@ -1,9 +1,9 @@
 """/submit: "List your company", the public side of the submissions queue."""
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from vendors.catalog.records import RecordError
-from vendors.extensions import limiter
+from vendors.extensions import limit_accepted_posts
 from vendors.submissions import queue
 from vendors.submissions.forms import SubmissionForm
 
@@ -11,12 +11,7 @@ bp = Blueprint("submissions", __name__)
 
 
 @bp.route("/submit", methods=["GET", "POST"])
-# Only submissions that were accepted count: a vendor correcting a mistake is never locked out of the form.
-@limiter.limit(
-    lambda: current_app.config["SUBMIT_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code == 303,
-)
+@limit_accepted_posts("SUBMIT_LIMIT_PER_ADDRESS")
 def submit():
     form = SubmissionForm(data={"coverage": "business-hours"})
     if form.validate_on_submit():
