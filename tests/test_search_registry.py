@@ -1,12 +1,14 @@
 """The registry is the one declaration of what is searched: add an entry, and every part of search has it."""
 
 import dataclasses
+from pathlib import Path
 
 from tests.factories import add_vendors, vendor_record
 from vendors import search
 from vendors.catalog.models import MULTI_VALUED
+from vendors.directory import bitsets
 from vendors.directory.params import FACET_TITLES, FACET_VALUES
-from vendors.search import fallback, registry, schema
+from vendors.search import fallback, readcache, registry, schema
 from vendors.search.parsing import parse
 
 
@@ -49,3 +51,22 @@ def test_every_text_field_is_gathered_from_columns_or_labels_the_registry_knows(
         assert set(text_field.labels_of) <= set(kind.stored_facets), text_field.name
         for column in (*text_field.columns, *text_field.coded_columns):
             assert hasattr(kind.model, column), column
+
+
+def test_the_listing_computes_size_and_rate_bands_as_the_registry_declares(app, client, monkeypatch):
+    add_vendors(vendor_record(employees=40), vendor_record(employees=9_000))
+    bitsets._catalogues.clear()
+    assert client.get("/api/v1/vendors").get_json()["facets"]["size"] == {"small": 1, "medium": 0, "large": 1}
+    attributes = tuple(
+        dataclasses.replace(attribute, compute=lambda _employees: "medium")
+        if attribute.facet == "size"
+        else attribute
+        for attribute in registry.VENDORS.attributes
+    )
+    monkeypatch.setattr(registry, "VENDORS", dataclasses.replace(registry.VENDORS, attributes=attributes))
+    bitsets._catalogues.clear()  # as a worker started after the change: no catalogue, listing or snapshot
+    readcache.CACHE.clear()
+    (Path(app.config["SEARCH_INDEX_DIR"]) / bitsets.Snapshot.FILE).unlink()
+    assert client.get("/api/v1/vendors").get_json()["facets"]["size"] == {"small": 0, "medium": 2, "large": 0}
+    computed = [a.facet for a in registry.VENDORS.attributes if not a.stored and a.compute is None]
+    assert computed == ["shore"], "only the shore is worked out at query time"

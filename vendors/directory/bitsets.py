@@ -23,7 +23,7 @@ from sqlalchemy import Connection, String, cast, func, select
 from vendors import search
 from vendors.catalog import changelog
 from vendors.catalog.models import Vendor, VendorFacetValue
-from vendors.catalog.rules import RATE_BANDS, SIZE_BANDS, rate_band, size_band
+from vendors.catalog.rules import RATE_BANDS, SIZE_BANDS
 from vendors.extensions import db
 from vendors.search import registry
 
@@ -280,17 +280,21 @@ def _read_vendors(
     connection: Connection, catalogue: Catalogue, *conditions
 ) -> dict[tuple[str, str], list[int]]:
     """Record the rates of the published vendors meeting conditions; return their ids grouped by
-    ("", "published") and by their size and rate bands."""
+    ("", "published") and by the value of each attribute the registry computes from their columns (the size
+    and rate bands)."""
+    kind = registry.VENDORS
     groups: dict[tuple[str, str], list[int]] = {}
-    statement = select(Vendor.id, Vendor.employees, Vendor.hourly_rate_min, Vendor.hourly_rate_max).where(
-        Vendor.status == "published", *conditions
+    computed = [attribute for attribute in kind.attributes if attribute.compute is not None]
+    columns = dict.fromkeys(
+        ["id", "hourly_rate_min", "hourly_rate_max", *(a.computed_from for a in computed)]
+    )
+    statement = select(*(getattr(kind.model, column) for column in columns)).where(
+        kind.published, *conditions
     )
     for row in connection.execute(statement):
         catalogue.rates[row.id] = (row.hourly_rate_min, row.hourly_rate_max)
-        for key in (
-            ("", "published"),
-            ("size", size_band(row.employees)),
-            ("rate_band", rate_band(row.hourly_rate_min)),
-        ):
-            groups.setdefault(key, []).append(row.id)
+        groups.setdefault(("", "published"), []).append(row.id)
+        for attribute in computed:
+            value = attribute.compute(getattr(row, attribute.computed_from))
+            groups.setdefault((attribute.facet, value), []).append(row.id)
     return groups

@@ -16,14 +16,15 @@ through this module at call time (`registry.VENDORS`), never a copy made at impo
 one more field to prove the point. The directory's facet tables are built from `VENDORS.attributes` once.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import ColumnElement
 
 from vendors.catalog.models import Vendor
-from vendors.catalog.rules import RATE_LABELS, SHORES, SIZE_LABELS
+from vendors.catalog.rules import RATE_LABELS, SHORES, SIZE_LABELS, rate_band, size_band
 from vendors.reference.countries import COUNTRIES
 from vendors.reference.languages import LANGUAGES
 from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, SPECIALISATIONS
@@ -36,13 +37,16 @@ class Attribute:
     """A filterable attribute: its URL parameter, its heading, and its values with their labels.
 
     `stored` attributes are kept as the vendor's VendorFacetValue rows under the same name; the others are
-    worked out from other data (shore from the buyer's country, size and rate bands from numbers).
+    worked out: with `compute`, from one column of the vendor (size and rate bands, which the listing keeps
+    as bitsets); without, at query time (the shore, which depends on the buyer's country).
     """
 
     facet: str
     title: str
     vocabulary: Mapping[str, str]
     stored: bool = True
+    computed_from: str = ""  # the column `compute` reads
+    compute: Callable[[Any], str] | None = None
 
     def label(self, value: str) -> str:
         return self.vocabulary.get(value, value)
@@ -144,9 +148,18 @@ VENDORS = DocumentKind(
     attributes=(
         Attribute("shore", "Shore", SHORES, stored=False),
         Attribute("country", "Delivery country", {code: country.name for code, country in COUNTRIES.items()}),
-        Attribute("size", "Company size", SIZE_LABELS, stored=False),
+        Attribute(
+            "size", "Company size", SIZE_LABELS, stored=False, computed_from="employees", compute=size_band
+        ),
         Attribute("specialisation", "Specialisation", SPECIALISATIONS),
-        Attribute("rate_band", "Hourly rate", RATE_LABELS, stored=False),
+        Attribute(
+            "rate_band",
+            "Hourly rate",
+            RATE_LABELS,
+            stored=False,
+            computed_from="hourly_rate_min",
+            compute=rate_band,
+        ),
         Attribute("language", "Language", LANGUAGES),
         Attribute("certification", "Certification", CERTIFICATIONS),
         Attribute("channel", "Channel", CHANNELS),
