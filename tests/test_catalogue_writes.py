@@ -225,5 +225,9 @@ def test_seeding_and_generated_vendors_are_audited_as_their_commands(app):
     assert {actor.split(" (")[0] for actor in commands} == {"flask seed", "flask seed --synthetic"}
     vendor_ids = set(db.session.scalars(select(Vendor.id)))
     assert set(db.session.scalars(select(AuditEntry.subject_id))) == vendor_ids
-    logged = set(db.session.scalars(select(changelog.SearchChange.vendor_id)))
+    logged = set(
+        db.session.scalars(
+            select(changelog.SearchChange.document_id).where(changelog.SearchChange.kind == "vendor")
+        )
+    )
     assert logged == vendor_ids

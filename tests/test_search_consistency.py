@@ -97,7 +97,7 @@ def test_an_edit_made_while_another_process_holds_the_index_lock_is_saved_then_i
     [vendor] = add_vendors(vendor_record(name="Original Name"))
     monkeypatch.setattr(search, "AFTER_COMMIT_WAIT", 0.1)
     monkeypatch.setattr(search, "BEFORE_SEARCH_WAIT", 0.05)
-    lock_file = str(Path(index_root(app)) / LOCK_FILE)
+    lock_file = str(IndexFolder(index_root(app)).root / LOCK_FILE)
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLD_LOCK, lock_file],
         stdin=subprocess.PIPE,
@@ -195,7 +195,9 @@ def test_searches_are_served_from_the_old_generation_until_the_switch(app):
     assert found("steady") == [vendor.id]
     indexing.rebuild(db.engine, index_root(app))
     indexing.rebuild(db.engine, index_root(app))
-    generations = [path for path in Path(index_root(app)).iterdir() if path.name.startswith("gen-")]
+    generations = [
+        path for path in IndexFolder(index_root(app)).root.iterdir() if path.name.startswith("gen-")
+    ]
     assert len(generations) == 2
 
 

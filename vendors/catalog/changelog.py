@@ -1,4 +1,4 @@
-"""The change log: one row per change to a vendor, written in the changing transaction.
+"""The change log: one row per change to a searchable document, written in the changing transaction.
 
 The database is the truth; the search index and the listing bitsets are replicas. The catalogue write
 service (vendors.catalog.writes) is the only writer: every vendor it creates, edits or deletes gets a row
@@ -10,6 +10,9 @@ Each index folder remembers the highest change id it has applied and catches up 
 works if ids become visible in increasing order. SQLite allows one write transaction at a time, so that holds
 by construction; on PostgreSQL, sequence values are handed out before commit, so a writer first takes a
 transaction-scoped advisory lock and holds it until it commits, which puts change ids in commit order.
+
+Rows name the kind of document they concern ("vendor"; guides and reviews will log under their own names),
+and positions are shared: each kind's index applies the rows of its kind and records the position it reached.
 
 A position only means something within one database, so each database has an identity: a random value made
 once (by the migration that added it, or on first use where the schema was made without migrations), which
@@ -41,13 +44,17 @@ PENDING_KEY = "catalogue_changes_pending"
 many_changed = Namespace().signal("catalogue-many-changed")
 
 
+VENDOR = "vendor"
+
+
 class SearchChange(db.Model):
-    """A vendor whose public listing may have changed. Rows carry no data: the index re-reads the vendor."""
+    """A document whose public listing may have changed. Rows carry no data: the index re-reads it."""
 
     __tablename__ = "search_changes"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    vendor_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), default=VENDOR, server_default=VENDOR)
+    document_id: Mapped[int] = mapped_column(Integer)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     # AUTOINCREMENT: SQLite must never hand out an id again, or an index could skip a change.
@@ -76,9 +83,10 @@ def identity(connection: Connection) -> str:
     return value
 
 
-def record_changes(connection: Connection, vendor_ids: Iterable[int]) -> int:
-    """Log a change for each vendor id, inside the caller's transaction; returns how many were logged."""
-    rows = [{"vendor_id": vendor_id, "changed_at": utcnow()} for vendor_id in sorted(set(vendor_ids))]
+def record_changes(connection: Connection, document_ids: Iterable[int], kind: str = VENDOR) -> int:
+    """Log a change for each document id of kind, inside the caller's transaction; returns how many."""
+    now = utcnow()
+    rows = [{"kind": kind, "document_id": number, "changed_at": now} for number in sorted(set(document_ids))]
     if not rows:
         return 0
     if connection.dialect.name == "postgresql":
@@ -88,7 +96,7 @@ def record_changes(connection: Connection, vendor_ids: Iterable[int]) -> int:
 
 
 def head(connection: Connection) -> int:
-    """The highest change id committed so far (0 for an empty log)."""
+    """The highest change id committed so far, of any kind (0 for an empty log)."""
     return connection.scalar(select(func.coalesce(func.max(SearchChange.id), 0))) or 0
 
 
@@ -101,15 +109,17 @@ def latest(connection: Connection) -> tuple[int, datetime | None]:
     return (row.id, row.changed_at) if row else (0, None)
 
 
-def changed_since(connection: Connection, applied: int, upto: int) -> list[int]:
-    """Vendor ids with a change in (applied, upto], each once."""
+def changed_since(connection: Connection, applied: int, upto: int, kind: str) -> list[int]:
+    """Ids of the documents of kind with a change in (applied, upto], each once."""
     statement = (
-        select(SearchChange.vendor_id)
-        .where(SearchChange.id > applied, SearchChange.id <= upto)
-        .group_by(SearchChange.vendor_id)
+        select(SearchChange.document_id)
+        .where(SearchChange.id > applied, SearchChange.id <= upto, SearchChange.kind == kind)
+        .group_by(SearchChange.document_id)
     )
     return list(connection.scalars(statement))
 
 
-def pending_count(connection: Connection, applied: int) -> int:
-    return connection.scalar(select(func.count()).where(SearchChange.id > applied)) or 0
+def pending_count(connection: Connection, applied: int, kind: str) -> int:
+    """Changes to documents of kind logged after position applied."""
+    statement = select(func.count()).where(SearchChange.id > applied, SearchChange.kind == kind)
+    return connection.scalar(statement) or 0

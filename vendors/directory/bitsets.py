@@ -247,7 +247,7 @@ def _patch(connection: Connection, old: Catalogue, position: tuple) -> Catalogue
     )
     if still_logged != old.position[1]:
         return None  # the log was emptied or replaced: not the database this catalogue was read from
-    changed = changelog.changed_since(connection, old.position[0], position[0])
+    changed = changelog.changed_since(connection, old.position[0], position[0], changelog.VENDOR)
     if len(changed) > RELOAD_AFTER_CHANGES:
         return None
     clear = ~bits_of(changed)

@@ -23,7 +23,6 @@ from sqlalchemy import Engine, select
 from whoosh import index as whoosh_index
 from whoosh.codec import default_codec
 
-from vendors.catalog.models import Vendor
 from vendors.search import registry, schema
 from vendors.search.codec_blocks import write_term
 from vendors.search.vocabulary import Vocabulary
@@ -35,16 +34,20 @@ Postings = tuple[array, array, list, array | None]
 
 
 def build(
-    engine: Engine, index: whoosh_index.Index, procs: int, progress: Callable[[int], None] = lambda _: None
+    engine: Engine,
+    index: whoosh_index.Index,
+    procs: int,
+    progress: Callable[[int], None] = lambda _: None,
+    kind: registry.DocumentKind | None = None,
 ) -> Vocabulary:
-    """Fill the empty index with every published vendor, in procs processes; return the vocabulary.
+    """Fill the empty index with every published document of kind (vendors by default), in procs
+    processes; return the vocabulary.
 
-    progress is called in this process with the number of vendors in each segment as it is written.
+    progress is called in this process with the number of documents in each segment as it is written.
     """
+    kind = kind or registry.VENDORS
     with engine.connect() as connection:
-        ids = list(
-            connection.scalars(select(Vendor.id).where(registry.VENDORS.published).order_by(Vendor.id))
-        )
+        ids = list(connection.scalars(select(kind.model.id).where(kind.published).order_by(kind.model.id)))
     if not ids:
         return Vocabulary()
     # Contiguous id ranges (after, upto], one segment each, so progress can be reported per segment.
@@ -55,12 +58,12 @@ def build(
     results: dict[int, tuple[list, Counter]] = {}
     if procs == 1 or len(ranges) == 1:
         for number, id_range in enumerate(ranges):
-            results[number] = _write_range(engine, index, *id_range)
+            results[number] = _write_range(engine, index, kind, *id_range)
             progress(sizes[number])
     else:
         engine.dispose()  # no pooled connection may be shared with the forked processes
         # The engine cannot be pickled: forked processes inherit it from here instead.
-        _forked.update(engine=engine, index=index)
+        _forked.update(engine=engine, index=index, kind=kind)
         try:
             with multiprocessing.get_context("fork").Pool(procs) as pool:
                 for number, result in pool.imap_unordered(_write_forked_range, enumerate(ranges)):
@@ -86,25 +89,32 @@ _forked: dict = {}
 def _write_forked_range(numbered_range: tuple[int, tuple[int, int]]) -> tuple[int, tuple[list, Counter]]:
     number, (after, upto) = numbered_range
     _forked["engine"].dispose(close=False)  # the parent's pooled connections belong to the parent
-    return number, _write_range(_forked["engine"], _forked["index"], after, upto)
+    return number, _write_range(_forked["engine"], _forked["index"], _forked["kind"], after, upto)
 
 
-def _write_range(engine: Engine, index: whoosh_index.Index, after: int, upto: int) -> tuple[list, Counter]:
+def _write_range(
+    engine: Engine, index: whoosh_index.Index, kind: registry.DocumentKind, after: int, upto: int
+) -> tuple[list, Counter]:
     segments, words = [], Counter()
     with engine.connect() as connection:
         batch: list[dict] = []
-        for document in schema.documents(connection, after=after, upto=upto):
+        for document in schema.documents(connection, after=after, upto=upto, kind=kind):
             batch.append(document)
             if len(batch) == SEGMENT_DOCUMENTS:
-                segments.append(write_segment(index, batch, words))
+                segments.append(write_segment(index, batch, words, kind))
                 batch = []
         if batch:
-            segments.append(write_segment(index, batch, words))
+            segments.append(write_segment(index, batch, words, kind))
     return segments, words
 
 
-def write_segment(index: whoosh_index.Index, documents: Iterable[dict], words: Counter):
-    """One new segment holding documents (docnums in their order); counts their words into words."""
+def write_segment(
+    index: whoosh_index.Index,
+    documents: Iterable[dict],
+    words: Counter,
+    kind: registry.DocumentKind | None = None,
+):
+    """One new segment holding documents of kind (docnums in their order); counts their words into words."""
     codec = default_codec()
     storage, fields = index.storage, index.schema
     segment = codec.new_segment(storage, index.indexname)
@@ -112,7 +122,7 @@ def write_segment(index: whoosh_index.Index, documents: Iterable[dict], words: C
     # field -> term -> (docnums, weights, values, field lengths): no values in a text field (schema.Counts),
     # the encoded positions in its positions field (schema.CompactPositions), which has no lengths
     postings: dict[str, dict[str, Postings]] = {
-        name: {} for name in (*schema.text_fields(), *schema.position_fields())
+        name: {} for name in (*schema.text_fields(kind), *schema.position_fields(kind))
     }
     ids: dict[str, Postings] = {}
     id_field, vid_field = fields["id"], fields["vid"]
@@ -126,7 +136,7 @@ def write_segment(index: whoosh_index.Index, documents: Iterable[dict], words: C
             "vid", vid_field.column_type, vid_field.to_column_value(document["vid"])
         )
         seen: set[str] = set()
-        for name, at_name in zip(schema.text_fields(), schema.position_fields(), strict=True):
+        for name, at_name in zip(schema.text_fields(kind), schema.position_fields(kind), strict=True):
             kept = schema.WORDS.terms(document[name])
             seen.update(kept)
             positions: dict[str, list[int]] = defaultdict(list)

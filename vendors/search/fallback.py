@@ -7,14 +7,14 @@ Ranking keeps the one promise that matters most: a match in the name comes befor
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_, select
 
-from vendors.catalog.models import VendorFacetValue
 from vendors.extensions import db
 from vendors.search import registry
 from vendors.search.parsing import Clause, ParsedQuery, words_of
 
 
-def find_ids(parsed: ParsedQuery) -> list[int]:
-    kind = registry.VENDORS
+def find_ids(parsed: ParsedQuery, kind: registry.DocumentKind | None = None) -> list[int]:
+    """Ids of the published documents of kind (vendors by default) matching parsed, best first."""
+    kind = kind or registry.VENDORS
     conditions: list[ColumnElement[bool]] = [kind.published]
     conditions += [_matches(kind, clause) for clause in parsed.required]
     conditions += [not_(_matches(kind, clause)) for clause in parsed.excluded]
@@ -46,21 +46,21 @@ def _like(column, clause: Clause) -> ColumnElement[bool]:
 def _label_matches(
     kind: registry.DocumentKind, text_field: registry.TextField, facet: str, clause: Clause
 ) -> list[ColumnElement[bool]]:
-    """Vendors holding a value of facet whose label contains the clause's words, as a value or in a coded
+    """Documents holding a value of facet whose label contains the clause's words, as a value or in a coded
     column (the headquarters country)."""
     vocabulary = kind.by_facet[facet].vocabulary
     values = [value for value, label in vocabulary.items() if _contains(words_of(label), clause.words)]
     if not values:
         return []
     coded = [column for column, held in text_field.coded_columns.items() if held == facet]
-    return [
-        *(getattr(kind.model, column).in_(values) for column in coded),
-        exists().where(
-            VendorFacetValue.vendor_id == kind.model.id,
-            VendorFacetValue.facet == facet,
-            VendorFacetValue.value.in_(values),
-        ),
-    ]
+    matches = [getattr(kind.model, column).in_(values) for column in coded]
+    stored = kind.attribute_rows
+    if stored is not None and kind.by_facet[facet].stored:
+        rows = stored.model
+        matches.append(
+            exists().where(stored.owner_column == kind.model.id, rows.facet == facet, rows.value.in_(values))
+        )
+    return matches
 
 
 def _contains(words: tuple[str, ...], wanted: tuple[str, ...]) -> bool:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, select
 
 from vendors.catalog import changelog
-from vendors.catalog.models import Vendor
 from vendors.search import bulk, registry, schema
 from vendors.search.store import Generation, IndexFolder, IndexMissing, IndexUnreadable
 from vendors.search.vocabulary import Vocabulary
@@ -69,14 +68,17 @@ def catch_up(
     lock_timeout: float,
     max_work: int | None = None,
     progress: Progress = no_progress,
+    kind: registry.DocumentKind | None = None,
 ) -> CatchUp:
-    """Apply the changes the folder has not seen yet; build the index first if there is none.
+    """Apply the changes to documents of kind (vendors by default) that its folder under root has not seen
+    yet; build the index first if there is none.
 
     max_work bounds what an implicit catch-up (after a commit, before a search) may take on: with more changed
     vendors than that, or no index and more published vendors than that, it does nothing and says so.
     Raises IndexBusy when the writer lock stays taken past lock_timeout.
     """
-    folder = IndexFolder(root)
+    folder = IndexFolder(root, kind)
+    kind = folder.kind
     with folder.writer_lock(lock_timeout), engine.connect() as connection:
         database = changelog.identity(connection)
         head = changelog.head(connection)
@@ -87,54 +89,61 @@ def catch_up(
         except IndexMissing:
             generation, applied = None, None
         except (OSError, ValueError, IndexUnreadable) as error:
-            log.warning("search index in %s is unreadable (%s); building a new one", root, error)
+            log.warning("search index in %s is unreadable (%s); building a new one", folder.root, error)
             generation, applied = None, None
         if generation is not None and (generation.database() != database or applied > head):
-            log.warning("search index in %s was built from another database; building a new one", root)
+            log.warning("search index in %s was built from another database; building a new one", folder.root)
             generation = None
         if generation is None:
-            published = _published_count(connection)
+            published = _published_count(connection, kind)
             if max_work is not None and published > max_work:
                 return CatchUp(
-                    0, skipped=f"no index yet and {published} published vendors: run flask index rebuild"
+                    0,
+                    skipped=f"no index yet and {published} published {kind.folder}: run flask index rebuild",
                 )
             connection.rollback()
             return _switch_to(engine, folder, build_generation(engine, folder, procs=1, progress=progress))
         if applied == head:
             return CatchUp(applied)
-        changed = changelog.changed_since(connection, applied, head)
+        changed = changelog.changed_since(connection, applied, head, kind.name)
         connection.rollback()
         if len(changed) > max(FULL_BUILD_MIN_CHANGES, FULL_BUILD_SHARE * documents):
             if max_work is not None:
-                return CatchUp(applied, skipped=f"{len(changed)} vendors changed: run flask index catch-up")
+                return CatchUp(
+                    applied, skipped=f"{len(changed)} {kind.folder} changed: run flask index catch-up"
+                )
             new = build_generation(engine, folder, procs=os.cpu_count() or 1, progress=progress)
             return _switch_to(engine, folder, new)
         if max_work is not None and len(changed) > max_work:
-            return CatchUp(applied, skipped=f"{len(changed)} vendors changed: run flask index catch-up")
+            return CatchUp(applied, skipped=f"{len(changed)} {kind.folder} changed: run flask index catch-up")
         return apply_changes(engine, generation)
 
 
 def apply_changes(engine: Engine, generation: Generation) -> CatchUp:
-    """Bring one generation up to the log's head by re-reading each changed vendor. Hold the writer lock."""
-    applied = generation.applied()
+    """Bring one generation up to the log's head by re-reading each changed document. Hold the writer
+    lock."""
+    applied, kind = generation.applied(), generation.kind
     with engine.connect() as connection:
         head = changelog.head(connection)
         if head <= applied:
             return CatchUp(applied)
-        changed = changelog.changed_since(connection, applied, head)
-        documents = {doc["vid"]: doc for doc in schema.documents(connection, changed)}
+        changed = changelog.changed_since(connection, applied, head, kind.name)
+        documents = {doc["vid"]: doc for doc in schema.documents(connection, changed, kind=kind)}
+    if not changed:  # only other kinds changed: nothing to write
+        generation.set_applied(head)
+        return CatchUp(head)
     if documents:
         words = Vocabulary.load(generation.path)
         for doc in documents.values():
-            words.add_document(_words_of(doc))
+            words.add_document(_words_of(doc, kind))
         words.save(generation.path)
     writer = generation.open().writer(timeout=WHOOSH_LOCK_TIMEOUT)
     try:
-        for vendor_id in changed:
-            if vendor_id in documents:
-                writer.update_document(**documents[vendor_id])
+        for document_id in changed:
+            if document_id in documents:
+                writer.update_document(**documents[document_id])
             else:
-                writer.delete_by_term("id", str(vendor_id))
+                writer.delete_by_term("id", str(document_id))
         writer.commit()
     except BaseException:
         writer.cancel()
@@ -146,17 +155,18 @@ def apply_changes(engine: Engine, generation: Generation) -> CatchUp:
 def build_generation(
     engine: Engine, folder: IndexFolder, procs: int = 1, progress: Progress = no_progress
 ) -> Generation:
-    """A complete new generation holding every published vendor, not yet switched to.
+    """A complete new generation holding every published document of the folder's kind, not yet switched
+    to.
 
-    Its `applied` is the log's head read before the vendors, so apply_changes afterwards covers every edit
-    made while it was being built. progress(done, total) is called as vendors are indexed.
+    Its `applied` is the log's head read before the documents, so apply_changes afterwards covers every edit
+    made while it was being built. progress(done, total) is called as documents are indexed.
     """
     started = time.monotonic()
-    generation = folder.new_generation()
+    generation, kind = folder.new_generation(), folder.kind
     with engine.connect() as connection:
         index = generation.create(changelog.identity(connection))
         head = changelog.head(connection)
-        published = _published_count(connection)
+        published = _published_count(connection, kind)
     procs = max(1, min(procs, published // MIN_DOCUMENTS_PER_PROCESS))
     # Each process writes segments of its own (merging them again would cost about as much as the
     # parallelism saves); a search reads the few segments one after the other.
@@ -167,18 +177,23 @@ def build_generation(
         done += vendors
         progress(done, published)
 
-    words = bulk.build(engine, index, procs, segment_written)
+    words = bulk.build(engine, index, procs, segment_written, kind)
     words.save(generation.path)
     generation.set_applied(head)
-    log.info(
-        "built search index %s: %s vendors in %.1f s", generation.name, published, time.monotonic() - started
-    )
+    took = time.monotonic() - started
+    log.info("built search index %s: %s %s in %.1f s", generation.name, published, kind.folder, took)
     return generation
 
 
-def rebuild(engine: Engine, root: str, procs: int | None = None, progress: Progress = no_progress) -> CatchUp:
+def rebuild(
+    engine: Engine,
+    root: str,
+    procs: int | None = None,
+    progress: Progress = no_progress,
+    kind: registry.DocumentKind | None = None,
+) -> CatchUp:
     """Build a complete new generation and switch to it; searches use the old one until the switch."""
-    folder = IndexFolder(root)
+    folder = IndexFolder(root, kind)
     new = build_generation(engine, folder, procs=procs or os.cpu_count() or 1, progress=progress)
     with folder.writer_lock(SWITCH_LOCK_TIMEOUT):
         return _switch_to(engine, folder, new)
@@ -193,12 +208,12 @@ def _switch_to(engine: Engine, folder: IndexFolder, new: Generation) -> CatchUp:
     return result
 
 
-def status(engine: Engine, root: str) -> Status:
-    folder = IndexFolder(root)
+def status(engine: Engine, root: str, kind: registry.DocumentKind | None = None) -> Status:
+    folder = IndexFolder(root, kind)
     with engine.connect() as connection:
         database = changelog.identity(connection)
         head = changelog.head(connection)
-        published = _published_count(connection)
+        published = _published_count(connection, folder.kind)
         try:
             generation = folder.current()
             applied = generation.applied()
@@ -212,13 +227,13 @@ def status(engine: Engine, root: str) -> Status:
             return Status(
                 str(folder.root), generation.name, published, documents, applied, head, None, problem
             )
-        pending = changelog.pending_count(connection, applied)
+        pending = changelog.pending_count(connection, applied, folder.kind.name)
     return Status(str(folder.root), generation.name, published, documents, applied, head, pending)
 
 
-def _words_of(doc: dict) -> set[str]:
-    return schema.words_in(" ".join(doc[field] for field in schema.text_fields()))
+def _words_of(doc: dict, kind: registry.DocumentKind) -> set[str]:
+    return schema.words_in(" ".join(doc[field] for field in schema.text_fields(kind)))
 
 
-def _published_count(connection) -> int:
-    return connection.scalar(select(func.count()).select_from(Vendor).where(registry.VENDORS.published)) or 0
+def _published_count(connection, kind: registry.DocumentKind) -> int:
+    return connection.scalar(select(func.count()).select_from(kind.model).where(kind.published)) or 0

@@ -10,6 +10,9 @@ filterable attributes. From the declaration come:
     the similar-vendor terms                       vendors.search (similar)
     the directory's facets: values, labels, titles vendors.directory.params, vendors.directory.bitsets
 
+A new kind (guides, reviews) is one more DocumentKind: its writers log changes under its name, and
+`flask index` keeps its folder as it keeps the vendors'.
+
 Adding a searchable field is one entry in `VENDORS.fields` (plus a migration if it reads a new column); the
 next catch-up rebuilds every index, since the schema signature names the fields. Search reads `VENDORS`
 through this module at call time (`registry.VENDORS`), never a copy made at import: a test replaces it with
@@ -23,7 +26,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
-from vendors.catalog.models import Vendor
+from vendors.catalog import changelog
+from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.catalog.rules import RATE_LABELS, SHORES, SIZE_LABELS, rate_band, size_band
 from vendors.reference.countries import COUNTRIES
 from vendors.reference.languages import LANGUAGES
@@ -73,12 +77,33 @@ class TextField:
 
 
 @dataclass(frozen=True)
+class AttributeRows:
+    """Where a kind keeps its stored attribute values: a table of (owner, facet, value, position) rows."""
+
+    model: type
+    owner: str  # the column holding the document's id
+
+    @property
+    def owner_column(self):
+        return getattr(self.model, self.owner)
+
+
+@dataclass(frozen=True)
 class DocumentKind:
+    """A kind of searchable document.
+
+    `name` is what the change log calls it (the catalogue's writers log changes under it), `folder` the
+    subfolder of SEARCH_INDEX_DIR holding its index. Catch-up, rebuild, status, the schema, the documents and
+    the database fallback take a kind; a kind without stored attributes has `attribute_rows` None.
+    """
+
     name: str
+    folder: str
     model: type
     fields: tuple[TextField, ...]
     attributes: tuple[Attribute, ...]
     published: ColumnElement[bool]
+    attribute_rows: AttributeRows | None = None
 
     @cached_property
     def weights(self) -> dict[str, float]:
@@ -129,7 +154,8 @@ class DocumentKind:
 
 
 VENDORS = DocumentKind(
-    name="vendor",
+    name=changelog.VENDOR,
+    folder="vendors",
     model=Vendor,
     fields=(
         TextField("name", 8.0, columns=("name",)),
@@ -165,4 +191,5 @@ VENDORS = DocumentKind(
         Attribute("channel", "Channel", CHANNELS),
     ),
     published=Vendor.status == "published",
+    attribute_rows=AttributeRows(VendorFacetValue, "vendor_id"),
 )

@@ -22,7 +22,6 @@ from whoosh.analysis import STOP_WORDS, RegexTokenizer, Token, Tokenizer
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
-from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.search import registry
 
 # "it" (as in IT services) and "us" (as in US-based) are words buyers search for.
@@ -33,8 +32,8 @@ STOP_LIST = frozenset(STOP_WORDS - {"it", "us"})
 SCHEMA_VERSION = 1
 
 
-def text_fields() -> tuple[str, ...]:
-    return registry.VENDORS.field_names
+def text_fields(kind: registry.DocumentKind | None = None) -> tuple[str, ...]:
+    return (kind or registry.VENDORS).field_names
 
 
 def positions_field(field: str) -> str:
@@ -42,8 +41,8 @@ def positions_field(field: str) -> str:
     return f"{field}_at"
 
 
-def position_fields() -> tuple[str, ...]:
-    return tuple(map(positions_field, text_fields()))
+def position_fields(kind: registry.DocumentKind | None = None) -> tuple[str, ...]:
+    return tuple(map(positions_field, text_fields(kind)))
 
 
 WORD_PATTERN = re.compile(r"\w+(?:\.?\w+)*")
@@ -209,17 +208,20 @@ def decode_positions(valuestring: bytes) -> array:
     return positions
 
 
-def schema_signature() -> str:
+def schema_signature(kind: registry.DocumentKind | None = None) -> str:
     """What a generation records of the schema it was written for: SCHEMA_VERSION and every text field's
     declaration (each field indexed twice, with counts and with positions, as build_schema makes them). Names
     of classes and modules play no part, so renaming or moving them never makes an index unreadable. A
     generation written for another signature is rebuilt, never read."""
-    return f"v{SCHEMA_VERSION} {registry.VENDORS.signature}"
+    kind = kind or registry.VENDORS
+    return f"v{SCHEMA_VERSION} {kind.name} {kind.signature}"
 
 
-def build_schema() -> fields.Schema:
+def build_schema(kind: registry.DocumentKind | None = None) -> fields.Schema:
+    """`id` (the document's id as text, unique: what an update replaces), `vid` (the same as a number, read a
+    segment at a time) and each text field of kind twice."""
     text = {}
-    for name in text_fields():
+    for name in text_fields(kind):
         text[name] = fields.TEXT(analyzer=STEMS, phrase=False)
         text[name].format = Counts()
         at = text[positions_field(name)] = fields.TEXT(analyzer=STEMS, phrase=True)
@@ -230,61 +232,64 @@ def build_schema() -> fields.Schema:
 
 def documents(
     connection: Connection,
-    vendor_ids: list[int] | None = None,
+    ids: list[int] | None = None,
     batch: int = 2000,
     after: int = 0,
     upto: int | None = None,
+    kind: registry.DocumentKind | None = None,
 ) -> Iterator[dict]:
-    """Index documents for the published vendors among vendor_ids (when None: all published vendors with
-    after < id <= upto, in id order).
+    """Index documents for the published documents of kind among ids (when None: all published ones with
+    after < id <= upto, in id order). Kind defaults to vendors.
 
     Read with Core in batches: a full rebuild of 100,000 vendors should not build 100,000 ORM objects.
     """
-    if vendor_ids is None:
+    kind = kind or registry.VENDORS
+    id_column = kind.model.id
+    if ids is None:
         last = after
         while True:
-            statement = _vendor_rows().where(Vendor.id > last).order_by(Vendor.id).limit(batch)
+            statement = _rows(kind).where(id_column > last).order_by(id_column).limit(batch)
             if upto is not None:
-                statement = statement.where(Vendor.id <= upto)
+                statement = statement.where(id_column <= upto)
             rows = connection.execute(statement).all()
             if not rows:
                 return
-            yield from _documents_for(connection, rows)
+            yield from _documents_for(connection, kind, rows)
             last = rows[-1].id
     else:
-        wanted = sorted(set(vendor_ids))
+        wanted = sorted(set(ids))
         for start in range(0, len(wanted), batch):
             chunk = wanted[start : start + batch]
-            rows = connection.execute(_vendor_rows().where(Vendor.id.in_(chunk))).all()
-            yield from _documents_for(connection, rows)
+            rows = connection.execute(_rows(kind).where(id_column.in_(chunk))).all()
+            yield from _documents_for(connection, kind, rows)
 
 
-def _vendor_rows():
-    kind = registry.VENDORS
+def _rows(kind: registry.DocumentKind):
     return select(*(getattr(kind.model, column) for column in kind.columns)).where(kind.published)
 
 
-def _documents_for(connection: Connection, rows) -> Iterator[dict]:
+def _documents_for(connection: Connection, kind: registry.DocumentKind, rows) -> Iterator[dict]:
     if not rows:
         return
     values: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    statement = (
-        select(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.value)
-        .where(
-            VendorFacetValue.vendor_id.in_([row.id for row in rows]),
-            VendorFacetValue.facet.in_(registry.VENDORS.stored_facets),
+    stored = kind.attribute_rows
+    if stored is not None:
+        statement = (
+            select(stored.owner_column, stored.model.facet, stored.model.value)
+            .where(
+                stored.owner_column.in_([row.id for row in rows]), stored.model.facet.in_(kind.stored_facets)
+            )
+            .order_by(stored.owner_column, stored.model.facet, stored.model.position)
         )
-        .order_by(VendorFacetValue.vendor_id, VendorFacetValue.facet, VendorFacetValue.position)
-    )
-    for vendor_id, facet, value in connection.execute(statement):
-        values[vendor_id][facet].append(value)
+        for owner, facet, value in connection.execute(statement):
+            values[owner][facet].append(value)
     for row in rows:
-        yield document(row, values[row.id])
+        yield document(row, values[row.id], kind)
 
 
-def document(row, values: dict[str, list[str]]) -> dict:
-    """The index document of one vendor: each field's text, twice (counts, positions), and its ids."""
-    kind = registry.VENDORS
+def document(row, values: dict[str, list[str]], kind: registry.DocumentKind | None = None) -> dict:
+    """The index document of one row: each field's text, twice (counts, positions), and its ids."""
+    kind = kind or registry.VENDORS
     text = {text_field.name: kind.text(text_field, row, values) for text_field in kind.fields}
     return {
         "id": str(row.id),

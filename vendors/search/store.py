@@ -1,12 +1,13 @@
 """The index folder on disk: generations, the `current` pointer, the writers' lock, the applied position.
 
     SEARCH_INDEX_DIR/
-        current -> gen-20250101T120000-4242     symlink, switched atomically with os.replace
-        gen-20250101T120000-4242/               a complete Whoosh index
-            applied                             highest change-log id applied to this generation
-            database                            identity of the database it was built from
-            schema                              signature of the schema it was written for
-        writer.lock                             flock()-ed by whoever writes (catch-up, rebuild's switch)
+        vendors/                                    one folder per kind of document (registry.DocumentKind)
+            current -> gen-20250101T120000-4242     symlink, switched atomically with os.replace
+            gen-20250101T120000-4242/               a complete Whoosh index
+                applied                             highest change-log id applied to this generation
+                database                            identity of the database it was built from
+                schema                              signature of the schema it was written for
+            writer.lock                             flock()-ed by whoever writes (catch-up, rebuild's switch)
 
 Readers never lock: they follow `current` and open the generation's latest Whoosh commit. Writers take the
 process lock with a deadline (never waiting forever, never failing at once as a bare Whoosh writer does), so
@@ -27,6 +28,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
+from vendors.search import registry
 from vendors.search.schema import build_schema, schema_signature
 
 CURRENT = "current"
@@ -50,10 +52,11 @@ class IndexUnreadable(RuntimeError):
 
 
 class Generation:
-    """One complete index folder."""
+    """One complete index folder of one kind of document."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, kind: registry.DocumentKind):
         self.path = path
+        self.kind = kind
 
     @property
     def name(self) -> str:
@@ -64,12 +67,12 @@ class Generation:
         self.path.mkdir(parents=True)
         self.set_applied(0)
         (self.path / DATABASE_FILE).write_text(f"{database}\n")
-        (self.path / SCHEMA_FILE).write_text(f"{schema_signature()}\n")
-        return whoosh_index.create_in(str(self.path), build_schema())
+        (self.path / SCHEMA_FILE).write_text(f"{schema_signature(self.kind)}\n")
+        return whoosh_index.create_in(str(self.path), build_schema(self.kind))
 
     def fits_schema(self) -> bool:
         """Whether the generation was written for the schema the code builds now."""
-        return self._written_for() == schema_signature()
+        return self._written_for() == schema_signature(self.kind)
 
     def _written_for(self) -> str:
         try:
@@ -106,7 +109,7 @@ class Generation:
 
         def read(use):
             try:
-                return use(storage.open_index(schema=build_schema()))
+                return use(storage.open_index(schema=build_schema(self.kind)))
             except Exception as error:
                 storage.close_opened()
                 raise IndexUnreadable(f"{self.path}: {type(error).__name__}: {error}") from None
@@ -146,8 +149,11 @@ class _ClosingStorage(FileStorage):
 
 
 class IndexFolder:
-    def __init__(self, root: str | os.PathLike):
-        self.root = Path(root)
+    """The folder of one kind's generations under the search root (SEARCH_INDEX_DIR); vendors by default."""
+
+    def __init__(self, root: str | os.PathLike, kind: registry.DocumentKind | None = None):
+        self.kind = kind or registry.VENDORS
+        self.root = Path(root) / self.kind.folder
 
     def current(self) -> Generation:
         """The generation searches are served from; IndexMissing when none has been built."""
@@ -156,12 +162,12 @@ class IndexFolder:
             target = os.readlink(pointer)
         except FileNotFoundError:
             raise IndexMissing(f"no search index in {self.root}") from None
-        return Generation(self.root / target)
+        return Generation(self.root / target, self.kind)
 
     def new_generation(self) -> Generation:
         self.root.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        return Generation(self.root / f"{GENERATION_PREFIX}{stamp}-{os.getpid()}")
+        return Generation(self.root / f"{GENERATION_PREFIX}{stamp}-{os.getpid()}", self.kind)
 
     def switch_to(self, generation: Generation) -> None:
         """Point `current` at generation in one rename: a reader sees the old index or the new, never neither.
