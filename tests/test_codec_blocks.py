@@ -48,9 +48,11 @@ def two_indexes(tmp_path_factory):
         synthetic.insert_synthetic(VENDORS)
         for name in ("bulk", "plain"):
             (folder / name).mkdir()
-        built = whoosh_index.create_in(str(folder / "bulk"), schema.build_schema())
+        with db.engine.connect() as connection:
+            pair_words = schema.choose_pair_words(list(schema.documents(connection)))
+        built = whoosh_index.create_in(str(folder / "bulk"), schema.build_schema(pair_words=pair_words))
         bulk.build(db.engine, built, procs=1)
-        plain = whoosh_index.create_in(str(folder / "plain"), schema.build_schema())
+        plain = whoosh_index.create_in(str(folder / "plain"), schema.build_schema(pair_words=pair_words))
         writer = plain.writer()
         with db.engine.connect() as connection:
             for document in schema.documents(connection):
@@ -59,7 +61,8 @@ def two_indexes(tmp_path_factory):
         db.engine.dispose()
     # As the site opens them: with the schema built by the code, not the stand-ins pickled into the index.
     yield tuple(
-        whoosh_index.open_dir(str(folder / name), schema=schema.build_schema()) for name in ("bulk", "plain")
+        whoosh_index.open_dir(str(folder / name), schema=schema.build_schema(pair_words=pair_words))
+        for name in ("bulk", "plain")
     )
 
 
@@ -96,6 +99,8 @@ def test_every_term_records_what_whoosh_records(two_indexes):
     longest = max(len(postings) for _statistics, postings in from_whoosh.values())
     assert longest > 2 * 128, "no term spans several blocks: the comparison would miss block statistics"
     assert any(statistics[2] for statistics, _postings in from_whoosh.values()), "no field lengths compared"
+    pairs = [key for key in from_whoosh if key[0] in schema.pair_fields()]
+    assert len(pairs) > 100, "no adjacent-pair terms compared"
     differing = [key for key in from_whoosh if from_bulk[key] != from_whoosh[key]]
     assert differing == [], f"{len(differing)} terms differ, e.g. {differing[:3]}"
 

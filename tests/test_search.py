@@ -307,6 +307,70 @@ def test_a_phrase_of_a_word_used_several_times_in_a_field(ctx):
     assert slugs_for('"billing medical"') == []
 
 
+@pytest.fixture(params=["every word common", "no word common"])
+def phrase_ctx(request, backend, tmp_path, monkeypatch):
+    """The catalogue indexed with adjacent-pair terms for every pair, or for none (positions only)."""
+    from vendors.search import schema
+
+    monkeypatch.setattr(schema, "PAIR_WORD_SHARE", 0.0 if request.param == "every word common" else 2.0)
+    url = _database_url(backend, request, tmp_path, "phrases")
+    with (
+        app_with_data(url, tmp_path / "index", lambda: add_vendors(*CATALOGUE)) as app,
+        app.test_request_context(),
+    ):
+        yield request.param
+        db.session.remove()
+
+
+def test_two_and_three_word_phrases_match_exactly_where_the_words_stand_together_in_one_field(phrase_ctx):
+    """Every pair and triple of neighbouring words in the catalogue, and the same words reversed, against
+    the documents' own analysed text: two common words are answered from adjacent-pair terms, other phrases
+    from positions, and both must agree with reading the text."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from vendors.catalog.models import Vendor
+    from vendors.search import replica, schema
+
+    index = replica.open_current(current_app.config["SEARCH_INDEX_DIR"])
+    pair_words = schema.pair_words_of(index.searcher.schema)
+    assert bool(pair_words) == (phrase_ctx == "every word common")
+
+    with db.engine.connect() as connection:
+        documents = list(schema.documents(connection))
+    slug_of = dict(db.session.execute(select(Vendor.id, Vendor.slug)).all())
+    stems_by_field = [
+        (doc["vid"], [schema.STEMS.terms(doc[field]) for field in schema.text_fields()]) for doc in documents
+    ]
+
+    def standing_together(stems: list[str]) -> set[str]:
+        width = len(stems)
+        return {
+            slug_of[vendor_id]
+            for vendor_id, fields in stems_by_field
+            if any(field[i : i + width] == stems for field in fields for i in range(len(field)))
+        }
+
+    phrases = set()
+    for doc in documents:
+        for field in schema.text_fields():
+            words = schema.WORDS.terms(doc[field])
+            for width in (2, 3):
+                for start in range(len(words) - width + 1):
+                    phrases.add(tuple(words[start : start + width]))
+                    phrases.add(tuple(reversed(words[start : start + width])))
+    assert len(phrases) > 200
+    for words in sorted(phrases):
+        expected = standing_together([schema.stem_of(word) for word in words])
+        assert set(slugs_for('"' + " ".join(words) + '"')) == expected, words
+
+
+def test_a_phrase_never_spans_two_fields_and_skips_stop_words_as_indexing_does(ctx):
+    assert slugs_for('"partners revenue"') == [], "the last word of a name and the first of its tagline"
+    assert slugs_for('"medical billing"') != []
+    assert set(slugs_for('"bookkeeping for small"')) == set(slugs_for('"bookkeeping small"')) != set()
+
+
 def test_bulk_build_in_processes_writes_what_whoosh_writes(search_app, tmp_path, monkeypatch):
     """A full build (several processes, several segments each) holds exactly the postings, positions and
     words that Whoosh's own writer produces for the same documents."""
@@ -322,7 +386,7 @@ def test_bulk_build_in_processes_writes_what_whoosh_writes(search_app, tmp_path,
                 reader = leaf.reader()
                 vendor_ids = list(reader.column_reader("vid"))
                 for field, term in reader.all_terms():
-                    if field in schema.text_fields() or field in schema.position_fields() or field == "id":
+                    if field != "vid":
                         postings = reader.postings(field, term)
                         while postings.is_active():
                             found[(field, term, vendor_ids[postings.id()])] = postings.weight()
@@ -335,10 +399,12 @@ def test_bulk_build_in_processes_writes_what_whoosh_writes(search_app, tmp_path,
     monkeypatch.setattr(bulk, "SEGMENT_DOCUMENTS", 2)
     with search_app.app_context():
         (tmp_path / "bulk").mkdir()
-        built = whoosh_index.create_in(str(tmp_path / "bulk"), schema.build_schema())
+        with db.engine.connect() as connection:
+            pair_words = schema.choose_pair_words(list(schema.documents(connection)))
+        built = whoosh_index.create_in(str(tmp_path / "bulk"), schema.build_schema(pair_words=pair_words))
         words = bulk.build(db.engine, built, procs=2)
         (tmp_path / "plain").mkdir()
-        plain = whoosh_index.create_in(str(tmp_path / "plain"), schema.build_schema())
+        plain = whoosh_index.create_in(str(tmp_path / "plain"), schema.build_schema(pair_words=pair_words))
         expected = Vocabulary()
         writer = plain.writer()
         with db.engine.connect() as connection:
@@ -346,8 +412,8 @@ def test_bulk_build_in_processes_writes_what_whoosh_writes(search_app, tmp_path,
                 writer.add_document(**document)
                 expected.add_document(schema.words_in(" ".join(document[f] for f in schema.text_fields())))
         writer.commit()
-    built = whoosh_index.open_dir(str(tmp_path / "bulk"), schema=schema.build_schema())
-    plain = whoosh_index.open_dir(str(tmp_path / "plain"), schema=schema.build_schema())
+    built = whoosh_index.open_dir(str(tmp_path / "bulk"), schema=schema.build_schema(pair_words=pair_words))
+    plain = whoosh_index.open_dir(str(tmp_path / "plain"), schema=schema.build_schema(pair_words=pair_words))
     assert len(built._segments()) > 2
     assert built.doc_count() == plain.doc_count() > 4
     assert contents(built) == contents(plain)

@@ -573,3 +573,22 @@ def test_the_database_fallback_lists_name_matches_first_and_does_not_fold_accent
     assert fallback.find_ids(parse("operations")) == [in_description.id, in_name.id]  # then by name
     assert fallback.find_ids(parse("bogota")) == []  # as the README says: no accent folding here
     assert search.find("bogota").ids == [in_description.id]  # the index folds them
+
+
+def test_an_edit_indexes_the_adjacent_pairs_of_the_generations_common_words(app, monkeypatch):
+    monkeypatch.setattr(schema, "PAIR_WORD_SHARE", 0.5)  # common: in at least half of the vendors
+    first, second, _ = add_vendors(
+        vendor_record(name="Alpha", description="Ledger audits and payroll."),
+        vendor_record(name="Beta", description="Payroll and ledger audits."),
+        vendor_record(name="Gamma", description="Quiet harbour logistics."),
+    )
+    indexing.rebuild(db.engine, index_root(app), procs=1)
+    generation = IndexFolder(index_root(app)).current()
+    common = set((generation.path / store.PAIR_WORDS_FILE).read_text().split())
+    assert {"ledger", "audit", "payroll"} <= common and "harbour" not in common
+    assert set(search.find('"ledger audits"').ids) == {first.id, second.id}
+
+    update_vendor(first.id, description="Audits ledger, then payroll audits.")  # through Whoosh's writer
+    assert search.find('"ledger audits"').ids == [second.id]
+    assert search.find('"payroll audits"').ids == [first.id]
+    assert search.find('"harbour logistics"').ids != [], "a phrase of other words is read from positions"

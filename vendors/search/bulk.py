@@ -122,10 +122,15 @@ def write_segment(
     # field -> term -> (docnums, weights, values, field lengths): no values in a text field (schema.Counts),
     # the encoded positions in its positions field (schema.CompactPositions), which has no lengths
     postings: dict[str, dict[str, Postings]] = {
-        name: {} for name in (*schema.text_fields(kind), *schema.position_fields(kind))
+        name: {}
+        for name in (*schema.text_fields(kind), *schema.position_fields(kind), *schema.pair_fields(kind))
     }
     ids: dict[str, Postings] = {}
     id_field, vid_field = fields["id"], fields["vid"]
+    field_names = tuple(
+        zip(schema.text_fields(kind), schema.position_fields(kind), schema.pair_fields(kind), strict=True)
+    )
+    pair_words = schema.pair_words_of(fields, kind)
     docnum = -1
     for docnum, document in enumerate(documents):
         per_document.start_doc(docnum)
@@ -136,12 +141,13 @@ def write_segment(
             "vid", vid_field.column_type, vid_field.to_column_value(document["vid"])
         )
         seen: set[str] = set()
-        for name, at_name in zip(schema.text_fields(kind), schema.position_fields(kind), strict=True):
+        for name, at_name, pairs_name in field_names:
             kept = schema.WORDS.terms(document[name])
             seen.update(kept)
+            stems = list(map(schema.stem_of, kept))
             positions: dict[str, list[int]] = defaultdict(list)
-            for position, word in enumerate(kept):
-                positions[schema.stem_of(word)].append(position)
+            for position, stem in enumerate(stems):
+                positions[stem].append(position)
             terms, at_terms = postings[name], postings[at_name]
             for term, found in positions.items():
                 at_entry = at_terms.get(term)
@@ -155,6 +161,16 @@ def write_segment(
                 terms[term][3].append(len(kept))
             per_document.add_field(name, fields[name], None, len(kept))
             per_document.add_field(at_name, fields[at_name], None, 0)
+            pair_terms = postings[pairs_name]
+            common = [stem if stem in pair_words else None for stem in stems]
+            adjacent = (schema.pair_term(*pair) for pair in pairwise(common) if None not in pair)
+            for pair, frequency in Counter(adjacent).items():
+                entry = pair_terms.get(pair)
+                if entry is None:
+                    entry = pair_terms[pair] = (array("I"), array("f"), [], None)
+                entry[0].append(docnum)
+                entry[1].append(frequency)
+            per_document.add_field(pairs_name, fields[pairs_name], None, 0)
         words.update(seen)
         per_document.finish_doc()
     per_document.close()

@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 
 from sqlalchemy import Engine, func, select
 
@@ -164,7 +165,8 @@ def build_generation(
     started = time.monotonic()
     generation, kind = folder.new_generation(), folder.kind
     with engine.connect() as connection:
-        index = generation.create(changelog.identity(connection))
+        sample = list(islice(schema.documents(connection, kind=kind), schema.PAIR_WORD_SAMPLE))
+        index = generation.create(changelog.identity(connection), schema.choose_pair_words(sample, kind))
         head = changelog.head(connection)
         published = _published_count(connection, kind)
     procs = max(1, min(procs, published // MIN_DOCUMENTS_PER_PROCESS))

@@ -12,7 +12,6 @@ Misspelt words (not in the index under any form) are replaced by the closest wor
 vocabulary (the `spell` field), preferring fewer edits, then more frequent words.
 """
 
-import sys
 import threading
 from array import array
 from collections.abc import Iterator
@@ -24,10 +23,17 @@ from vendors.search import readcache, registry, replica
 from vendors.search.codec_blocks import read_blocks
 from vendors.search.parsing import Clause, ParsedQuery
 from vendors.search.replica import OpenIndex
-from vendors.search.schema import POSITION_SIZE, decode_positions, positions_field, stem_of, text_fields
+from vendors.search.schema import (
+    decode_positions,
+    pair_term,
+    pair_words_of,
+    pairs_field,
+    positions_field,
+    stem_of,
+    text_fields,
+)
 
 SATURATION = 1.2
-ORDER = sys.byteorder  # positions are raw native-order 32-bit ints (schema.CompactPositions)
 PHRASE_BONUS = 1.5
 
 
@@ -164,9 +170,9 @@ def _clause_postings(index: OpenIndex, clause: Clause) -> dict[str, tuple[set[in
     for field in text_fields():
         per_doc: dict[int, float] | None = None
         for term in clause.stems:
-            if clause.phrase:
-                # A phrase needs the positions too: the positions field's postings also hold the frequencies,
-                # so one pass over them gives both.
+            if clause.phrase and len(clause.stems) > 2:
+                # A longer phrase needs the positions too: the positions field's postings also hold the
+                # frequencies, so one pass over them gives both.
                 _term_positions(index, field, term)
             term_docs = _term_postings(index, field, term)
             if per_doc is None:
@@ -250,16 +256,19 @@ def _term_positions(index: OpenIndex, field: str, term: str) -> dict[int, bytes]
 def _phrase_docs(index: OpenIndex, clause: Clause, postings: dict) -> set[int]:
     """Documents where the clause's words stand next to each other, in order, within one field.
 
-    Only documents holding every word in that field are candidates; their positions are decoded one by one.
+    Two words are one adjacent-pair term (schema.AdjacentPairs). For more, only documents holding every word
+    in that field are candidates; their positions are decoded one by one.
     Fields go in the registry's order, heaviest first: a document found in its short name is not checked
     again in its long description.
     """
     docs: set[int] = set()
+    if _by_pairs(index, clause):
+        pair = pair_term(*clause.stems)
+        for field in postings:
+            docs.update(_term_postings(index, pairs_field(field), pair))
+        return docs
     for field, (candidates, _) in postings.items():
         first, *rest = (_term_positions(index, field, term) for term in clause.stems)
-        if len(rest) == 1:
-            docs.update(_pairs_adjacent(candidates, first, rest[0], docs))
-            continue
         for docnum in candidates:
             if docnum in docs:
                 continue
@@ -271,27 +280,9 @@ def _phrase_docs(index: OpenIndex, clause: Clause, postings: dict) -> set[int]:
     return docs
 
 
-def _pairs_adjacent(
-    candidates, first: dict[int, bytes], second: dict[int, bytes], done: set[int]
-) -> list[int]:
-    """The candidates where a position of the second word follows one of the first: a two-word phrase.
-
-    Most vendors use each word of a phrase once in a field: those are compared as two integers, without
-    decoding arrays or building sets.
-    """
-    size, to_int, found = POSITION_SIZE, int.from_bytes, []
-    for docnum in candidates:
-        if docnum in done:
-            continue
-        before, after = first[docnum], second[docnum]
-        if len(before) == size and len(after) == size:
-            if to_int(after, ORDER) == to_int(before, ORDER) + 1:
-                found.append(docnum)
-        else:
-            later = set(decode_positions(after))
-            if any(position + 1 in later for position in decode_positions(before)):
-                found.append(docnum)
-    return found
+def _by_pairs(index: OpenIndex, clause: Clause) -> bool:
+    """Whether a phrase is one adjacent-pair term: two words, both common (schema.AdjacentPairs)."""
+    return len(clause.stems) == 2 and pair_words_of(index.searcher.schema).issuperset(clause.stems)
 
 
 def _all_docnums(index: OpenIndex) -> set[int]:

@@ -1,11 +1,12 @@
 """What the index holds for a vendor, and how text becomes terms.
 
 The schema is lean on purpose: the only stored value is the vendor id (as a column, read per segment in one
-go). Each text field is indexed twice: with term frequencies only (what matching and ranking read, so a block
-of postings carries no positions to decode), and with positions in a parallel field (`name_at`, ...) read only
-to check quoted phrases. The unstemmed words used
-for typo correction live beside the index (vendors.search.vocabulary), not in it. Filters, facets and display
-data never come from the index; they come from the database.
+go). Each text field is indexed three times: with term frequencies only (what matching and ranking read, so a
+block of postings carries no positions to decode); with positions in a parallel field (`name_at`, ...) read
+only to check quoted phrases of three words or more; and as adjacent word pairs (`name_pairs`, ...), which
+answer a two-word phrase, the common kind, with one lookup. The unstemmed words used for typo correction
+live beside the index (vendors.search.vocabulary), not in it. Filters, facets and display data never come
+from the index; they come from the database.
 
 The fields, their weights and how their text is gathered are declared once, in vendors.search.registry:
 everything here is derived from that declaration at call time.
@@ -15,6 +16,7 @@ import re
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from itertools import pairwise
 
 from sqlalchemy import Connection, select
 from whoosh import columns, fields, formats
@@ -29,7 +31,7 @@ STOP_LIST = frozenset(STOP_WORDS - {"it", "us"})
 
 # Raise when what is indexed changes in a way the field list does not show (a format, the analysis, how a
 # field's text is gathered): every generation written before is then rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def text_fields(kind: registry.DocumentKind | None = None) -> tuple[str, ...]:
@@ -43,6 +45,20 @@ def positions_field(field: str) -> str:
 
 def position_fields(kind: registry.DocumentKind | None = None) -> tuple[str, ...]:
     return tuple(map(positions_field, text_fields(kind)))
+
+
+def pairs_field(field: str) -> str:
+    """The parallel field holding field's adjacent word pairs (read only for two-word phrases)."""
+    return f"{field}_pairs"
+
+
+def pair_fields(kind: registry.DocumentKind | None = None) -> tuple[str, ...]:
+    return tuple(map(pairs_field, text_fields(kind)))
+
+
+def pair_term(first: str, second: str) -> str:
+    """The term for two stems standing next to each other; the space keeps it apart from any word's stem."""
+    return f"{first} {second}"
 
 
 WORD_PATTERN = re.compile(r"\w+(?:\.?\w+)*")
@@ -129,8 +145,61 @@ class FoldedWords(Tokenizer):
             yield token
 
 
+class AdjacentPairs(FoldedWords):
+    """Each pair of common words standing next to each other, as one term ("custom support"): a phrase of two
+    common words is then one lookup, instead of decoding the positions of two words that may each be in a
+    third of the vendors. Pairs of other words are left out: most of them are unique, and a term per pair
+    would make a full build several times slower, while a phrase with a rare word is quick from positions.
+
+    `words` are the common stems, chosen when a generation is built (choose_pair_words) and kept with it.
+    """
+
+    def __init__(self, words: frozenset[str] = frozenset()):
+        super().__init__()
+        self.words = words
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and other.words == self.words
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.words))
+
+    def terms(self, value: str) -> list[str]:
+        words = self.words
+        return [
+            pair_term(first, second)
+            for first, second in pairwise(super().terms(value))
+            if first in words and second in words
+        ]
+
+    def __call__(self, value, mode="", **kwargs):
+        token = Token(mode=mode)
+        for pair in self.terms(value):
+            token.text, token.boost, token.stopped = pair, 1.0, False
+            yield token
+
+
 WORDS = FoldedWords(stemming=False)
 STEMS = FoldedWords()
+
+# A stem in at least this share of the sampled documents is common: its pairs with other common stems are
+# indexed as adjacent-pair terms.
+PAIR_WORD_SHARE = 0.05
+PAIR_WORD_SAMPLE = 2_000
+
+
+def choose_pair_words(documents: list[dict], kind: registry.DocumentKind | None = None) -> frozenset[str]:
+    """The stems found in at least PAIR_WORD_SHARE of documents (a sample of the catalogue)."""
+    held: Counter = Counter()
+    for document in documents:
+        held.update({stem for field in text_fields(kind) for stem in STEMS.terms(document[field])})
+    least = max(1, PAIR_WORD_SHARE * len(documents))
+    return frozenset(stem for stem, count in held.items() if count >= least)
+
+
+def pair_words_of(whoosh_schema: fields.Schema, kind: registry.DocumentKind | None = None) -> frozenset[str]:
+    """The common stems an opened index was built with (the same for every field)."""
+    return whoosh_schema[pairs_field(text_fields(kind)[0])].analyzer.words
 
 
 def words_in(text: str) -> set[str]:
@@ -217,9 +286,11 @@ def schema_signature(kind: registry.DocumentKind | None = None) -> str:
     return f"v{SCHEMA_VERSION} {kind.name} {kind.signature}"
 
 
-def build_schema(kind: registry.DocumentKind | None = None) -> fields.Schema:
+def build_schema(
+    kind: registry.DocumentKind | None = None, pair_words: frozenset[str] = frozenset()
+) -> fields.Schema:
     """`id` (the document's id as text, unique: what an update replaces), `vid` (the same as a number, read a
-    segment at a time) and each text field of kind twice."""
+    segment at a time) and each text field of kind three times (counts, positions, adjacent pairs)."""
     text = {}
     for name in text_fields(kind):
         text[name] = fields.TEXT(analyzer=STEMS, phrase=False)
@@ -227,6 +298,9 @@ def build_schema(kind: registry.DocumentKind | None = None) -> fields.Schema:
         at = text[positions_field(name)] = fields.TEXT(analyzer=STEMS, phrase=True)
         at.format = CompactPositions()
         at.scorable = False  # no field lengths: ranking reads the frequency field's
+        pairs = text[pairs_field(name)] = fields.TEXT(analyzer=AdjacentPairs(pair_words), phrase=False)
+        pairs.format = Counts()
+        pairs.scorable = False
     return fields.Schema(id=fields.ID(unique=True), vid=fields.COLUMN(columns.NumericColumn("I")), **text)
 
 
@@ -288,7 +362,8 @@ def _documents_for(connection: Connection, kind: registry.DocumentKind, rows) ->
 
 
 def document(row, values: dict[str, list[str]], kind: registry.DocumentKind | None = None) -> dict:
-    """The index document of one row: each field's text, twice (counts, positions), and its ids."""
+    """The index document of one row: each field's text, three times (counts, positions, pairs), and its
+    ids."""
     kind = kind or registry.VENDORS
     text = {text_field.name: kind.text(text_field, row, values) for text_field in kind.fields}
     return {
@@ -296,4 +371,5 @@ def document(row, values: dict[str, list[str]], kind: registry.DocumentKind | No
         "vid": row.id,
         **text,
         **{positions_field(field): value for field, value in text.items()},
+        **{pairs_field(field): value for field, value in text.items()},
     }

@@ -7,6 +7,7 @@
                 applied                             highest change-log id applied to this generation
                 database                            identity of the database it was built from
                 schema                              signature of the schema it was written for
+                pair-words                          the common stems whose adjacent pairs it indexes
             writer.lock                             flock()-ed by whoever writes (catch-up, rebuild's switch)
 
 Readers never lock: they follow `current` and open the generation's latest Whoosh commit. Writers take the
@@ -36,6 +37,7 @@ LOCK_FILE = "writer.lock"
 APPLIED_FILE = "applied"
 DATABASE_FILE = "database"
 SCHEMA_FILE = "schema"
+PAIR_WORDS_FILE = "pair-words"
 GENERATION_PREFIX = "gen-"
 
 
@@ -62,13 +64,23 @@ class Generation:
     def name(self) -> str:
         return self.path.name
 
-    def create(self, database: str) -> whoosh_index.Index:
-        """A new empty index holding documents of the database with this identity."""
+    def create(self, database: str, pair_words: frozenset[str] = frozenset()) -> whoosh_index.Index:
+        """A new empty index holding documents of the database with this identity, indexing the adjacent
+        pairs of pair_words (schema.AdjacentPairs)."""
         self.path.mkdir(parents=True)
         self.set_applied(0)
         (self.path / DATABASE_FILE).write_text(f"{database}\n")
         (self.path / SCHEMA_FILE).write_text(f"{schema_signature(self.kind)}\n")
-        return whoosh_index.create_in(str(self.path), build_schema(self.kind))
+        (self.path / PAIR_WORDS_FILE).write_text("".join(f"{word}\n" for word in sorted(pair_words)))
+        return whoosh_index.create_in(str(self.path), self._schema())
+
+    def _schema(self):
+        """The schema this generation was written with: the code's, with the generation's pair words."""
+        try:
+            pair_words = frozenset((self.path / PAIR_WORDS_FILE).read_text().split())
+        except FileNotFoundError:
+            raise IndexUnreadable(f"{self.path}: no {PAIR_WORDS_FILE} file") from None
+        return build_schema(self.kind, pair_words)
 
     def fits_schema(self) -> bool:
         """Whether the generation was written for the schema the code builds now."""
@@ -109,7 +121,7 @@ class Generation:
 
         def read(use):
             try:
-                return use(storage.open_index(schema=build_schema(self.kind)))
+                return use(storage.open_index(schema=self._schema()))
             except Exception as error:
                 storage.close_opened()
                 raise IndexUnreadable(f"{self.path}: {type(error).__name__}: {error}") from None
