@@ -397,7 +397,7 @@ def test_an_index_built_without_the_positions_fields_is_rebuilt(app, runner, mon
     [vendor] = add_vendors(vendor_record(name="Older Schema Vendor", description="Medical billing support"))
     assert found('"medical billing"') == [vendor.id]
     generation = IndexFolder(index_root(app)).current().path
-    for path in [*generation.glob("*.seg"), *generation.glob("*.toc"), generation / store.SCHEMA_FILE]:
+    for path in [*generation.glob("MAIN_*.*"), *generation.glob("*.toc"), generation / store.SCHEMA_FILE]:
         path.unlink()
     old = fields.Schema(
         id=fields.ID(unique=True), **{name: fields.TEXT(phrase=True) for name in schema.text_fields()}
@@ -537,8 +537,10 @@ def test_a_damaged_segment_is_an_unreadable_index_opened_once(app, caplog, monke
     [vendor] = add_vendors(vendor_record(name="Segment Vendor"))
     assert search.find("segment").from_index
     generation = IndexFolder(index_root(app)).current()
-    for segment in generation.path.glob("*.seg"):
-        segment.write_bytes(b"not a segment")
+    segment_files = list(generation.path.glob("MAIN_*.*"))  # a built segment is several files
+    assert segment_files
+    for part in segment_files:
+        part.write_bytes(b"not a segment")
     replica.forget(index_root(app))
     opened = []
     real_reading = store.Generation.reading

@@ -31,7 +31,7 @@ from vendors.extensions import db
 from vendors.search import fallback, indexing, matching, readcache, registry, replica, schema
 from vendors.search.matching import RankedIds
 from vendors.search.parsing import MAX_QUERY_LENGTH, ParsedQuery, QueryTooLong, parse
-from vendors.search.schema import WORDS, stem_of
+from vendors.search.schema import WORDS
 from vendors.search.snippets import snippets_for
 from vendors.search.store import IndexBusy, IndexFolder, IndexMissing, IndexUnreadable
 
@@ -62,6 +62,7 @@ class TextMatch:
     suggestion: str | None = None
     stems: frozenset[str] = field(default_factory=frozenset)  # what snippets highlight
     from_index: bool = True
+    partial: bool = False  # no vendor matches every word: these match the most of them
     # For callers to keep what they derive from the ids (the listing's bitset) for as long as the match is
     # cached; its size is charged with the match (readcache.COST_PER_ID).
     memo: dict = field(default_factory=dict, repr=False, compare=False)
@@ -95,9 +96,7 @@ def find(q: str) -> TextMatch:
         with index.lock:
             ranked = matching.rank(index, parsed)
         cached = TextMatch(
-            ranked.vendor_ids,
-            _suggestion(parsed, ranked.corrections),
-            _corrected_stems(parsed, ranked.corrections),
+            ranked.vendor_ids, _suggestion(parsed, ranked.corrections), ranked.stems, partial=ranked.partial
         )
         readcache.CACHE.put(key, cached, len(cached.ranking) * readcache.COST_PER_ID)
     return cached
@@ -253,12 +252,6 @@ def _suggestion(parsed: ParsedQuery, corrections: dict[str, str]) -> str | None:
             pieces += [text[cursor : token.startchar], corrections[token.text]]
             cursor = token.endchar
     return "".join([*pieces, text[cursor:]])
-
-
-def _corrected_stems(parsed: ParsedQuery, corrections: dict[str, str]) -> frozenset[str]:
-    return frozenset(
-        stem_of(corrections.get(word, word)) for clause in parsed.required for word in clause.words
-    )
 
 
 def _similar_in_index(index: replica.OpenIndex, vendor_id: int, limit: int) -> list[int]:

@@ -30,11 +30,13 @@ def find_ids(parsed: ParsedQuery, kind: registry.DocumentKind | None = None) -> 
 
 
 def _matches(kind: registry.DocumentKind, clause: Clause) -> ColumnElement[bool]:
+    """The clause, or any of its alternatives, in one of kind's text fields."""
     matches = []
-    for text_field in kind.fields:
-        matches += [_like(getattr(kind.model, column), clause) for column in text_field.columns]
-        for facet in text_field.labels_of:
-            matches += _label_matches(kind, text_field, facet, clause)
+    for option in clause.options:
+        for text_field in kind.fields:
+            matches += [_like(getattr(kind.model, column), option) for column in text_field.columns]
+            for facet in text_field.labels_of:
+                matches += _label_matches(kind, text_field, facet, option)
     return or_(*matches) if matches else false()
 
 

@@ -24,6 +24,7 @@ from vendors.search.codec_blocks import read_blocks
 from vendors.search.parsing import Clause, ParsedQuery
 from vendors.search.replica import OpenIndex
 from vendors.search.schema import (
+    STOP_LIST,
     decode_positions,
     pair_term,
     pair_words_of,
@@ -34,6 +35,7 @@ from vendors.search.schema import (
 )
 
 SATURATION = 1.2
+COMPOUND_PART = 3  # letters in each part of a word read as two
 PHRASE_BONUS = 1.5
 
 
@@ -76,41 +78,48 @@ class RankedIds:
 class Ranked:
     vendor_ids: RankedIds
     corrections: dict[str, str]  # misspelt word -> the index word used instead
+    stems: frozenset[str] = frozenset()  # every stem a match may hold, for snippets
+    partial: bool = False  # no vendor matched every clause: these match the most of them
 
 
 def rank(index: OpenIndex, parsed: ParsedQuery) -> Ranked:
+    """The vendors matching every required clause and no excluded one, best first.
+
+    When none matches them all, the vendors matching the most of them (at least half), marked partial.
+    """
     corrections: dict[str, str] = {}
-    required = []
-    for clause in parsed.required:
+    required, unmatched = [], 0
+    for clause in _with_compounds(index, parsed.required):
         corrected = _correct(index, clause, corrections)
         if corrected is None:
-            return Ranked(RankedIds([]), corrections)
-        required.append(corrected)
-    if not required and not parsed.excluded:
-        return Ranked(RankedIds.in_order(_all_vendor_ids(index)), corrections)
+            unmatched += 1  # a word the index holds nothing like
+        else:
+            required.append(corrected)
+    stems = frozenset(stem for clause in required for option in clause.options for stem in option.stems)
+    if not required and (unmatched or not parsed.excluded):
+        every = [] if unmatched else _all_vendor_ids(index)
+        return Ranked(RankedIds.in_order(every), corrections, stems)
 
-    docs: set[int] | None = None
-    postings_by_clause = []
-    for clause in required:
-        postings = _clause_postings(index, clause)
-        matched = set().union(*(ids for ids, _ in postings.values())) if postings else set()
-        if clause.phrase:
-            matched = _phrase_docs(index, clause, postings)
-        postings_by_clause.append((clause, postings, matched))
-        docs = matched if docs is None else docs & matched
-        if not docs:
-            return Ranked(RankedIds([]), corrections)
-    if docs is None:
-        docs = _all_docnums(index)
-    for clause in parsed.excluded:
-        docs -= _clause_docs(index, clause)
+    matches = [(clause, *_clause_matches(index, clause)) for clause in required]
+    docs = _all_docnums(index)
+    for _, _, matched in matches:
+        docs = docs & matched
+    excluded = set().union(*(_clause_docs(index, clause) for clause in parsed.excluded))
+    docs -= excluded
+    partial = False
+    if (unmatched or not docs) and len(required) + unmatched > 1:
+        docs = _most_matched(matches, len(required) + unmatched) - excluded
+        partial = bool(docs)
     if not docs:
-        return Ranked(RankedIds([]), corrections)
+        return Ranked(RankedIds([]), corrections, stems)
+    return Ranked(_by_score(index, docs, matches), corrections, stems, partial)
 
+
+def _by_score(index: OpenIndex, docs: set[int], matches: list) -> RankedIds:
     scores = dict.fromkeys(docs, 0.0)
     total = max(index.doc_count, 1)
     weights = registry.VENDORS.weights
-    for clause, postings, matched in postings_by_clause:
+    for clause, postings, matched in matches:
         idf = log(1 + (total - len(matched) + 0.5) / (len(matched) + 0.5))
         bonus = PHRASE_BONUS if clause.phrase else 1.0
         for field, (_, per_doc) in postings.items():
@@ -134,11 +143,96 @@ def rank(index: OpenIndex, parsed: ParsedQuery) -> Ranked:
             buckets[score] = [vendor_ids[docnum]]
         else:
             bucket.append(vendor_ids[docnum])
-    return Ranked(RankedIds([buckets[score] for score in sorted(buckets, reverse=True)]), corrections)
+    return RankedIds([buckets[score] for score in sorted(buckets, reverse=True)])
+
+
+def _most_matched(matches: list, clauses: int) -> set[int]:
+    """The documents matching the most clauses, if that is at least half of them (and at least one)."""
+    held: dict[int, int] = {}
+    for _, _, matched in matches:
+        for docnum in matched:
+            held[docnum] = held.get(docnum, 0) + 1
+    most = max(held.values(), default=0)
+    if most == 0 or most * 2 < clauses:
+        return set()
+    return {docnum for docnum, count in held.items() if count == most}
+
+
+def _clause_matches(index: OpenIndex, clause: Clause) -> tuple[dict, set[int]]:
+    """(per field: documents and term frequencies, documents matching) for a clause or any alternative."""
+    if not clause.alternatives:
+        return _option_matches(index, clause)
+    merged: dict[str, dict[int, float]] = {}
+    matched: set[int] = set()
+    for option in clause.options:
+        postings, docs = _option_matches(index, option)
+        matched |= docs
+        for field, (_, per_doc) in postings.items():
+            into = merged.setdefault(field, {})
+            for docnum, tf in per_doc.items():
+                if tf > into.get(docnum, 0):
+                    into[docnum] = tf
+    return {field: (per_doc.keys(), per_doc) for field, per_doc in merged.items()}, matched
+
+
+def _option_matches(index: OpenIndex, clause: Clause) -> tuple[dict, set[int]]:
+    postings = _clause_postings(index, clause)
+    if clause.phrase:
+        return postings, _phrase_docs(index, clause, postings)
+    return postings, set().union(*(ids for ids, _ in postings.values())) if postings else set()
+
+
+def _with_compounds(index: OpenIndex, clauses: tuple[Clause, ...]) -> list[Clause]:
+    """Joined and separate forms of two words as one search: "back office" finds "backoffice" where the
+    index knows it, and "backoffice" finds "back office" (or, where no vendor writes it joined, is read as
+    the two words, as "back office" is)."""
+    result: list[Clause] = []
+    position = 0
+    while position < len(clauses):
+        clause = clauses[position]
+        following = clauses[position + 1] if position + 1 < len(clauses) else None
+        if _single_word(clause) and following is not None and _single_word(following):
+            first, second = clause.words[0], following.words[0]
+            if _is_word(index, first + second):
+                result.append(Clause((first, second), phrase=True, alternatives=(Clause((first + second,)),)))
+                position += 2
+                continue
+        if _single_word(clause) and (parts := _two_words(index, clause.words[0])):
+            if _is_word(index, clause.words[0]):
+                result.append(Clause(clause.words, alternatives=(Clause(parts, phrase=True),)))
+            else:
+                result += [Clause((part,)) for part in parts]
+        else:
+            result.append(clause)
+        position += 1
+    return result
+
+
+def _single_word(clause: Clause) -> bool:
+    return len(clause.words) == 1 and not clause.alternatives
+
+
+def _two_words(index: OpenIndex, word: str) -> tuple[str, str] | None:
+    """The word as two words the index holds, each of at least COMPOUND_PART letters, the longer first part
+    preferred; None when there is no such split."""
+    for cut in range(len(word) - COMPOUND_PART, COMPOUND_PART - 1, -1):
+        first, second = word[:cut], word[cut:]
+        if _is_word(index, first) and _is_word(index, second):
+            return first, second
+    return None
+
+
+def _is_word(index: OpenIndex, word: str) -> bool:
+    """A word of the index's vocabulary held by some live document: the vocabulary first, as it is cheap."""
+    return word in index.vocabulary.counts and word not in STOP_LIST and _is_known(index, stem_of(word))
 
 
 def _correct(index: OpenIndex, clause: Clause, corrections: dict[str, str]) -> Clause | None:
-    """The clause with unknown words replaced by their closest index words; None when one has no match."""
+    """The clause's options whose words the index holds; when there are none, the clause with unknown words
+    replaced by their closest index words; None when one has no match."""
+    known = [option for option in clause.options if all(_is_known(index, stem) for stem in option.stems)]
+    if known:
+        return Clause(known[0].words, known[0].phrase, tuple(known[1:]))
     words = []
     for word in clause.words:
         if _is_known(index, stem_of(word)):

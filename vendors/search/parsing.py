@@ -2,12 +2,19 @@
 
 There is no syntax to get wrong: anything that is not a well-formed quote or a leading minus is read as
 plain words, so no query can fail to parse. Field names, wildcards and boolean operators are not special.
+
+Plain words are read as buyers mean them (vendors.reference.search_words): a phrase of a group of synonyms
+("contact centre") is one clause, satisfied by its words in one field or by another phrase of its group;
+words describing every vendor ("BPO", "services") are not required. Hyphens separate words as spaces do,
+so "back-office" and "back office" are the same search ("e-mail" stays one word). Quoted text is taken as
+written.
 """
 
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from vendors.reference import search_words
 from vendors.search.schema import WORDS, stem_of
 
 MAX_QUERY_LENGTH = 200
@@ -25,10 +32,17 @@ class QueryTooLong(ValueError):
 class Clause:
     words: tuple[str, ...]  # lower-cased, accent-folded, stop words removed, not stemmed
     phrase: bool = False
+    # Other clauses any of which satisfies this one (the other phrases of a group of synonyms).
+    alternatives: tuple["Clause", ...] = ()
 
     @property
     def stems(self) -> tuple[str, ...]:
         return tuple(stem_of(word) for word in self.words)
+
+    @property
+    def options(self) -> tuple["Clause", ...]:
+        """This clause as written, then its alternatives."""
+        return (Clause(self.words, self.phrase), *self.alternatives)
 
 
 @dataclass(frozen=True)
@@ -38,7 +52,7 @@ class ParsedQuery:
     excluded: tuple[Clause, ...]
 
     def highlight_stems(self) -> frozenset[str]:
-        return frozenset(s for clause in self.required for s in clause.stems)
+        return frozenset(s for clause in self.required for option in clause.options for s in option.stems)
 
 
 def words_of(text: str) -> tuple[str, ...]:
@@ -51,20 +65,67 @@ def parse(q: str) -> ParsedQuery:
         raise QueryTooLong(len(q))
     required: list[Clause] = []
     excluded: list[Clause] = []
+    plain: list[str] = []  # the plain words since the last quote or exclusion, read together
     for match in _TOKEN.finditer(q):
-        negative = bool(match.group(1))
         if match.group(2) is not None:
+            required += _as_meant(plain)
+            plain = []
             words = words_of(match.group(2))
             clauses = [Clause(words, phrase=len(words) > 1)] if words else []
-        else:
-            token = match.group(3)
-            negative = token.startswith("-") and len(token) > 1
+            (excluded if match.group(1) else required).extend(clauses)
+            continue
+        token = match.group(3)
+        if token.startswith("-") and len(token) > 1:
+            required += _as_meant(plain)
+            plain = []
             words = words_of(token)
-            if negative or len(words) <= 1:
-                clauses = [Clause(words, phrase=len(words) > 1)] if words else []
-            else:
-                # "e-mail" and "follow-up" stay together; "chat,email" is two words.
-                joined = re.fullmatch(r"[\w'\u2019.-]+", token) is not None
-                clauses = [Clause(words, phrase=True)] if joined else [Clause((word,)) for word in words]
-        (excluded if negative else required).extend(clauses)
+            if words:
+                excluded.append(Clause(words, phrase=len(words) > 1))
+        else:
+            plain += words_of(_joined_if_lettered(token))
+    required += _as_meant(plain)
     return ParsedQuery(q, tuple(dict.fromkeys(required)), tuple(dict.fromkeys(excluded)))
+
+
+def _joined_if_lettered(token: str) -> str:
+    """ "e-mail" and "e-commerce" as the one word they are; other hyphens separate words."""
+    parts = token.split("-")
+    return "".join(parts) if len(parts) > 1 and any(len(part) == 1 for part in parts) else token
+
+
+def _as_meant(words: list[str]) -> list[Clause]:
+    """Plain words as clauses: synonym phrases as one clause each (longest first), then the other words one
+    by one, leaving out those that describe every vendor."""
+    clauses, start = [], 0
+    stems = [stem_of(word) for word in words]
+    while start < len(words):
+        for length in range(min(_LONGEST_SYNONYM, len(words) - start), 0, -1):
+            group = _SYNONYMS.get(tuple(stems[start : start + length]))
+            if group is not None:
+                typed = tuple(words[start : start + length])
+                others = tuple(option for option in group if option.stems != tuple(map(stem_of, typed)))
+                # As typed, the words need only share a field ("setting appointments" is appointment
+                # setting); the group's other phrases are matched as phrases.
+                clauses.append(Clause(typed, alternatives=others))
+                start += length
+                break
+        else:
+            if words[start] not in search_words.EVERYWHERE:
+                clauses.append(Clause((words[start],)))
+            start += 1
+    return clauses
+
+
+def _synonym_groups() -> dict[tuple[str, ...], tuple[Clause, ...]]:
+    """The stems of each phrase of a group -> the group's phrases as clauses."""
+    groups = {}
+    for phrases in search_words.SAME:
+        clauses = (Clause(words_of(p), phrase=len(words_of(p)) > 1) for p in phrases)
+        options = tuple({clause.stems: clause for clause in clauses}.values())
+        for option in options:
+            groups[option.stems] = options
+    return groups
+
+
+_SYNONYMS = _synonym_groups()
+_LONGEST_SYNONYM = max(len(stems) for stems in _SYNONYMS)

@@ -24,6 +24,7 @@ from whoosh.analysis import STOP_WORDS, RegexTokenizer, Token, Tokenizer
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
+from vendors.reference import search_words
 from vendors.search import registry
 
 # "it" (as in IT services) and "us" (as in US-based) are words buyers search for.
@@ -31,7 +32,7 @@ STOP_LIST = frozenset(STOP_WORDS - {"it", "us"})
 
 # Raise when what is indexed changes in a way the field list does not show (a format, the analysis, how a
 # field's text is gathered): every generation written before is then rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def text_fields(kind: registry.DocumentKind | None = None) -> tuple[str, ...]:
@@ -77,13 +78,23 @@ def fold(word: str) -> str:
 
 
 def stem_of(word: str) -> str:
-    """The English (Porter) stem of a folded word, so "billing" and "billed" meet at "bill"."""
+    """The English (Porter) stem of a folded word, so "billing" and "billed" meet at "bill"; British and
+    American spellings meet too ("centre" and "center" at "center"), as vendors.reference.search_words
+    lists them."""
     stemmed = _stems.get(word)
     if stemmed is None:
         if len(_stems) > 500_000:
             _stems.clear()
-        stemmed = _stems[word] = stem(word)
+        stemmed = stem(word)
+        stemmed = _stems[word] = _SAME_SPELLING.get(stemmed, stemmed)
     return stemmed
+
+
+# The stem of a listed spelling -> the stem of the spelling the index keeps: stems, so every form of the
+# word ("centres", "centred") follows.
+_SAME_SPELLING = {
+    stem(other): stem(kept) for other, kept in search_words.SPELLING.items() if stem(other) != stem(kept)
+}
 
 
 class FoldedWords(Tokenizer):

@@ -21,6 +21,7 @@ import fcntl
 import os
 import shutil
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -152,6 +153,9 @@ class _ClosingStorage(FileStorage):
         file = super().open_file(name, **kwargs)
         if self.opened is not None:
             self.opened.append(file)
+        # A searcher replaced by a newer one is left to the garbage collector (another thread may still be
+        # reading it): its segment files are then closed here, not by the interpreter with a warning.
+        weakref.finalize(file, file.file.close)
         return file
 
     def close_opened(self) -> None:
