@@ -15,6 +15,7 @@ ITEM_VALUES = {
     "language": lambda item: item["languages"],
     "certification": lambda item: item["certifications"],
     "channel": lambda item: item["channels"],
+    "coverage": lambda item: [item["coverage"]],
 }
 
 

@@ -29,9 +29,29 @@ def list_vendors():
         sort=params.sort,
         q=params.q,
         suggestion=listing.suggestion,
+        understood=_understood(listing),
+        partial=listing.partial,
         items=[vendor_summary(vendor, params.buyer_country) for vendor in listing.vendors],
         facets=listing.facets,
     )
+
+
+def _understood(listing) -> list[dict]:
+    """The filter values the search's words named, each with the search that reads those words as text."""
+    understanding = listing.understanding
+    if understanding is None:
+        return []
+    buyer = country_name(listing.params.buyer_country)
+    return [
+        {
+            "words": item.phrase,
+            "facet": item.facet,
+            "values": list(item.values),
+            "label": understanding.label(item, buyer),
+            "as_words": understanding.as_words(item),
+        }
+        for item in understanding.understood
+    ]
 
 
 @bp.get("/suggest")
@@ -80,6 +100,7 @@ def vendor_summary(vendor: Vendor, buyer_country: str) -> dict:
         "languages": vendor.languages,
         "certifications": vendor.certifications,
         "channels": vendor.channels,
+        "coverage": vendor.coverage,
         "verified_at": vendor.verified_at.isoformat() if vendor.verified_at else None,
     }
 
@@ -93,7 +114,6 @@ def vendor_details(vendor: Vendor, buyer_country: str) -> dict:
         "contact_email": vendor.contact_email,
         "founded_year": vendor.founded_year,
         "min_seats": vendor.min_seats,
-        "coverage": vendor.coverage,
         "verification_stale": present.is_stale(vendor.verified_at),
         "buyer_country": buyer_country,
         "created_at": vendor.created_at.isoformat(),

@@ -10,6 +10,7 @@ a population count however large the catalogue; a search (q) is one more bitset,
 import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import chain
 from math import ceil
 
 from markupsafe import Markup
@@ -20,12 +21,13 @@ from vendors.catalog.models import Vendor
 from vendors.catalog.rules import countries_by_shore
 from vendors.directory import bitsets
 from vendors.directory.params import FACET_VALUES, ListingParams
+from vendors.directory.understanding import Understanding, understand
 from vendors.extensions import db
 from vendors.search import readcache
 from vendors.validation import InvalidParameters
 
 # Facets whose every value is listed, even at zero; country and language list only values that occur.
-_ALWAYS_LISTED = {"shore", "size", "specialisation", "rate_band", "certification", "channel"}
+_ALWAYS_LISTED = {"shore", "size", "specialisation", "rate_band", "certification", "channel", "coverage"}
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Listing:
     facets: dict[str, dict[str, int]]
     suggestion: str | None = None
     snippets: dict[int, Markup] = field(default_factory=dict)
+    understanding: Understanding | None = None  # the filter values the search's words named
+    partial: bool = False  # no vendor matches every word of the search: these match the most of them
 
     @property
     def pages(self) -> int:
@@ -48,14 +52,16 @@ def run_listing(params: ListingParams, nearshore_max_hours: Decimal) -> Listing:
     Kept per process for repeated requests, keyed by the parameters, the change log position (any edit)
     and the text match (any index change). Its vendors are detached from the session, read-only copies.
     """
-    match = search.find(params.q) if params.q else None
+    understanding = understand(params.q) if params.q else None
+    text = understanding.text if understanding else ""
+    match = search.find(text) if text else None
     catalogue = bitsets.current()
     key = ("listing", search.database_identity(), repr(params), nearshore_max_hours, catalogue.position)
     cached = readcache.CACHE.get(key)
     if cached is not None and cached[0]() is match:
         return cached[1]
     shores = countries_by_shore(params.buyer_country, nearshore_max_hours)
-    listing = _listing(params, shores, match, catalogue)
+    listing = _listing(params, shores, match, catalogue, understanding)
     for vendor in listing.vendors:
         db.session.expunge(vendor)
     cost = len(listing.vendors) * readcache.COST_PER_LISTED_VENDOR
@@ -67,12 +73,16 @@ def _no_match() -> None:
     return None
 
 
-def _listing(params: ListingParams, shores, match, catalogue: bitsets.Catalogue) -> Listing:
+def _listing(
+    params: ListingParams, shores, match, catalogue: bitsets.Catalogue, understanding: Understanding | None
+) -> Listing:
     base = catalogue.published
     if match is not None:
         if "bits" not in match.memo:
             match.memo["bits"] = bitsets.bits_of(match.ranking.unordered())
         base &= match.memo["bits"]
+    for item in understanding.understood if understanding else ():
+        base &= _facet_bits(catalogue, item.facet, item.values, shores)
     if params.rate_min is not None or params.rate_max is not None:
         base &= catalogue.within_rates(params.rate_min, params.rate_max)
     facet_bits = {
@@ -83,11 +93,7 @@ def _listing(params: ListingParams, shores, match, catalogue: bitsets.Catalogue)
         selected &= bits
     total = selected.bit_count()
     _check_page(params, total)
-    ordered = (
-        match.ranking
-        if match is not None and params.sort == "relevance"
-        else bitsets.order(catalogue, params.sort, _order(params.sort))
-    )
+    ordered = _ordered(params.sort, catalogue, match, understanding)
     page_ids = bitsets.first_members(ordered, selected, (params.page - 1) * params.per_page, params.per_page)
     by_id = {
         vendor.id: vendor for vendor in db.session.scalars(select(Vendor).where(Vendor.id.in_(page_ids)))
@@ -103,8 +109,29 @@ def _listing(params: ListingParams, shores, match, catalogue: bitsets.Catalogue)
             facet, _bit_counts(catalogue, facet, within, shores), params.selected(facet)
         )
     if match is None:
-        return Listing(params, total, vendors, facets)
-    return Listing(params, total, vendors, facets, match.suggestion, search.snippets_of(match, page_ids))
+        return Listing(params, total, vendors, facets, understanding=understanding)
+    snippets = search.snippets_of(match, page_ids)
+    return Listing(params, total, vendors, facets, match.suggestion, snippets, understanding, match.partial)
+
+
+def _ordered(sort: str, catalogue: bitsets.Catalogue, match, understanding: Understanding | None):
+    """Vendor ids in the listing's order. Best match is the text match's order; a search that only named
+    filter values ("nearshore customer support") is ordered by how well each vendor's text matches those
+    words, then by name."""
+    if sort == "relevance" and match is not None:
+        return match.ranking
+    ordered = bitsets.order(catalogue, sort, _order(sort))
+    if sort == "relevance" and understanding is not None and understanding.understood:
+        return _unique(chain(search.find(understanding.phrases()).ranking, ordered))
+    return ordered
+
+
+def _unique(ids):
+    seen = set()
+    for vendor_id in ids:
+        if vendor_id not in seen:
+            seen.add(vendor_id)
+            yield vendor_id
 
 
 def _facet_bits(catalogue: bitsets.Catalogue, facet: str, values: tuple[str, ...], shores) -> int:

@@ -77,6 +77,8 @@ def redirect_if_renamed(endpoint: str, slug: str):
 
 @bp.get("/vendors")
 def index():
+    if "shown_sort" in request.args:
+        return redirect(url_for("directory.index", **_without_carried_sort(request.args)), 303)
     try:
         params = parse_listing(request.args, remembered_buyer_country())
         listing = run_listing(params, current_app.config["NEARSHORE_MAX_HOURS"])
@@ -89,6 +91,17 @@ def index():
     }
     page = render_template("directory/index.html", listing=listing, params=params, delivered=delivered)
     return remember_buyer_country(make_response(page), params.buyer_country)
+
+
+def _without_carried_sort(args) -> dict:
+    """The form's arguments, minus the sort it carried from the page before when the search words changed:
+    new words are ordered by best match, unless the buyer picked another sort with them."""
+    cleaned = args.to_dict(flat=False)
+    shown_q, shown_sort = cleaned.pop("shown_q", [""])[0], cleaned.pop("shown_sort", [""])[0]
+    new_words = args.get("q", "").split() != shown_q.split()
+    if new_words and cleaned.get("sort", [""])[0] == shown_sort:
+        cleaned.pop("sort", None)
+    return cleaned
 
 
 @bp.get("/vendors/<slug>")

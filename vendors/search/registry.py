@@ -31,7 +31,7 @@ from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.catalog.rules import RATE_LABELS, SHORES, SIZE_LABELS, rate_band, size_band
 from vendors.reference.countries import COUNTRIES
 from vendors.reference.languages import LANGUAGES
-from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, SPECIALISATIONS
+from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, COVERAGE, SPECIALISATIONS
 
 LABEL_SEPARATOR = " · "
 
@@ -189,6 +189,7 @@ VENDORS = DocumentKind(
         Attribute("language", "Language", LANGUAGES),
         Attribute("certification", "Certification", CERTIFICATIONS),
         Attribute("channel", "Channel", CHANNELS),
+        Attribute("coverage", "Coverage", COVERAGE, stored=False, computed_from="coverage", compute=str),
     ),
     published=Vendor.status == "published",
     attribute_rows=AttributeRows(VendorFacetValue, "vendor_id"),

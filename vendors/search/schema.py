@@ -85,16 +85,44 @@ def stem_of(word: str) -> str:
     if stemmed is None:
         if len(_stems) > 500_000:
             _stems.clear()
-        stemmed = stem(word)
-        stemmed = _stems[word] = _SAME_SPELLING.get(stemmed, stemmed)
+        stemmed = _stems[word] = stem(_respelt(word))
     return stemmed
 
 
-# The stem of a listed spelling -> the stem of the spelling the index keeps: stems, so every form of the
-# word ("centres", "centred") follows.
-_SAME_SPELLING = {
-    stem(other): stem(kept) for other, kept in search_words.SPELLING.items() if stem(other) != stem(kept)
-}
+def _respelling_rules() -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """From each listed pair, the part that differs: "organise"/"organize" gives "organis" -> "organiz",
+    which respells "organisation" and "organised" too. A pair whose differing part is too short to be safe
+    ("enrol"/"enroll") is only respelt as a whole word."""
+    whole, prefixes = {}, {}
+    for other, kept in search_words.SPELLING.items():
+        whole[other], whole[f"{other}s"] = kept, f"{kept}s"
+        common = _shared_start(other, kept)
+        suffix = _shared_start(other[common:][::-1], kept[common:][::-1])
+        differing, replacement = other[: len(other) - suffix], kept[: len(kept) - suffix]
+        if len(differing) > common and len(differing) >= MIN_RESPELT_PREFIX:
+            prefixes[differing] = replacement
+    return whole, tuple(sorted(prefixes.items(), key=lambda rule: -len(rule[0])))
+
+
+def _shared_start(one: str, other: str) -> int:
+    """How many leading characters the two strings share."""
+    return next(
+        (i for i, (a, b) in enumerate(zip(one, other, strict=False)) if a != b), min(len(one), len(other))
+    )
+
+
+MIN_RESPELT_PREFIX = 5
+_WHOLE_WORDS, _PREFIXES = _respelling_rules()
+
+
+def _respelt(word: str) -> str:
+    """The word in the spelling the index keeps (vendors.reference.search_words)."""
+    if word in _WHOLE_WORDS:
+        return _WHOLE_WORDS[word]
+    for differing, replacement in _PREFIXES:
+        if word.startswith(differing):
+            return replacement + word[len(differing) :]
+    return word
 
 
 class FoldedWords(Tokenizer):
