@@ -223,3 +223,12 @@ def test_parsing_keeps_group_phrases_together_and_drops_words_describing_everyon
         ("call", "center")
     }
     assert parse('"bpo"').required[0].words == ("bpo",), "quoted words are kept as written"
+
+
+def test_a_search_whose_words_and_named_filters_match_no_vendor_together_shows_the_closest(worded, client):
+    body = client.get("/api/v1/vendors?q=lenders+india").get_json()  # India: no vendor delivers from it
+    assert body["partial"] is True and [item["name"] for item in body["items"]] == ["Debts Ltd"]
+    assert client.get("/api/v1/vendors?q=lenders+philippines").get_json()["partial"] is False
+    assert client.get("/api/v1/vendors?q=india").get_json()["total"] == 0, "one part alone is never relaxed"
+    page = client.get("/vendors?q=india").get_data(as_text=True)
+    assert "No vendor matches “india”" in page and "Remove a filter" not in page

@@ -10,7 +10,7 @@ a population count however large the catalogue; a search (q) is one more bitset,
 import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import chain
+from itertools import chain, combinations
 from math import ceil
 
 from markupsafe import Markup
@@ -77,14 +77,17 @@ def _listing(
     params: ListingParams, shores, match, catalogue: bitsets.Catalogue, understanding: Understanding | None
 ) -> Listing:
     base = catalogue.published
-    if match is not None:
-        if "bits" not in match.memo:
-            match.memo["bits"] = bitsets.bits_of(match.ranking.unordered())
-        base &= match.memo["bits"]
-    for item in understanding.understood if understanding else ():
-        base &= _facet_bits(catalogue, item.facet, item.values, shores)
     if params.rate_min is not None or params.rate_max is not None:
         base &= catalogue.within_rates(params.rate_min, params.rate_max)
+    searched = _search_parts(match, understanding, catalogue, shores)
+    relaxed = False
+    if searched:
+        every = base
+        for part in searched:
+            every &= part
+        if not every and len(searched) > 1:
+            every, relaxed = _in_most(searched, base), True
+        base = every
     facet_bits = {
         facet: _facet_bits(catalogue, facet, values, shores) for facet, values in params.filters.items()
     }
@@ -93,7 +96,7 @@ def _listing(
         selected &= bits
     total = selected.bit_count()
     _check_page(params, total)
-    ordered = _ordered(params.sort, catalogue, match, understanding)
+    ordered = _ordered(params.sort, catalogue, match, understanding, relaxed)
     page_ids = bitsets.first_members(ordered, selected, (params.page - 1) * params.per_page, params.per_page)
     by_id = {
         vendor.id: vendor for vendor in db.session.scalars(select(Vendor).where(Vendor.id.in_(page_ids)))
@@ -108,20 +111,56 @@ def _listing(
         facets[facet] = _in_display_order(
             facet, _bit_counts(catalogue, facet, within, shores), params.selected(facet)
         )
+    partial = bool(total) and (relaxed or (match is not None and match.partial))
     if match is None:
-        return Listing(params, total, vendors, facets, understanding=understanding)
+        return Listing(params, total, vendors, facets, understanding=understanding, partial=partial)
     snippets = search.snippets_of(match, page_ids)
-    return Listing(params, total, vendors, facets, match.suggestion, snippets, understanding, match.partial)
+    return Listing(params, total, vendors, facets, match.suggestion, snippets, understanding, partial)
 
 
-def _ordered(sort: str, catalogue: bitsets.Catalogue, match, understanding: Understanding | None):
+def _search_parts(match, understanding: Understanding | None, catalogue: bitsets.Catalogue, shores) -> list:
+    """The sets the search's words ask for: the text match, and each filter value its words named."""
+    parts = []
+    if match is not None:
+        if "bits" not in match.memo:
+            match.memo["bits"] = bitsets.bits_of(match.ranking.unordered())
+        parts.append(match.memo["bits"])
+    for item in understanding.understood if understanding else ():
+        parts.append(_facet_bits(catalogue, item.facet, item.values, shores))
+    return parts
+
+
+def _in_most(parts: list[int], within: int) -> int:
+    """The vendors of within in the most of parts, if that is at least half of them; 0 when none is.
+    For a search whose words together match no vendor ("arabic customer care north africa")."""
+    for needed in range(len(parts) - 1, 0, -1):
+        if needed * 2 < len(parts):
+            break
+        found = 0
+        for chosen in combinations(parts, needed):
+            bits = within
+            for part in chosen:
+                bits &= part
+            found |= bits
+        if found:
+            return found
+    return 0
+
+
+def _ordered(
+    sort: str, catalogue: bitsets.Catalogue, match, understanding: Understanding | None, relaxed: bool
+):
     """Vendor ids in the listing's order. Best match is the text match's order; a search that only named
     filter values ("nearshore customer support") is ordered by how well each vendor's text matches those
-    words, then by name."""
-    if sort == "relevance" and match is not None:
+    words, then by name, as are the vendors of a relaxed search that its text does not match."""
+    if sort == "relevance" and match is not None and not relaxed:
         return match.ranking
     ordered = bitsets.order(catalogue, sort, _order(sort))
-    if sort == "relevance" and understanding is not None and understanding.understood:
+    if sort != "relevance":
+        return ordered
+    if match is not None:
+        return _unique(chain(match.ranking, ordered))
+    if understanding is not None and understanding.understood:
         return _unique(chain(search.find(understanding.phrases()).ranking, ordered))
     return ordered
 
