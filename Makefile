@@ -41,6 +41,7 @@ format: install
 
 bench: setup
 	$(BIN)/python bench/search_bench.py --n 10000
+	$(BIN)/python bench/relevance.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -3,8 +3,7 @@
 (() => {
   const form = document.getElementById("filters");
   if (!form) return;
-  const panel = document.getElementById("filter-panel");
-  const RETURN_KEY = "directory:return-to";
+  let panel = document.getElementById("filter-panel");
 
   // The controls must show what this page's URL says. Coming back with Back/Forward, the browser may
   // restore the page as it was left (with the box just ticked still ticked) or refill the form from its
@@ -20,54 +19,85 @@
   // so shared links stay short.
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    form.setAttribute("aria-busy", "true");
+    window.location.assign(targetUrl());
+  });
+
+  function targetUrl() {
     const query = new URLSearchParams();
     for (const [name, value] of new FormData(form)) {
       if (String(value).trim() !== "") query.append(name, value);
     }
     const target = new URL(form.action);
     target.search = query.toString();
-    form.setAttribute("aria-busy", "true");
-    window.location.assign(target);
-  });
-
-  // Ticking a box or choosing from a list applies the filter at once. Typed fields (search, rates) wait for
-  // Enter or the Apply button, so a half-typed number never reloads the page.
-  form.querySelectorAll("input[type=checkbox], select").forEach((control) => {
-    control.addEventListener("change", () => {
-      remember(control);
-      form.requestSubmit();
-    });
-  });
-
-  // After that reload, put the reader back where they were, focus on the control they used, so keyboard
-  // and screen-reader users do not start again from the top of the page.
-  function remember(control) {
-    try {
-      sessionStorage.setItem(
-        RETURN_KEY,
-        JSON.stringify({ id: control.id, y: window.scrollY, path: location.pathname, at: Date.now() }),
-      );
-    } catch {
-      // Storage may be disabled; the filter still applies.
-    }
+    return target;
   }
 
-  function returnToControl() {
-    let saved = null;
+  // Ticking a box or choosing from a list applies the filter at once, in place: the filters and results
+  // are replaced by the server's new page, the address changes (Back returns to it), focus stays on the
+  // control, and the result count and first result are brought into view. Typed fields (search, rates)
+  // wait for Enter or the Apply button, so a half-typed number never reloads the page.
+  let pending = null;
+  form.addEventListener("change", (event) => {
+    if (event.target.matches("input[type=checkbox], select")) applyInPlace(event.target);
+  });
+
+  async function applyInPlace(control) {
+    const target = targetUrl();
+    const request = (pending = new AbortController());
+    form.setAttribute("aria-busy", "true");
+    let next;
     try {
-      saved = JSON.parse(sessionStorage.getItem(RETURN_KEY) || "null");
-      sessionStorage.removeItem(RETURN_KEY);
-    } catch {
+      const response = await fetch(target, { headers: { Accept: "text/html" }, signal: request.signal });
+      if (!response.ok) throw new Error(`status ${response.status}`);
+      next = new DOMParser().parseFromString(await response.text(), "text/html");
+    } catch (error) {
+      if (error.name !== "AbortError") window.location.assign(target);
       return;
     }
-    if (!saved || saved.path !== location.pathname || Date.now() - saved.at > 15000) return;
-    if (cameBack) return;
-    const control = document.getElementById(saved.id);
-    if (!control) return;
-    if (panel && panel.contains(control)) panel.open = true;
-    window.scrollTo(0, saved.y);
-    control.focus({ preventScroll: true });
+    if (request !== pending) return; // a later change is on its way
+    const nextForm = next.getElementById("filters");
+    const nextResults = next.getElementById("results");
+    if (!nextForm || !nextResults) {
+      window.location.assign(target);
+      return;
+    }
+    const panelOpen = panel ? panel.open : false;
+    const listScroll = [...form.querySelectorAll(".facet-values")].map((list) => list.scrollTop);
+    const formScroll = form.scrollTop;
+    form.replaceChildren(...[...nextForm.childNodes].map((node) => document.adoptNode(node)));
+    document.getElementById("results").replaceWith(document.adoptNode(nextResults));
+    document.title = next.title;
+    history.pushState({ directory: true }, "", target);
+    shown = location.pathname + location.search;
+    panel = document.getElementById("filter-panel");
+    if (panel) panel.open = panelOpen;
+    form.querySelectorAll(".facet-values").forEach((list, i) => (list.scrollTop = listScroll[i] || 0));
+    form.scrollTop = formScroll;
+    form.removeAttribute("aria-busy");
+    const again = control.id && document.getElementById(control.id);
+    if (again) again.focus({ preventScroll: true });
+    bringResultsIntoView();
+    document.dispatchEvent(new CustomEvent("directory:updated"));
   }
+
+  // The count and the first result belong in the first screen: scroll only when they are not there.
+  function bringResultsIntoView() {
+    const heading = document.getElementById("results-heading");
+    const first = document.querySelector("ol.vendor-list > li");
+    const bottom = (first || heading).getBoundingClientRect().top + 80;
+    const top = heading.getBoundingClientRect().top;
+    if (top < 0 || bottom > window.innerHeight) {
+      document.getElementById("results").scrollIntoView({ block: "start" });
+    }
+  }
+
+  // Back and Forward across in-place changes show the page of that address (a jump to an anchor, such as
+  // the skip link's, changes only the fragment and is left alone).
+  let shown = location.pathname + location.search;
+  window.addEventListener("popstate", () => {
+    if (location.pathname + location.search !== shown) window.location.reload();
+  });
 
   // The facet panel is a <details>, closed on phones. Wide screens show it through CSS (::details-content);
   // browsers without that get it opened here.
@@ -82,5 +112,4 @@
     if (offset > list.clientHeight - 32) list.scrollTop += offset - list.clientHeight / 3;
   });
 
-  returnToControl();
 })();

@@ -1,20 +1,33 @@
-// Vendor names for the search box as the buyer types, from /api/v1/suggest. Progressive enhancement only:
-// without this file the box is a plain search field and the form still submits a GET search.
+// Vendor names for the search boxes as the buyer types, from /api/v1/suggest; choosing a vendor's name
+// opens its page. Progressive enhancement only: without this file each box is a plain search field and its
+// form still submits a GET search. Listens on the document, so a box the directory replaces in place keeps
+// working.
 (() => {
-  const box = document.querySelector("input[data-suggest-url]");
-  const list = box && document.getElementById(box.getAttribute("list"));
-  if (!box || !list || !window.fetch) return;
+  if (!window.fetch) return;
+  const pages = new Map(); // suggested name -> its vendor page
   let timer = null;
   let latest = "";
 
-  box.addEventListener("input", () => {
+  document.addEventListener("input", (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLInputElement) || !box.dataset.suggestUrl) return;
+    // A name picked from the list arrives whole, not typed: open that vendor's page.
+    if (event.inputType === "insertReplacementText" || event.inputType === undefined) {
+      const page = pages.get(box.value);
+      if (page) {
+        window.location.assign(page);
+        return;
+      }
+    }
     clearTimeout(timer);
-    timer = setTimeout(suggest, 150);
+    timer = setTimeout(() => suggest(box), 150);
   });
 
-  async function suggest() {
+  async function suggest(box) {
+    const list = document.getElementById(box.getAttribute("list"));
     const prefix = box.value.trim();
     latest = prefix;
+    if (!list) return;
     if (prefix.length < 2) {
       list.replaceChildren();
       return;
@@ -23,11 +36,13 @@
       const url = `${box.dataset.suggestUrl}?q=${encodeURIComponent(prefix)}`;
       const response = await fetch(url, { headers: { Accept: "application/json" } });
       if (!response.ok || prefix !== latest) return;
-      const { names } = await response.json();
+      const { vendors } = await response.json();
+      vendors.forEach((vendor) => pages.set(vendor.name, vendor.url));
       list.replaceChildren(
-        ...names.map((name) => {
+        ...vendors.map((vendor) => {
           const option = document.createElement("option");
-          option.value = name;
+          option.value = vendor.name;
+          option.label = "Open this vendor's page";
           return option;
         }),
       );

@@ -60,7 +60,15 @@ def suggest_names():
     prefix = request.args.get("q", "")
     if len(prefix) > search.MAX_QUERY_LENGTH:
         return invalid_parameters({"q": str(search.QueryTooLong(len(prefix)))})
-    return jsonify(q=prefix, names=search.suggest_names(prefix))
+    found = search.suggest_vendors(prefix)
+    return jsonify(
+        q=prefix,
+        names=[name for name, _ in found],
+        vendors=[
+            {"name": name, "slug": slug, "url": url_for("directory.vendor_page", slug=slug)}
+            for name, slug in found
+        ],
+    )
 
 
 @bp.get("/vendors/<slug>")

@@ -4,7 +4,7 @@
                                 "did you mean" suggestion when the query's words were misspelt
     snippets(q, vendor_ids)  -> {vendor id: Markup} highlighted excerpts for one page of results
     snippets_of(match, ids)  -> the same for a TextMatch already found
-    suggest_names(prefix)    -> vendor names for the search box as it types
+    suggest_vendors(prefix)  -> vendor names and slugs for the search box as it types
     similar(vendor_id)       -> ids of vendors like this one
 
 The database is the truth; the index is a replica kept in step by the change log (vendors.catalog.changelog,
@@ -43,7 +43,7 @@ __all__ = [
     "init_app",
     "similar",
     "snippets",
-    "suggest_names",
+    "suggest_vendors",
 ]
 
 log = logging.getLogger(__name__)
@@ -116,25 +116,27 @@ def snippets_of(match: TextMatch, vendor_ids: list[int]) -> dict[int, Markup]:
     )
 
 
-def suggest_names(prefix: str, limit: int = 8) -> list[str]:
-    """Published vendor names starting with prefix, then names with a word starting with it."""
+def suggest_vendors(prefix: str, limit: int = 8) -> list[tuple[str, str]]:
+    """(name, slug) of published vendors whose name starts with prefix, then of those with a word starting
+    with it."""
     prefix = " ".join(prefix.replace("\x00", "").split()).lower()[:MAX_QUERY_LENGTH]
     if not prefix:
         return []
     pattern = fallback.escape_like(prefix)
     name = func.lower(Vendor.name)
-    names: list[str] = []
+    found: list[tuple[str, str]] = []
     for condition in (name.like(pattern + "%", escape="\\"), name.like("% " + pattern + "%", escape="\\")):
+        seen = [slug for _, slug in found]
         statement = (
-            select(Vendor.name)
-            .where(registry.VENDORS.published, condition, Vendor.name.not_in(names) if names else true())
+            select(Vendor.name, Vendor.slug)
+            .where(registry.VENDORS.published, condition, Vendor.slug.not_in(seen) if seen else true())
             .order_by(name, Vendor.id)
-            .limit(limit - len(names))
+            .limit(limit - len(found))
         )
-        names += db.session.scalars(statement)
-        if len(names) >= limit:
+        found += [(row.name, row.slug) for row in db.session.execute(statement)]
+        if len(found) >= limit:
             break
-    return names
+    return found
 
 
 def similar(vendor_id: int, limit: int = 5) -> list[int]:

@@ -1,0 +1,138 @@
+"""Every public page in a real browser at a phone's and a desktop's width: nothing wider than a 360 px
+screen, no serious or critical axe-core finding, and the directory keeping the buyer's place after a filter
+is ticked. Debian's Chromium through Playwright, against the sample data served on 127.0.0.1; axe-core
+comes bundled with the axe-playwright-python package (nothing is fetched).
+"""
+
+import re
+
+import pytest
+
+# Importing the browser module skips this one too, with its reason, where Chromium or Playwright is missing.
+from tests.test_e2e_browser import (  # noqa: F401  (fixtures are used by name)
+    browser,
+    expect,
+    open_page,
+    site,
+    vendor_with_most_shores,
+)
+
+axe_playwright = pytest.importorskip(
+    "axe_playwright_python.sync_playwright", reason="the dev extra installs it"
+)
+
+PHONE_390 = {"width": 390, "height": 844}
+NARROW_360 = {"width": 360, "height": 740}
+DESKTOP_1366 = {"width": 1366, "height": 768}
+SERIOUS = {"serious", "critical"}
+
+
+def public_pages(app) -> list[str]:
+    vendor = vendor_with_most_shores(app)
+    return [
+        "/",
+        "/vendors",
+        "/vendors?q=medical+billing",
+        "/vendors?q=nearshore+billing&buyer_country=US",
+        "/vendors?q=zzqxv",
+        "/vendors?q=lenders+zzqxv",
+        f"/vendors/{vendor.slug}",
+        "/estimate",
+        "/estimate?headcount=10&salary=42000&hourly_rate=12",
+        f"/estimate?vendor={vendor.slug}",
+        "/shortlist",
+        "/submit",
+        "/admin/login",
+        "/no-such-page",
+    ]
+
+
+def width_problems(page) -> str:
+    """The widest elements when the page is wider than the window, for a readable failure."""
+    return page.evaluate(
+        """() => {
+            if (document.documentElement.scrollWidth <= window.innerWidth) return "";
+            const wide = [...document.querySelectorAll("body *")]
+                .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
+                .slice(0, 5)
+                .map(el => el.tagName.toLowerCase() + (el.className ? "." + el.className : ""));
+            return `${document.documentElement.scrollWidth}px wide: ${wide.join(", ")}`;
+        }"""
+    )
+
+
+@pytest.mark.parametrize("viewport", [NARROW_360, PHONE_390, DESKTOP_1366], ids=["360", "390", "1366"])
+def test_no_page_is_wider_than_the_screen(site, open_page, viewport):  # noqa: F811
+    base, app = site
+    page = open_page(viewport=viewport)
+    for path in public_pages(app):
+        page.goto(base + path)
+        assert width_problems(page) == "", f"{path} at {viewport['width']} px"
+
+
+@pytest.mark.parametrize("viewport", [PHONE_390, DESKTOP_1366], ids=["390", "1366"])
+def test_axe_finds_no_serious_or_critical_problem_on_any_page(site, open_page, viewport):  # noqa: F811
+    base, app = site
+    page = open_page(viewport=viewport)
+    axe = axe_playwright.Axe()
+    found = {}
+    for path in public_pages(app):
+        page.goto(base + path)
+        violations = axe.run(page).response["violations"]
+        serious = [
+            f"{v['id']} ({len(v['nodes'])}): {v['nodes'][0]['target']}"
+            for v in violations
+            if v["impact"] in SERIOUS
+        ]
+        if serious:
+            found[path] = serious
+    assert found == {}
+
+
+def on_screen(page, selector: str) -> bool:
+    box = page.locator(selector).first.bounding_box()
+    height = page.viewport_size["height"]
+    return box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 80) <= height
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+@pytest.mark.parametrize("viewport", [PHONE_390, DESKTOP_1366], ids=["390", "1366"])
+def test_after_a_filter_tick_the_result_count_and_first_result_are_on_screen(
+    site,  # noqa: F811
+    open_page,  # noqa: F811
+    viewport,
+    javascript,
+):
+    base, _ = site
+    page = open_page(viewport=viewport, javascript=javascript)
+    page.goto(base + "/vendors")
+    box = page.locator("#specialisation-healthcare")
+    if not box.is_visible():  # on a phone the filters are folded away
+        page.locator("#filter-panel > summary").click()
+    box.scroll_into_view_if_needed()
+    if javascript:
+        with page.expect_navigation():
+            box.check()
+    else:
+        box.check()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("#results-heading")).to_contain_text("vendor")
+    assert on_screen(page, "#results-heading"), "the result count is off screen"
+    assert on_screen(page, "ol.vendor-list > li"), "the first result is off screen"
+
+
+def test_with_javascript_a_tick_updates_the_page_in_place_and_back_returns(site, open_page):  # noqa: F811
+    base, _ = site
+    page = open_page(viewport=DESKTOP_1366)
+    page.goto(base + "/vendors")
+    before = page.locator("#results-heading").inner_text()
+    page.evaluate("window.stillThisPage = true")
+    page.locator("#specialisation-healthcare").check()
+    expect(page).to_have_url(re.compile(r"specialisation=healthcare"))
+    expect(page.locator("#results-heading")).not_to_have_text(before)
+    assert page.evaluate("window.stillThisPage === true"), "the page was reloaded, not updated in place"
+    expect(page.locator("#specialisation-healthcare")).to_be_focused()
+    page.go_back()
+    expect(page.locator("#results-heading")).to_have_text(before)
+    expect(page.locator("#specialisation-healthcare")).not_to_be_checked()
