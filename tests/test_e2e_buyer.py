@@ -136,3 +136,25 @@ def test_with_javascript_a_tick_updates_the_page_in_place_and_back_returns(site,
     page.go_back()
     expect(page.locator("#results-heading")).to_have_text(before)
     expect(page.locator("#specialisation-healthcare")).not_to_be_checked()
+
+
+def test_long_facet_lists_show_the_common_values_then_all_and_filter_as_you_type(site, open_page):  # noqa: F811
+    base, _ = site
+    page = open_page(viewport=DESKTOP_1366)
+    page.goto(base + "/vendors")
+    countries = page.locator("#facet-country")
+    common = countries.locator(".common-values li")
+    assert 1 <= common.count() <= 6
+    counts = [int(text) for text in common.locator(".count").all_inner_texts()]
+    assert counts == sorted(counts, reverse=True), "the most common first"
+    rest = countries.locator("details.all-values li")
+    expect(rest.first).to_be_hidden()
+    countries.locator(".facet-filter").fill("Colom")
+    visible = [item.inner_text().split("\n")[0].strip() for item in rest.all() if item.is_visible()]
+    shown_first = " ".join(common.all_inner_texts())
+    assert visible == (["Colombia"] if "Colombia" not in shown_first else [])
+    countries.locator(".facet-filter").fill("")
+    expect(rest.first).to_be_visible()  # the list was opened by typing and shows everything again
+    for label in page.locator(".facet label").all():
+        if label.is_visible():
+            assert label.evaluate("el => el.scrollWidth <= el.clientWidth + 1"), label.inner_text()

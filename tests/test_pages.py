@@ -20,7 +20,7 @@ from vendors.directory.params import FACET_VALUES
 from vendors.extensions import db
 from vendors.reference.countries import country_name
 
-STALE_WARNING = "has not been verified in the past 12 months"
+STALE_WARNING = "check the details with the vendor"
 EN_DASH = "\N{EN DASH}"
 
 
@@ -220,14 +220,41 @@ def test_pagination_links_keep_the_filters(seeded_client, seeded):
     assert "checked" in checkbox(second, "size", size)
 
 
-def test_bad_parameters_get_a_400_page_naming_every_problem(seeded_client):
-    body = page(seeded_client, "/vendors?size=huge&page=abc&rate_min=cheap&buyer_country=ZZ", status=400)
-    problems = text_of(body.split('class="problems"')[1].split("</ul>")[0])
+def test_a_bad_address_keeps_the_search_and_says_what_was_left_out_beside_each_field(seeded_client):
+    body = page(seeded_client, "/vendors?q=billing&size=huge&page=abc&rate_min=cheap&buyer_country=ZZ")
     for parameter in ("size", "page", "rate_min", "buyer_country"):
-        assert re.search(rf"\b{parameter} ?:", problems), parameter
-    assert "'huge'" in problems and "small, medium, large" in problems
-    assert 'href="/vendors"' in body
-    page(seeded_client, "/vendors?page=100000", status=400)
+        assert f'id="problem-{parameter}"' in body, parameter
+    assert "“huge” is not a company size the directory knows" in text_of(body)
+    assert "Enter an hourly rate in US dollars" in text_of(body)
+    assert 'value="billing"' in body, "the search is kept"
+    assert "vendors matching “billing”" in text_of(body)
+    reversed_rates = page(seeded_client, "/vendors?q=billing&rate_min=20&rate_max=10")
+    assert "The highest rate is below the lowest, so it was left out." in text_of(reversed_rates)
+    assert re.search(r'id="rate_min"[^>]*value="20"', reversed_rates), "the rest of the filters are kept"
+    past = page(seeded_client, "/vendors?q=billing&per_page=5&page=100000")
+    last = re.search(r"the results end at page (\d+), shown here", text_of(past))
+    assert last and f"Page {last.group(1)} of {last.group(1)}" in text_of(past)
+    assert seeded_client.get("/api/v1/vendors?page=100000").status_code == 400, "the API keeps its 400s"
+
+
+def test_pages_are_numbered_with_first_and_last_and_a_choice_of_page_size(seeded_client):
+    body = page(seeded_client, "/vendors?per_page=10&page=5")
+    pages = re.findall(r'aria-label="Page (\d+)"', body)
+    assert pages == ["3", "4", "6", "7"] and 'aria-current="page">5<' in body
+    assert ">First<" in body and re.search(r">Last \(\d+\)<", body)
+    assert '<option value="10" selected>' in body and '<option value="50"' in body
+
+
+def test_a_value_giving_no_results_cannot_be_ticked_unless_it_is(seeded_client):
+    body = page(seeded_client, "/vendors?certification=copc&certification=hipaa")
+    counts = dict(
+        re.findall(r'id="(\w+-[\w-]+)" name="\w+" value="[^"]*"\s*(?:checked)?\s*(disabled)?', body)
+    )
+    assert counts, "no facet values found"
+    disabled = re.findall(r'<input type="checkbox" id="([^"]+)"[^>]*disabled', body)
+    api = seeded_client.get("/api/v1/vendors?certification=copc&certification=hipaa").get_json()["facets"]
+    zero = {f"{facet}-{value}" for facet, values in api.items() for value, n in values.items() if n == 0}
+    assert disabled and set(disabled) == zero - {"certification-copc", "certification-hipaa"}
 
 
 # ---------- vendor pages ----------
@@ -284,6 +311,28 @@ def test_stale_listings_carry_a_warning_and_recent_ones_do_not(seeded_client, se
     assert f"Last verified {recent[0].verified_at.isoformat()}" in text_of(recent_page)
 
 
+def test_a_never_verified_or_stale_listing_has_one_message_on_its_page_and_its_card(client):
+    today = date.today()
+    never, old, _fresh = add_vendors(
+        vendor_record(name="Never Checked", verified_at=None),
+        vendor_record(name="Long Ago", verified_at=(today - timedelta(days=500)).isoformat()),
+        vendor_record(name="Just Checked", verified_at=(today - timedelta(days=10)).isoformat()),
+    )
+    listing = text_of(page(client, "/vendors"))
+    for vendor, expected in [
+        (never, "This listing has never been verified: check the details with the vendor."),
+        (
+            old,
+            f"Last verified {old.verified_at.isoformat()}, over 12 months ago: "
+            "check the details with the vendor.",
+        ),
+    ]:
+        vendor_text = text_of(page(client, f"/vendors/{vendor.slug}"))
+        assert vendor_text.count("verified") == 1 and expected in vendor_text, vendor.name
+        assert expected in listing, vendor.name
+    assert listing.count(STALE_WARNING) == 2
+
+
 def test_vendor_page_judges_shores_from_the_chosen_country(seeded_client, seeded, disclosed_vendor):
     vendor = disclosed_vendor
     for buyer in ("US", "GB", "AU"):
@@ -325,8 +374,8 @@ def test_every_value_from_the_database_or_the_url_is_escaped(client):
     bodies = [
         page(client, "/vendors"),
         page(client, "/vendors/hostile"),
-        page(client, "/vendors?size=%3Cscript%3Ealert(3)%3C/script%3E", status=400),
-        page(client, "/vendors?buyer_country=%22%3E%3Cscript%3E", status=400),
+        page(client, "/vendors?size=%3Cscript%3Ealert(3)%3C/script%3E"),
+        page(client, "/vendors?buyer_country=%22%3E%3Cscript%3E"),
     ]
     for body in bodies:
         assert "<script>alert" not in body and "<img src=x" not in body
@@ -360,3 +409,11 @@ def test_listing_and_vendor_pages_need_no_javascript(seeded_client, seeded, disc
     assert '<details class="filter-panel" id="filter-panel">' in form and "<summary>" in form
     vendor = page(seeded_client, f"/vendors/{disclosed_vendor.slug}")
     assert '<button type="submit">Update</button>' in vendor
+
+
+def test_a_snippet_never_repeats_the_tagline_shown_above_it(client):
+    [vendor] = add_vendors(
+        vendor_record(name="Quiet Co", tagline="Quokka billing for clinics", description="We answer phones.")
+    )
+    card = card_for(page(client, "/vendors?q=quokka"), vendor)
+    assert text_of(card).count("Quokka billing for clinics") == 1

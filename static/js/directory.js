@@ -92,6 +92,37 @@
     }
   }
 
+  // Long facet lists (countries, languages) get a box to type a name into: it narrows the full list.
+  function addFacetFilters() {
+    form.querySelectorAll("details.all-values").forEach((details, index) => {
+      if (details.previousElementSibling?.classList.contains("facet-filter")) return;
+      const input = document.createElement("input");
+      input.type = "search";
+      input.className = "facet-filter";
+      input.id = `facet-filter-${index}`;
+      input.placeholder = `Type to find a ${details.dataset.facetTitle}`;
+      input.setAttribute("aria-label", `Find a ${details.dataset.facetTitle}`);
+      input.autocomplete = "off";
+      details.before(input);
+      input.addEventListener("input", () => {
+        const wanted = fold(input.value.trim());
+        details.open = details.open || wanted !== "";
+        details.querySelectorAll("li").forEach((item) => {
+          item.hidden = wanted !== "" && !fold(item.querySelector("label").textContent).includes(wanted);
+        });
+      });
+      // Typing a name must not submit the form or apply anything.
+      input.addEventListener("keydown", (event) => event.key === "Enter" && event.preventDefault());
+    });
+  }
+
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  document.addEventListener("directory:updated", addFacetFilters);
+  addFacetFilters();
+
   // Back and Forward across in-place changes show the page of that address (a jump to an anchor, such as
   // the skip link's, changes only the fragment and is left alone).
   let shown = location.pathname + location.search;

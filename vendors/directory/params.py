@@ -110,9 +110,13 @@ def _buyer_country(raw: str, default: str, problems: dict[str, str]) -> str:
     return code
 
 
+def facet_key(facet: str, raw: str) -> str:
+    """A facet value as the vocabulary spells it: country codes in capitals, other slugs in lower case."""
+    return raw.strip().upper() if facet == "country" else raw.strip().lower()
+
+
 def _facet_values(facet: str, raw_values: list[str], accepted: dict, problems: dict[str, str]) -> tuple:
-    normalise = str.upper if facet == "country" else str.lower
-    values = [normalise(value.strip()) for value in raw_values if value.strip()]
+    values = [facet_key(facet, value) for value in raw_values if value.strip()]
     unknown = [value for value in values if value not in accepted]
     if unknown:
         hint = f"; use one of {', '.join(accepted)}" if len(accepted) <= 15 else ""

@@ -38,3 +38,13 @@ def is_stale(verified_at: date | None, today: date | None = None) -> bool:
     if verified_at is None:
         return True
     return (today or date.today()) - verified_at > STALE_AFTER
+
+
+def verification_note(verified_at: date | None, today: date | None = None) -> str:
+    """One sentence on how current a listing is: the same on its page and on its result card."""
+    if verified_at is None:
+        return "This listing has never been verified: check the details with the vendor."
+    if is_stale(verified_at, today):
+        when = verified_at.isoformat()
+        return f"Last verified {when}, over 12 months ago: check the details with the vendor."
+    return f"Last verified {verified_at.isoformat()}."

@@ -1,16 +1,31 @@
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 
 from vendors.catalog.models import published_vendor, renamed_vendor
 from vendors.catalog.rules import SHORES
 from vendors.directory import present
-from vendors.directory.params import FACET_TITLES, FACET_VALUES, SORTS, parse_listing
+from vendors.directory.params import (
+    DEFAULT_PER_PAGE,
+    FACET_TITLES,
+    FACET_VALUES,
+    MAX_PER_PAGE,
+    SORTS,
+    facet_key,
+    parse_listing,
+)
 from vendors.directory.query import run_listing
 from vendors.reference.countries import COUNTRIES, country_name
 from vendors.reference.taxonomy import COVERAGE
+from vendors.search import MAX_QUERY_LENGTH
 from vendors.validation import InvalidParameters
 
 bp = Blueprint("directory", __name__)
 
+PER_PAGE_CHOICES = (10, 20, 50, 100)
+LONG_FACET = 15  # a facet with more values than this (countries, languages) shows its most common ones first
+LONG_FACET_SHOWN = 6
 BUYER_COOKIE = "buyer_country"
 BUYER_COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -26,6 +41,11 @@ def template_helpers() -> dict:
         "country_name": country_name,
         "money": money,
         "listing_url": listing_url,
+        "per_page_choices": PER_PAGE_CHOICES,
+        "long_facet": LONG_FACET,
+        "long_facet_shown": LONG_FACET_SHOWN,
+        "is_stale": present.is_stale,
+        "verification_note": present.verification_note,
     }
 
 
@@ -79,18 +99,71 @@ def redirect_if_renamed(endpoint: str, slug: str):
 def index():
     if "shown_sort" in request.args:
         return redirect(url_for("directory.index", **_without_carried_sort(request.args)), 303)
-    try:
-        params = parse_listing(request.args, remembered_buyer_country())
-        listing = run_listing(params, current_app.config["NEARSHORE_MAX_HOURS"])
-    except InvalidParameters as error:
-        return render_template("directory/invalid.html", problems=error.problems), 400
+    params, listing, problems = _listing_for_page(request.args)
     hours = current_app.config["NEARSHORE_MAX_HOURS"]
     delivered = {
         vendor.id: present.delivery_countries(vendor, params.buyer_country, hours)
         for vendor in listing.vendors
     }
-    page = render_template("directory/index.html", listing=listing, params=params, delivered=delivered)
+    page = render_template(
+        "directory/index.html", listing=listing, params=params, delivered=delivered, problems=problems
+    )
     return remember_buyer_country(make_response(page), params.buyer_country)
+
+
+def _listing_for_page(args):
+    """The listing the page shows and, in plain words by parameter, what was wrong with the address. The page
+    never gives way to an error screen: a bad parameter is left out (a search too long is cut to the limit),
+    and a page past the end shows the last page. The API answers the same problems with a 400."""
+    buyer_country, hours = remembered_buyer_country(), current_app.config["NEARSHORE_MAX_HOURS"]
+    problems: dict[str, str] = {}
+    try:
+        params = parse_listing(args, buyer_country)
+    except InvalidParameters as error:
+        problems = {name: plain_problem(name, args, buyer_country) for name in error.problems}
+        kept = args.copy()
+        for name in error.problems:
+            kept.poplist(name)
+        if "q" in error.problems:
+            kept["q"] = args.get("q", "")[:MAX_QUERY_LENGTH]
+        params = parse_listing(kept, buyer_country)
+    try:
+        return params, run_listing(params, hours), problems
+    except InvalidParameters:  # the page is past the last one
+        last = run_listing(replace(params, page=1), hours).pages
+        problems["page"] = f"There is no page {params.page}: the results end at page {last}, shown here."
+        params = replace(params, page=last)
+        return params, run_listing(params, hours), problems
+
+
+def plain_problem(name: str, args, buyer_country: str) -> str:
+    """What was wrong with one parameter of the address, as the page tells the buyer."""
+    if name == "q":
+        return f"Searches are limited to {MAX_QUERY_LENGTH} characters; the words after that were left out."
+    if name == "buyer_country":
+        return f"That country is not in the list, so shores are shown for {country_name(buyer_country)}."
+    if name in FACET_VALUES:
+        unknown = [
+            v for v in args.getlist(name) if v.strip() and facet_key(name, v) not in FACET_VALUES[name]
+        ]
+        named = ", ".join(f"“{value.strip()}”" for value in unknown)
+        return f"{named} is not a {FACET_TITLES[name].lower()} the directory knows, so it was left out."
+    if name == "rate_max" and _is_amount(args.get("rate_max")) and _is_amount(args.get("rate_min")):
+        return "The highest rate is below the lowest, so it was left out."
+    if name in ("rate_min", "rate_max"):
+        return "Enter an hourly rate in US dollars between 0 and 1,000; this one was left out."
+    if name == "sort":
+        return "That order is not offered, so the results are in the usual order."
+    if name == "per_page":
+        return f"Choose between 1 and {MAX_PER_PAGE} vendors a page; showing {DEFAULT_PER_PAGE}."
+    return "Pages are numbered from 1; showing the first."
+
+
+def _is_amount(raw: str | None) -> bool:
+    try:
+        return raw is not None and Decimal(raw.strip()).is_finite()
+    except InvalidOperation:
+        return False
 
 
 def _without_carried_sort(args) -> dict:

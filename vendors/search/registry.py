@@ -159,7 +159,7 @@ VENDORS = DocumentKind(
     model=Vendor,
     fields=(
         TextField("name", 8.0, columns=("name",)),
-        TextField("tagline", 4.0, columns=("tagline",), snippet=2),
+        TextField("tagline", 4.0, columns=("tagline",)),  # shown above every snippet: never one itself
         TextField("labels", 2.5, labels_of=("specialisation", "channel", "certification"), snippet=3),
         TextField(
             "places",
