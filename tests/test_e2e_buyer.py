@@ -158,3 +158,17 @@ def test_long_facet_lists_show_the_common_values_then_all_and_filter_as_you_type
     for label in page.locator(".facet label").all():
         if label.is_visible():
             assert label.evaluate("el => el.scrollWidth <= el.clientWidth + 1"), label.inner_text()
+
+
+def test_on_a_phone_a_vendor_page_shows_its_rate_and_the_estimate_action_first(site, open_page):  # noqa: F811
+    base, app = site
+    vendor = vendor_with_most_shores(app)
+    page = open_page(viewport=PHONE_390)
+    page.goto(f"{base}/vendors/{vendor.slug}")
+    assert on_screen(page, ".rate-box .rate"), "the rate is below the first screen"
+    assert on_screen(page, ".rate-box .button"), "the estimate action is below the first screen"
+    before = page.locator(".delivery").inner_text()
+    with page.expect_navigation():
+        page.get_by_label("Shore seen from").select_option("AU")
+    expect(page).to_have_url(re.compile(r"buyer_country=AU"))
+    assert page.locator(".delivery").inner_text() != before or "AU" in page.url

@@ -8,7 +8,7 @@ names) build them in the empty `app` database.
 import html
 import re
 from datetime import date, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -19,6 +19,7 @@ from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.directory.params import FACET_VALUES
 from vendors.extensions import db
 from vendors.reference.countries import country_name
+from vendors.reference.taxonomy import SPECIALISATIONS
 
 STALE_WARNING = "check the details with the vendor"
 EN_DASH = "\N{EN DASH}"
@@ -130,7 +131,8 @@ def test_result_cards_show_every_listed_fact(seeded_client, seeded, disclosed_ve
         shore = expected_shore("US", code)
         assert f"{country_name(code)} {rules.SHORES[shore]}" in text
         assert f"shore-{shore}" in card
-    assert FACET_VALUES["size"][vendor.size_band] in text
+    label = FACET_VALUES["size"][vendor.size_band]
+    assert f"{vendor.employees:,} employees · {label[0].lower()}{label[1:]}" in text
     assert f"${vendor.hourly_rate_min:,.2f}{EN_DASH}${vendor.hourly_rate_max:,.2f} per hour" in text
     for slug in vendor.specialisations[:3]:
         assert FACET_VALUES["specialisation"][slug] in text
@@ -279,7 +281,8 @@ def test_vendor_page_shows_every_field(seeded_client, seeded):
     for code in vendor.delivery_countries:
         shore = expected_shore("US", code)
         assert f"{country_name(code)} {rules.SHORES[shore]}" in text
-    assert f"{vendor.employees:,} employees ({FACET_VALUES['size'][vendor.size_band]})" in text
+    label = FACET_VALUES["size"][vendor.size_band]
+    assert f"{vendor.employees:,} employees · {label[0].lower()}{label[1:]}" in text
     assert f"Founded {vendor.founded_year}" in text
     assert f"Minimum engagement {vendor.min_seats} seat" in text
     assert f"${vendor.hourly_rate_min:,.2f} {EN_DASH} ${vendor.hourly_rate_max:,.2f}" in text
@@ -417,3 +420,36 @@ def test_a_snippet_never_repeats_the_tagline_shown_above_it(client):
     )
     card = card_for(page(client, "/vendors?q=quokka"), vendor)
     assert text_of(card).count("Quokka billing for clinics") == 1
+
+
+def test_all_vendors_on_a_vendor_page_returns_to_the_search_it_came_from(client):
+    [vendor] = add_vendors(vendor_record(name="Return Co", languages=["ms", "es"]))
+    listing = "/vendors?q=return&size=small&sort=name"
+    came = client.get(f"/vendors/{vendor.slug}", headers={"Referer": f"http://localhost{listing}"})
+    body = came.get_data(as_text=True)
+    assert f'href="{html.escape(listing)}">← All vendors' in body
+    assert 'name="back" value="' + html.escape(listing) + '"' in body, "kept when the page reloads itself"
+    again = page(client, f"/vendors/{vendor.slug}?buyer_country=GB&back={quote(listing)}")
+    assert f'href="{html.escape(listing)}">← All vendors' in again
+    for elsewhere in ("https://evil.example/vendors?q=x", "//evil.example/vendors", "/admin?q=x"):
+        other = page(client, f"/vendors/{vendor.slug}?back={quote(elsewhere)}")
+        assert re.search(r'href="/vendors\?buyer_country=[A-Z]{2}">← All vendors', other), elsewhere
+    assert "Malay, Spanish" in text_of(body) and "macrolanguage" not in body
+
+
+def test_home_tiles_say_how_many_vendors_each_kind_of_work_holds(seeded_client):
+    body = text_of(page(seeded_client, "/"))
+    for slug, label in SPECIALISATIONS.items():
+        held = seeded_client.get(f"/api/v1/vendors?specialisation={slug}").get_json()["total"]
+        assert f"{label} {held:,} vendor{'' if held == 1 else 's'}" in body, slug
+
+
+def test_the_404_page_speaks_in_the_sites_voice_with_a_search_box_and_the_main_sections(client):
+    body = page(client, "/no-such-page", status=404)
+    text = text_of(body)
+    assert "We could not find that page" in text and "requested URL" not in text
+    assert 'name="q" type="search"' in body
+    for section in ("/vendors", "/estimate", "/shortlist"):
+        assert f'href="{section}"' in body, section
+    vendor_gone = text_of(page(client, "/vendors/no-such-vendor", status=404))
+    assert "There is no published vendor at this address." in vendor_gone

@@ -89,3 +89,22 @@ def test_every_facet_count_with_q_equals_the_results_of_choosing_it(seeded_clien
             body = search(seeded_client, f"q={q}&{facet}={value}")
             assert body["total"] == count, (facet, value)
             assert all(value in ITEM_VALUES[facet](item) for item in body["items"]), (facet, value)
+
+
+def test_similar_vendors_do_the_same_main_kind_of_work_first(seeded_app):
+    from vendors import search
+
+    with seeded_app.test_request_context():
+        vendors = db.session.scalars(select(Vendor).where(Vendor.status == "published")).all()
+        sharing = listed = same_main_first = 0
+        for vendor in vendors:
+            similar = search.similar_vendors(vendor.id)
+            listed += len(similar)
+            sharing += sum(
+                bool(set(other.specialisations) & set(vendor.specialisations)) for other in similar
+            )
+            same_main_first += bool(similar) and vendor.specialisations[0] in similar[0].specialisations
+        db.session.remove()
+    assert listed >= 4 * len(vendors)
+    assert sharing >= 0.9 * listed, f"{sharing} of {listed} similar vendors share a specialisation"
+    assert same_main_first >= 0.9 * len(vendors)

@@ -1,7 +1,7 @@
 """Error pages: JSON under /api/, HTML elsewhere, never a stack trace."""
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 
 def init_app(app: Flask) -> None:
@@ -21,4 +21,8 @@ def _http_error(error: HTTPException):
         error.description = TOO_MANY
     if wants_json():
         return jsonify(error=error.name, message=error.description), error.code
-    return render_template("errors/error.html", error=error), error.code
+    # Werkzeug's own wording ("The requested URL was not found on the server...") is not the site's voice.
+    said = error.description if error.description != type(error).description else ""
+    return render_template(
+        "errors/error.html", error=error, said=said, not_found=isinstance(error, NotFound)
+    ), (error.code)

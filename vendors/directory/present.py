@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from vendors.catalog.models import Vendor
-from vendors.catalog.rules import SHORES, shore_for
+from vendors.catalog.rules import SHORES, SIZE_LABELS, shore_for
 from vendors.reference.countries import country_name
 
 STALE_AFTER = timedelta(days=365)
@@ -48,3 +48,9 @@ def verification_note(verified_at: date | None, today: date | None = None) -> st
         when = verified_at.isoformat()
         return f"Last verified {when}, over 12 months ago: check the details with the vendor."
     return f"Last verified {verified_at.isoformat()}."
+
+
+def size_text(employees: int, band: str) -> str:
+    """ "38 employees · small (1-500)" """
+    label = SIZE_LABELS[band]
+    return f"{employees:,} employee{'' if employees == 1 else 's'} · {label[0].lower()}{label[1:]}"

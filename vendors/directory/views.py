@@ -1,5 +1,6 @@
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 
@@ -46,6 +47,7 @@ def template_helpers() -> dict:
         "long_facet_shown": LONG_FACET_SHOWN,
         "is_stale": present.is_stale,
         "verification_note": present.verification_note,
+        "size_text": present.size_text,
     }
 
 
@@ -195,5 +197,17 @@ def vendor_page(slug: str):
         buyer_country=buyer_country,
         delivered=delivered,
         stale=present.is_stale(vendor.verified_at),
+        back_to_listing=_listing_to_return_to(buyer_country),
     )
     return remember_buyer_country(make_response(page), buyer_country)
+
+
+def _listing_to_return_to(buyer_country: str) -> str:
+    """The directory page the buyer came from, with its search and filters (passed on as `back` when the
+    vendor page reloads itself), else the whole directory. Only this site's /vendors is ever linked."""
+    listing = url_for("directory.index")
+    for candidate in (request.args.get("back", ""), request.referrer or ""):
+        parts = urlsplit(candidate)
+        if parts.netloc in ("", request.host) and parts.path == listing and not candidate.startswith("//"):
+            return listing + (f"?{parts.query}" if parts.query else "")
+    return url_for("directory.index", buyer_country=buyer_country)

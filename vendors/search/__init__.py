@@ -22,7 +22,7 @@ from functools import cached_property
 
 from flask import Flask, current_app, g, has_request_context
 from markupsafe import Markup
-from sqlalchemy import event, func, or_, select, true
+from sqlalchemy import case, event, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from vendors.catalog import changelog
@@ -139,8 +139,12 @@ def suggest_vendors(prefix: str, limit: int = 8) -> list[tuple[str, str]]:
     return found
 
 
+SIMILAR_CANDIDATES = 100  # vendors alike in words, reordered by kind of work
+
+
 def similar(vendor_id: int, limit: int = 5) -> list[int]:
-    """Published vendors most like this one (more-like-this on its words); [] if it is not in the index."""
+    """Published vendors most like this one: those doing its main kind of work first, each group most alike
+    in words (more-like-this) first; [] if it is not in the index."""
     index = _open_index()
     if index is None:
         return _similar_from_database(vendor_id, limit)
@@ -148,9 +152,41 @@ def similar(vendor_id: int, limit: int = 5) -> list[int]:
     cached = readcache.CACHE.get(key)
     if cached is None:
         with index.lock:
-            cached = _similar_in_index(index, vendor_id, limit)
+            alike = _similar_in_index(index, vendor_id, SIMILAR_CANDIDATES)
+        cached = _main_specialisation_first(vendor_id, alike, limit) if alike else []
         readcache.CACHE.put(key, cached, len(cached) * readcache.COST_PER_ID)
     return cached
+
+
+def _main_specialisation_first(vendor_id: int, alike: list[int], limit: int) -> list[int]:
+    """Vendors doing the same main kind of work come first, then those sharing another of its kinds of work,
+    each most alike in words first; when too few are alike in words, others with the same main kind of work
+    fill the list."""
+    rows = VendorFacetValue
+    mine = list(
+        db.session.scalars(
+            select(rows.value)
+            .where(rows.vendor_id == vendor_id, rows.facet == "specialisation")
+            .order_by(rows.position)
+        )
+    )
+    if not mine:
+        return alike[:limit]
+    doing = dict(
+        db.session.execute(
+            select(rows.vendor_id, func.min(case((rows.value == mine[0], 0), else_=1)))
+            .join(Vendor, Vendor.id == rows.vendor_id)
+            .where(rows.facet == "specialisation", rows.value.in_(mine), registry.VENDORS.published)
+            .group_by(rows.vendor_id)
+        ).all()
+    )
+    doing.pop(vendor_id, None)
+    same_main = sorted(other for other, rank in doing.items() if rank == 0)
+    ordered = [other for other in alike if doing.get(other) == 0]
+    ordered += [other for other in same_main if other not in ordered][: max(0, limit - len(ordered))]
+    ordered += [other for other in alike if doing.get(other) == 1]
+    ordered += [other for other in alike if other not in doing]
+    return ordered[:limit]
 
 
 def similar_vendors(vendor_id: int, limit: int = 5) -> list[Vendor]:

@@ -17,9 +17,18 @@ def home():
         .join(Vendor)
         .where(published, VendorFacetValue.facet == "country")
     )
+    per_specialisation = dict(
+        db.session.execute(
+            select(VendorFacetValue.value, func.count())
+            .join(Vendor)
+            .where(published, VendorFacetValue.facet == "specialisation")
+            .group_by(VendorFacetValue.value)
+        ).all()
+    )
     return render_template(
         "site/home.html",
         vendor_count=vendor_count,
         country_count=country_count,
         specialisations=SPECIALISATIONS,
+        per_specialisation=per_specialisation,
     )
