@@ -238,6 +238,17 @@ def test_suggest_offers_at_most_eight_published_names_for_a_prefix(client):
     assert all(name.startswith("Zephyr Desk") for name in names)
 
 
+def test_each_suggestion_names_the_vendors_page(client):
+    [first, second] = add_vendors(vendor_record(name="Quillon Care"), vendor_record(name="Blue Quillon"))
+    body = client.get("/api/v1/suggest?q=quil").get_json()
+    assert body["names"] == ["Quillon Care", "Blue Quillon"]
+    assert body["vendors"] == [
+        {"name": "Quillon Care", "slug": first.slug, "url": f"/vendors/{first.slug}"},
+        {"name": "Blue Quillon", "slug": second.slug, "url": f"/vendors/{second.slug}"},
+    ]
+    assert client.get(body["vendors"][0]["url"]).status_code == 200
+
+
 def test_suggest_rejects_a_prefix_over_200_characters(client):
     response = client.get("/api/v1/suggest?q=" + "z" * 201)
     assert response.status_code == 400

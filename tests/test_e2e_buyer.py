@@ -41,6 +41,8 @@ def public_pages(app) -> list[str]:
         "/estimate?headcount=10&salary=42000&hourly_rate=12",
         f"/estimate?vendor={vendor.slug}",
         "/shortlist",
+        "/compare",
+        "/inquiry",
         "/submit",
         "/admin/login",
         "/no-such-page",
@@ -172,3 +174,23 @@ def test_on_a_phone_a_vendor_page_shows_its_rate_and_the_estimate_action_first(s
         page.get_by_label("Shore seen from").select_option("AU")
     expect(page).to_have_url(re.compile(r"buyer_country=AU"))
     assert page.locator(".delivery").inner_text() != before or "AU" in page.url
+
+
+@pytest.mark.parametrize("start", ["/", "/vendors"])
+def test_choosing_a_suggested_name_opens_the_vendors_page(site, open_page, start):  # noqa: F811
+    base, app = site
+    vendor = vendor_with_most_shores(app)
+    page = open_page(viewport=DESKTOP_1366)
+    page.goto(base + start)
+    box = page.locator("input[data-suggest-url]")
+    with page.expect_response(lambda response: "/api/v1/suggest" in response.url):
+        box.fill(vendor.name[:5])
+    page.wait_for_function("document.querySelectorAll('datalist option').length > 0")
+    # Picking from the list replaces the typed text with the whole name, as the browser does.
+    with page.expect_navigation():
+        box.evaluate(
+            "(input, name) => { input.value = name; input.dispatchEvent(new InputEvent('input', "
+            "{bubbles: true, inputType: 'insertReplacementText'})); }",
+            vendor.name,
+        )
+    expect(page).to_have_url(re.compile(rf"/vendors/{vendor.slug}$"))
