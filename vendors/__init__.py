@@ -2,7 +2,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from vendors import config, database, errors
+from vendors import config, database, errors, headers
 from vendors.extensions import csrf, db, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     database.init_app(app)
     _register_features(app)
     errors.init_app(app)
+    headers.init_app(app)
     return app
 
 

@@ -74,7 +74,12 @@ def remembered_buyer_country() -> str:
 def remember_buyer_country(response, buyer_country: str):
     if "buyer_country" in request.args and request.cookies.get(BUYER_COOKIE) != buyer_country:
         response.set_cookie(
-            BUYER_COOKIE, buyer_country, max_age=BUYER_COOKIE_MAX_AGE, samesite="Lax", httponly=True
+            BUYER_COOKIE,
+            buyer_country,
+            max_age=BUYER_COOKIE_MAX_AGE,
+            samesite="Lax",
+            httponly=True,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
         )
     return response
 

@@ -1,0 +1,52 @@
+"""Security headers on every kind of response, and pages a strict Content-Security-Policy can show."""
+
+import re
+
+import pytest
+
+from vendors.headers import ALWAYS, STRICT_TRANSPORT_SECURITY
+
+KINDS = {
+    "page": "/vendors",
+    "home": "/",
+    "estimator": "/estimate",
+    "json": "/api/v1/vendors",
+    "json error": "/api/v1/vendors?size=huge",
+    "static file": "/static/css/site.css",
+    "error page": "/no-such-page",
+    "wrong method": "/api/v1/estimate?headcount=1",
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_of_response_carries_the_security_headers(seeded_client, kind):
+    url = KINDS[kind]
+    response = seeded_client.post(url) if kind == "wrong method" else seeded_client.get(url)
+    for name, value in ALWAYS.items():
+        assert response.headers.get(name) == value, (url, name)
+    assert "Strict-Transport-Security" not in response.headers, "only over HTTPS"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+
+
+def test_over_https_browsers_are_told_to_stay_on_https(seeded_client):
+    response = seeded_client.get("/vendors", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"] == STRICT_TRANSPORT_SECURITY
+
+
+def test_no_page_needs_an_inline_script_or_style(seeded_client):
+    slug = seeded_client.get("/api/v1/vendors?per_page=1").get_json()["items"][0]["slug"]
+    for url in (
+        "/",
+        "/vendors",
+        "/vendors?q=billing",
+        f"/vendors/{slug}",
+        "/estimate",
+        "/shortlist",
+        "/submit",
+        "/admin/login",
+        "/no-such-page",
+    ):
+        body = seeded_client.get(url).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body), url
+        assert not re.search(r"\sstyle=|<style\b|\son[a-z]+=", body), url
