@@ -2,7 +2,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from vendors import config, database, errors, headers
+from vendors import config, database, errors, headers, health
 from vendors.extensions import csrf, db, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +19,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", database.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
@@ -59,3 +62,4 @@ def _register_features(app: Flask) -> None:
     )
     for feature in (*features, admin):
         feature.init_app(app)
+    health.init_app(app)

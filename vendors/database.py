@@ -32,6 +32,19 @@ def whole_number(raw: str | None) -> int | None:
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
 
+CONNECT_TIMEOUT_SECONDS = 3
+
+
+def engine_options(url: str) -> dict:
+    """Every pooled connection is checked before use, so one the database dropped (a restart, an outage) is
+    replaced and the site recovers by itself; on PostgreSQL a connection attempt gives up after a few seconds
+    instead of holding the request."""
+    options: dict = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return options
+
+
 def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine

@@ -1,0 +1,127 @@
+"""/healthz, and the site while its database is away: 503s in the site's layout, and recovery by itself.
+
+The outage is real: the app reaches PostgreSQL through a TCP relay on a loopback port, which the tests stop
+(refusing and dropping connections, as a stopped database does) and start again.
+"""
+
+import html
+import socket
+import threading
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tests.conftest import make_app
+from tests.factories import add_vendors, vendor_record
+from vendors.extensions import db
+from vendors.health import DATABASE_DOWN
+
+
+def test_healthz_reports_the_database_and_the_index(client):
+    add_vendors(vendor_record(name="Healthy Co"))
+    client.get("/vendors?q=healthy")  # builds the index
+    response = client.get("/healthz")
+    body = response.get_json()
+    assert response.status_code == 200 and body["status"] == "ok" and body["database"] == "ok"
+    assert body["index"]["state"] == "ok" and body["index"]["applied"] > 0
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+class Relay:
+    """Forwards a loopback port to the database; stop() refuses and drops connections as a stopped server."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.port = 0
+        self.connections: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+
+    def start(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self.listener is None:
+            return
+        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close alone would not
+        self.listener.close()
+        self.listener = None
+        for connection in self.connections:
+            connection.close()
+        self.connections.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.connections += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                end.close()
+
+
+@pytest.fixture
+def relayed_app(postgres_server, tmp_path):
+    url = postgres_server.create_database("outage")
+    parts = urlsplit(url)
+    relay = Relay((parts.hostname or "127.0.0.1", parts.port or 5432))
+    relay.start()
+    relayed = urlunsplit(parts._replace(netloc=f"{parts.username or 'postgres'}@127.0.0.1:{relay.port}"))
+    app = make_app(relayed, tmp_path / "index")
+    with app.app_context():
+        db.create_all()
+        add_vendors(vendor_record(name="Outage Co"))
+        db.session.remove()
+    yield app, relay
+    relay.stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_without_a_restart(relayed_app):
+    app, relay = relayed_app
+    client = app.test_client()
+    assert client.get("/vendors").status_code == 200
+    relay.stop()
+
+    page = client.get("/vendors")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+    text = html.unescape(page.get_data(as_text=True))
+    assert DATABASE_DOWN in text and 'class="site-header"' in text and "Traceback" not in text
+    api = client.get("/api/v1/vendors")
+    assert api.status_code == 503 and api.get_json()["message"] == DATABASE_DOWN
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.get_json()["database"].startswith("unreachable")
+    assert client.get("/estimate?headcount=5&salary=40000&hourly_rate=10").status_code == 200
+
+    relay.start()  # the same port again
+    assert client.get("/vendors").status_code == 200
+    assert client.get("/healthz").status_code == 200
+
+
+def test_a_query_the_database_rejects_is_still_a_500_not_an_outage(app, monkeypatch):
+    from sqlalchemy import text
+
+    from vendors.site import views
+
+    def broken_home():
+        db.session.execute(text("SELECT no_such_column FROM vendors"))
+
+    monkeypatch.setitem(app.view_functions, "site.home", broken_home)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production: a 500 page
+    response = app.test_client().get("/")
+    assert response.status_code == 500 and views is not None

@@ -1,0 +1,105 @@
+"""`/healthz` for load balancers and monitors, and what a visitor sees while the database is down.
+
+`/healthz` answers 200 when the database answers a trivial query, 503 otherwise, with the state of this
+machine's search index beside it (the site serves searches from the database while the index is missing or
+unreadable, so the index alone never makes the machine unhealthy). A database that stops answering in the
+middle of a request is a 503 page in the site's layout (JSON under /api/), with Retry-After, logged once a
+minute; the connection pool checks connections before use, so the site recovers by itself once the
+database is back.
+"""
+
+import logging
+import time
+
+from flask import Blueprint, Flask, current_app, jsonify, render_template
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from werkzeug.exceptions import ServiceUnavailable
+
+from vendors.errors import wants_json
+from vendors.extensions import db
+from vendors.search.store import IndexFolder, IndexMissing
+
+log = logging.getLogger(__name__)
+bp = Blueprint("health", __name__)
+
+RETRY_AFTER_SECONDS = 30
+DATABASE_DOWN = (
+    "The directory's database is not answering just now, so vendor listings cannot be shown. Please try "
+    "again in a minute; the savings estimator still works."
+)
+_warned_at: dict[str, float] = {}
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.register_error_handler(DBAPIError, database_unavailable)
+
+
+@bp.get("/healthz")
+def healthz():
+    database = _database_state()
+    healthy = database == "ok"
+    body = {"status": "ok" if healthy else "unavailable", "database": database, "index": _index_state()}
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200 if healthy else 503
+
+
+def _database_state() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return "ok"
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        _warn_once_a_minute("database", "database unreachable: %s", type(error).__name__)
+        return f"unreachable: {type(error).__name__}"
+
+
+def _index_state() -> dict:
+    try:
+        generation = IndexFolder(current_app.config["SEARCH_INDEX_DIR"]).current()
+        return {"state": "ok", "generation": generation.name, "applied": generation.applied()}
+    except IndexMissing:
+        return {"state": "missing"}
+    except (OSError, ValueError) as error:
+        return {"state": "unreadable", "problem": type(error).__name__}
+
+
+def database_unavailable(error: DBAPIError):
+    """A database error that is not a bug in a query but the database being away: 503, not 500."""
+    if not error.connection_invalidated and not _is_connection_failure(error):
+        raise error
+    db.session.rollback()
+    _warn_once_a_minute("database", "database unreachable during a request: %s", type(error.orig).__name__)
+    unavailable = ServiceUnavailable(DATABASE_DOWN)
+    if wants_json():
+        response = jsonify(error=unavailable.name, message=DATABASE_DOWN)
+    else:
+        response = current_app.make_response(render_template("errors/error.html", error=unavailable, said=""))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+# What SQLite says when its file cannot be reached or stays locked; its other operational errors are bugs.
+_SQLITE_AWAY = ("unable to open database file", "database is locked", "disk i/o error")
+
+
+def _is_connection_failure(error: DBAPIError) -> bool:
+    """Whether the database could not be reached (refused, timed out, dropped), as opposed to a query it
+    rejected."""
+    if isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    if db.engine.dialect.name == "sqlite":
+        return any(words in str(error.orig).lower() for words in _SQLITE_AWAY)
+    return True
+
+
+def _warn_once_a_minute(key: str, message: str, *args) -> None:
+    now = time.monotonic()
+    if now - _warned_at.get(key, -60) >= 60:
+        _warned_at[key] = now
+        log.warning(message, *args)
