@@ -2,7 +2,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from vendors import config, database, errors, headers, health
+from vendors import config, database, errors, headers, health, requestlog
 from vendors.extensions import csrf, db, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_features(app)
     errors.init_app(app)
     headers.init_app(app)
+    requestlog.init_app(app)
     return app
 
 

@@ -1,0 +1,49 @@
+"""One structured log line per request, and a request id that ties the line to the response.
+
+The id comes from the X-Request-ID header when a proxy in front already set a sane one (so its logs and ours
+line up), else it is made here; either way it goes back in the response's X-Request-ID header. The line is
+JSON: method, path, status, duration and the id, the fields an operator searches by.
+"""
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+log = logging.getLogger("vendors.requests")
+HEADER = "X-Request-ID"
+_SANE_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start)
+    app.after_request(_finish)
+
+
+def request_id() -> str:
+    return g.get("request_id", "")
+
+
+def _start() -> None:
+    offered = request.headers.get(HEADER, "")
+    g.request_id = offered if _SANE_ID.fullmatch(offered) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def _finish(response: Response) -> Response:
+    if "request_id" not in g:  # a response made before the request began (a routing error, say)
+        _start()
+    response.headers[HEADER] = g.request_id
+    took = (time.perf_counter() - g.request_started) * 1000
+    line = {
+        "request_id": g.request_id,
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "ms": round(took, 1),
+    }
+    log.info(json.dumps(line))
+    return response
