@@ -50,3 +50,13 @@ def test_no_page_needs_an_inline_script_or_style(seeded_client):
         body = seeded_client.get(url).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body), url
         assert not re.search(r"\sstyle=|<style\b|\son[a-z]+=", body), url
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+def test_pages_json_and_assets_are_compressed_for_clients_that_accept_it(seeded_client, encoding):
+    for url in ("/vendors", "/api/v1/vendors", "/static/css/site.css", "/static/js/directory.js"):
+        response = seeded_client.get(url, headers={"Accept-Encoding": encoding})
+        assert response.headers.get("Content-Encoding") == encoding, url
+        assert "Accept-Encoding" in response.headers.get("Vary", ""), url
+    plain = seeded_client.get("/vendors")
+    assert "Content-Encoding" not in plain.headers and b"<html" in plain.data

@@ -3,7 +3,7 @@ from pathlib import Path
 from flask import Flask
 
 from vendors import config, database, errors, headers, health, requestlog
-from vendors.extensions import csrf, db, migrate
+from vendors.extensions import compress, csrf, db, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    compress.init_app(app)
     database.init_app(app)
     _register_features(app)
     errors.init_app(app)

@@ -1,6 +1,7 @@
 """Extensions created unbound; create_app binds them."""
 
 from flask import current_app
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -17,6 +18,8 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+# Pages, JSON, CSS and JavaScript go out compressed (zstd, Brotli or gzip, as the client accepts).
+compress = Compress()
 login_manager = LoginManager()
 # Limits are declared on the routes they protect; counts live in RATELIMIT_STORAGE_URI (Redis for several
 # worker processes). Retry-After and the X-RateLimit headers go out with limited responses.

@@ -29,7 +29,19 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
 def init_app(app: Flask) -> None:
+    """Call after the compression extension's init_app: hooks registered later run first."""
     app.after_request(add_security_headers)
+    app.after_request(_let_static_files_be_compressed)
+
+
+def _let_static_files_be_compressed(response: Response) -> Response:
+    """Static files are streamed straight from disk, which the compression extension only compresses with
+    some encodings (not gzip); they are small (a few tens of KB), so they are read whole and compressed like
+    any other response."""
+    if request.endpoint == "static" and response.status_code == 200:
+        response.direct_passthrough = False
+        response.set_data(response.get_data())
+    return response
 
 
 def add_security_headers(response: Response) -> Response:
