@@ -14,6 +14,8 @@ def clean_environment(monkeypatch):
         "SEARCH_INDEX_DIR",
         "BUYER_COUNTRY",
         "NEARSHORE_MAX_HOURS",
+        "CANONICAL_HOST",
+        "TRUSTED_HOSTS",
     ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
@@ -64,3 +66,33 @@ def test_bad_settings_fail_with_a_message_naming_them(clean_environment, tmp_pat
     clean_environment.setenv(name, value)
     with pytest.raises(config.ConfigError, match=name):
         config.from_environment(str(tmp_path))
+
+
+def test_absolute_links_name_the_canonical_host_and_other_hosts_are_refused(clean_environment, tmp_path):
+    from tests.conftest import make_app
+    from tests.factories import add_vendors, vendor_record
+    from vendors.extensions import db
+
+    clean_environment.setenv("CANONICAL_HOST", "vendors.example")
+    settings = config.host_settings()
+    assert settings == {"SERVER_NAME": "vendors.example", "TRUSTED_HOSTS": ["vendors.example"]}
+    app = make_app(f"sqlite:///{tmp_path / 'hosts.sqlite3'}", tmp_path / "index", **settings)
+    with app.app_context():
+        db.create_all()
+        add_vendors(vendor_record(name="Canonical Co"))
+    client = app.test_client()
+    forged = client.get("/api/v1/vendors", headers={"Host": "attacker.example"})
+    assert forged.status_code == 400
+    listed = client.get("/api/v1/vendors", base_url="https://vendors.example").get_json()
+    assert listed["items"][0]["url"].startswith("https://vendors.example/vendors/")
+    clean_environment.setenv("TRUSTED_HOSTS", "vendors.example, www.vendors.example")
+    assert config.host_settings()["TRUSTED_HOSTS"] == ["vendors.example", "www.vendors.example"]
+    clean_environment.setenv("CANONICAL_HOST", "https://vendors.example/")
+    with pytest.raises(config.ConfigError, match="CANONICAL_HOST"):
+        config.host_settings()
+
+
+def test_without_host_settings_every_host_is_answered(clean_environment, tmp_path):
+    clean_environment.delenv("CANONICAL_HOST", raising=False)
+    clean_environment.delenv("TRUSTED_HOSTS", raising=False)
+    assert config.host_settings() == {}

@@ -43,7 +43,27 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": (import_megabytes + 1) << 20,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": is_production(),
+        **host_settings(),
     }
+
+
+def host_settings() -> dict:
+    """CANONICAL_HOST: the host absolute links name (API urls, share links, redirects), whatever Host header
+    a request arrives with. TRUSTED_HOSTS: the Host headers answered at all (comma-separated; default: the
+    canonical host); any other gets a 400. Unset, as in local development, every host is answered."""
+    canonical = os.environ.get("CANONICAL_HOST", "").strip().lower()
+    trusted = [
+        host.strip().lower() for host in os.environ.get("TRUSTED_HOSTS", "").split(",") if host.strip()
+    ]
+    settings: dict = {}
+    if canonical:
+        if "/" in canonical or " " in canonical:
+            raise ConfigError(f"CANONICAL_HOST={canonical!r} is a host name (and port), not a URL")
+        settings["SERVER_NAME"] = canonical
+        trusted = trusted or [canonical]
+    if trusted:
+        settings["TRUSTED_HOSTS"] = trusted
+    return settings
 
 
 def rate_limit(name: str, default: str) -> str:
