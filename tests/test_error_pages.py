@@ -1,0 +1,66 @@
+"""Every error a visitor can meet is a page in the site's layout (JSON under /api/), never a traceback."""
+
+import html
+
+import pytest
+
+from tests.factories import add_user, login
+
+
+def in_layout(response) -> str:
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.mimetype == "text/html"
+    assert 'class="site-header"' in body and 'class="error-page"' in body
+    assert "Traceback" not in body and "werkzeug" not in body.lower()
+    return body
+
+
+def test_400_a_form_without_its_security_token(client):
+    in_layout(client.post("/submit", data={"name": "x"}))
+
+
+def test_403_an_area_the_account_may_not_use(client):
+    add_user("viewer@example.com", role="viewer")
+    login(client, "viewer@example.com")
+    response = client.get("/admin/users")
+    assert response.status_code == 403
+    in_layout(response)
+
+
+def test_404_and_405(client):
+    assert client.get("/nowhere").status_code == 404
+    wrong = client.put("/vendors")
+    assert wrong.status_code == 405
+    in_layout(wrong)
+
+
+def test_413_a_body_over_the_limit_is_refused_before_it_is_read(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
+    response = client.post("/submit", data={"description": "x" * 4096})
+    assert response.status_code == 413
+    in_layout(response)
+
+
+def test_429_says_when_to_try_again(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ADDRESS", "2 per minute")
+    for _ in range(3):
+        response = login(client, "nobody@example.com", password="wrong-password-here")
+    assert response.status_code == 429 and response.headers.get("Retry-After")
+    assert "too many attempts" in in_layout(response).lower()
+
+
+def test_500_is_a_page_in_the_layout(client, app, monkeypatch):
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(app.view_functions, "site.home", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "boom" not in in_layout(response)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/nowhere", "/api/v1/vendors/no-such-vendor"])
+def test_api_errors_are_json(client, url):
+    response = client.get(url)
+    assert response.status_code == 404 and response.is_json and "message" in response.get_json()
