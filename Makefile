@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: install setup run test lint format bench clean
+.PHONY: install setup run serve test lint format bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,14 @@ setup: install
 	$(FLASK) index catch-up
 
 run: setup
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
+	BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$(WORKERS) $(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
+
+# Production: the same server with the settings of gunicorn.conf.py, taken from the environment (README,
+# "Deploying"); the database is migrated and this machine's index brought up to date first.
+serve: install
+	$(FLASK) db upgrade
+	$(FLASK) index catch-up
+	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 test: setup lint
 	$(BIN)/pytest

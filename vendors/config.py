@@ -43,6 +43,7 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": (import_megabytes + 1) << 20,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": is_production(),
+        "PROXY_FIX_HOPS": whole_number("PROXY_FIX_HOPS", "0", 0, 5),
         **host_settings(),
     }
 

@@ -1,0 +1,37 @@
+"""gunicorn settings for `make serve` (and `make run`). Every value can be changed by the environment
+variable named beside it; see the README's "Deploying" section."""
+
+import os
+
+# Where to listen. Behind a reverse proxy on the same machine, keep the loopback address.
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+# Two or three workers per core: each answers one request at a time and keeps its own search reader.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"
+# A request that takes this long is a bug or a stuck database; the worker is restarted.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then, spread out so they never restart together.
+max_requests = 5000
+max_requests_jitter = 500
+# The proxy that may set X-Forwarded-For and X-Forwarded-Proto for gunicorn's own access log; the app
+# decides what it trusts with PROXY_FIX_HOPS.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The app logs one JSON line per request (vendors.requestlog), so gunicorn's access log stays off.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stdout"}
+    },
+    "root": {"handlers": ["stdout"], "level": "WARNING"},
+    "loggers": {
+        "vendors": {"handlers": ["stdout"], "level": loglevel.upper(), "propagate": False},
+        "gunicorn.error": {"handlers": ["stdout"], "level": loglevel.upper(), "propagate": False},
+    },
+}
