@@ -11,6 +11,8 @@ worker_class = "sync"
 # A request that takes this long is a bug or a stuck database; the worker is restarted.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
+# No control socket: its default place in $HOME would be shared by every gunicorn of the user.
+control_socket_disable = True
 keepalive = 5
 # Recycle workers now and then, spread out so they never restart together.
 max_requests = 5000

@@ -64,3 +64,12 @@ def test_500_is_a_page_in_the_layout(client, app, monkeypatch):
 def test_api_errors_are_json(client, url):
     response = client.get(url)
     assert response.status_code == 404 and response.is_json and "message" in response.get_json()
+
+
+def test_the_api_has_a_rate_limit_per_address_answered_with_429_and_retry_after(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "API_LIMIT_PER_ADDRESS", "3 per minute")
+    statuses = [client.get("/api/v1/vendors").status_code for _ in range(3)]
+    limited = client.get("/api/v1/suggest?q=ab")
+    assert statuses == [200, 200, 200] and limited.status_code == 429
+    assert limited.is_json and limited.headers.get("Retry-After")
+    assert client.get("/vendors").status_code == 200, "pages are not counted against the API"

@@ -119,12 +119,14 @@ def site(redis_server, tmp_path_factory):
         LOGIN_LIMIT_PER_ADDRESS="100000 per 15 minutes",
     )
     access_log, error_log = directory / "access.log", directory / "error.log"
+    (directory / "no-config.py").write_text("")
     server = subprocess.Popen(
         [
             str(GUNICORN),
             "--bind=127.0.0.1:0",  # any free port; gunicorn logs the one it got
             f"--workers={WORKERS}",
             "--no-control-socket",  # the default socket in $HOME would be shared with any other gunicorn
+            f"--config={directory / 'no-config.py'}",  # gunicorn's defaults, not gunicorn.conf.py
             f"--access-logfile={access_log}",
             "--access-logformat=%(p)s %(s)s %(r)s",
             f"--error-logfile={error_log}",

@@ -37,6 +37,7 @@ def from_environment(instance_path: str) -> dict:
         "SUBMIT_LIMIT_PER_ADDRESS": rate_limit("SUBMIT_LIMIT_PER_ADDRESS", "5 per hour"),
         "INQUIRY_LIMIT_PER_ADDRESS": rate_limit("INQUIRY_LIMIT_PER_ADDRESS", "5 per hour"),
         "SHORTLIST_LIMIT_PER_ADDRESS": rate_limit("SHORTLIST_LIMIT_PER_ADDRESS", "120 per minute"),
+        "API_LIMIT_PER_ADDRESS": rate_limit("API_LIMIT_PER_ADDRESS", "600 per minute"),
         "IMPORT_MAX_MEGABYTES": (import_megabytes := whole_number("IMPORT_MAX_MEGABYTES", "20", 1, 1024)),
         # No request body is larger than an import file (with room for the form around it): a bigger one is
         # refused with 413 before it is read, rather than spooled to disk.

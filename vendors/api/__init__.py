@@ -1,6 +1,11 @@
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
+
+from vendors.extensions import limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Every API route shares one budget per client address (API_LIMIT_PER_ADDRESS); past it, 429 with
+# Retry-After. Declared once, here: the blueprint outlives the apps a process creates.
+limiter.shared_limit(lambda: current_app.config["API_LIMIT_PER_ADDRESS"], scope="api")(bp)
 
 
 def init_app(app: Flask) -> None:
