@@ -101,11 +101,11 @@ def rank(index: OpenIndex, parsed: ParsedQuery) -> Ranked:
         return Ranked(RankedIds.in_order(every), corrections, stems)
 
     matches = [(clause, *_clause_matches(index, clause)) for clause in required]
-    docs = _all_docnums(index)
+    docs = None
     for _, _, matched in matches:
-        docs = docs & matched
+        docs = matched if docs is None else docs & matched
     excluded = set().union(*(_clause_docs(index, clause) for clause in parsed.excluded))
-    docs -= excluded
+    docs = (_all_docnums(index) if docs is None else docs) - excluded
     partial = False
     if (unmatched or not docs) and len(required) + unmatched > 1:
         docs = _most_matched(matches, len(required) + unmatched) - excluded
