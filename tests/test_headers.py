@@ -60,3 +60,23 @@ def test_pages_json_and_assets_are_compressed_for_clients_that_accept_it(seeded_
         assert "Accept-Encoding" in response.headers.get("Vary", ""), url
     plain = seeded_client.get("/vendors")
     assert "Content-Encoding" not in plain.headers and b"<html" in plain.data
+
+
+def test_static_files_have_content_hashed_addresses_cached_for_a_year(seeded_client):
+    import hashlib
+    import re
+    from pathlib import Path
+
+    page = seeded_client.get("/vendors").get_data(as_text=True)
+    addresses = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
+    assert addresses and all("?v=" in address for address in addresses)
+    for address in addresses:
+        path, digest = address.split("?v=")
+        content = (Path(__file__).resolve().parents[1] / path.lstrip("/")).read_bytes()
+        assert digest == hashlib.sha256(content).hexdigest()[:12], address
+        cached = seeded_client.get(address).headers["Cache-Control"]
+        assert "max-age=31536000" in cached and "immutable" in cached, address
+    plain = seeded_client.get(addresses[0].split("?v=")[0]).headers.get("Cache-Control", "")
+    assert "immutable" not in plain
+    old = seeded_client.get(addresses[0].split("?v=")[0] + "?v=000000000000").headers.get("Cache-Control", "")
+    assert "immutable" not in old

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from vendors import config, database, errors, headers, health, proxies, requestlog
+from vendors import assets, config, database, errors, headers, health, proxies, requestlog
 from vendors.extensions import compress, csrf, db, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     headers.init_app(app)
     requestlog.init_app(app)
     proxies.init_app(app)
+    assets.init_app(app)
     return app
 
 
