@@ -45,6 +45,7 @@ def public_pages(app) -> list[str]:
         "/inquiry",
         "/submit",
         "/admin/login",
+        "/api",
         "/no-such-page",
     ]
 

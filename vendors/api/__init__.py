@@ -9,7 +9,9 @@ limiter.shared_limit(lambda: current_app.config["API_LIMIT_PER_ADDRESS"], scope=
 
 
 def init_app(app: Flask) -> None:
-    from vendors.api import compare, estimate, vendors  # noqa: F401  (routes register themselves on bp)
+    from vendors.api import compare, estimate, openapi, vendors  # noqa: F401  (routes register on bp)
+
+    app.add_url_rule("/api", "api_reference", openapi.reference_page)
 
     app.register_blueprint(bp)
 
