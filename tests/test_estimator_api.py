@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.test_estimator_pages import add_vendor, page_figures
-from vendors.estimator import presets
-from vendors.estimator.parameters import PARAMETERS
+from vendors.estimator import in_house, presets
+from vendors.estimator.parameters import BY_NAME, PARAMETERS
 
 HEADLINE = (
     "in_house_per_fte",
@@ -68,6 +68,14 @@ def test_defaults(client):
     }
 
 
+def test_the_answer_depends_on_the_query_alone(client):
+    # The API keeps the general in-house defaults: it reads neither the buyer's country nor the directory's
+    # cookie, so every caller gets the same figures for the same query.
+    defaults = client.get("/api/v1/estimate").get_json()
+    client.set_cookie("buyer_country", "GB")
+    assert client.get("/api/v1/estimate?buyer_country=JP&work=sales").get_json() == defaults
+
+
 def test_money_is_rounded_to_cents_and_percentages_to_one_decimal(client):
     body = client.get("/api/v1/estimate?salary=33333.33&hourly_rate=7.777&headcount=3").get_json()
     assert body["breakdown"]["payroll_taxes"] == 2550.0  # 2,549.999745
@@ -102,16 +110,52 @@ def test_every_bad_parameter_is_named(client):
     assert set(named) == {"salary", "years", "headcount", "oversight_pct"}
     assert named["years"] == "must be between 1 and 10"
     assert named["headcount"] == "must be a whole number"
-    assert "'abc' is not a number" in named["salary"]
+    assert "'abc' is not an amount" in named["salary"]
 
 
 @pytest.mark.parametrize(
-    "raw", ["abc", "NaN", "Infinity", "-Infinity", "1e999", "1e3", "1,000", "0x1F", "12..5", "٣"]
+    "raw",
+    [
+        "abc",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "1e999",
+        "1e3",
+        "0x1F",
+        "12..5",
+        "٣",
+        "35kk",
+        "35,00",
+        "-5",
+        "$-5",
+    ],
 )
 def test_malformed_numbers_are_refused(client, raw):
     response = client.get("/api/v1/estimate", query_string={"salary": raw})
     assert response.status_code == 400
     assert [error["parameter"] for error in response.get_json()["errors"]] == ["salary"]
+
+
+@pytest.mark.parametrize(
+    "typed", ["42,500", "42.5k", "$42,500", "42 500", "US$42,500", "42500 USD", "usd 42.5K"]
+)
+def test_amounts_are_read_as_people_type_them(client, typed):
+    body = client.get("/api/v1/estimate", query_string={"salary": typed, "transition_per_fte": "$1.5k"})
+    assert body.status_code == 200
+    assert body.get_json() == client.get("/api/v1/estimate?salary=42500&transition_per_fte=1500").get_json()
+
+
+@pytest.mark.parametrize("typed", ["35kk", "4,25", "€42,000", "42m"])
+def test_an_amount_that_is_not_one_is_named_with_how_to_type_it(client, typed):
+    response = client.get("/api/v1/estimate", query_string={"overhead_per_fte": typed})
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == [
+        {
+            "parameter": "overhead_per_fte",
+            "message": f"{typed!r} is not an amount: type it like 35000, 35,000, $35,000 or 35k",
+        }
+    ]
 
 
 def test_empty_parameters_take_their_defaults_and_unknown_ones_are_ignored(client):
@@ -202,9 +246,32 @@ def test_a_vendor_estimate_agrees_with_the_api_at_each_end_of_the_range(client):
             assert (page[column][name] and Decimal(page[column][name])) == expected, (column, name)
 
 
+def json_link(page: str, label: str = "Estimate") -> str:
+    return re.search(
+        rf'These figures as JSON:\s*(?:<a [^>]+>[^<]+</a>, )*<a href="([^"]+)">{label}</a>', page
+    )[1].replace("&amp;", "&")
+
+
 def test_each_result_links_to_its_own_json(client):
     page = client.get("/estimate?salary=41000&hourly_rate=12").text
-    link = re.search(r'These figures as data: <a href="([^"]+)">JSON</a>', page).group(1)
-    body = client.get(link.replace("&amp;", "&")).get_json()
+    body = client.get(json_link(page)).get_json()
     assert body["inputs"]["salary"] == 41000
     assert body["inputs"]["hourly_rate"] == 12
+
+
+@pytest.mark.parametrize(("country", "work"), [("GB", "sales"), ("JP", "it-services"), ("PH", "healthcare")])
+def test_the_json_of_an_estimate_with_country_defaults_has_the_same_figures(client, country, work):
+    page = client.get(f"/estimate?buyer_country={country}&work={work}").text
+    body = client.get(json_link(page)).get_json()
+    row = in_house.all_costs().get((country, work))
+    assert body["inputs"]["salary"] == (row.salary if row else BY_NAME["salary"].default)
+    shown = page_figures(page)["estimate"]
+    for name in HEADLINE:
+        assert (shown[name] and Decimal(shown[name])) == (body[name] and Decimal(str(body[name]))), name
+
+
+def test_a_vendor_estimate_links_the_json_of_each_column(client):
+    add_vendor("ranged", rates=("6.25", "13.75"))
+    page = client.get("/estimate?vendor=ranged").text
+    for label, rate in (("Low estimate", 6.25), ("High estimate", 13.75)):
+        assert client.get(json_link(page, label)).get_json()["inputs"]["hourly_rate"] == rate

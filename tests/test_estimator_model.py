@@ -1,4 +1,5 @@
-"""The estimator's plain modules: the arithmetic worked by hand, the parser, the presets and the chart."""
+"""The estimator's plain modules: the arithmetic worked by hand, the parser, the presets and the chart.
+The typical in-house figures have their own file, tests/test_estimator_in_house.py."""
 
 from dataclasses import replace
 from decimal import Decimal, localcontext
@@ -14,7 +15,7 @@ from vendors.estimator.parameters import (
     default_inputs,
     parse_inputs,
 )
-from vendors.estimator.present import figures, usd
+from vendors.estimator.present import dollars, figures, terms_in_words, usd
 from vendors.validation import InvalidParameters
 
 D = Decimal
@@ -194,6 +195,41 @@ def test_presented_figures_are_rounded_from_the_exact_values():
     assert usd(D("-1234.565")) == "-$1,234.57"
 
 
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [("329525", "$329,525"), ("1234.5", "$1,235"), ("-1234.5", "-$1,235"), ("999999.4999", "$999,999")],
+)
+def test_headline_money_reads_in_whole_dollars(amount, shown):
+    assert dollars(D(amount)) == shown
+
+
+def test_whole_dollars_are_rounded_from_the_exact_amount_not_from_cents():
+    # 0.495 is 0.50 to the cent, which would round to $1; the exact amount rounds to $0.
+    assert usd(D("0.495")) == "$0.50"
+    assert dollars(D("0.495")) == "$0"
+
+
+def test_each_term_is_put_in_words_with_the_inputs_values():
+    inputs = make_inputs(
+        payroll_tax_pct=D("11.8"),
+        benefits_pct=D(20),
+        attrition_pct=D(45),
+        replacement_cost_pct=D(16),
+        hourly_rate=D("12.5"),
+        hours_per_year=D(1950),
+        oversight_pct=D(12),
+    )
+    assert terms_in_words(inputs) == {
+        "salary": "Base pay",
+        "payroll_taxes": "11.8% of salary",
+        "benefits": "20% of salary",
+        "overhead": "Office, equipment and software for one seat",
+        "attrition": "45% leave a year, each costing 16% of salary",
+        "vendor_fees": "$12.50 an hour for 1,950 hours",
+        "oversight": "12% of vendor fees",
+    }
+
+
 def test_years_carry_the_transition_in_year_one_and_end_at_the_horizon_savings():
     result = estimate(default_inputs())
     rows = yearly(result)
@@ -215,12 +251,15 @@ def test_missing_and_blank_parameters_take_their_defaults():
 
 @pytest.mark.parametrize(
     "raw",
-    ["abc", "1e3", "1e999", "NaN", "nan", "Infinity", "-inf", "1,000", "0x10", "\u0661\u0660", "12.5.1"],
+    ["abc", "1e3", "1e999", "NaN", "nan", "Infinity", "-inf", "0x10", "\u0661\u0660", "12.5.1"],
 )
 def test_malformed_numbers_are_refused(raw):
     with pytest.raises(InvalidParameters) as caught:
-        parse_inputs({"salary": raw})
-    assert "is not a number" in caught.value.problems["salary"]
+        parse_inputs({"salary": raw, "benefits_pct": raw})
+    assert caught.value.problems == {
+        "salary": f"{raw!r} is not an amount: type it like 35000, 35,000, $35,000 or 35k",
+        "benefits_pct": f"{raw!r} is not a number: use digits and an optional decimal point, like 7.65",
+    }
 
 
 @pytest.mark.parametrize("parameter", PARAMETERS, ids=lambda parameter: parameter.name)
@@ -275,6 +314,98 @@ def test_every_parameter_documents_its_default_and_source():
     for parameter in PARAMETERS:
         assert parameter.low <= parameter.default <= parameter.high
         assert parameter.meaning and parameter.source
+
+
+# ---------- Amounts as people type them ----------
+
+AMOUNT_MESSAGE = "{!r} is not an amount: type it like 35000, 35,000, $35,000 or 35k"
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("42,500", "42500"),
+        ("42 500", "42500"),
+        ("42\u00a0500", "42500"),  # a no-break space, as spreadsheets and some locales group thousands
+        ("$42,500", "42500"),
+        ("US$42,500", "42500"),
+        ("us$ 42,500", "42500"),
+        ("USD 42500", "42500"),
+        ("42,500 USD", "42500"),
+        ("42k", "42000"),
+        ("42.75K", "42750"),
+        ("$61.2k", "61200"),
+        ("1,000,000", "1000000"),
+        ("48,250.50", "48250.50"),
+        ("  $40,000  ", "40000"),
+        ("40000", "40000"),
+    ],
+)
+def test_amounts_are_read_as_people_type_them(raw, value):
+    assert parse_inputs({"salary": raw}).inputs.salary == D(value)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "35kk",
+        "abc",
+        "4,25",
+        "42,50,0",
+        "42.500,50",
+        "1,000 000",
+        "k",
+        "$",
+        "€42,000",
+        "42 k k",
+        "$$42",
+        "42m",
+    ],
+)
+def test_anything_else_is_refused_with_a_message(raw):
+    with pytest.raises(InvalidParameters) as caught:
+        parse_inputs({"overhead_per_fte": raw})
+    assert caught.value.problems == {"overhead_per_fte": AMOUNT_MESSAGE.format(raw)}
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [("salary", "-5"), ("overhead_per_fte", "-5"), ("transition_per_fte", "-$1,200"), ("hourly_rate", "12k")],
+)
+def test_amounts_out_of_range_are_refused_with_the_range(name, raw):
+    with pytest.raises(InvalidParameters) as caught:
+        parse_inputs({name: raw})
+    parameter = BY_NAME[name]
+    assert caught.value.problems == {name: f"must be between {parameter.low:,} and {parameter.high:,}"}
+
+
+def test_only_the_bad_amounts_are_named():
+    with pytest.raises(InvalidParameters) as caught:
+        parse_inputs(
+            {"salary": "35kk", "transition_per_fte": "abc", "overhead_per_fte": "$6,000", "years": "4"}
+        )
+    assert caught.value.problems == {
+        "salary": AMOUNT_MESSAGE.format("35kk"),
+        "transition_per_fte": AMOUNT_MESSAGE.format("abc"),
+    }
+
+
+def test_other_numbers_may_group_thousands_but_are_not_amounts():
+    inputs = parse_inputs({"headcount": "1,200", "hours_per_year": "1 950"}).inputs
+    assert (inputs.headcount, inputs.hours_per_year) == (1200, D(1950))
+    with pytest.raises(InvalidParameters) as caught:
+        parse_inputs({"headcount": "2k", "benefits_pct": "$20", "years": "3 years"})
+    assert set(caught.value.problems) == {"headcount", "benefits_pct", "years"}
+    assert all("is not a number" in message for message in caught.value.problems.values())
+
+
+def test_amounts_read_back_as_plain_url_arguments():
+    inputs = parse_inputs(
+        {"salary": "42.75k", "transition_per_fte": "$2,500", "hourly_rate": "US$9.5"}
+    ).inputs
+    args = as_args(inputs)
+    assert (args["salary"], args["transition_per_fte"], args["hourly_rate"]) == ("42750", "2500", "9.5")
+    assert parse_inputs(args).inputs == inputs
 
 
 # ---------- Presets ----------

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from tests.factories import add_vendors, vendor_record
 from vendors.catalog.models import Vendor
-from vendors.estimator import presets
-from vendors.estimator.model import estimate, to_cents
+from vendors.estimator import in_house, presets
+from vendors.estimator.model import estimate, to_cents, yearly
 from vendors.estimator.parameters import PARAMETERS, default_inputs, parse_inputs
-from vendors.estimator.present import breakdown, figures
+from vendors.estimator.present import breakdown, dollars, figures, usd
 from vendors.extensions import db
 from vendors.validation import InvalidParameters
 
@@ -28,10 +28,15 @@ def page_figures(page: str) -> dict[str, dict[str, str]]:
 
 
 def input_value(page: str, name: str) -> str | None:
+    return input_attribute(page, name, "value")
+
+
+def input_attribute(page: str, name: str, attribute: str) -> str | None:
+    """An attribute of the input named `name`: "" when it has none, None when there is no such input."""
     match = re.search(rf'<input [^>]*name="{name}"[^>]*>', page)
     if match is None:
         return None
-    value = re.search(r'value="([^"]*)"', match.group(0))
+    value = re.search(rf'\s{attribute}="([^"]*)"', match.group(0))
     return html.unescape(value.group(1)) if value else ""
 
 
@@ -43,6 +48,32 @@ def expected_figures(inputs) -> dict[str, str]:
         expected[term] = str(value)
         expected[f"{term}_team"] = str(to_cents(result.team(term)))
     return expected
+
+
+def selected(page: str, select: str) -> str:
+    body = re.search(rf'<select [^>]*name="{select}".*?</select>', page, re.S)[0]
+    return re.search(r'<option selected value="([^"]*)"', body)[1]
+
+
+def visible_text(page: str) -> str:
+    """What a buyer reads of the estimator: its text without the folded "For developers" part (the site's
+    header and footer, which every page shares, are left out)."""
+    page = re.search(r'<main id="main".*?</main>', page, re.S)[0]
+    for hidden in (r"<script.*?</script>", r"<style.*?</style>", r'<details id="developers".*?</details>'):
+        page = re.sub(hidden, " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def typical_inputs(country: str, work: str):
+    """The default inputs with the salary and payroll taxes of the table's row for this country and work."""
+    row = in_house.all_costs()[(country, work)]
+    return replace(default_inputs(), salary=row.salary, payroll_tax_pct=row.payroll_tax_pct)
+
+
+def share_link(page: str) -> str:
+    return html.unescape(
+        re.search(r'<a class="share-link" href="([^"]+)">Link to this estimate</a>', page)[1]
+    )
 
 
 def add_vendor(
@@ -71,13 +102,18 @@ def test_defaults_render_with_results(client):
     page = response.text
     for parameter in PARAMETERS:
         assert f'<label for="{parameter.name}">{parameter.label}</label>' in page
-        assert input_value(page, parameter.name) == f"{parameter.default}"
         assert f'id="about-{parameter.name}"' in page
+        if parameter.name in in_house.TABLE_INPUTS:
+            # Blank, so a blank field follows the buyer's country; the figure it stands for is shown.
+            assert input_value(page, parameter.name) == ""
+            assert input_attribute(page, parameter.name, "placeholder") == f"{parameter.default:,}"
+        else:
+            assert input_value(page, parameter.name) == f"{parameter.default}"
     shown = page_figures(page)
     assert list(shown) == ["estimate"]
     assert shown["estimate"]["annual_savings"] == "329525.00"
     assert shown["estimate"]["payback_months"] == "1.1"
-    assert "Outsourcing would save <strong>$329,525.00 a year</strong>" in page
+    assert "Outsourcing would save <strong>$329,525 a year</strong>" in page
 
 
 def test_the_page_explains_each_default_and_its_source(client):
@@ -96,6 +132,99 @@ def test_the_page_explains_each_default_and_its_source(client):
     times = "\N{MULTIPLICATION SIGN}"
     assert "S * (1 + t/100 + b/100) + O + (a/100) * (R/100) * S".replace("*", times) in page
     assert "r * H * (1 + m/100)".replace("*", times) in page
+
+
+def test_formulas_read_in_plain_words_with_the_algebra_folded_away(client):
+    page = client.get("/estimate").text
+    algebra = re.search(r'<details class="algebra">.*?</details>', page, re.S)[0]
+    assert "<summary>The formulas, for analysts</summary>" in algebra
+    times = "\N{MULTIPLICATION SIGN}"
+    assert f"S {times} (1 + t/100 + b/100)" in algebra
+    assert f"r {times} H {times} m/100" in algebra  # vendor management, term by term
+    outside = page.replace(algebra, "")
+    assert "t/100" not in outside and f"r {times} H" not in outside
+    assert "each position costs its salary, plus the payroll taxes and benefits" in outside
+    breakdown = re.search(r'<table class="breakdown">.*?</table>', outside, re.S)[0]
+    for words in (
+        "7.65% of salary",
+        "30% leave a year, each costing 21% of salary",
+        "$10.00 an hour for 2,080",
+    ):
+        assert words in breakdown
+
+
+def test_headline_figures_are_whole_dollars_and_the_tables_cents(client):
+    query = {"salary": "33333.33", "hourly_rate": "7.77", "headcount": "3", "transition_per_fte": "1234.56"}
+    page = client.get("/estimate", query_string=query).text
+    result = estimate(parse_inputs(query).inputs)
+    key_figures = re.search(r'<dl class="key-figures">.*?</dl>', page, re.S)[0]
+    for name in ("annual_savings", "transition_total", "horizon_savings"):
+        shown = re.search(rf'data-figure="{name}" data-value="([^"]*)">([^<]*)<', key_figures)
+        assert shown[1] == str(to_cents(getattr(result, name)))  # the data keeps its cents
+        assert shown[2] == dollars(getattr(result, name)), name
+        assert "." not in shown[2]
+    assert f"<strong>{dollars(result.annual_savings)} a year</strong>" in page
+    breakdown = re.search(r'<table class="breakdown">.*?</table>', page, re.S)[0]
+    assert usd(result.per_fte.payroll_taxes) in breakdown  # $2,550.00
+    years = re.search(r'<table class="years">.*?</table>', page, re.S)[0]
+    assert usd(yearly(result)[0].outsourced) in years
+
+
+def test_a_vendors_side_by_side_figures_are_whole_dollars_and_its_rates_cents(client):
+    add_vendor("rated", rates=("8.50", "14.00"))
+    page = client.get("/estimate?vendor=rated&salary=40000.40").text
+    comparison = re.search(r'<table class="comparison">.*?</table>', page, re.S)[0]
+    low = estimate(replace(default_inputs(), salary=Decimal("40000.40"), hourly_rate=Decimal("8.50")))
+    assert "<td>$8.50</td><td>$14.00</td>" in comparison
+    assert f"<td>{dollars(low.in_house_annual)}</td>" in comparison
+    assert f"<td>{dollars(low.outsourced_annual)}</td>" in comparison
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?vendor=rated", "?vendor=quiet", "?preset=IN-any", "?buyer_country=PH", "?salary=35kk"]
+)
+def test_buyers_read_no_file_paths_parameter_names_or_api_paths(client, query):
+    add_vendor("rated", rates=("8.50", "14.00"))
+    add_vendor("quiet")
+    page = client.get(f"/estimate{query}").text
+    text = visible_text(page)
+    for developer_word in ("seed_data", ".csv", "/api/", "JSON", "headcount", "buyer_country"):
+        assert developer_word not in text, developer_word
+    for parameter in PARAMETERS:
+        if "_" in parameter.name:
+            assert parameter.name not in text, parameter.name
+
+
+def test_developers_find_the_api_parameters_and_data_files_in_their_own_folded_part(client):
+    page = client.get("/estimate?salary=41000&hourly_rate=12").text
+    developers = re.search(r'<details id="developers" class="for-developers">.*?</details>', page, re.S)[0]
+    assert "<summary>For developers</summary>" in developers
+    assert "<code>GET /api/v1/estimate</code>" in developers
+    for name in [parameter.name for parameter in PARAMETERS] + ["buyer_country", "work", "preset", "vendor"]:
+        assert f"<code>{name}</code>" in developers, name
+    assert "<code>seed_data/in_house_costs.csv</code>" in developers
+    assert "<code>seed_data/rate_presets.csv</code>" in developers
+
+
+def test_the_result_links_to_itself_with_a_copy_button_for_script(client):
+    page = client.get("/estimate?headcount=6&buyer_country=GB").text
+    share = share_link(page)
+    assert share.startswith("http://localhost/estimate?")
+    assert share not in visible_text(page)  # the address itself is not spelled out
+    button = '<button type="button" class="secondary no-print" data-copy-link hidden>Copy link</button>'
+    assert button in page  # shown by the script, which is loaded
+    assert '<span class="visually-hidden" role="status" data-copy-status></span>' in page
+    assert re.search(r'<script src="/static/js/estimator.js[^"]*" defer></script>', page)
+
+
+@pytest.mark.parametrize("query", ["", "?vendor=rated"])
+def test_every_table_scrolls_in_its_own_focusable_box(client, query):
+    add_vendor("rated", rates=("8.50", "14.00"))
+    page = client.get(f"/estimate{query}").text
+    boxed = re.findall(
+        r'<div class="table-scroll" tabindex="0" role="region" aria-label="[^"]+">\s*<table', page
+    )
+    assert len(boxed) == page.count("<table") >= 4
 
 
 def test_the_chart_is_inline_svg_with_a_table_fallback(client):
@@ -137,6 +266,49 @@ def test_a_bad_field_gets_its_message_at_that_field(client):
     assert page_figures(page) == {}
 
 
+def test_amounts_typed_as_people_write_them_are_understood_and_shown_back(client):
+    query = {
+        "salary": "US$52,500",
+        "overhead_per_fte": "6.6k",
+        "transition_per_fte": "2 500",
+        "hourly_rate": "$11.25",
+        "headcount": "1,200",
+    }
+    page = client.get("/estimate", query_string=query).text
+    for name, raw in query.items():
+        assert input_value(page, name) == raw
+    inputs = replace(
+        default_inputs(),
+        salary=Decimal(52500),
+        overhead_per_fte=Decimal(6600),
+        transition_per_fte=Decimal(2500),
+        hourly_rate=Decimal("11.25"),
+        headcount=1200,
+    )
+    assert page_figures(page)["estimate"] == expected_figures(inputs)
+
+
+@pytest.mark.parametrize("raw", ["35kk", "abc", "-5", "35,00"])
+def test_a_bad_amount_is_named_at_its_field_and_nothing_else_typed_is_lost(client, raw):
+    query = {
+        "salary": raw,
+        "headcount": "14",
+        "overhead_per_fte": "$6,500",
+        "buyer_country": "GB",
+        "work": "sales",
+    }
+    response = client.get("/estimate", query_string=query)
+    assert response.status_code == 400
+    page = response.text
+    with pytest.raises(InvalidParameters) as caught:
+        parse_inputs({"salary": raw})
+    assert f'<p class="error" id="salary-error">{escape(caught.value.problems["salary"])}</p>' in page
+    assert re.findall(r'<p class="error" id="([\w-]+)"', page) == ["salary-error"]
+    for name in ("salary", "headcount", "overhead_per_fte"):
+        assert input_value(page, name) == query[name]
+    assert (selected(page, "buyer_country"), selected(page, "work")) == ("GB", "sales")
+
+
 @pytest.mark.parametrize(
     "query", ["salary=1e999", "salary=NaN", "years=%00", "headcount=" + "9" * 400, "preset=%3Cb%3E"]
 )
@@ -168,7 +340,7 @@ def test_the_url_carries_every_input_and_round_trips(client):
     assert shown["payback_months"] == "0.0"  # no transition cost
     assert "Immediately" in page
 
-    share = html.unescape(re.search(r'Link to this estimate: <a href="([^"]+)"', page).group(1))
+    share = share_link(page)
     assert share.startswith("http://localhost/estimate?")
     again = client.get(share.removeprefix("http://localhost")).text
     assert page_figures(again) == page_figures(page)
@@ -179,7 +351,7 @@ def test_dearer_outsourcing_is_said_plainly(client):
     shown = page_figures(page)["estimate"]
     assert shown["annual_savings"] == "-356875.00"
     assert shown["payback_months"] == ""
-    assert "Outsourcing would cost <strong>$356,875.00 more per\n    year</strong>" in page
+    assert "Outsourcing would cost <strong>$356,875 more per\n    year</strong>" in page
     assert "Never" in page
 
 
@@ -239,8 +411,9 @@ def test_an_undisclosed_vendor_says_so_and_uses_the_preset(client):
     assert "does not disclose its rates." in page
     assert escape(preset.source) in page
     shown = page_figures(page)
-    assert shown["low"] == expected_figures(replace(default_inputs(), hourly_rate=preset.low))
-    assert shown["high"] == expected_figures(replace(default_inputs(), hourly_rate=preset.high))
+    healthcare = typical_inputs("US", "healthcare")  # the vendor's main kind of work sets the in-house side
+    assert shown["low"] == expected_figures(replace(healthcare, hourly_rate=preset.low))
+    assert shown["high"] == expected_figures(replace(healthcare, hourly_rate=preset.high))
 
 
 def test_an_undisclosed_vendor_falls_back_to_the_country_preset(client):

@@ -59,10 +59,7 @@ def _estimate_parameters(rate: bool = True) -> list[dict]:
         for p in PARAMETERS
         if rate or p.name != "hourly_rate"
     ]
-    extra = [
-        _query("buyer_country", "The buyer's country, for the in-house defaults", COUNTRY_CODE),
-        _query("work", "The kind of work, for the in-house defaults", {"type": "string"}),
-    ]
+    extra = []
     if rate:
         extra.append(
             _query("preset", "A rate preset: the vendor rate is its typical rate", {"type": "string"})
@@ -124,7 +121,7 @@ def describe() -> dict:
                 "2 to 6 vendors side by side, each with its estimate",
                 [
                     _query("vendor", "A vendor's slug; repeat for each", {"type": "string"}, many=True),
-                    *[p for p in _estimate_parameters(rate=False) if p["name"] != "buyer_country"],
+                    *_estimate_parameters(rate=False),
                     _query("buyer_country", "The buyer's country", COUNTRY_CODE),
                 ],
                 "The vendors and their estimates",

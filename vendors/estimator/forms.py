@@ -1,15 +1,18 @@
-"""The /estimate form: one field per input of the shared parameter table, read from the URL (a GET form, so
+"""The estimator's forms: one field per input of the shared parameter table, read from the URL (a GET form, so
 every result is a shareable link). Validation is `parameters.parse_inputs`, the same parser the API uses;
 the form only places each message at its field and shows what the visitor typed.
+
+`EstimateForm` holds the inputs (the comparison page uses it too); `EstimatePageForm` adds the buyer's
+country and kind of work, which set the /estimate page's salary and payroll-tax defaults.
 """
 
 from flask_wtf import FlaskForm
 from wtforms import Field, SelectField
 from wtforms.widgets import TextInput
 
-from vendors.estimator import presets
-from vendors.estimator.parameters import BY_NAME, Parameter, ParsedInputs, parse_inputs
-from vendors.reference.countries import country_name
+from vendors.estimator import in_house, presets
+from vendors.estimator.parameters import BY_NAME, Parameter, ParsedInputs, parse_inputs, read_in_house
+from vendors.reference.countries import COUNTRIES, country_name
 from vendors.validation import InvalidParameters
 
 OWN_RATE = ""
@@ -53,6 +56,21 @@ def preset_choices() -> dict[str, list[tuple[str, str, dict]]]:
     return groups
 
 
+def country_choices() -> dict[str, list[tuple[str, str]]]:
+    """Every country the directory knows; those with typical in-house figures first."""
+    covered = in_house.countries()
+    return {
+        "Typical in-house figures": [(code, country_name(code)) for code in covered],
+        "Other countries: general figures": [
+            (code, country.name) for code, country in COUNTRIES.items() if code not in covered
+        ],
+    }
+
+
+def work_choices() -> list[tuple[str, str]]:
+    return list(in_house.KINDS_OF_WORK.items())
+
+
 class EstimateForm(FlaskForm):
     class Meta:
         csrf = False
@@ -85,10 +103,15 @@ class EstimateForm(FlaskForm):
 
         With `read_rate=False` the hourly rate and preset are not read (a vendor's rates are used instead).
         """
+        return self._parse(read_rate=read_rate)
+
+    def _raw(self) -> dict[str, str]:
+        return {field.name: field.raw_data[0] for field in self if field.raw_data}
+
+    def _parse(self, **options) -> bool:
         self._errors = None
-        raw = {field.name: field.raw_data[0] for field in self if field.raw_data}
         try:
-            self.parsed = parse_inputs(raw, read_rate=read_rate)
+            self.parsed = parse_inputs(self._raw(), **options)
         except InvalidParameters as error:
             for name, message in error.problems.items():
                 self[name].errors = [message]
@@ -97,3 +120,27 @@ class EstimateForm(FlaskForm):
             # Show the rate the preset put in, so the form reads as the estimate was computed.
             self.hourly_rate.raw_data = [f"{self.parsed.preset.typical}"]
         return True
+
+
+class EstimatePageForm(EstimateForm):
+    buyer_country = SelectField("Your country", choices=country_choices, validate_choice=False)
+    work = SelectField("Kind of work", choices=work_choices, validate_choice=False)
+
+    in_house_defaults: in_house.InHouseDefaults | None = None
+
+    def validate(
+        self, extra_validators=None, *, read_rate: bool = True, fallback_country: str, fallback_work: str
+    ) -> bool:
+        """As `EstimateForm.validate`, with the salary and payroll-tax defaults following the buyer's country
+        (else `fallback_country`) and kind of work (else `fallback_work`). `in_house_defaults` says which
+        defaults apply, even when some other input is wrong, and the two selects show them."""
+        valid = self._parse(
+            read_rate=read_rate, fallback_country=fallback_country, fallback_work=fallback_work
+        )
+        if valid:
+            self.in_house_defaults = self.parsed.in_house_defaults
+        else:
+            self.in_house_defaults, _ = read_in_house(self._raw(), fallback_country, fallback_work)
+        self.buyer_country.data = self.in_house_defaults.buyer_country
+        self.work.data = self.in_house_defaults.work
+        return valid

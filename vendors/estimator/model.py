@@ -1,7 +1,8 @@
 """The savings arithmetic: in-house cost against outsourced cost, per position and for the team. No Flask.
 
-All money is `Decimal` in US dollars and is kept exact here; it is rounded (to cents, half up) only when
-presented, by `to_cents` and `to_tenths`, which the page and the API both use.
+All money is `Decimal` in US dollars and is kept exact here; it is rounded (half up) only when presented, by
+`to_cents` and `to_tenths`, which the page and the API both use, and by `to_dollars` for the page's headline
+figures.
 
     in-house cost per position   = S x (1 + t/100 + b/100) + O + (a/100) x (R/100) x S
     outsourced cost per position = r x H x (1 + m/100)
@@ -16,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 HUNDRED = Decimal(100)
 TWELVE = Decimal(12)
+DOLLAR = Decimal(1)
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 
@@ -169,6 +171,11 @@ def yearly(result: Estimate) -> list[YearRow]:
 
 def _exact():
     return localcontext(prec=PRECISION)
+
+
+def to_dollars(amount: Decimal) -> Decimal:
+    """Money as a headline: rounded to the whole dollar, half up, from the exact amount (not from cents)."""
+    return amount.quantize(DOLLAR, rounding=ROUND_HALF_UP)
 
 
 def to_cents(amount: Decimal) -> Decimal:

@@ -2,8 +2,10 @@
 them from a URL. No Flask: the /estimate form and GET /api/v1/estimate both call `parse_inputs`, so their
 ranges and messages cannot drift apart.
 
-A missing or blank parameter takes its default. Numbers are plain decimals ("35000", "7.65"): exponents,
-NaN, Infinity and thousands separators are refused rather than guessed at. Ranges are inclusive.
+A missing or blank parameter takes its default. Numbers are decimals with an optional sign, and may group
+their thousands with commas or spaces ("35,000", "35 000"); amounts of money may also carry a dollar sign
+or "US$"/"USD" and a "k" for thousands ("$35,000", "35.5k"). Anything else (exponents, NaN, Infinity,
+decimal commas, "35kk") is refused rather than guessed at. Ranges are inclusive.
 """
 
 import re
@@ -11,12 +13,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from vendors.estimator import presets
+from vendors.estimator import in_house, presets
 from vendors.estimator.model import Inputs
+from vendors.reference.countries import COUNTRIES
 from vendors.validation import InvalidParameters
 
-PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# Thousands grouped by one separator, used throughout ("1,234,567.5", "35 000"), or plain digits ("35000.5").
+GROUPED = r"[0-9]{1,3}(?P<separator>[, \u00a0\u202f])[0-9]{3}(?:(?P=separator)[0-9]{3})*(?:\.[0-9]+)?"
+UNGROUPED = r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+"
+NUMBER = rf"(?:{GROUPED}|{UNGROUPED})"
+CURRENCY = r"(?:US\$|USD|\$)"
+PLAIN_NUMBER = re.compile(rf"(?P<sign>[+-]?)(?P<number>{NUMBER})")
+MONEY = re.compile(
+    rf"(?P<sign>[+-]?)(?:{CURRENCY} ?)?(?P<number>{NUMBER})(?: ?(?P<thousands>k))?(?: ?{CURRENCY})?",
+    re.IGNORECASE,
+)
+GROUP_SEPARATORS = str.maketrans("", "", ", \u00a0\u202f")
+THOUSAND = Decimal(1000)
 MAX_LENGTH = 30
+NOT_A_NUMBER = "{!r} is not a number: use digits and an optional decimal point, like 7.65"
+NOT_AN_AMOUNT = "{!r} is not an amount: type it like 35000, 35,000, $35,000 or 35k"
 
 
 @dataclass(frozen=True)
@@ -32,23 +48,32 @@ class Parameter:
     meaning: str  # what the input is
     source: str  # where the default comes from
     whole: bool = False
+    money: bool = False  # US dollars: a dollar sign and "k" for thousands are understood
 
-    def parse(self, raw: str | None) -> Decimal | int:
-        """The value of `raw`, the default when missing or blank; ValueError with a message otherwise."""
+    def parse(self, raw: str | None, default: Decimal | None = None) -> Decimal | int:
+        """The value of `raw`, else `default` (the parameter's own when None) when missing or blank;
+        ValueError with a message otherwise."""
         text = (raw or "").strip()
         if not text:
-            return int(self.default) if self.whole else self.default
-        if len(text) > MAX_LENGTH or not PLAIN_NUMBER.fullmatch(text):
-            shown = text if len(text) <= 20 else text[:20] + "…"
-            raise ValueError(
-                f"{shown!r} is not a number: use digits and an optional decimal point, like 7.65"
-            )
-        value = Decimal(text)
+            value = self.default if default is None else default
+            return int(value) if self.whole else value
+        value = self._number(text)
         if self.whole and value != value.to_integral_value():
             raise ValueError("must be a whole number")
         if not self.low <= value <= self.high:
             raise ValueError(f"must be between {self.low:,} and {self.high:,}")
         return int(value) if self.whole else value
+
+    def _number(self, text: str) -> Decimal:
+        pattern = MONEY if self.money else PLAIN_NUMBER
+        match = pattern.fullmatch(text) if len(text) <= MAX_LENGTH else None
+        if match is None:
+            shown = text if len(text) <= 20 else text[:20] + "…"
+            raise ValueError((NOT_AN_AMOUNT if self.money else NOT_A_NUMBER).format(shown))
+        value = Decimal(match["sign"] + match["number"].translate(GROUP_SEPARATORS))
+        if match.groupdict().get("thousands"):
+            value = Decimal(_plain(value * THOUSAND))
+        return value
 
 
 PARAMETERS: tuple[Parameter, ...] = (
@@ -77,6 +102,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "What you pay one in-house employee in this role each year, before taxes and benefits.",
         "An illustrative base salary for an entry-level customer-service position in the United States; "
         "replace it with your own payroll figure.",
+        money=True,
     ),
     Parameter(
         "payroll_tax_pct",
@@ -116,6 +142,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "in_house",
         "Office space, desk, computer, software licences, telephony and utilities for one position.",
         "$600 a month per seat, an indicative cost of one fitted office seat; use your own if you know it.",
+        money=True,
     ),
     Parameter(
         "attrition_pct",
@@ -155,6 +182,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "supervision and margin.",
         "Within the range commonly quoted for offshore customer support (for example the Philippines or "
         "India); headlines quote rates 'from $6 per hour'. Choose a preset or enter a vendor's quote.",
+        money=True,
     ),
     Parameter(
         "hours_per_year",
@@ -195,6 +223,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "The one-time cost of moving the work: knowledge transfer, training, travel, set-up and parallel "
         "running.",
         "An indicative figure; vendors sometimes quote it as a separate set-up fee. Use 0 if there is none.",
+        money=True,
     ),
     Parameter(
         "years",
@@ -223,33 +252,67 @@ GROUPS: dict[str, str] = {
 class ParsedInputs:
     inputs: Inputs
     preset: presets.Preset | None  # when given, its typical rate replaced `hourly_rate`
+    # When the buyer was read: where the salary and payroll-tax defaults came from.
+    in_house_defaults: in_house.InHouseDefaults | None = None
 
 
 def default_inputs() -> Inputs:
     return parse_inputs({}).inputs
 
 
-def parse_inputs(args: Mapping[str, str], *, read_rate: bool = True) -> ParsedInputs:
+def parse_inputs(
+    args: Mapping[str, str],
+    *,
+    read_rate: bool = True,
+    fallback_country: str | None = None,
+    fallback_work: str = in_house.DEFAULT_WORK,
+) -> ParsedInputs:
     """Every input from URL arguments, defaults for the missing ones; InvalidParameters naming each bad one.
 
     A `preset` (a key from seed_data/rate_presets.csv) replaces `hourly_rate` with the preset's typical
     rate; `hourly_rate` is then not read at all. With `read_rate=False` neither is read (the caller supplies
     the rates, as the vendor estimate does) and `hourly_rate` holds its default.
+
+    With a `fallback_country`, the salary and payroll-tax defaults follow the buyer: see `read_in_house`.
+    Without one, `buyer_country` and `work` are not read and the general defaults apply.
     """
     problems: dict[str, str] = {}
     values: dict[str, Decimal | int] = {}
+    defaults = None
+    if fallback_country is not None:
+        defaults, problems = read_in_house(args, fallback_country, fallback_work)
     preset = _preset(args.get("preset"), problems) if read_rate else None
+    typical = defaults.values if defaults else {}
     for parameter in PARAMETERS:
         skip = parameter.name == "hourly_rate" and (preset is not None or not read_rate)
         try:
-            values[parameter.name] = parameter.parse(None if skip else args.get(parameter.name))
+            raw = None if skip else args.get(parameter.name)
+            values[parameter.name] = parameter.parse(raw, typical.get(parameter.name))
         except ValueError as error:
             problems[parameter.name] = str(error)
     if problems:
         raise InvalidParameters(problems)
     if preset is not None:
         values["hourly_rate"] = preset.typical
-    return ParsedInputs(Inputs(**values), preset)
+    return ParsedInputs(Inputs(**values), preset, defaults)
+
+
+def read_in_house(
+    args: Mapping[str, str], fallback_country: str, fallback_work: str
+) -> tuple[in_house.InHouseDefaults, dict[str, str]]:
+    """The buyer's country (`buyer_country`, else `fallback_country`) and kind of work (`work`, else
+    `fallback_work`), with the typical in-house figures for them, and the problems found: a bad value is
+    named there and its fallback stands in, so the page can still say which defaults it would use."""
+    problems: dict[str, str] = {}
+    country = (args.get("buyer_country") or "").strip().upper() or fallback_country
+    if country not in COUNTRIES:
+        problems["buyer_country"] = f"{country[:10]!r} is not a country code the directory knows"
+        country = fallback_country
+    work = (args.get("work") or "").strip().lower() or fallback_work
+    if work not in in_house.KINDS_OF_WORK:
+        problems["work"] = f"{work[:40]!r} is not one of the kinds of work listed"
+        work = fallback_work
+    return in_house.defaults_for(country, work), problems
 
 
 def as_args(inputs: Inputs) -> dict[str, str]:

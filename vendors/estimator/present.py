@@ -1,12 +1,21 @@
 """An estimate as shown: the rounded figures both the page and the API report, and how money reads. No Flask.
 
-Rounding happens here and only here: money to the cent, percentages and months to one decimal, half up.
-Each figure is rounded from the exact value, so rounded terms may differ by a cent from a rounded total.
+Rounding happens here and only here: money to the cent (whole dollars in the page's headlines), percentages
+and months to one decimal, half up. Each figure is rounded from the exact value, so rounded terms may differ
+by a cent from a rounded total.
 """
 
 from decimal import Decimal
 
-from vendors.estimator.model import IN_HOUSE_TERMS, OUTSOURCED_TERMS, Estimate, to_cents, to_tenths
+from vendors.estimator.model import (
+    IN_HOUSE_TERMS,
+    OUTSOURCED_TERMS,
+    Estimate,
+    Inputs,
+    to_cents,
+    to_dollars,
+    to_tenths,
+)
 
 MONEY_FIGURES = (
     "in_house_per_fte",
@@ -32,8 +41,9 @@ TERM_MEANINGS = {
     "payroll_taxes": "Taxes the employer pays on that salary.",
     "benefits": "Health cover, paid leave, retirement and other benefits on top of salary.",
     "overhead": "The seat: office space, equipment, software, telephony and utilities.",
-    "attrition": "Replacing leavers: a% of the team leave each year, each costing R% of a salary to replace.",
-    "vendor_fees": "What the vendor bills: r dollars an hour for H hours a year.",
+    "attrition": "Replacing leavers: the share of the team that leaves each year, each costing a share of a "
+    "salary to recruit and train someone new.",
+    "vendor_fees": "What the vendor bills: its hourly rate for every hour it bills in a year.",
     "oversight": "Your own staff who manage the vendor, as a share of the fees.",
 }
 _FORMULAS = {
@@ -48,6 +58,20 @@ _FORMULAS = {
 TERM_FORMULAS = {term: formula.replace("*", "\N{MULTIPLICATION SIGN}") for term, formula in _FORMULAS.items()}
 
 
+def terms_in_words(inputs: Inputs) -> dict[str, str]:
+    """How each breakdown term is worked out, in words, with the inputs' values: "7.65% of salary"."""
+    return {
+        "salary": "Base pay",
+        "payroll_taxes": f"{inputs.payroll_tax_pct:,}% of salary",
+        "benefits": f"{inputs.benefits_pct:,}% of salary",
+        "overhead": "Office, equipment and software for one seat",
+        "attrition": f"{inputs.attrition_pct:,}% leave a year, each costing "
+        f"{inputs.replacement_cost_pct:,}% of salary",
+        "vendor_fees": f"{usd(inputs.hourly_rate)} an hour for {inputs.hours_per_year:,} hours",
+        "oversight": f"{inputs.oversight_pct:,}% of vendor fees",
+    }
+
+
 def figures(result: Estimate) -> dict[str, Decimal | None]:
     """The headline figures as presented: money to cents, savings_pct and payback_months to one decimal."""
     shown: dict[str, Decimal | None] = {name: to_cents(getattr(result, name)) for name in MONEY_FIGURES}
@@ -59,6 +83,13 @@ def figures(result: Estimate) -> dict[str, Decimal | None]:
 def breakdown(result: Estimate) -> dict[str, Decimal]:
     """Each per-position term, to the cent."""
     return {term: to_cents(getattr(result.per_fte, term)) for term in BREAKDOWN_TERMS}
+
+
+def dollars(amount: Decimal) -> str:
+    """$1,235 (to the whole dollar, half up); negative amounts read -$1,235. For headline figures."""
+    whole = to_dollars(amount)
+    sign = "-" if whole < 0 else ""
+    return f"{sign}${abs(whole):,}"
 
 
 def usd(amount: Decimal) -> str:

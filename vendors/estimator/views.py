@@ -6,8 +6,9 @@ from flask import Blueprint, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from vendors.catalog.models import Vendor, published_vendor
-from vendors.estimator import chart, parameters, present, presets
-from vendors.estimator.forms import EstimateForm
+from vendors.directory.views import remembered_buyer_country
+from vendors.estimator import chart, in_house, parameters, present, presets
+from vendors.estimator.forms import EstimatePageForm
 from vendors.estimator.model import Estimate, Inputs, YearRow, at_rates, to_cents, yearly
 from vendors.estimator.model import estimate as compute
 from vendors.reference.countries import country_name
@@ -36,6 +37,10 @@ class Scenario:
         return present.breakdown(self.result)
 
     @cached_property
+    def terms_in_words(self) -> dict[str, str]:
+        return present.terms_in_words(self.result.inputs)
+
+    @cached_property
     def years(self) -> list[YearRow]:
         return yearly(self.result)
 
@@ -52,21 +57,27 @@ class Scenario:
 def template_helpers() -> dict:
     return {
         "usd": present.usd,
+        "dollars": present.dollars,
         "one_decimal": present.one_decimal,
         "term_labels": present.TERM_LABELS,
         "term_formulas": present.TERM_FORMULAS,
         "term_meanings": present.TERM_MEANINGS,
         "cents": to_cents,
         "all_presets": presets.all_presets(),
+        "in_house_costs": in_house.all_costs(),
+        "in_house_countries": in_house.countries(),
+        "kinds_of_work": in_house.KINDS_OF_WORK,
+        "table_inputs": in_house.TABLE_INPUTS,
         "parameter_groups": parameters.GROUPS,
         "parameter_table": parameters.PARAMETERS,
+        "parameter_by_name": parameters.BY_NAME,
         "country_name": country_name,
     }
 
 
 @bp.get("/estimate")
 def estimate():
-    form = EstimateForm(formdata=request.args)
+    form = EstimatePageForm(formdata=request.args)
     slug = request.args.get("vendor", "").strip()
     vendor = published_vendor(slug) if slug else None
     rates = None
@@ -75,7 +86,12 @@ def estimate():
             vendor.hourly_rate_min, vendor.hourly_rate_max, vendor.delivery_countries, vendor.specialisations
         )
     with_vendor_rates = rates is not None
-    if not form.validate(read_rate=not with_vendor_rates):
+    valid = form.validate(
+        read_rate=not with_vendor_rates,
+        fallback_country=remembered_buyer_country(),
+        fallback_work=in_house.work_for(vendor.specialisations) if vendor else in_house.DEFAULT_WORK,
+    )
+    if not valid:
         return _page(form, slug, vendor, rates, scenarios=[]), 400
     inputs = form.parsed.inputs
     if with_vendor_rates:
@@ -91,7 +107,7 @@ def _vendor_scenarios(inputs: Inputs, rates: presets.VendorRates) -> list[Scenar
 
 
 def _page(
-    form: EstimateForm,
+    form: EstimatePageForm,
     slug: str,
     vendor: Vendor | None,
     rates: presets.VendorRates | None,
@@ -100,6 +116,9 @@ def _page(
     """The page; `scenarios` is empty when the inputs are invalid. The share link carries every input."""
     inputs = scenarios[0].result.inputs if scenarios else None
     share_args = parameters.as_args(inputs) if inputs else {}
+    if inputs:
+        share_args["buyer_country"] = form.in_house_defaults.buyer_country
+        share_args["work"] = form.in_house_defaults.work
     if inputs and rates is None and form.parsed.preset is not None:
         share_args["preset"] = form.parsed.preset.key
     if vendor is not None:
@@ -113,6 +132,7 @@ def _page(
         vendor=vendor,
         rates=rates,
         preset=form.parsed.preset if form.parsed else None,
+        in_house_defaults=form.in_house_defaults,
         scenarios=scenarios,
         share_url=url_for("estimator.estimate", _external=True, **share_args) if inputs else None,
         own_rate_url=url_for("estimator.estimate", **_without(request.args, "vendor")),

@@ -1,0 +1,137 @@
+"""The estimator in a real browser: on a 360 px phone no page is wider than the screen and every table fits
+or scrolls inside its own box, from the keyboard too; with its folded parts open, axe-core finds nothing
+serious; "Copy link" copies the estimate's address. Debian's Chromium through Playwright, against the sample
+data served on 127.0.0.1.
+"""
+
+import pytest
+from sqlalchemy import select
+
+# Importing the browser module skips this one too, with its reason, where Chromium or Playwright is missing.
+from tests.test_e2e_browser import (  # noqa: F401  (fixtures are used by name)
+    DESKTOP,
+    browser,
+    expect,
+    open_page,
+    site,
+)
+from vendors.catalog.models import Vendor
+from vendors.extensions import db
+
+axe_playwright = pytest.importorskip(
+    "axe_playwright_python.sync_playwright", reason="the dev extra installs it"
+)
+
+NARROW_360 = {"width": 360, "height": 740}
+SERIOUS = {"serious", "critical"}
+
+
+def sample_vendor(app, *, disclosed: bool) -> str:
+    rate = Vendor.hourly_rate_min.is_not(None) if disclosed else Vendor.hourly_rate_min.is_(None)
+    with app.app_context():
+        return db.session.scalars(
+            select(Vendor.slug).where(Vendor.status == "published", rate).order_by(Vendor.slug).limit(1)
+        ).one()
+
+
+def estimator_pages(app) -> list[str]:
+    return [
+        "/estimate",
+        "/estimate?buyer_country=GB&work=it-services",
+        "/estimate?buyer_country=PH&salary=35kk&years=0",
+        "/estimate?headcount=10,000&salary=1,000,000&overhead_per_fte=100k&years=10",
+        f"/estimate?vendor={sample_vendor(app, disclosed=True)}",
+        f"/estimate?vendor={sample_vendor(app, disclosed=False)}&buyer_country=JP",
+    ]
+
+
+def table_boxes(page) -> list[dict]:
+    """Each table's scroll box: where it ends, whether the table fits in it, and whether it can scroll."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll(".estimator table")].map(table => {
+            const box = table.closest(".table-scroll");
+            if (!box) return {caption: table.caption?.textContent, boxed: false};
+            const edges = box.getBoundingClientRect();
+            return {
+                caption: table.caption?.textContent,
+                boxed: true,
+                left: edges.left,
+                right: edges.right,
+                fits: table.getBoundingClientRect().width <= box.clientWidth + 1,
+                scrolls: getComputedStyle(box).overflowX === "auto" && box.scrollWidth > box.clientWidth,
+            };
+        })"""
+    )
+
+
+def open_everything(page) -> None:
+    page.evaluate("document.querySelectorAll('details').forEach(details => { details.open = true; })")
+
+
+def test_on_a_360_px_phone_every_table_fits_or_scrolls_in_its_own_box(site, open_page):  # noqa: F811
+    base, app = site
+    page = open_page(viewport=NARROW_360)
+    for path in estimator_pages(app):
+        page.goto(base + path)
+        open_everything(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= NARROW_360["width"], path
+        boxes = table_boxes(page)
+        assert boxes, path
+        for box in boxes:
+            assert box["boxed"], (path, box)
+            assert box["left"] >= 0 and box["right"] <= NARROW_360["width"], (path, box)
+            assert box["fits"] or box["scrolls"], (path, box)
+
+
+def test_a_table_wider_than_the_phone_scrolls_from_the_keyboard(site, open_page):  # noqa: F811
+    base, _ = site
+    page = open_page(viewport=NARROW_360)
+    page.goto(base + "/estimate")
+    open_everything(page)
+    box = page.locator(".preset-table .table-scroll")
+    assert box.evaluate("box => box.scrollWidth > box.clientWidth"), (
+        "the presets table fits: nothing to scroll"
+    )
+    box.focus()
+    assert box.evaluate("box => box === document.activeElement")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('.preset-table .table-scroll').scrollLeft > 0")
+
+
+def test_axe_finds_nothing_serious_with_every_folded_part_open(site, open_page):  # noqa: F811
+    base, app = site
+    page = open_page(viewport=NARROW_360)
+    axe = axe_playwright.Axe()
+    found = {}
+    for path in estimator_pages(app):
+        page.goto(base + path)
+        open_everything(page)
+        violations = axe.run(page).response["violations"]
+        serious = [f"{v['id']}: {v['nodes'][0]['target']}" for v in violations if v["impact"] in SERIOUS]
+        if serious:
+            found[path] = serious
+    assert found == {}
+
+
+def test_copy_link_copies_the_address_of_the_estimate(site, open_page):  # noqa: F811
+    base, _ = site
+    page = open_page(viewport=DESKTOP)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    page.goto(base + "/estimate?headcount=7&buyer_country=GB")
+    link = page.get_by_role("link", name="Link to this estimate")
+    button = page.get_by_role("button", name="Copy link")
+    expect(button).to_be_visible()
+    button.click()
+    expect(page.locator("[data-copy-link]")).to_have_text("Copied")
+    expect(page.locator("[data-copy-status]")).to_have_text("Link copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == link.evaluate("link => link.href")
+    assert "headcount=7" in copied and "buyer_country=GB" in copied
+
+
+def test_without_script_the_link_stays_and_no_dead_button_shows(site, open_page):  # noqa: F811
+    base, _ = site
+    page = open_page(viewport=NARROW_360, javascript=False)
+    page.goto(base + "/estimate?headcount=7")
+    expect(page.get_by_role("link", name="Link to this estimate")).to_be_visible()
+    expect(page.locator("[data-copy-link]")).to_be_hidden()
