@@ -38,6 +38,9 @@ CHROMIUM_ARGS = [
 SCREENS = Path(os.environ.get("SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "vendor-directory-screens")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+NARROW_360 = {"width": 360, "height": 740}  # the narrowest phone screen a page must fit
+DESKTOP_1366 = {"width": 1366, "height": 768}
+SERIOUS = {"serious", "critical"}  # the axe-core findings no page may have
 
 if not CHROMIUM.exists():
     pytest.skip(

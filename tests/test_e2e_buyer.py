@@ -10,6 +10,10 @@ import pytest
 
 # Importing the browser module skips this one too, with its reason, where Chromium or Playwright is missing.
 from tests.test_e2e_browser import (  # noqa: F401  (fixtures are used by name)
+    DESKTOP_1366,
+    NARROW_360,
+    PHONE,
+    SERIOUS,
     browser,
     expect,
     open_page,
@@ -20,11 +24,6 @@ from tests.test_e2e_browser import (  # noqa: F401  (fixtures are used by name)
 axe_playwright = pytest.importorskip(
     "axe_playwright_python.sync_playwright", reason="the dev extra installs it"
 )
-
-PHONE_390 = {"width": 390, "height": 844}
-NARROW_360 = {"width": 360, "height": 740}
-DESKTOP_1366 = {"width": 1366, "height": 768}
-SERIOUS = {"serious", "critical"}
 
 
 def public_pages(app) -> list[str]:
@@ -64,7 +63,7 @@ def width_problems(page) -> str:
     )
 
 
-@pytest.mark.parametrize("viewport", [NARROW_360, PHONE_390, DESKTOP_1366], ids=["360", "390", "1366"])
+@pytest.mark.parametrize("viewport", [NARROW_360, PHONE, DESKTOP_1366], ids=["360", "390", "1366"])
 def test_no_page_is_wider_than_the_screen(site, open_page, viewport):  # noqa: F811
     base, app = site
     page = open_page(viewport=viewport)
@@ -73,7 +72,7 @@ def test_no_page_is_wider_than_the_screen(site, open_page, viewport):  # noqa: F
         assert width_problems(page) == "", f"{path} at {viewport['width']} px"
 
 
-@pytest.mark.parametrize("viewport", [PHONE_390, DESKTOP_1366], ids=["390", "1366"])
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP_1366], ids=["390", "1366"])
 def test_axe_finds_no_serious_or_critical_problem_on_any_page(site, open_page, viewport):  # noqa: F811
     base, app = site
     page = open_page(viewport=viewport)
@@ -99,7 +98,7 @@ def on_screen(page, selector: str) -> bool:
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
-@pytest.mark.parametrize("viewport", [PHONE_390, DESKTOP_1366], ids=["390", "1366"])
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP_1366], ids=["390", "1366"])
 def test_after_a_filter_tick_the_result_count_and_first_result_are_on_screen(
     site,  # noqa: F811
     open_page,  # noqa: F811
@@ -166,7 +165,7 @@ def test_long_facet_lists_show_the_common_values_then_all_and_filter_as_you_type
 def test_on_a_phone_a_vendor_page_shows_its_rate_and_the_estimate_action_first(site, open_page):  # noqa: F811
     base, app = site
     vendor = vendor_with_most_shores(app)
-    page = open_page(viewport=PHONE_390)
+    page = open_page(viewport=PHONE)
     page.goto(f"{base}/vendors/{vendor.slug}")
     assert on_screen(page, ".rate-box .rate"), "the rate is below the first screen"
     assert on_screen(page, ".rate-box .button"), "the estimate action is below the first screen"

@@ -10,6 +10,8 @@ from sqlalchemy import select
 # Importing the browser module skips this one too, with its reason, where Chromium or Playwright is missing.
 from tests.test_e2e_browser import (  # noqa: F401  (fixtures are used by name)
     DESKTOP,
+    NARROW_360,
+    SERIOUS,
     browser,
     expect,
     open_page,
@@ -21,9 +23,6 @@ from vendors.extensions import db
 axe_playwright = pytest.importorskip(
     "axe_playwright_python.sync_playwright", reason="the dev extra installs it"
 )
-
-NARROW_360 = {"width": 360, "height": 740}
-SERIOUS = {"serious", "critical"}
 
 
 def sample_vendor(app, *, disclosed: bool) -> str:
