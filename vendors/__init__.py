@@ -2,7 +2,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from vendors import assets, config, database, errors, headers, health, proxies, requestlog
+from vendors import assets, config, database, errors, headers, health, pagecache, proxies, requestlog
 from vendors.extensions import compress, csrf, db, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     requestlog.init_app(app)
     proxies.init_app(app)
     assets.init_app(app)
+    pagecache.init_app(app)
     return app
 
 

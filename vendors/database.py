@@ -36,9 +36,11 @@ CONNECT_TIMEOUT_SECONDS = 3
 
 
 def engine_options(url: str) -> dict:
-    """Every pooled connection is checked before use, so one the database dropped (a restart, an outage) is
-    replaced and the site recovers by itself; on PostgreSQL a connection attempt gives up after a few seconds
-    instead of holding the request."""
+    """On a database server, every pooled connection is checked before use, so one the server dropped (a
+    restart, an outage) is replaced and the site recovers by itself, and a connection attempt gives up
+    after a few seconds instead of holding the request. A SQLite file has no server to drop a connection."""
+    if url.startswith("sqlite"):
+        return {}
     options: dict = {"pool_pre_ping": True}
     if url.startswith("postgresql"):
         options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}

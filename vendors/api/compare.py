@@ -2,6 +2,7 @@
 
 from flask import current_app, jsonify, request
 
+from vendors import pagecache
 from vendors.api import bp, invalid_parameters
 from vendors.api.estimate import estimate_document, number
 from vendors.api.vendors import vendor_details
@@ -12,6 +13,7 @@ from vendors.validation import InvalidParameters
 
 
 @bp.get("/compare")
+@pagecache.cached()
 def compare():
     problems: dict[str, str] = {}
     vendors, inputs = [], None

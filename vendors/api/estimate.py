@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from flask import jsonify, request
 
+from vendors import pagecache
 from vendors.api import bp, invalid_parameters
 from vendors.estimator import present
 from vendors.estimator.model import Estimate
@@ -14,6 +15,7 @@ from vendors.validation import InvalidParameters
 
 
 @bp.get("/estimate")
+@pagecache.cached(catalogue=lambda: False)
 def estimate():
     try:
         parsed = parse_inputs(request.args)

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from flask import abort, current_app, jsonify, request, url_for
 
-from vendors import search
+from vendors import pagecache, search
 from vendors.api import bp, invalid_parameters
 from vendors.catalog.models import Vendor, published_vendor
 from vendors.directory import present
@@ -14,6 +14,7 @@ from vendors.validation import InvalidParameters
 
 
 @bp.get("/vendors")
+@pagecache.cached()
 def list_vendors():
     try:
         params = parse_listing(request.args, current_app.config["BUYER_COUNTRY"])
@@ -55,6 +56,7 @@ def _understood(listing) -> list[dict]:
 
 
 @bp.get("/suggest")
+@pagecache.cached()
 def suggest_names():
     """Up to 8 vendor names for what the buyer has typed so far, for the search box."""
     prefix = request.args.get("q", "")
@@ -72,6 +74,7 @@ def suggest_names():
 
 
 @bp.get("/vendors/<slug>")
+@pagecache.cached()
 def get_vendor(slug: str):
     vendor = published_vendor(slug)
     if vendor is None:

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from blinker import Namespace
-from sqlalchemy import BigInteger, Connection, Integer, String, func, insert, select, text
+from sqlalchemy import BigInteger, Connection, Integer, String, func, insert, select, text, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -100,6 +100,15 @@ def head(connection: Connection) -> int:
     return connection.scalar(select(func.coalesce(func.max(SearchChange.id), 0))) or 0
 
 
+def state(connection: Connection) -> tuple[tuple[int, datetime | None], str]:
+    """latest() and identity() together, in one round trip when the identity exists (every request reads
+    them, so the page and listing caches know what they may answer from)."""
+    row = connection.execute(_STATE).first()
+    if row is None:
+        return latest(connection), identity(connection)
+    return ((row.id, row.changed_at) if row.id is not None else (0, None)), row.value
+
+
 def latest(connection: Connection) -> tuple[int, datetime | None]:
     """The last change's id and time: (0, None) for an empty log. The time tells a log that was emptied and
     refilled up to the same id apart from the one a cache was built from."""
@@ -123,3 +132,14 @@ def pending_count(connection: Connection, applied: int, kind: str) -> int:
     """Changes to documents of kind logged after position applied."""
     statement = select(func.count()).where(SearchChange.id > applied, SearchChange.kind == kind)
     return connection.scalar(statement) or 0
+
+
+_LAST_CHANGE = (
+    select(SearchChange.id, SearchChange.changed_at).order_by(SearchChange.id.desc()).limit(1).subquery()
+)
+_STATE = (
+    select(LogIdentity.value, _LAST_CHANGE.c.id, _LAST_CHANGE.c.changed_at)
+    .select_from(LogIdentity)
+    .outerjoin(_LAST_CHANGE, true())
+    .where(LogIdentity.id == 1)
+)

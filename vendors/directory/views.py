@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 
+from vendors import pagecache
 from vendors.catalog.models import published_vendor, renamed_vendor
 from vendors.catalog.rules import SHORES
 from vendors.directory import present
@@ -103,6 +104,7 @@ def redirect_if_renamed(endpoint: str, slug: str):
 
 
 @bp.get("/vendors")
+@pagecache.cached()
 def index():
     if "shown_sort" in request.args:
         return redirect(url_for("directory.index", **_without_carried_sort(request.args)), 303)
@@ -185,6 +187,7 @@ def _without_carried_sort(args) -> dict:
 
 
 @bp.get("/vendors/<slug>")
+@pagecache.cached(vary=lambda: _listing_to_return_to(remembered_buyer_country()))
 def vendor_page(slug: str):
     vendor = published_vendor(slug)
     if vendor is None:

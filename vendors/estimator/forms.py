@@ -6,9 +6,13 @@ the form only places each message at its field and shows what the visitor typed.
 country and kind of work, which set the /estimate page's salary and payroll-tax defaults.
 """
 
+import functools
+
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import Field, SelectField
-from wtforms.widgets import TextInput
+from wtforms.fields.choices import Choice
+from wtforms.widgets import Select, TextInput
 
 from vendors.estimator import in_house, presets
 from vendors.estimator.parameters import BY_NAME, Parameter, ParsedInputs, parse_inputs, read_in_house
@@ -71,6 +75,21 @@ def work_choices() -> list[tuple[str, str]]:
     return list(in_house.KINDS_OF_WORK.items())
 
 
+class RememberedOptionsSelect(Select):
+    """WTForms' select, with each option's HTML made once per process: rendering the lists of every country
+    and every typical rate was most of the estimator page's time."""
+
+    @classmethod
+    def render_option(cls, choice: Choice, **kwargs) -> Markup:
+        attributes = tuple(sorted({**(choice.render_kw or {}), **kwargs}.items()))
+        return _option_html(choice.value, choice.label, choice.selected, attributes)
+
+
+@functools.lru_cache(maxsize=4096)
+def _option_html(value: str, label: str, selected: bool, attributes: tuple) -> Markup:
+    return Select.render_option(Choice(value, label, selected, dict(attributes)))
+
+
 class EstimateForm(FlaskForm):
     class Meta:
         csrf = False
@@ -84,7 +103,11 @@ class EstimateForm(FlaskForm):
     replacement_cost_pct = ParameterField(BY_NAME["replacement_cost_pct"])
     hourly_rate = ParameterField(BY_NAME["hourly_rate"])
     preset = SelectField(
-        "Or use a typical rate", choices=preset_choices, default=OWN_RATE, validate_choice=False
+        "Or use a typical rate",
+        choices=preset_choices,
+        default=OWN_RATE,
+        validate_choice=False,
+        widget=RememberedOptionsSelect(),
     )
     hours_per_year = ParameterField(BY_NAME["hours_per_year"])
     oversight_pct = ParameterField(BY_NAME["oversight_pct"])
@@ -123,8 +146,12 @@ class EstimateForm(FlaskForm):
 
 
 class EstimatePageForm(EstimateForm):
-    buyer_country = SelectField("Your country", choices=country_choices, validate_choice=False)
-    work = SelectField("Kind of work", choices=work_choices, validate_choice=False)
+    buyer_country = SelectField(
+        "Your country", choices=country_choices, validate_choice=False, widget=RememberedOptionsSelect()
+    )
+    work = SelectField(
+        "Kind of work", choices=work_choices, validate_choice=False, widget=RememberedOptionsSelect()
+    )
 
     in_house_defaults: in_house.InHouseDefaults | None = None
 

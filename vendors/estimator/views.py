@@ -5,6 +5,7 @@ from functools import cached_property
 from flask import Blueprint, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from vendors import pagecache
 from vendors.catalog.models import Vendor, published_vendor
 from vendors.directory.views import remembered_buyer_country
 from vendors.estimator import chart, in_house, parameters, present, presets
@@ -76,6 +77,7 @@ def template_helpers() -> dict:
 
 
 @bp.get("/estimate")
+@pagecache.cached(catalogue=lambda: "vendor" in request.args)
 def estimate():
     form = EstimatePageForm(formdata=request.args)
     slug = request.args.get("vendor", "").strip()

@@ -236,6 +236,14 @@ def _fresh_index() -> replica.OpenIndex | None:
     return None
 
 
+def index_position() -> tuple[str, int] | None:
+    """The index generation this request searches and the change it is caught up to; None when searches
+    are answered from the database. A busy index can be searched while behind the change log, so an answer
+    kept for later names this as well as the log's position."""
+    index = _open_index()
+    return (index.path.name, index.applied) if index is not None else None
+
+
 def log_position() -> tuple[int, datetime | None]:
     """The change log's last entry (id, time), read once per request: what every per-process cache of
     search and listing data is keyed by."""
@@ -252,7 +260,7 @@ def _log_state() -> tuple[tuple[int, datetime | None], str]:
     if has_request_context() and "search_log_state" in g:
         return g.search_log_state
     with db.engine.connect() as connection:
-        state = (changelog.latest(connection), changelog.identity(connection))
+        state = changelog.state(connection)
     if has_request_context():
         g.search_log_state = state
     return state

@@ -12,6 +12,7 @@ Misspelt words (not in the index under any form) are replaced by the closest wor
 vocabulary (the `spell` field), preferring fewer edits, then more frequent words.
 """
 
+import heapq
 import threading
 from array import array
 from collections.abc import Iterator
@@ -392,19 +393,64 @@ def _all_vendor_ids(index: OpenIndex) -> list[int]:
 
 
 def more_like(index: OpenIndex, terms: dict[str, float], limit: int, exclude: int) -> list[int]:
-    """Vendor ids best matching any of terms (stem -> weight), leaving out the vendor exclude."""
+    """Vendor ids best matching any of terms (stem -> weight), leaving out the vendor exclude.
+
+    Terms found in few documents pick the candidates: the SHORTLIST_FACTOR * limit best scored by them.
+    Terms found in many (COMMON_SHARE or more of the index) then add to those candidates' scores only,
+    since walking their long postings for every document is what made this slow. All terms are walked
+    when the distinctive ones find too few candidates.
+    """
     total = max(index.doc_count, 1)
-    weights = registry.VENDORS.weights
+    scored = [_term_scores(index, term, weight, total) for term, weight in terms.items()]
+    common = [term for term in scored if term.documents >= total * COMMON_SHARE]
     scores: dict[int, float] = {}
-    for term, weight in terms.items():
-        per_field = {field: _term_postings(index, field, term) for field in text_fields()}
-        matched = len(set().union(*per_field.values()))
-        if not matched:
-            continue
-        idf = log(1 + (total - matched + 0.5) / (matched + 0.5))
-        for field, per_doc in per_field.items():
-            factor = weight * idf * weights[field]
-            for docnum, tf in per_doc.items():
-                scores[docnum] = scores.get(docnum, 0.0) + factor * tf / (tf + SATURATION)
-    best = sorted(((-score, index.vendor_ids[docnum]) for docnum, score in scores.items()))
+    for term in scored:
+        if term not in common:
+            term.add_to(scores)
+    if len(scores) <= limit:
+        for term in common:
+            term.add_to(scores)
+    else:
+        shortlisted = heapq.nlargest(limit * SHORTLIST_FACTOR, scores.items(), key=lambda item: item[1])
+        scores = dict(shortlisted)
+        for term in common:
+            term.add_to(scores, only=scores.keys())
+    best = heapq.nsmallest(
+        limit + 1, ((-score, index.vendor_ids[docnum]) for docnum, score in scores.items())
+    )
     return [vendor_id for _, vendor_id in best if vendor_id != exclude][:limit]
+
+
+COMMON_SHARE = 0.2
+SHORTLIST_FACTOR = 3
+
+
+@dataclass(frozen=True, eq=False)
+class _TermScores:
+    """One term's contribution to more-like-this scores, field by field: (factor, docnum -> frequency)."""
+
+    documents: int
+    per_field: tuple[tuple[float, dict[int, float]], ...]
+
+    def add_to(self, scores: dict[int, float], only=None) -> None:
+        for factor, per_doc in self.per_field:
+            if only is None:
+                for docnum, tf in per_doc.items():
+                    scores[docnum] = scores.get(docnum, 0.0) + factor * tf / (tf + SATURATION)
+            else:
+                for docnum in only:
+                    tf = per_doc.get(docnum)
+                    if tf:
+                        scores[docnum] += factor * tf / (tf + SATURATION)
+
+
+def _term_scores(index: OpenIndex, term: str, weight: float, total: int) -> _TermScores:
+    per_field = {field: _term_postings(index, field, term) for field in text_fields()}
+    documents = len(set().union(*per_field.values()))
+    if not documents:
+        return _TermScores(0, ())
+    idf = log(1 + (total - documents + 0.5) / (documents + 0.5))
+    weights = registry.VENDORS.weights
+    return _TermScores(
+        documents, tuple((weight * idf * weights[field], per_doc) for field, per_doc in per_field.items())
+    )

@@ -29,6 +29,9 @@ class ShortlistFull(ValueError):
         )
 
 
+COOKIE = "shortlist"  # holds the token that finds the visitor's shortlist
+
+
 @dataclass(frozen=True)
 class Summary:
     """What every page needs to know of the visitor's shortlist: its size and which vendors are on it."""

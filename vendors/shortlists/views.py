@@ -36,12 +36,12 @@ from vendors.extensions import db, limiter
 from vendors.reference.countries import COUNTRIES, country_name
 from vendors.shortlists import comparison, exports, store
 from vendors.shortlists.models import ShortlistEntry
+from vendors.shortlists.store import COOKIE
 from vendors.validation import InvalidParameters
 
 bp = Blueprint("shortlists", __name__)
 log = logging.getLogger(__name__)
 
-COOKIE = "shortlist"
 # Long enough to come back after a quarter's budget round; renewed on every change. Browsers cap a cookie's
 # life at 400 days.
 COOKIE_MAX_AGE = timedelta(days=365)

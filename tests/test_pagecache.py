@@ -1,0 +1,146 @@
+"""Whole answers kept per process (vendors.pagecache): a repeated address is answered from the cache, with
+each visitor's own CSRF token, and an edit, another day, another cookie, host or search index state makes
+exactly the answers it could change unreachable. Visitors with a shortlist or a message are answered
+afresh."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from tests.conftest import make_app
+from tests.factories import add_vendors, update_vendor, vendor_record
+from vendors import pagecache, search
+from vendors.extensions import db
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def vendor(app):
+    (added,) = add_vendors(vendor_record(name="Cached Care", slug="cached-care"))
+    return added
+
+
+def visit(app, path: str, **headers):
+    """A first-time visitor (no cookies) asking for path."""
+    return app.test_client().get(path, headers=headers)
+
+
+def test_a_repeated_address_is_a_hit_with_the_same_page_and_each_visitors_own_token(app, vendor):
+    first, second = visit(app, "/vendors/cached-care"), visit(app, "/vendors/cached-care")
+    assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
+    first_token = TOKEN.search(first.get_data(as_text=True))[1]
+    second_token = TOKEN.search(second.get_data(as_text=True))[1]
+    assert first_token != second_token
+    assert TOKEN.sub("", first.get_data(as_text=True)) == TOKEN.sub("", second.get_data(as_text=True))
+    assert pagecache.CSRF_PLACEHOLDER not in second.get_data(as_text=True)
+
+
+def test_the_token_on_a_page_from_the_cache_is_accepted_by_the_form_it_belongs_to(app, vendor):
+    visit(app, "/vendors/cached-care")
+    buyer = app.test_client()
+    page = buyer.get("/vendors/cached-care")
+    assert page.headers["X-Cache"] == "hit"
+    token = TOKEN.search(page.get_data(as_text=True))[1]
+    added = buyer.post("/shortlist/add", data={"csrf_token": token, "vendor": "cached-care"})
+    assert added.status_code == 303
+    assert "Cached Care" in buyer.get("/shortlist").get_data(as_text=True)
+
+
+def test_a_visitor_with_a_shortlist_sees_their_own_page_not_the_kept_one(app, vendor):
+    visit(app, "/vendors/cached-care")
+    buyer = app.test_client()
+    token = TOKEN.search(buyer.get("/vendors/cached-care").get_data(as_text=True))[1]
+    buyer.post("/shortlist/add", data={"csrf_token": token, "vendor": "cached-care"})
+    page = buyer.get("/vendors/cached-care")
+    assert "X-Cache" not in page.headers
+    assert 'aria-pressed="true"' in page.get_data(as_text=True)
+    assert 'aria-pressed="false"' in visit(app, "/vendors/cached-care").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path", ["/vendors/cached-care", "/vendors?q=care", "/api/v1/vendors/cached-care", "/api/v1/vendors"]
+)
+def test_an_edit_makes_the_answers_showing_the_vendor_unreachable(app, vendor, path):
+    assert "Cached Care" in visit(app, path).get_data(as_text=True)
+    assert visit(app, path).headers["X-Cache"] == "hit"
+    update_vendor(vendor.id, name="Renamed Care")
+    after = visit(app, path)
+    assert after.headers["X-Cache"] == "miss"
+    assert "Renamed Care" in after.get_data(as_text=True)
+
+
+def test_the_estimate_page_depends_on_the_catalogue_only_when_it_names_a_vendor(app, vendor):
+    plain, from_vendor = "/estimate?salary=40000", "/estimate?vendor=cached-care"
+    visit(app, plain), visit(app, from_vendor)
+    add_vendors(vendor_record())
+    assert visit(app, plain).headers["X-Cache"] == "hit"
+    assert visit(app, from_vendor).headers["X-Cache"] == "miss"
+    update_vendor(vendor.id, hourly_rate_min="20.00", hourly_rate_max="30.00")
+    assert "$20.00" in visit(app, from_vendor).get_data(as_text=True)
+
+
+def test_a_search_answered_while_the_index_lags_is_not_kept_for_after_it_catches_up(app, vendor, monkeypatch):
+    visit(app, "/vendors?q=cached")
+    positions = iter([("generation-1", 1), ("generation-1", 2)])
+    monkeypatch.setattr(search, "index_position", lambda: next(positions))
+    assert visit(app, "/vendors?q=cached").headers["X-Cache"] == "miss"
+    assert visit(app, "/vendors?q=cached").headers["X-Cache"] == "miss"
+
+
+def test_another_day_another_cookie_or_another_host_is_another_answer(app, vendor, monkeypatch):
+    visit(app, "/vendors/cached-care")
+    from_britain = app.test_client()
+    from_britain.set_cookie("buyer_country", "GB")
+    assert from_britain.get("/vendors/cached-care").headers["X-Cache"] == "miss"
+    other_host = app.test_client().get("/api/v1/vendors/cached-care", base_url="http://other.example")
+    assert other_host.headers["X-Cache"] == "miss"
+    assert other_host.get_json()["url"].startswith("http://other.example/")
+
+    class Tomorrow(date):
+        @classmethod
+        def today(cls):
+            return date.today() + timedelta(days=1)
+
+    monkeypatch.setattr(pagecache, "date", Tomorrow)
+    assert visit(app, "/vendors/cached-care").headers["X-Cache"] == "miss"
+
+
+def test_a_visitor_with_a_message_to_show_is_answered_afresh(app, vendor):
+    visitor = app.test_client()
+    with visitor.session_transaction() as session:
+        session["_flashes"] = [("message", "Thanks: your inquiry was sent.")]
+    page = visitor.get("/vendors/cached-care")
+    assert "X-Cache" not in page.headers
+    assert "Thanks: your inquiry was sent." in page.get_data(as_text=True)
+
+
+def test_errors_and_redirects_are_not_kept(app, vendor):
+    for _ in range(2):
+        assert "X-Cache" not in visit(app, "/vendors/no-such-vendor").headers
+        assert "X-Cache" not in visit(app, "/vendors?shown_sort=name&sort=rate").headers
+
+
+def test_a_database_outage_is_answered_by_the_view_not_from_the_cache(app, vendor, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def unreachable():
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    visit(app, "/estimate?salary=40000")
+    monkeypatch.setattr(search, "log_position", unreachable)
+    monkeypatch.setattr(search, "database_identity", unreachable)
+    assert visit(app, "/estimate?salary=40000").headers["X-Cache"] == "hit"
+    assert "X-Cache" not in visit(app, "/estimate?vendor=cached-care").headers
+
+
+def test_no_answer_is_kept_when_the_cache_is_given_no_memory(tmp_path, scratch_database):
+    quiet = make_app(scratch_database, tmp_path / "index", PAGE_CACHE_MEGABYTES=0)
+    try:
+        with quiet.app_context():
+            db.create_all()
+            for _ in range(2):
+                assert visit(quiet, "/estimate?salary=41000").headers["X-Cache"] == "miss"
+    finally:
+        pagecache.PAGES.resize(64)
