@@ -2,7 +2,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from vendors import pagecache
@@ -73,7 +74,17 @@ def template_helpers() -> dict:
         "parameter_table": parameters.PARAMETERS,
         "parameter_by_name": parameters.BY_NAME,
         "country_name": country_name,
+        "rendered_once": rendered_once,
     }
+
+
+def rendered_once(template: str) -> Markup:
+    """A part of the page that depends on nothing but the app (its explanation and reference tables: a third
+    of the estimator page's rendering time), rendered on first use and kept for the app's life."""
+    parts = current_app.extensions.setdefault("estimator_parts", {})
+    if template not in parts:
+        parts[template] = Markup(render_template(template))  # nosec B704  # autoescaped output of a template the templates name
+    return parts[template]
 
 
 @bp.get("/estimate")
