@@ -22,7 +22,7 @@ from functools import cached_property
 
 from flask import Flask, current_app, g, has_request_context
 from markupsafe import Markup
-from sqlalchemy import case, event, func, or_, select, true
+from sqlalchemy import case, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from vendors.catalog import changelog
@@ -30,6 +30,7 @@ from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.extensions import db
 from vendors.search import fallback, indexing, matching, readcache, registry, replica, schema
 from vendors.search.matching import RankedIds
+from vendors.search.names import Names
 from vendors.search.parsing import MAX_QUERY_LENGTH, ParsedQuery, QueryTooLong, parse
 from vendors.search.schema import WORDS
 from vendors.search.snippets import snippets_for
@@ -122,21 +123,12 @@ def suggest_vendors(prefix: str, limit: int = 8) -> list[tuple[str, str]]:
     prefix = " ".join(prefix.replace("\x00", "").split()).lower()[:MAX_QUERY_LENGTH]
     if not prefix:
         return []
-    pattern = fallback.escape_like(prefix)
-    name = func.lower(Vendor.name)
-    found: list[tuple[str, str]] = []
-    for condition in (name.like(pattern + "%", escape="\\"), name.like("% " + pattern + "%", escape="\\")):
-        seen = [slug for _, slug in found]
-        statement = (
-            select(Vendor.name, Vendor.slug)
-            .where(registry.VENDORS.published, condition, Vendor.slug.not_in(seen) if seen else true())
-            .order_by(name, Vendor.id)
-            .limit(limit - len(found))
-        )
-        found += [(row.name, row.slug) for row in db.session.execute(statement)]
-        if len(found) >= limit:
-            break
-    return found
+    known = readcache.CACHE.get_or_make(
+        ("names", database_identity(), log_position()),
+        lambda: Names.read(db.session),
+        lambda names: names.cost,
+    )
+    return known.starting_with(prefix, limit)
 
 
 SIMILAR_CANDIDATES = 100  # vendors alike in words, reordered by kind of work
