@@ -98,7 +98,7 @@ def test_similar_vendors_do_the_same_main_kind_of_work_first(seeded_app):
         vendors = db.session.scalars(select(Vendor).where(Vendor.status == "published")).all()
         sharing = listed = same_main_first = 0
         for vendor in vendors:
-            similar = search.similar_vendors(vendor.id)
+            similar = [db.session.get(Vendor, other) for other in search.similar(vendor.id)]
             listed += len(similar)
             sharing += sum(
                 bool(set(other.specialisations) & set(vendor.specialisations)) for other in similar

@@ -22,7 +22,7 @@ from functools import cached_property
 
 from flask import Flask, current_app, g, has_request_context
 from markupsafe import Markup
-from sqlalchemy import case, event, func, or_, select
+from sqlalchemy import Row, case, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from vendors.catalog import changelog
@@ -181,10 +181,12 @@ def _main_specialisation_first(vendor_id: int, alike: list[int], limit: int) -> 
     return ordered[:limit]
 
 
-def similar_vendors(vendor_id: int, limit: int = 5) -> list[Vendor]:
-    """The similar vendors themselves, in order, for the vendor page."""
+def similar_vendors(vendor_id: int, limit: int = 5) -> list[Row]:
+    """The similar vendors' slug, name and tagline, in order: what the vendor page shows of them (whole
+    Vendor objects would load every attribute row of each)."""
     ids = similar(vendor_id, limit)
-    by_id = {vendor.id: vendor for vendor in db.session.scalars(select(Vendor).where(Vendor.id.in_(ids)))}
+    shown = select(Vendor.id, Vendor.slug, Vendor.name, Vendor.tagline).where(Vendor.id.in_(ids))
+    by_id = {row.id: row for row in db.session.execute(shown)}
     return [by_id[vendor_id] for vendor_id in ids if vendor_id in by_id]
 
 
