@@ -14,9 +14,10 @@ graceful_timeout = 20
 # No control socket: its default place in $HOME would be shared by every gunicorn of the user.
 control_socket_disable = True
 keepalive = 5
-# Recycle workers now and then, spread out so they never restart together.
-max_requests = 5000
-max_requests_jitter = 500
+# Recycle workers now and then, spread out so they never restart together; not often, since a new worker
+# starts with empty caches (its memory is bounded by SEARCH_CACHE_MEGABYTES and PAGE_CACHE_MEGABYTES anyway).
+max_requests = int(os.environ.get("MAX_REQUESTS", "100000"))
+max_requests_jitter = max_requests // 10
 # The proxy that may set X-Forwarded-For and X-Forwarded-Proto for gunicorn's own access log; the app
 # decides what it trusts with PROXY_FIX_HOPS.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -3,6 +3,7 @@ told to."""
 
 import json
 import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -78,3 +79,11 @@ def test_a_proxys_headers_are_trusted_only_when_configured(tmp_path):
             db.create_all()
         response = app.test_client().get("/healthz", headers=forwarded)
         assert ("Strict-Transport-Security" in response.headers) is trusted, hops
+
+
+def test_workers_are_replaced_rarely_and_never_together(monkeypatch):
+    monkeypatch.delenv("MAX_REQUESTS", raising=False)
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (settings["max_requests"], settings["max_requests_jitter"]) == (100_000, 10_000)
+    monkeypatch.setenv("MAX_REQUESTS", "0")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["max_requests"] == 0
