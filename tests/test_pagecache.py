@@ -139,8 +139,8 @@ def test_no_answer_is_kept_when_the_cache_is_given_no_memory(tmp_path, scratch_d
     quiet = make_app(scratch_database, tmp_path / "index", PAGE_CACHE_MEGABYTES=0)
     try:
         with quiet.app_context():
-            db.create_all()
             for _ in range(2):
                 assert visit(quiet, "/estimate?salary=41000").headers["X-Cache"] == "miss"
+            db.engine.dispose()
     finally:
         pagecache.PAGES.resize(64)
