@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import add_vendors, update_vendor, vendor_record
+from vendors import pagecache
 from vendors.catalog import changelog
 from vendors.directory import bitsets
 from vendors.extensions import db
@@ -16,6 +17,7 @@ def snapshot_file(app) -> Path:
 
 
 def listed(client, **args) -> list[str]:
+    pagecache.PAGES.clear()  # each call stands for a worker of its own, which reads the listing afresh
     response = client.get("/api/v1/vendors", query_string={"per_page": 100, **args})
     assert response.status_code == 200
     return sorted(item["slug"] for item in response.get_json()["items"])

@@ -6,7 +6,7 @@ from pathlib import Path
 from whoosh.query import Term
 
 from tests.factories import add_vendors, update_vendor, vendor_record
-from vendors import search
+from vendors import pagecache, search
 from vendors.catalog import changelog
 from vendors.catalog.models import MULTI_VALUED
 from vendors.directory import bitsets
@@ -72,6 +72,7 @@ def test_the_listing_computes_size_and_rate_bands_as_the_registry_declares(app, 
     monkeypatch.setattr(registry, "VENDORS", dataclasses.replace(registry.VENDORS, attributes=attributes))
     bitsets._catalogues.clear()  # as a worker started after the change: no catalogue, listing or snapshot
     readcache.CACHE.clear()
+    pagecache.PAGES.clear()
     (Path(app.config["SEARCH_INDEX_DIR"]) / bitsets.Snapshot.FILE).unlink()
     assert client.get("/api/v1/vendors").get_json()["facets"]["size"] == {"small": 0, "medium": 2, "large": 0}
     computed = [a.facet for a in registry.VENDORS.attributes if not a.stored and a.compute is None]

@@ -1,11 +1,11 @@
 """`/healthz` for load balancers and monitors, and what a visitor sees while the database is down.
 
 `/healthz` answers 200 when the database answers a trivial query, 503 otherwise, with the state of this
-machine's search index beside it (the site serves searches from the database while the index is missing or
-unreadable, so the index alone never makes the machine unhealthy). A database that stops answering in the
-middle of a request is a 503 page in the site's layout (JSON under /api/), with Retry-After, logged once a
-minute; the connection pool checks connections before use, so the site recovers by itself once the
-database is back.
+machine's search index beside it, and how many logged changes it has yet to apply (the site serves searches
+from the database while the index is missing or unreadable, so the index alone never makes the machine
+unhealthy). A database that stops answering in the middle of a request is a 503 page in the site's layout
+(JSON under /api/), with Retry-After, logged once a minute; the connection pool checks connections before
+use, so the site recovers by itself once the database is back.
 """
 
 import logging
@@ -16,9 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
+from vendors.catalog import changelog
 from vendors.errors import wants_json
 from vendors.extensions import db
-from vendors.search.store import IndexFolder, IndexMissing
+from vendors.search import replica
+from vendors.search.store import IndexMissing, IndexUnreadable
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -40,7 +42,8 @@ def init_app(app: Flask) -> None:
 def healthz():
     database = _database_state()
     healthy = database == "ok"
-    body = {"status": "ok" if healthy else "unavailable", "database": database, "index": _index_state()}
+    index = _index_state(count_pending=healthy)
+    body = {"status": "ok" if healthy else "unavailable", "database": database, "index": index}
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response, 200 if healthy else 503
@@ -56,14 +59,19 @@ def _database_state() -> str:
         return f"unreachable: {type(error).__name__}"
 
 
-def _index_state() -> dict:
+def _index_state(count_pending: bool) -> dict:
+    """The index as searches find it: opened the way they open it (so damaged files show as unreadable, not
+    only a missing folder), with the logged changes it has not applied yet while the database answers."""
     try:
-        generation = IndexFolder(current_app.config["SEARCH_INDEX_DIR"]).current()
-        return {"state": "ok", "generation": generation.name, "applied": generation.applied()}
+        index = replica.open_current(current_app.config["SEARCH_INDEX_DIR"])
     except IndexMissing:
         return {"state": "missing"}
-    except (OSError, ValueError) as error:
+    except (IndexUnreadable, OSError, ValueError) as error:
         return {"state": "unreadable", "problem": type(error).__name__}
+    state = {"state": "ok", "generation": index.path.name, "applied": index.applied}
+    if count_pending:
+        state["pending"] = changelog.pending_count(db.session.connection(), index.applied, changelog.VENDOR)
+    return state
 
 
 def database_unavailable(error: DBAPIError):

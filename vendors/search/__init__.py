@@ -217,14 +217,15 @@ def _fresh_index() -> replica.OpenIndex | None:
     except IndexUnreadable as error:
         _warn(root, "search index unreadable (%s): answering searches from the database (slower)", error)
     except Exception as error:
-        # Something no one foresaw: the traceback once a minute, not once a search.
+        # Something no one foresaw: the traceback once a minute, not once a search. An OSError (the folder
+        # unreadable, unwritable or full) is foreseen: its message says all that a traceback would.
         _warn(
             root,
             "search index in %s failed (%s: %s): answering searches from the database (slower)",
             root,
             type(error).__name__,
             error,
-            exc_info=True,
+            exc_info=not isinstance(error, OSError),
         )
         replica.forget(root)
     return None
@@ -389,6 +390,14 @@ def _after_commit(session: Session) -> None:
             _warn(root, "search index in %s is behind: %s", root, result.skipped)
     except IndexBusy:
         log.warning("search index in %s is busy; the edit is saved and the next catch-up will index it", root)
+    except OSError as error:
+        # The folder unreadable, unwritable or full: a warning a minute while it lasts, no traceback per edit.
+        _warn(
+            root,
+            "could not update the search index in %s (%s); the edit is saved and will be indexed later",
+            root,
+            error,
+        )
     except Exception:
         log.exception(
             "could not update the search index in %s; the edit is saved and will be indexed later", root

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from itertools import islice
 
 from sqlalchemy import Engine, func, select
+from whoosh.index import LockError
 
 from vendors.catalog import changelog
 from vendors.search import bulk, registry, schema
-from vendors.search.store import Generation, IndexFolder, IndexMissing, IndexUnreadable
+from vendors.search.store import Generation, IndexBusy, IndexFolder, IndexMissing, IndexUnreadable
 from vendors.search.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -117,12 +118,15 @@ def catch_up(
             return _switch_to(engine, folder, new)
         if max_work is not None and len(changed) > max_work:
             return CatchUp(applied, skipped=f"{len(changed)} {kind.folder} changed: run flask index catch-up")
-        return apply_changes(engine, generation)
+        return apply_changes(engine, generation, lock_timeout)
 
 
-def apply_changes(engine: Engine, generation: Generation) -> CatchUp:
+def apply_changes(
+    engine: Engine, generation: Generation, lock_timeout: float = WHOOSH_LOCK_TIMEOUT
+) -> CatchUp:
     """Bring one generation up to the log's head by re-reading each changed document. Hold the writer
-    lock."""
+    lock. Raises IndexBusy when Whoosh's own lock stays taken past lock_timeout (at most
+    WHOOSH_LOCK_TIMEOUT)."""
     applied, kind = generation.applied(), generation.kind
     with engine.connect() as connection:
         head = changelog.head(connection)
@@ -138,7 +142,7 @@ def apply_changes(engine: Engine, generation: Generation) -> CatchUp:
         for doc in documents.values():
             words.add_document(_words_of(doc, kind))
         words.save(generation.path)
-    writer = generation.open().writer(timeout=WHOOSH_LOCK_TIMEOUT)
+    writer = _whoosh_writer(generation, min(lock_timeout, WHOOSH_LOCK_TIMEOUT))
     try:
         for document_id in changed:
             if document_id in documents:
@@ -147,10 +151,33 @@ def apply_changes(engine: Engine, generation: Generation) -> CatchUp:
                 writer.delete_by_term("id", str(document_id))
         writer.commit()
     except BaseException:
-        writer.cancel()
+        _abandon(writer)
         raise
     generation.set_applied(head)
     return CatchUp(head, indexed=len(documents), removed=len(changed) - len(documents))
+
+
+def _whoosh_writer(generation: Generation, timeout: float):
+    """The generation's Whoosh writer. Waits for Whoosh's own lock no longer than the caller waits for ours
+    (a search must not stall behind a writer outside our lock), then raises IndexBusy as our lock does."""
+    try:
+        return generation.open().writer(timeout=timeout)
+    except LockError:
+        raise IndexBusy(f"the search index in {generation.path} is locked by another Whoosh writer") from None
+
+
+def _abandon(writer) -> None:
+    """Cancel a writer whose work failed. When cancelling fails too, as on a full disk (closing the writer's
+    files writes them out again), close its files and free Whoosh's lock anyway: otherwise both stay taken
+    until the garbage collector happens to free the writer, and every catch-up meanwhile waits for the lock,
+    then fails. The caller raises the error that made the writer fail."""
+    try:
+        writer.cancel()
+    except Exception:
+        writer.storage.close_created()
+        lock = writer.writelock
+        if lock is not None and lock.fd is not None:
+            lock.release()
 
 
 def build_generation(

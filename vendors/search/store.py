@@ -17,6 +17,7 @@ a crash in between only makes the next catch-up apply the same changes again, wh
 catch-up re-reads each changed vendor from the database.
 """
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
+from whoosh.util import random_name
 
 from vendors.search import registry
 from vendors.search.schema import build_schema, schema_signature
@@ -143,11 +145,33 @@ class Generation:
 
 class _ClosingStorage(FileStorage):
     """A FileStorage that can close what it opened while an index was being opened: Whoosh leaves its table
-    of contents open when it cannot read it, and that file would otherwise wait for the garbage collector."""
+    of contents open when it cannot read it, and that file would otherwise wait for the garbage collector.
+    Likewise for the files a writer created, when the writer fails and cannot even cancel (a full disk)."""
 
     def __init__(self, path: str):
         super().__init__(path)
         self.opened: list | None = []
+        self.created: list = []  # files made here, and temporary storages (where a writer keeps work files)
+
+    def create_file(self, name, **kwargs):
+        file = super().create_file(name, **kwargs)
+        self.created.append(file)
+        return file
+
+    def temp_storage(self, name=None):
+        temporary = _ClosingStorage(os.path.join(self.folder, name or f"{random_name()}.tmp")).create()
+        self.created.append(temporary)
+        return temporary
+
+    def close_created(self) -> None:
+        """Close the files written through this storage that are still open, their contents abandoned: a
+        close that fails to write them out (a full disk) still releases them."""
+        for made in self.created:
+            if isinstance(made, _ClosingStorage):
+                made.close_created()
+            elif not made.is_closed:
+                with contextlib.suppress(OSError):
+                    made.close()
 
     def open_file(self, name, **kwargs):
         file = super().open_file(name, **kwargs)
