@@ -65,7 +65,7 @@ def build_fts(connection: sqlite3.Connection, app) -> dict[int, str]:
         rows = [(doc["vid"], *(doc[field] for field in fields)) for doc in schema.documents(database)]
         slugs = dict(database.execute(select(Vendor.id, Vendor.slug)).all())
     marks = ", ".join("?" * (len(fields) + 1))
-    connection.executemany(f"INSERT INTO vendor_fts(rowid, {', '.join(fields)}) VALUES ({marks})", rows)
+    connection.executemany(f"INSERT INTO vendor_fts(rowid, {', '.join(fields)}) VALUES ({marks})", rows)  # nosec B608  # column names from the fixed registry, values bound
     return slugs
 
 
@@ -75,7 +75,7 @@ def fts(connection: sqlite3.Connection, slugs: dict[int, str], q: str) -> list[s
         return []
     weights = ", ".join(str(registry.VENDORS.weights[field]) for field in registry.VENDORS.field_names)
     statement = (
-        f"SELECT rowid FROM vendor_fts WHERE vendor_fts MATCH ? ORDER BY bm25(vendor_fts, {weights}) LIMIT ?"
+        f"SELECT rowid FROM vendor_fts WHERE vendor_fts MATCH ? ORDER BY bm25(vendor_fts, {weights}) LIMIT ?"  # nosec B608  # weights are the registry's numbers, the query is bound
     )
     for expression in (" AND ".join(words), " OR ".join(words)):
         rows = connection.execute(statement, (expression, CUTOFF)).fetchall()

@@ -61,7 +61,7 @@ def _spans(text: str, first: int, last: int) -> list[tuple[int, int]]:
 
 def _render(text: str, text_stems: list[str], stems: frozenset[str]) -> Markup:
     if not text_stems:
-        return Markup(escape(text[:200]))
+        return escape(text[:200])
     first, last = _window(text_stems, stems)
     spans = _spans(text, first, last)
     start = spans[0][0] if first > 0 else 0
