@@ -2,6 +2,8 @@
 variable named beside it; see the README's "Deploying" section."""
 
 import os
+import shutil
+import tempfile
 
 # Where to listen. Behind a reverse proxy on the same machine, keep the loopback address.
 bind = os.environ.get("BIND", "127.0.0.1:8000")
@@ -38,3 +40,32 @@ logconfig_dict = {
         "gunicorn.error": {"handlers": ["stdout"], "level": loglevel.upper(), "propagate": False},
     },
 }
+
+
+# The workers share one page cache (vendors.pagecache) in a folder made afresh when the server starts and
+# when it reloads, since new code or settings may render pages differently; removed when it stops.
+PAGE_CACHE_FOLDER_PREFIX = "vendors-pages-"
+
+
+def on_starting(server):
+    _fresh_page_cache_folder(server)
+
+
+def on_reload(server):
+    _remove_page_cache_folder()
+    _fresh_page_cache_folder(server)
+
+
+def on_exit(server):
+    _remove_page_cache_folder()
+
+
+def _fresh_page_cache_folder(server):
+    os.environ["PAGE_CACHE_DIR"] = folder = tempfile.mkdtemp(prefix=PAGE_CACHE_FOLDER_PREFIX)
+    server.log.info("workers share the page cache in %s", folder)
+
+
+def _remove_page_cache_folder():
+    folder = os.environ.pop("PAGE_CACHE_DIR", "")
+    if os.path.basename(folder).startswith(PAGE_CACHE_FOLDER_PREFIX):
+        shutil.rmtree(folder, ignore_errors=True)

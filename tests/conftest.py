@@ -114,7 +114,14 @@ def scratch_database(backend, request, tmp_path_factory) -> str:
 
 @pytest.fixture
 def app(scratch_database, tmp_path):
-    app = make_app(scratch_database, tmp_path / "index")
+    with app_emptied_after(scratch_database, tmp_path / "index") as app:
+        yield app
+
+
+@contextmanager
+def app_emptied_after(database_url: str, index_dir: Path, **overrides) -> Iterator:
+    """An app over the scratch schema, inside its app context, whose tables are emptied afterwards."""
+    app = make_app(database_url, index_dir, **overrides)
     with app.app_context():
         db.create_all()
         yield app

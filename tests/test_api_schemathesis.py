@@ -9,23 +9,17 @@ from_fixture`) does not run under pytest 9.2, which renamed a node attribute it 
 """
 
 import json
-import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.request import urlopen
 
 import pytest
 import schemathesis
 
 from tests.conftest import make_app
-from tests.test_serving import free_port
+from tests.served import gunicorn
 
-ROOT = Path(__file__).resolve().parents[1]
-SERVER_START_SECONDS = 20
-SERVER_STOP_SECONDS = 30  # gunicorn.conf.py gives workers 20 s to finish their requests
 RUN_TIMEOUT_SECONDS = 180
 
 # Every check Schemathesis has, over every operation, on the same examples each run. A warning fails the
@@ -59,52 +53,16 @@ def live_api(seeded_app, tmp_path) -> Iterator[str]:
     The server reads the seeded database and search index, which stay as the other tests expect: the API
     only reads.
     """
-    port = free_port()
-    log_path = tmp_path / "gunicorn.log"
-    environment = {
-        **os.environ,
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
+    settings = {
         "DATABASE_URL": seeded_app.config["SQLALCHEMY_DATABASE_URI"],
         "SEARCH_INDEX_DIR": seeded_app.config["SEARCH_INDEX_DIR"],
         "SECRET_KEY": "live-api-test-secret-key-0123456789",
         # All of the fuzzing comes from one address, and would spend the usual budget within a second.
         "API_LIMIT_PER_ADDRESS": "1000000 per minute",
         "LOG_LEVEL": "warning",
-        "FLASK_ENV": "",
-        # Answer the loopback address whatever hosts the developer's own environment names.
-        "CANONICAL_HOST": "",
-        "TRUSTED_HOSTS": "",
     }
-    root = f"http://127.0.0.1:{port}"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_healthy(root, server, log_path)
-        yield root
-    finally:
-        server.terminate()
-        server.wait(timeout=SERVER_STOP_SECONDS)
-
-
-def _wait_until_healthy(root: str, server: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while True:
-        try:
-            with urlopen(f"{root}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"gunicorn did not start:\n{log_path.read_text()}")
-        time.sleep(0.1)
+    with gunicorn(settings, tmp_path / "gunicorn.log", workers=2) as server:
+        yield server.base
 
 
 def vendors_to_compare(live_api: str) -> list[str]:

@@ -47,7 +47,7 @@ from tests.factories import (
     update_vendor,
     vendor_record,
 )
-from tests.test_serving import ROOT, free_port
+from tests.served import Server, gunicorn
 from tests.test_submissions import submission_data
 from vendors import search
 from vendors.accounts.access import ADMIN_PREFIX, PUBLIC
@@ -99,25 +99,15 @@ def keep_requesting(urls: list[str], stop: threading.Event, answers: list[Answer
             answers.append(fetch(url))
 
 
-def worker_pids(master: int) -> set[int]:
-    """The live children of gunicorn's master process: its workers."""
-    workers = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
-        except OSError:
-            continue  # the process ended while the list was read
-        if int(parent) == master and state != "Z":
-            workers.add(int(stat.parent.name))
-    return workers
-
-
 @dataclass
 class Served:
     base: str
-    master: int
+    server: Server
     log: Path
     slugs: list[str]
+
+    def workers(self) -> set[int]:
+        return self.server.workers()
 
 
 @pytest.fixture
@@ -128,40 +118,13 @@ def served(seeded_app, tmp_path) -> Iterator[Served]:
         indexing.catch_up(db.engine, str(index), 10.0)  # built before the workers start, as `make serve` does
         published = select(Vendor.slug).where(Vendor.status == "published").order_by(Vendor.id).limit(4)
         slugs = list(db.session.scalars(published))
-    port = free_port()
-    environment = {
-        **os.environ,
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
+    settings = {
         "DATABASE_URL": seeded_app.config["SQLALCHEMY_DATABASE_URI"],
         "SEARCH_INDEX_DIR": str(index),
         "SECRET_KEY": "fault-test-secret-key-0123456789",
-        "FLASK_ENV": "",
     }
-    log = tmp_path / "gunicorn.log"
-    with open(log, "w") as output:  # a file, not a pipe: a full pipe would stall the workers' logging
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    site = Served(f"http://127.0.0.1:{port}", server.pid, log, slugs)
-    try:
-        wait_for(
-            lambda: len(worker_pids(server.pid)) == 2 and fetch(f"{site.base}/healthz").status == 200,
-            30,
-            "gunicorn did not start",
-        )
-        yield site
-    finally:
-        server.send_signal(signal.SIGINT)  # quick shutdown, without waiting out graceful_timeout
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(15)
+    with gunicorn(settings, tmp_path / "gunicorn.log", workers=2) as server:
+        yield Served(server.base, server, server.log, slugs)
 
 
 def test_a_worker_killed_mid_load_fails_only_its_request_in_flight_and_is_replaced(served):
@@ -177,13 +140,11 @@ def test_a_worker_killed_mid_load_fails_only_its_request_in_flight_and_is_replac
         thread.start()
     try:
         wait_for(lambda: len(answers) >= 30, 15, "the load never got going")
-        booted = worker_pids(served.master)
+        booted = served.workers()
         victim = min(booted)
         os.kill(victim, signal.SIGKILL)
         killed_at = time.monotonic()
-        wait_for(
-            lambda: len(worker_pids(served.master) - booted) == 1, 15, "the killed worker was not replaced"
-        )
+        wait_for(lambda: len(served.workers() - booted) == 1, 15, "the killed worker was not replaced")
         replaced_at = time.monotonic()
         # Long enough for the new worker to boot and take its share of the load.
         wait_for(lambda: time.monotonic() - replaced_at > 2 and len(answers) > 100, 20, "the load stalled")
@@ -201,7 +162,7 @@ def test_a_worker_killed_mid_load_fails_only_its_request_in_flight_and_is_replac
     assert all(any(answer is busy for busy in in_flight_at_kill) for answer in failed)
     after_the_kill = [answer for answer in answers if answer.started >= killed_at]
     assert len(after_the_kill) >= 20 and all(answer.status == 200 for answer in after_the_kill)
-    workers = worker_pids(served.master)
+    workers = served.workers()
     [replacement] = workers - booted
     assert workers == booted - {victim} | {replacement}
     log = served.log.read_text()

@@ -1,19 +1,50 @@
-"""Whole answers kept per process (vendors.pagecache): a repeated address is answered from the cache, with
-each visitor's own CSRF token, and an edit, another day, another cookie, host or search index state makes
-exactly the answers it could change unreachable. Visitors with a shortlist or a message are answered
-afresh."""
+"""Whole answers kept (vendors.pagecache), in the process's memory and in a folder shared by processes: a
+repeated address is answered from the cache, with each visitor's own CSRF token, gzip-compressed for those
+who take it, and an edit, another day, another cookie, host or search index state makes exactly the answers
+it could change unreachable. Visitors with a shortlist or a message are answered afresh."""
 
+import gzip
 import re
+import sqlite3
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 
-from tests.conftest import make_app
+from tests.conftest import app_emptied_after, make_app
 from tests.factories import add_vendors, update_vendor, vendor_record
 from vendors import pagecache, search
 from vendors.extensions import db
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(params=["memory", "shared folder"])
+def app(request, scratch_database, tmp_path):
+    """Every test here runs with answers kept in the process's memory, and in a folder (as gunicorn's
+    workers share one)."""
+    if request.param == "memory":
+        with app_emptied_after(scratch_database, tmp_path / "index") as app:
+            yield app
+    else:
+        with _sharing_a_folder(scratch_database, tmp_path) as app:
+            yield app
+
+
+@pytest.fixture
+def shared_app(scratch_database, tmp_path):
+    with _sharing_a_folder(scratch_database, tmp_path) as app:
+        add_vendors(vendor_record(name="Cached Care", slug="cached-care"))
+        yield app
+
+
+@contextmanager
+def _sharing_a_folder(scratch_database, tmp_path):
+    with app_emptied_after(
+        scratch_database, tmp_path / "index", PAGE_CACHE_DIR=str(tmp_path / "pages")
+    ) as app:
+        yield app
+        app.extensions["pagecache"].pages.close()
 
 
 @pytest.fixture
@@ -144,3 +175,54 @@ def test_no_answer_is_kept_when_the_cache_is_given_no_memory(tmp_path, scratch_d
             db.engine.dispose()
     finally:
         pagecache.PAGES.resize(64)
+
+
+def test_a_page_rendered_by_one_worker_is_a_hit_in_another_sharing_its_folder(shared_app, tmp_path):
+    app = shared_app
+    folder = {"PAGE_CACHE_DIR": app.config["PAGE_CACHE_DIR"]}
+    other_worker = make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "index", **folder)
+    try:
+        assert visit(app, "/vendors/cached-care").headers["X-Cache"] == "miss"
+        buyer = other_worker.test_client()
+        page = buyer.get("/vendors/cached-care")
+        assert page.headers["X-Cache"] == "hit"
+        token = TOKEN.search(page.get_data(as_text=True))[1]
+        added = buyer.post("/shortlist/add", data={"csrf_token": token, "vendor": "cached-care"})
+        assert added.status_code == 303
+    finally:
+        other_worker.extensions["pagecache"].pages.close()
+        with other_worker.app_context():
+            db.engine.dispose()
+
+
+def test_a_kept_page_is_gzip_for_visitors_who_take_it_and_the_same_text_for_those_who_do_not(app, vendor):
+    visit(app, "/vendors/cached-care")
+    compressed = visit(app, "/vendors/cached-care", **{"Accept-Encoding": "br;q=1, gzip;q=0.5"})
+    plain = visit(app, "/vendors/cached-care")
+    assert compressed.headers["X-Cache"] == plain.headers["X-Cache"] == "hit"
+    assert compressed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in compressed.headers["Vary"]
+    assert "Content-Encoding" not in plain.headers
+    text = gzip.decompress(compressed.get_data()).decode()
+    assert int(compressed.headers["Content-Length"]) == len(compressed.get_data())
+    assert TOKEN.sub("", text) == TOKEN.sub("", plain.get_data(as_text=True))
+    assert TOKEN.search(text)[1] != TOKEN.search(plain.get_data(as_text=True))[1]
+    refused = visit(app, "/vendors/cached-care", **{"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers and "Cached Care" in refused.get_data(as_text=True)
+
+
+def test_a_failing_shared_folder_makes_answers_afresh_with_one_warning(shared_app, monkeypatch, caplog):
+    app = shared_app
+    pages = app.extensions["pagecache"].pages
+
+    def disk_error(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(pages, "get", disk_error)
+    monkeypatch.setattr(pages, "set", disk_error)
+    answers = [visit(app, "/vendors/cached-care") for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert {answer.headers["X-Cache"] for answer in answers} == {"miss"}
+    assert all("Cached Care" in answer.get_data(as_text=True) for answer in answers)
+    warnings = [record for record in caplog.records if "page cache" in record.getMessage()]
+    assert len(warnings) == 1 and "disk I/O error" in warnings[0].getMessage()

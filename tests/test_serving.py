@@ -3,68 +3,57 @@ told to."""
 
 import json
 import os
+import re
 import runpy
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.request import urlopen
 
 from tests.conftest import make_app
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.served import ROOT, gunicorn
 
 
-def test_gunicorn_serves_the_site_with_the_config_file_and_logs_json_lines(tmp_path):
-    port = free_port()
-    environment = {
-        **os.environ,
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
+def served_settings(tmp_path: Path) -> dict:
+    """A scratch SQLite database, migrated, and its index folder."""
+    settings = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}",
         "SEARCH_INDEX_DIR": str(tmp_path / "index"),
         "SECRET_KEY": "served-test-secret-key-0123456789",
-        "FLASK_ENV": "",
     }
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    environment = {**os.environ, "FLASK_ENV": "", **settings}
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=environment, check=True, capture_output=True)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                    assert response.status == 200
-                    request_id = response.headers["X-Request-ID"]
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=20)
+    return settings
+
+
+def test_gunicorn_serves_the_site_with_the_config_file_and_logs_json_lines(tmp_path):
+    with (
+        gunicorn(served_settings(tmp_path), tmp_path / "gunicorn.log", workers=1) as server,
+        urlopen(f"{server.base}/healthz", timeout=5) as response,
+    ):
+        assert response.status == 200
+        request_id = response.headers["X-Request-ID"]
     lines = [
         json.loads(line.split(" vendors.requests ", 1)[1])
-        for line in output.splitlines()
+        for line in server.log.read_text().splitlines()
         if "vendors.requests" in line
     ]
     assert {"request_id": request_id, "method": "GET", "path": "/healthz", "status": 200} in [
         {key: line[key] for key in ("request_id", "method", "path", "status")} for line in lines
     ]
+
+
+def test_the_workers_share_one_page_cache_in_a_folder_removed_when_gunicorn_stops(tmp_path):
+    with gunicorn(served_settings(tmp_path), tmp_path / "gunicorn.log", workers=2) as server:
+        folder = Path(re.search(r"page cache in (\S+)", server.log.read_text())[1])
+        assert folder.is_dir()
+        answers = []
+        for _ in range(12):
+            with urlopen(f"{server.base}/estimate?salary=41000", timeout=5) as response:
+                answers.append(response.headers["X-Cache"])
+        assert answers == ["miss"] + ["hit"] * 11
+    assert not folder.exists()
 
 
 def test_a_proxys_headers_are_trusted_only_when_configured(tmp_path):

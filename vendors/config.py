@@ -25,8 +25,10 @@ def from_environment(instance_path: str) -> dict:
         "SECRET_KEY": secret_key(instance),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance / "search-index"),
         "SEARCH_CACHE_MEGABYTES": whole_number("SEARCH_CACHE_MEGABYTES", "256", 1, 64 * 1024),
-        # Whole answers kept per worker (vendors.pagecache); 0 keeps none.
+        # Whole answers kept (vendors.pagecache); 0 keeps none. In PAGE_CACHE_DIR, shared by the processes
+        # that name it (gunicorn.conf.py gives its workers a fresh one); otherwise in each process's memory.
         "PAGE_CACHE_MEGABYTES": whole_number("PAGE_CACHE_MEGABYTES", "64", 0, 64 * 1024),
+        "PAGE_CACHE_DIR": os.environ.get("PAGE_CACHE_DIR", ""),
         "BUYER_COUNTRY": buyer_country(os.environ.get("BUYER_COUNTRY", "US")),
         "NEARSHORE_MAX_HOURS": nearshore_max_hours(os.environ.get("NEARSHORE_MAX_HOURS", "3")),
         "ADMIN_IDLE_TIMEOUT_MINUTES": whole_number("ADMIN_IDLE_TIMEOUT_MINUTES", "30", 1, 24 * 60),

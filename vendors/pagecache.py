@@ -1,4 +1,5 @@
-"""Whole answers kept per process for the pages and API reads that every visitor is shown alike.
+"""Whole answers kept for the pages and API reads that every visitor is shown alike: in a folder shared by
+a server's workers (PAGE_CACHE_DIR, which gunicorn.conf.py sets), or else in each process's memory.
 
 An answer is kept under everything it depends on: the app, the address (host, path and query), the change
 log's position, the database's identity and the search index's position when it shows catalogue data (so an
@@ -7,16 +8,24 @@ today's date (pages say how long ago a vendor was verified), the visitor's cooki
 remembers), and whatever else a view names with `vary`.
 
 The one part of a page that belongs to one visitor, the CSRF token of its forms, is recorded as a placeholder
-and filled in on every answer, kept or not. A visitor with a shortlist (every page shows it), or whose
-session holds anything but that token (a message to show, a signed-in account), is answered afresh.
+and filled in on every answer, kept or not; bodies are kept gzip-compressed around it (vendors.splicedgzip).
+A visitor with a shortlist (every page shows it), or whose session holds anything but that token (a message
+to show, a signed-in account), is answered afresh.
 Answers carry X-Cache: hit or miss, which bench/load.py counts.
 """
 
 import functools
+import hashlib
+import logging
+import pickle  # nosec B403: only to name the errors of reading what this server's own workers kept
 import secrets
+import sqlite3
+import time
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from datetime import date
 
+import diskcache
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,20 +33,84 @@ from sqlalchemy.exc import SQLAlchemyError
 from vendors import search
 from vendors.search.readcache import ReadCache
 from vendors.shortlists.store import COOKIE as SHORTLIST_COOKIE
+from vendors.splicedgzip import SplicedGzip
 
+log = logging.getLogger(__name__)
 PAGES = ReadCache(0)  # sized by init_app from PAGE_CACHE_MEGABYTES
 # Stands in for the CSRF token while a page is recorded; random per process so no text can forge it.
 CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
+CSRF_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 SESSION_KEYS_SHARED_BY_ALL = {"csrf_token"}
 
 
 def init_app(app: Flask) -> None:
-    PAGES.resize(app.config["PAGE_CACHE_MEGABYTES"])
-    # Answers depend on the app's settings too; each app of the process keeps its own.
-    app.extensions["pagecache"] = secrets.token_hex(8)
+    folder, megabytes = app.config["PAGE_CACHE_DIR"], app.config["PAGE_CACHE_MEGABYTES"]
+    if folder and megabytes:
+        app.extensions["pagecache"] = _SharedPages(folder, megabytes)
+    else:
+        PAGES.resize(megabytes)
+        # Answers depend on the app's settings too; each app of the process keeps its own.
+        app.extensions["pagecache"] = _ProcessPages(secrets.token_hex(8))
     # Flask-WTF offers csrf_token() both ways; this module's must win both.
     app.jinja_env.globals["csrf_token"] = _csrf_token_or_placeholder
     app.context_processor(lambda: {"csrf_token": _csrf_token_or_placeholder})
+
+
+class _ProcessPages:
+    """Answers kept in this process's memory (PAGES), under keys that name the app."""
+
+    def __init__(self, app_token: str):
+        self.app_token = app_token
+
+    def get(self, key: tuple):
+        return PAGES.get((self.app_token, *key))
+
+    def put(self, key: tuple, kept: "_Kept") -> None:
+        PAGES.put((self.app_token, *key), kept, kept.size)
+
+
+class _SharedPages:
+    """Answers kept in a folder that every worker of one server shares (PAGE_CACHE_DIR, which
+    gunicorn.conf.py makes afresh for each start and reload), so a page rendered by one worker is a hit in
+    all: with N workers, each page is rendered once rather than N times. A folder that fails (removed, full)
+    makes every answer a miss, warned of once a minute; it never fails a request."""
+
+    def __init__(self, folder: str, megabytes: int):
+        self.folder = folder
+        self.warned_at = -WARN_EVERY_SECONDS
+        self.pages = diskcache.Cache(
+            folder, size_limit=megabytes << 20, eviction_policy="least-recently-stored"
+        )
+
+    def get(self, key: tuple):
+        try:
+            return self.pages.get(_digest(key))
+        except (OSError, sqlite3.Error, pickle.UnpicklingError, EOFError) as error:
+            self._warn(error)
+            return None
+
+    def put(self, key: tuple, kept: "_Kept") -> None:
+        try:
+            self.pages.set(_digest(key), kept)
+        except (OSError, sqlite3.Error) as error:
+            self._warn(error)
+
+    def _warn(self, error: Exception) -> None:
+        now = time.monotonic()
+        if now - self.warned_at >= WARN_EVERY_SECONDS:
+            self.warned_at = now
+            log.warning(
+                "page cache in %s failed (%s: %s): answering afresh", self.folder, type(error).__name__, error
+            )
+
+
+WARN_EVERY_SECONDS = 60
+
+
+def _digest(key: tuple) -> str:
+    """The key as the shared folder stores it: its parts are strings, numbers, dates and tuples of them,
+    whose repr is the same in every process."""
+    return hashlib.blake2b(repr(key).encode(), digest_size=20).hexdigest()
 
 
 def cached(
@@ -52,15 +125,16 @@ def cached(
             key = _key(catalogue, vary) if _shared_alike() else None
             if key is None:
                 return view(*args, **kwargs)
-            kept = PAGES.get(key)
+            pages = current_app.extensions["pagecache"]
+            kept = pages.get(key)
             if kept is not None:
-                return _replayed(*kept, "hit")
+                return _replayed(kept, "hit")
             response = _recorded(view, args, kwargs)
             if response.status_code != 200 or response.direct_passthrough:
                 return _with_token(response)
-            kept = (response.status_code, list(response.headers.items()), response.get_data())
-            PAGES.put(key, kept, len(kept[2]))
-            return _replayed(*kept, "miss")
+            kept = _Kept.of(response)
+            pages.put(key, kept)
+            return _replayed(kept, "miss")
 
         return answer
 
@@ -88,7 +162,6 @@ def _key(catalogue: Callable[[], bool], vary: Callable[[], Hashable]) -> tuple |
     session_cookie = current_app.config["SESSION_COOKIE_NAME"]
     cookies = tuple(sorted(item for item in request.cookies.items() if item[0] != session_cookie))
     return (
-        current_app.extensions["pagecache"],
         request.endpoint,
         request.host,
         request.full_path,
@@ -107,17 +180,52 @@ def _recorded(view: Callable, args, kwargs):
         g.recording_page = False
 
 
-def _replayed(status: int, headers: list, body: bytes, outcome: str):
-    response = current_app.response_class(body, status=status, headers=headers)
+@dataclass(frozen=True)
+class _Kept:
+    """A kept answer: its status and headers, and its body compressed once with places for the token (see
+    vendors.splicedgzip), or, when it cannot be kept so, the body's parts between those places."""
+
+    status: int
+    headers: list
+    compressed: SplicedGzip | None
+    parts: tuple[bytes, ...] | None
+
+    @classmethod
+    def of(cls, response) -> "_Kept":
+        body, headers = response.get_data(), list(response.headers.items())
+        token_length = len(generate_csrf()) if CSRF_PLACEHOLDER_BYTES in body else 0
+        compressed = SplicedGzip.compress(body, CSRF_PLACEHOLDER_BYTES, token_length)
+        parts = None if compressed else tuple(body.split(CSRF_PLACEHOLDER_BYTES))
+        return cls(response.status_code, headers, compressed, parts)
+
+    @property
+    def size(self) -> int:
+        return self.compressed.size if self.compressed else sum(map(len, self.parts))
+
+    @property
+    def needs_token(self) -> bool:
+        return bool(self.compressed.splices if self.compressed else len(self.parts) - 1)
+
+
+def _replayed(kept: _Kept, outcome: str):
+    """The kept answer with this visitor's token in its forms, gzip-compressed when the visitor takes it."""
+    response = current_app.response_class(status=kept.status, headers=kept.headers)
     response.headers["X-Cache"] = outcome
-    return _with_token(response)
+    token = generate_csrf().encode() if kept.needs_token else b""
+    if kept.compressed is None:
+        response.set_data(token.join(kept.parts))
+    elif request.accept_encodings["gzip"] and len(token) == kept.compressed.token_length:
+        response.set_data(kept.compressed.gzip(token))
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response.set_data(kept.compressed.text(token))
+    return response
 
 
 def _with_token(response):
     body = response.get_data()
-    placeholder = CSRF_PLACEHOLDER.encode()
-    if placeholder in body:
-        response.set_data(body.replace(placeholder, generate_csrf().encode()))
+    if CSRF_PLACEHOLDER_BYTES in body:
+        response.set_data(body.replace(CSRF_PLACEHOLDER_BYTES, generate_csrf().encode()))
     return response
 
 

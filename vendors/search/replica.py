@@ -15,7 +15,7 @@ from pathlib import Path
 
 from whoosh.searching import Searcher
 
-from vendors.search import readcache
+from vendors.search import readcache, store
 from vendors.search.store import Generation, IndexFolder, IndexUnreadable
 from vendors.search.vocabulary import Vocabulary
 
@@ -81,13 +81,13 @@ def segment_postings(leaf: Leaf, field: str, term: str, read) -> tuple[array, ar
     )
 
 
-def open_current(root: str) -> OpenIndex:
+def open_current(root: str, known: tuple[Generation, int] | None = None) -> OpenIndex:
     """The current generation of the folder at root, opened once per change; IndexMissing if none exists,
     IndexUnreadable if any of it cannot be read. A generation that failed to open is not tried again for
     RETRY_FAILED_AFTER seconds, or until the folder changes (a catch-up or a rebuild), so while it is damaged
-    a search costs no more than the database fallback it gets."""
-    generation = IndexFolder(root).current()
-    applied = generation.applied()
+    a search costs no more than the database fallback it gets. `known` is the current generation and its
+    applied change, when the caller has just read them."""
+    generation, applied = known or _current_and_applied(root)
     cached = _open.get(root)
     if cached is not None and cached.path == generation.path and cached.applied == applied:
         return cached
@@ -109,10 +109,17 @@ def open_current(root: str) -> OpenIndex:
         return cached
 
 
+def _current_and_applied(root: str) -> tuple[Generation, int]:
+    generation = IndexFolder(root).current()
+    return generation, generation.applied()
+
+
 def forget(root: str) -> None:
-    """Drop this process's searcher of the folder, and what it remembers of a failure to open it."""
+    """Drop this process's searcher of the folder, what it remembers of a failure to open it, and of the
+    generations' files written once."""
     _open.pop(root, None)
     _failed.pop(root, None)
+    store.forget_written_once()
 
 
 def _open_generation(generation: Generation, applied: int) -> OpenIndex:

@@ -91,7 +91,7 @@ class Generation:
 
     def _written_for(self) -> str:
         try:
-            return (self.path / SCHEMA_FILE).read_text().strip()
+            return _written_once(self.path / SCHEMA_FILE)
         except FileNotFoundError:
             return "(not recorded)"
 
@@ -99,7 +99,7 @@ class Generation:
         """The identity of the database this generation was built from; None for one built before
         generations recorded it."""
         try:
-            return (self.path / DATABASE_FILE).read_text().strip() or None
+            return _written_once(self.path / DATABASE_FILE) or None
         except FileNotFoundError:
             return None
 
@@ -186,6 +186,27 @@ class _ClosingStorage(FileStorage):
         for file in self.opened or ():
             if not file.is_closed:  # Whoosh closes the table of contents itself once it has read it
                 file.close()
+
+
+_WRITTEN_ONCE: dict[Path, str] = {}
+_WRITTEN_ONCE_KEPT = 64
+
+
+def _written_once(path: Path) -> str:
+    """The stripped text of a file written when its generation is created and never again (the identity of
+    the database it was built from, its schema), read once per process: every request checks both."""
+    text = _WRITTEN_ONCE.get(path)
+    if text is None:
+        text = path.read_text().strip()
+        if len(_WRITTEN_ONCE) >= _WRITTEN_ONCE_KEPT:
+            _WRITTEN_ONCE.clear()
+        _WRITTEN_ONCE[path] = text
+    return text
+
+
+def forget_written_once() -> None:
+    """Read those files again: for a process told to forget what it knows of its index (replica.forget)."""
+    _WRITTEN_ONCE.clear()
 
 
 class IndexFolder:

@@ -1,0 +1,170 @@
+"""A page compressed once and answered to every visitor as gzip with that visitor's own token spliced in.
+
+The page cache keeps pages whose forms carry each visitor's CSRF token. Compressing a whole page again for
+every answer cost more than the rest of a cache hit, and kept pages took eight times the memory they take
+compressed. So a page is kept as the deflate stream of the text between its tokens, and an answer is put
+together from those pieces and the token: a deflate stream may be cut, at a flush, into pieces that each end
+on a byte boundary, and the token goes between them as an uncompressed (stored) block (RFC 1951, 3.2.4).
+
+Each piece is compressed with everything before it as its dictionary, so the page compresses as well as
+whole. The tokens' places in that dictionary hold NUL bytes, which HTML never contains, so no piece refers
+back into a token; a page holding a NUL byte is kept uncompressed instead. Only the first token is sent
+whole: each later one is a copy of the one before (a length and a distance, in a block of the fixed Huffman
+code, RFC 1951 3.2.5-3.2.6), which does not depend on the token and is made once. The gzip trailer's CRC-32 is
+combined from the pieces' own, using that a CRC-32 is affine in its starting value and its data (see
+`_combined_crc`), so an answer reads only the token's bytes.
+"""
+
+import struct
+import zlib
+from bisect import bisect_right
+from dataclasses import dataclass
+
+WINDOW = 32 * 1024  # how far back deflate may refer
+LEVEL = 6
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"  # deflate, no name, no time, Unix
+FINAL_EMPTY_BLOCK = b"\x03\x00"
+NOT_TEXT = b"\x00"
+
+
+@dataclass(frozen=True)
+class _Piece:
+    deflated: bytes
+    length: int
+    crc: int  # CRC-32 of the piece's text from 0
+    crc_of_zeros: int  # CRC-32 of as many NUL bytes from 0
+    # The token before this piece as a copy of the one before it; None: sent whole (the first, or too far).
+    copy_before: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SplicedGzip:
+    """A text with `splices` places for one token of token_length bytes, compressed once."""
+
+    pieces: tuple[_Piece, ...]
+    token_length: int
+
+    @classmethod
+    def compress(cls, text: bytes, placeholder: bytes, token_length: int) -> "SplicedGzip | None":
+        """The text with every placeholder as a place for a token; None when the text holds a NUL byte."""
+        if NOT_TEXT in text:
+            return None
+        parts = text.split(placeholder)
+        filler = NOT_TEXT * token_length
+        pieces, before = [], b""
+        for number, part in enumerate(parts):
+            compressor = (
+                zlib.compressobj(LEVEL, zlib.DEFLATED, -15, zdict=before)
+                if before
+                else zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+            )
+            deflated = compressor.compress(part) + compressor.flush(zlib.Z_SYNC_FLUSH)
+            copy = _copy_block(token_length, token_length + len(parts[number - 1])) if number > 1 else None
+            pieces.append(_Piece(deflated, len(part), zlib.crc32(part), zlib.crc32(bytes(len(part))), copy))
+            before = (before + part + filler)[-WINDOW:]
+        return cls(tuple(pieces), token_length)
+
+    @property
+    def splices(self) -> int:
+        return len(self.pieces) - 1
+
+    @property
+    def size(self) -> int:
+        return sum(len(piece.deflated) for piece in self.pieces)
+
+    def gzip(self, token: bytes) -> bytes:
+        """The text with token in every place, as a gzip member (RFC 1952)."""
+        if len(token) != self.token_length:
+            raise ValueError(f"token of {len(token)} bytes for places of {self.token_length}")
+        stored = b"\x00" + struct.pack("<HH", len(token), 0xFFFF ^ len(token)) + token
+        crc = 0
+        for number, piece in enumerate(self.pieces):
+            if number:
+                crc = zlib.crc32(token, crc)
+            crc = _combined_crc(crc, piece)
+        first, *rest = self.pieces
+        body = b"".join(
+            [
+                first.deflated,
+                *(part for piece in rest for part in (piece.copy_before or stored, piece.deflated)),
+            ]
+        )
+        total = sum(piece.length for piece in self.pieces) + self.splices * len(token)
+        return b"".join((GZIP_HEADER, body, FINAL_EMPTY_BLOCK, struct.pack("<II", crc, total & 0xFFFFFFFF)))
+
+    def text(self, token: bytes) -> bytes:
+        """The text with token, of any length, in every place, uncompressed: for clients that do not take
+        gzip."""
+        filler = NOT_TEXT * self.token_length
+        text = zlib.decompress(self.gzip(filler), wbits=31)
+        return text.replace(filler, token) if self.splices else text
+
+
+def _combined_crc(crc: int, piece: _Piece) -> int:
+    """The CRC-32 of the text so far (crc) followed by the piece's text, from the piece's own CRC.
+
+    CRC-32 is affine over GF(2) in its starting value s and its data B of a given length: crc(s, B) =
+    M·s ^ N·B ^ c. Then crc(s, zeros) ^ crc(0, zeros) ^ crc(0, B) = M·s ^ c ^ c ^ N·B ^ c = crc(s, B), and
+    the zeros' CRC from s is computed without reading the piece.
+    """
+    return zlib.crc32(bytes(piece.length), crc) ^ piece.crc_of_zeros ^ piece.crc
+
+
+# RFC 1951, 3.2.5: the first length and distance of each code, and its extra bits.
+LENGTH_BASES = (3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115)
+LENGTH_BASES += (131, 163, 195, 227, 258)
+LENGTH_EXTRA_BITS = (0,) * 8 + (1,) * 4 + (2,) * 4 + (3,) * 4 + (4,) * 4 + (5,) * 4 + (0,)
+DISTANCE_BASES = (1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537)
+DISTANCE_BASES += (2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577)
+DISTANCE_EXTRA_BITS = (0, 0, *(bits for bits in range(14) for _ in (0, 1)))
+FIRST_LENGTH_SYMBOL = 257
+END_OF_BLOCK = 256
+SYNC_MARKER = b"\x00\x00\xff\xff"  # an empty stored block's lengths, after its header
+
+
+def _copy_block(length: int, distance: int) -> bytes | None:
+    """A block copying `length` bytes from `distance` back, ended so that what follows starts on a byte;
+    None when one copy cannot say it (deflate copies 3 to 258 bytes from at most 32 kB back)."""
+    if not 3 <= length <= LENGTH_BASES[-1] or distance > WINDOW:
+        return None
+    bits = _Bits()
+    bits.put(0, 1)  # not the last block
+    bits.put(1, 2)  # fixed Huffman codes
+    code = bisect_right(LENGTH_BASES, length) - 1
+    bits.put_code(*_fixed_literal_code(FIRST_LENGTH_SYMBOL + code))
+    bits.put(length - LENGTH_BASES[code], LENGTH_EXTRA_BITS[code])
+    code = bisect_right(DISTANCE_BASES, distance) - 1
+    bits.put_code(code, 5)
+    bits.put(distance - DISTANCE_BASES[code], DISTANCE_EXTRA_BITS[code])
+    bits.put_code(*_fixed_literal_code(END_OF_BLOCK))
+    bits.put(0, 3)  # an empty stored block, not the last: its header, then it starts on a byte
+    return bits.whole_bytes() + SYNC_MARKER
+
+
+def _fixed_literal_code(symbol: int) -> tuple[int, int]:
+    """(code, bit length) of a literal/length symbol in the fixed Huffman code (RFC 1951, 3.2.6)."""
+    if symbol < 144:
+        return 0b00110000 + symbol, 8
+    if symbol < 256:
+        return 0b110010000 + symbol - 144, 9
+    if symbol < 280:
+        return symbol - 256, 7
+    return 0b11000000 + symbol - 280, 8
+
+
+class _Bits:
+    """Bits packed as deflate packs them: from each byte's least significant bit up."""
+
+    def __init__(self):
+        self.value = self.count = 0
+
+    def put(self, value: int, count: int) -> None:
+        self.value |= value << self.count
+        self.count += count
+
+    def put_code(self, code: int, count: int) -> None:
+        """A Huffman code, which deflate packs from its most significant bit."""
+        self.put(int(f"{code:0{count}b}"[::-1], 2), count)
+
+    def whole_bytes(self) -> bytes:
+        return self.value.to_bytes((self.count + 7) // 8, "little")
