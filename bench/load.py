@@ -31,21 +31,19 @@ import json
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
-from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.served import gunicorn  # noqa: E402
 from vendors.catalog import synthetic  # noqa: E402
 from vendors.directory.params import FACET_VALUES, SORTS  # noqa: E402
 from vendors.estimator import in_house, parameters  # noqa: E402
@@ -109,7 +107,7 @@ def main() -> None:
         "estimator": estimator_urls(rng, slugs, arguments.distinct),
     }
     results = {}
-    with serving(environment, "wsgi:app") as port:
+    with serving(environment, "wsgi:app", "/healthz", folder, arguments) as port:
         for kind, urls in mixes.items():
             popularity = rng.sample(urls, len(urls))
             print(f"Warming {kind} up for {arguments.warmup} s", flush=True)
@@ -117,7 +115,8 @@ def main() -> None:
             print(f"Driving {kind}: {len(urls):,} distinct URLs for {arguments.seconds} s", flush=True)
             draws = zipfian_draws(rng, popularity)
             results[kind] = drive(port, draws, folder / f"{kind}.urls", arguments.seconds, arguments)
-    with serving({**environment, "PYTHONPATH": str(ROOT / "bench")}, "bare_app:app") as port:
+    bare_environment = {**environment, "PYTHONPATH": str(ROOT / "bench")}
+    with serving(bare_environment, "bare_app:app", "/", folder, arguments) as port:
         print(f"Driving bare: 1 URL for {arguments.seconds} s", flush=True)
         drive(port, ["/"], folder / "bare.urls", arguments.warmup, arguments)
         results["bare"] = drive(port, ["/"], folder / "bare.urls", arguments.seconds, arguments)
@@ -151,7 +150,6 @@ def site_environment(folder: Path, arguments) -> dict:
         "SEARCH_INDEX_DIR": str(folder / "index"),
         "SECRET_KEY": "load-bench-secret-key-0123456789abcdef",
         "API_LIMIT_PER_ADDRESS": "1000000 per minute",
-        "WEB_CONCURRENCY": str(arguments.workers),
         "LOG_LEVEL": "warning",
         "FLASK_ENV": "",
     }
@@ -276,39 +274,14 @@ def random_value(rng: random.Random, parameter) -> str:
     return f"{rng.uniform(low, (low + high) / 2):.2f}"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
-def serving(environment: dict, application: str):
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"), application],
-        cwd=ROOT,
-        env={**environment, "BIND": f"127.0.0.1:{port}"},
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_answering(port, server)
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def wait_until_answering(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urlopen(f"http://127.0.0.1:{port}/", timeout=5):  # nosec B310  # a fixed http:// loopback address
-                return
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"gunicorn did not start on port {port}")
-            time.sleep(0.2)
+def serving(environment: dict, application: str, ready_path: str, folder: Path, arguments):
+    """gunicorn serving application on a loopback port (tests.served), its log in folder; yields the port."""
+    log = folder / "gunicorn.log"
+    with gunicorn(
+        environment, log, workers=arguments.workers, application=application, ready_path=ready_path
+    ) as server:
+        yield int(server.base.rsplit(":", 1)[1])
 
 
 def drive(port: int, urls: list[str], url_file: Path, seconds: int, arguments) -> Result:

@@ -1,4 +1,5 @@
-"""The database set-up: SQLite tuned for several worker processes, and migrations that match the models."""
+"""The database set-up: SQLite tuned for several worker processes (a lone read left outside any
+transaction), and migrations that match the models."""
 
 import multiprocessing
 
@@ -13,7 +14,7 @@ from tests.factories import TEST_ACTOR, add_vendors, vendor_record
 from vendors.audit import AuditEntry
 from vendors.catalog.models import Vendor
 from vendors.catalog.writes import catalogue_writes
-from vendors.database import SQLITE_BUSY_TIMEOUT_MS
+from vendors.database import ONE_STATEMENT, SQLITE_BUSY_TIMEOUT_MS
 from vendors.extensions import db
 
 WORKERS = 3
@@ -27,6 +28,16 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(app, backend):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == SQLITE_BUSY_TIMEOUT_MS == 30_000
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_one_statement_read_holds_no_transaction_open_on_sqlite(app, backend):
+    if backend != "sqlite":
+        pytest.skip("SQLite settings")
+    with db.engine.connect() as plain, db.engine.connect() as lone:
+        plain.exec_driver_sql("SELECT 1")
+        lone.execution_options(**{ONE_STATEMENT: True}).exec_driver_sql("SELECT 1")
+        assert plain.connection.dbapi_connection.in_transaction
+        assert not lone.connection.dbapi_connection.in_transaction
 
 
 def _increment_employees(database_url: str, index_dir: str, slug: str) -> None:

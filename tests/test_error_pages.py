@@ -34,6 +34,15 @@ def test_404_and_405(client):
     in_layout(wrong)
 
 
+@pytest.mark.parametrize("path", ["/vendors", "/estimate", "/api/v1/vendors", "/api/v1/estimate"])
+def test_a_405_names_the_methods_the_address_takes_on_pages_and_in_the_api(client, path):
+    wrong = client.delete(path)
+    assert wrong.status_code == 405
+    allowed = {method.strip() for method in wrong.headers["Allow"].split(",")}
+    assert "GET" in allowed and "DELETE" not in allowed
+    assert wrong.mimetype == ("application/json" if path.startswith("/api/") else "text/html")
+
+
 def test_413_a_body_over_the_limit_is_refused_before_it_is_read(client, app, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
     response = client.post("/submit", data={"description": "x" * 4096})

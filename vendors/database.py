@@ -33,6 +33,9 @@ _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
 
 CONNECT_TIMEOUT_SECONDS = 3
+# An execution option for a connection that reads with one statement (the change log's position, read by
+# every request): on SQLite it needs no BEGIN of its own.
+ONE_STATEMENT = "one_statement"
 
 
 def engine_options(url: str) -> dict:
@@ -69,6 +72,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        if connection.get_execution_options().get(ONE_STATEMENT):
+            return  # SQLite runs a lone statement in a transaction of its own; BEGIN and ROLLBACK cost more
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 

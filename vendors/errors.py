@@ -60,9 +60,14 @@ def _http_error(error: HTTPException):
     elif error.code == 413:
         error.description = TOO_LARGE  # Werkzeug's "exceeds the capacity limit" tells a visitor nothing
     if wants_json():
-        return jsonify(error=error.name, message=error.description), error.code
+        return jsonify(error=error.name, message=error.description), error.code, _own_headers(error)
     # Werkzeug's own wording ("The requested URL was not found on the server...") is not the site's voice.
     said = error.description if error.description != type(error).description else ""
-    return render_template(
-        "errors/error.html", error=error, said=said, not_found=isinstance(error, NotFound)
-    ), (error.code)
+    page = render_template("errors/error.html", error=error, said=said, not_found=isinstance(error, NotFound))
+    return page, error.code, _own_headers(error)
+
+
+def _own_headers(error: HTTPException) -> list[tuple[str, str]]:
+    """The headers the error carries (Allow, which a 405 must send: RFC 9110) but its Content-Type, since
+    the answer is the site's page or JSON rather than Werkzeug's."""
+    return [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]

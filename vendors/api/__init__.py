@@ -1,5 +1,4 @@
-from flask import Blueprint, Flask, current_app, jsonify, request
-from werkzeug.exceptions import MethodNotAllowed
+from flask import Blueprint, Flask, current_app, jsonify
 
 from vendors.extensions import limiter
 
@@ -15,20 +14,6 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/api", "api_reference", openapi.reference_page)
 
     app.register_blueprint(bp)
-
-
-@bp.after_app_request
-def name_the_allowed_methods(response):
-    """A 405 must say in Allow which methods the address takes (RFC 9110); the JSON error answer is built
-    afresh from the exception's name and message, which leaves its headers behind."""
-    refused = request.routing_exception
-    if (
-        isinstance(refused, MethodNotAllowed)
-        and refused.valid_methods
-        and request.path.startswith(bp.url_prefix + "/")
-    ):
-        response.headers.setdefault("Allow", ", ".join(refused.valid_methods))
-    return response
 
 
 def invalid_parameters(problems: dict[str, str]):
