@@ -21,8 +21,10 @@ measured run then makes new draws. The lists:
 Prints, per kind, the distinct URLs in its list and how many of them the run asked for, requests per
 second, p50/p95/p99 latency, errors (socket errors and 4xx/5xx) and the share of answers served from the
 page cache (the X-Cache header: vendors.pagecache), then each kind's rate as a share of the bare
-endpoint's. The API's per-address limit is lifted for the run, since every request comes from one address.
-Not part of the test suite.
+endpoint's. After its measured run, each kind's most asked-for URL is driven alone (--one-url-seconds):
+every answer then comes from the page cache, so its "one URL" share is the most that kind could reach with
+every page kept, and the gap to it is what pages not yet kept cost. The API's per-address limit is lifted
+for the run, since every request comes from one address. Not part of the test suite.
 """
 
 import argparse
@@ -106,7 +108,7 @@ def main() -> None:
         "api": api_urls(rng, slugs, arguments.distinct),
         "estimator": estimator_urls(rng, slugs, arguments.distinct),
     }
-    results = {}
+    results, one_url = {}, {}
     with serving(environment, "wsgi:app", "/healthz", folder, arguments) as port:
         for kind, urls in mixes.items():
             popularity = rng.sample(urls, len(urls))
@@ -115,12 +117,17 @@ def main() -> None:
             print(f"Driving {kind}: {len(urls):,} distinct URLs for {arguments.seconds} s", flush=True)
             draws = zipfian_draws(rng, popularity)
             results[kind] = drive(port, draws, folder / f"{kind}.urls", arguments.seconds, arguments)
+            print(
+                f"Driving {kind}: its most asked-for URL alone for {arguments.one_url_seconds} s", flush=True
+            )
+            url_file = folder / f"{kind}-one.urls"
+            one_url[kind] = drive(port, popularity[:1], url_file, arguments.one_url_seconds, arguments)
     bare_environment = {**environment, "PYTHONPATH": str(ROOT / "bench")}
     with serving(bare_environment, "bare_app:app", "/", folder, arguments) as port:
         print(f"Driving bare: 1 URL for {arguments.seconds} s", flush=True)
         drive(port, ["/"], folder / "bare.urls", arguments.warmup, arguments)
         results["bare"] = drive(port, ["/"], folder / "bare.urls", arguments.seconds, arguments)
-    report(results, mixes, arguments)
+    report(results, one_url, mixes, arguments)
 
 
 def zipfian_draws(rng: random.Random, by_popularity: list[str]) -> list[str]:
@@ -136,6 +143,12 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--vendors", type=int, default=10_000, help="generated vendors beside the sample")
     parser.add_argument("--seconds", type=int, default=20, help="how long each kind is measured")
     parser.add_argument("--warmup", type=int, default=10, help="how long each kind runs before that")
+    parser.add_argument(
+        "--one-url-seconds",
+        type=int,
+        default=5,
+        help="how long each kind's most asked-for URL is driven alone",
+    )
     parser.add_argument("--connections", type=int, default=8, help="wrk's open connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
     parser.add_argument("--distinct", type=int, default=1_500, help="distinct URLs per generated mix")
@@ -321,24 +334,31 @@ def drive(port: int, urls: list[str], url_file: Path, seconds: int, arguments) -
     )
 
 
-def report(results: dict[str, Result], mixes: dict[str, list[str]], arguments) -> None:
+def report(
+    results: dict[str, Result], one_url: dict[str, Result], mixes: dict[str, list[str]], arguments
+) -> None:
     bare = results["bare"].per_second
     print(
         f"\n{arguments.workers} gunicorn workers, {arguments.connections} connections, "
         f"{arguments.seconds} s per kind"
     )
     header = ("kind", "URLs", "asked", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "cache hits")
-    print("{:<10}{:>8}{:>8}{:>9}{:>9}{:>9}{:>9}{:>8}{:>12}{:>9}{:>8}".format(*header, "of bare", "target"))
+    print(
+        "{:<10}{:>8}{:>8}{:>9}{:>9}{:>9}{:>9}{:>8}{:>12}{:>9}{:>8}{:>9}".format(
+            *header, "of bare", "target", "one URL"
+        )
+    )
     for kind, result in results.items():
         share = result.per_second / bare
         target = TARGETS.get(kind)
+        alone = f"{one_url[kind].per_second / bare:.0%}" if kind in one_url else ""
         print(
             f"{kind:<10}{len(mixes.get(kind, ['/'])):>8,}{result.distinct:>8,}{result.per_second:>9.0f}"
             f"{result.p50_ms:>9.1f}{result.p95_ms:>9.1f}{result.p99_ms:>9.1f}{result.errors:>8}{result.hit_rate:>12}"
-            f"{share:>9.0%}{f'{target:.0%}' if target else '':>8}"
+            f"{share:>9.0%}{f'{target:.0%}' if target else '':>8}{alone:>9}"
         )
     missed = [kind for kind, target in TARGETS.items() if results[kind].per_second / bare < target]
-    errors = sum(result.errors for result in results.values())
+    errors = sum(result.errors for result in [*results.values(), *one_url.values()])
     print(
         f"Summary: bare endpoint {bare:.0f} req/s; "
         + ", ".join(f"{kind} {results[kind].per_second / bare:.0%}" for kind in TARGETS)
