@@ -305,7 +305,7 @@ def test_an_unreadable_index_is_answered_from_the_database_with_one_warning_a_mi
     BREAKAGES[breakage].damage(folder)
     try:
         replica.forget(index_root(app))  # as a worker started after the damage, with nothing open yet
-        search._warned_at.clear()
+        search.WARNINGS.warned_at.clear()
         caplog.clear()
         for _ in range(10):
             assert answers_to(client) == expected
@@ -315,8 +315,8 @@ def test_an_unreadable_index_is_answered_from_the_database_with_one_warning_a_mi
         [warning] = warnings_logged(caplog)
         assert "answering searches from the database" in warning.getMessage() and not warning.exc_info
 
-        for key in search._warned_at:
-            search._warned_at[key] -= 61  # as if a minute had passed with the fault still there
+        for key in search.WARNINGS.warned_at:
+            search.WARNINGS.warned_at[key] -= 61  # as if a minute had passed with the fault still there
         caplog.clear()
         for _ in range(5):
             assert answers_to(client, ["billing"]) == {"billing": expected["billing"]}

@@ -425,7 +425,7 @@ def test_with_the_index_unreadable_every_query_is_answered_once_warned_and_never
     for toc in IndexFolder(index_root(app)).current().path.glob("*.toc"):
         toc.write_bytes(b"not an index")
     replica.forget(index_root(app))
-    search._warned_at.clear()
+    search.WARNINGS.warned_at.clear()
     opened = []
     real_reading = store.Generation.reading
     monkeypatch.setattr(store.Generation, "reading", lambda self: opened.append(self) or real_reading(self))

@@ -20,7 +20,6 @@ import logging
 import pickle  # nosec B403: only to name the errors of reading what this server's own workers kept
 import secrets
 import sqlite3
-import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
@@ -34,8 +33,10 @@ from vendors import search
 from vendors.search.readcache import ReadCache
 from vendors.shortlists.store import COOKIE as SHORTLIST_COOKIE
 from vendors.splicedgzip import SplicedGzip
+from vendors.throttle import ThrottledWarnings
 
 log = logging.getLogger(__name__)
+WARNINGS = ThrottledWarnings(log)
 PAGES = ReadCache(0)  # sized by init_app from PAGE_CACHE_MEGABYTES
 # Stands in for the CSRF token while a page is recorded; random per process so no text can forge it.
 CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
@@ -77,7 +78,6 @@ class _SharedPages:
 
     def __init__(self, folder: str, megabytes: int):
         self.folder = folder
-        self.warned_at = -WARN_EVERY_SECONDS
         self.pages = diskcache.Cache(
             folder, size_limit=megabytes << 20, eviction_policy="least-recently-stored"
         )
@@ -96,15 +96,13 @@ class _SharedPages:
             self._warn(error)
 
     def _warn(self, error: Exception) -> None:
-        now = time.monotonic()
-        if now - self.warned_at >= WARN_EVERY_SECONDS:
-            self.warned_at = now
-            log.warning(
-                "page cache in %s failed (%s: %s): answering afresh", self.folder, type(error).__name__, error
-            )
-
-
-WARN_EVERY_SECONDS = 60
+        WARNINGS.warning(
+            self.folder,
+            "page cache in %s failed (%s: %s): answering afresh",
+            self.folder,
+            type(error).__name__,
+            error,
+        )
 
 
 def _digest(key: tuple) -> str:

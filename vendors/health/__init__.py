@@ -9,7 +9,6 @@ use, so the site recovers by itself once the database is back.
 """
 
 import logging
-import time
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 from sqlalchemy import text
@@ -21,6 +20,7 @@ from vendors.errors import wants_json
 from vendors.extensions import db
 from vendors.search import replica
 from vendors.search.store import IndexMissing, IndexUnreadable
+from vendors.throttle import ThrottledWarnings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -30,7 +30,7 @@ DATABASE_DOWN = (
     "The directory's database is not answering just now, so vendor listings cannot be shown. Please try "
     "again in a minute; the savings estimator still works."
 )
-_warned_at: dict[str, float] = {}
+WARNINGS = ThrottledWarnings(log)
 
 
 def init_app(app: Flask) -> None:
@@ -55,7 +55,7 @@ def _database_state() -> str:
         return "ok"
     except SQLAlchemyError as error:
         db.session.rollback()
-        _warn_once_a_minute("database", "database unreachable: %s", type(error).__name__)
+        WARNINGS.warning("database", "database unreachable: %s", type(error).__name__)
         return f"unreachable: {type(error).__name__}"
 
 
@@ -79,7 +79,7 @@ def database_unavailable(error: DBAPIError):
     if not error.connection_invalidated and not _is_connection_failure(error):
         raise error
     db.session.rollback()
-    _warn_once_a_minute("database", "database unreachable during a request: %s", type(error.orig).__name__)
+    WARNINGS.warning("database", "database unreachable during a request: %s", type(error.orig).__name__)
     unavailable = ServiceUnavailable(DATABASE_DOWN)
     if wants_json():
         response = jsonify(error=unavailable.name, message=DATABASE_DOWN)
@@ -104,10 +104,3 @@ def _is_connection_failure(error: DBAPIError) -> bool:
     if db.engine.dialect.name == "sqlite":
         return any(words in str(error.orig).lower() for words in _SQLITE_AWAY)
     return True
-
-
-def _warn_once_a_minute(key: str, message: str, *args) -> None:
-    now = time.monotonic()
-    if now - _warned_at.get(key, -60) >= 60:
-        _warned_at[key] = now
-        log.warning(message, *args)

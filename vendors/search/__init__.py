@@ -15,7 +15,6 @@ and logs that it did.
 import contextvars
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -36,6 +35,7 @@ from vendors.search.parsing import MAX_QUERY_LENGTH, ParsedQuery, QueryTooLong, 
 from vendors.search.schema import WORDS
 from vendors.search.snippets import snippets_for
 from vendors.search.store import Generation, IndexBusy, IndexFolder, IndexMissing, IndexUnreadable
+from vendors.throttle import ThrottledWarnings
 
 __all__ = [
     "MAX_QUERY_LENGTH",
@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 AFTER_COMMIT_WAIT = 2.0
 BEFORE_SEARCH_WAIT = 0.5
 IMPLICIT_MAX_WORK = 2_000
-_warned_at: dict[tuple[str, str], float] = {}
+WARNINGS = ThrottledWarnings(log)
 
 
 @dataclass
@@ -357,12 +357,8 @@ def _similar_from_database(vendor_id: int, limit: int) -> list[int]:
 
 
 def _warn(root: str, message: str, *args, exc_info: bool = False) -> None:
-    """Log each kind of message at most once a minute per index folder, so a missing or damaged index does
-    not flood the log (and one repeated warning does not hide another)."""
-    now, key = time.monotonic(), (root, message)
-    if now - _warned_at.get(key, -60) >= 60:
-        _warned_at[key] = now
-        log.warning(message, *args, exc_info=exc_info)
+    """Each kind of message at most once a minute per index folder."""
+    WARNINGS.warning((root, message), message, *args, exc_info=exc_info)
 
 
 def _quietly(function, *args):
