@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: install setup run serve test lint format bench clean
+.PHONY: install setup run serve test lint format bench security clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ format: install
 bench: setup
 	$(BIN)/python bench/search_bench.py --n 10000
 	$(BIN)/python bench/relevance.py
+
+# sqlmap against a freshly served site and bandit over the code (README, "Security scan"); not in `test`.
+security: setup
+	$(BIN)/python bench/security_scan.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

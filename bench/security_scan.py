@@ -16,12 +16,14 @@ parameter names come from the code's own declarations (facets, estimator inputs)
 bandit reads vendors/, migrations/, bench/, wsgi.py and gunicorn.conf.py (not the tests).
 
 Severity: an injection sqlmap confirms is high; a 5xx answer to sqlmap's input (the site promises none,
-tests/test_fuzz.py), or sqlmap's heuristic finding reflected markup (XSS) or a file-inclusion error, is
-medium; an unconfirmed SQL heuristic is low. bandit's own severities are used; a reviewed false positive is
-marked in the code (`# nosec B###` with the reason) and counted as such.
+tests/test_fuzz.py), or sqlmap's heuristic finding reflected markup (XSS), a file-inclusion error or a
+template engine's error (SSTI), is medium; an unconfirmed SQL heuristic, and sqlmap's other heuristic hints
+(NoSQL, LDAP, XPath, JWT and the like), are low. bandit's own severities are used; a reviewed false positive
+is marked in the code (`# nosec B###` with the reason) and counted as such.
 
 Exit status: 0 nothing of medium severity or higher; 1 a finding of medium or higher; 2 the scan did not
-finish (a target over its time bound, a tool or the site failing to run). Not part of the test suite.
+finish (a target over its time bound, a tool, the site or this script failing to run). Not part of the
+test suite.
 """
 
 import argparse
@@ -36,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -65,6 +68,13 @@ HEURISTIC_SQL = re.compile(
 )
 HEURISTIC_XSS = re.compile(r"heuristic \(XSS\) test shows that (.+?parameter '[^']+')")
 HEURISTIC_FI = re.compile(r"heuristic \(FI\) test shows that (.+?parameter '[^']+')")
+HEURISTIC_SSTI = re.compile(r"heuristic \(SSTI\) test shows that (.+?parameter '[^']+')")
+# sqlmap's other hints (NoSQL, LDAP, XPath, HQL, XSLT, SPARQL, OData, GraphQL, JWT...): an error message of
+# that kind came back, or the request carries such a token. Reported, so that none is dropped unread.
+HEURISTIC_OTHER = re.compile(
+    r"heuristic \((?!basic\)|extended\)|XSS\)|FI\)|SSTI\))([^)]+)\) test shows that (.+?)(?: \(rerun.*)?$",
+    re.MULTILINE,
+)
 CLEAN_END = "all tested parameters do not appear to be injectable"
 REQUEST_STATUS = re.compile(r' vendors\.requests \{.*"status": (\d{3})')
 ERROR_CODES = re.compile(r"\b(\d{3}) \([^)]*\) - (\d+) times")
@@ -110,6 +120,7 @@ class TargetResult:
 
 @dataclass
 class BanditResult:
+    files: int = 0
     lines: int = 0
     counts: Counter = field(default_factory=Counter)
     low_tests: Counter = field(default_factory=Counter)
@@ -351,18 +362,33 @@ def run_sqlmap(command: list, folder: Path, seconds: float, show_progress) -> tu
             start_new_session=True,
         )
         deadline, shown = time.monotonic() + seconds, 0
-        while scan.poll() is None and time.monotonic() < deadline:
-            time.sleep(1)
-            shown = show_progress(log_path.read_text(errors="replace"), shown)
-        if scan.poll() is None:
-            os.killpg(scan.pid, signal.SIGTERM)
-            scan.wait()
-            return log_path.read_text(errors="replace"), f"over its bound of {seconds / 60:.0f} minutes"
+        try:
+            while scan.poll() is None and time.monotonic() < deadline:
+                time.sleep(1)
+                shown = show_progress(log_path.read_text(errors="replace"), shown)
+        finally:
+            # Over its bound, or this script interrupted: sqlmap is in a session of its own, out of reach
+            # of a Ctrl-C, so it is stopped here.
+            over = scan.poll() is None
+            if over:
+                stop_session(scan)
     output = log_path.read_text(errors="replace")
+    if over:
+        return output, f"over its bound of {seconds / 60:g} minutes"
     show_progress(output, shown)
     if scan.returncode != 0:
         return output, f"sqlmap exited with {scan.returncode}"
     return output, None
+
+
+def stop_session(process: subprocess.Popen) -> None:
+    """Stop a process started with start_new_session and everything it started."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def progress_printer(total: int):
@@ -388,12 +414,17 @@ def sqlmap_findings(target: Target, output: str, output_dir: Path) -> list[Findi
     for pattern, severity, what in (
         (HEURISTIC_XSS, "MEDIUM", "sqlmap's probe came back unescaped (possible XSS)"),
         (HEURISTIC_FI, "MEDIUM", "a file-inclusion error came back (possible FI)"),
+        (HEURISTIC_SSTI, "MEDIUM", "a template engine's error came back (possible SSTI)"),
         (HEURISTIC_SQL, "LOW", "heuristic hint of SQL injection, not confirmed"),
     ):
         findings += [
             Finding("sqlmap", severity, target.name, f"{what}: {where}")
             for where in dict.fromkeys(pattern.findall(output))
         ]
+    findings += [
+        Finding("sqlmap", "LOW", target.name, f"heuristic ({kind}) hint, not confirmed: {what}")
+        for kind, what in dict.fromkeys(HEURISTIC_OTHER.findall(output))
+    ]
     return findings
 
 
@@ -410,18 +441,17 @@ def statuses_since(log_path: Path, offset: int, output: str) -> Counter:
 
 
 def parameter_count(target: Target, quick: bool) -> int:
-    """How many places sqlmap will test, to show progress as n of m (0 when it cannot be told)."""
+    """How many places sqlmap will test, to show progress as n of m."""
     tested = target.quick if quick else target.parameters
-    if tested:
-        return len(tested)
     markers = target.path.count("*") + (target.cookie or "").count("*")
-    if markers:
+    if markers and not tested:
         return markers
     query = target.path.partition("?")[2]
-    names = {pair.partition("=")[0] for pair in query.split("&") if pair}
-    # At level 2 (not --quick) sqlmap also tests each cookie.
-    cookies = 0 if quick or not target.cookie else target.cookie.count("=")
-    return len(names) + cookies
+    places = list({pair.partition("=")[0] for pair in query.split("&") if pair})
+    # At level 2 (not --quick) sqlmap also tests each cookie it is given, under -p too when one is named.
+    if target.cookie and not quick:
+        places += [pair.partition("=")[0].strip() for pair in target.cookie.split(";")]
+    return len([place for place in places if not tested or place in tested])
 
 
 def scan_target(
@@ -457,7 +487,13 @@ def describe_statuses(statuses: Counter) -> str:
 
 def report_target(result: TargetResult) -> None:
     failing = [f for f in result.findings if f.severity in FAILING]
-    verdict = f"{len(failing)} finding(s) of medium or higher" if failing else "nothing injectable"
+    verdict = (
+        f"{len(failing)} finding(s) of medium or higher"
+        if failing
+        else "nothing found before it stopped"
+        if result.problem
+        else "nothing injectable"
+    )
     print(
         f"    {result.seconds:.0f} s, {len(result.parameters)} parameters tested, "
         f"{result.statuses.total():,} requests ({describe_statuses(result.statuses)}): {verdict}"
@@ -483,7 +519,11 @@ def run_bandit() -> BanditResult:
     except json.JSONDecodeError:
         return BanditResult(problem=f"bandit gave no report (exit {done.returncode}): {done.stderr[-500:]}")
     totals = report["metrics"]["_totals"]
-    result = BanditResult(lines=totals["loc"], reviewed=totals["skipped_tests"] + totals["nosec"])
+    result = BanditResult(
+        files=len(report["metrics"]) - 1,  # one entry a file, and the totals
+        lines=totals["loc"],
+        reviewed=totals["skipped_tests"] + totals["nosec"],
+    )
     for issue in report["results"]:
         severity = issue["issue_severity"]
         result.counts[severity] += 1
@@ -504,7 +544,8 @@ def report_bandit(result: BanditResult) -> None:
     counts = ", ".join(f"{severity.lower()} {result.counts[severity]}" for severity in SEVERITIES)
     paths = ", ".join(BANDIT_PATHS)
     print(
-        f"  {result.lines:,} lines in {paths}: {counts}; {result.reviewed} reviewed false positives (# nosec)"
+        f"  {result.files} files, {result.lines:,} lines in {paths}: {counts}; "
+        f"{result.reviewed} reviewed false positives (# nosec)"
     )
     for finding in result.findings:
         print(f"    {finding.severity}: {finding.where} {finding.what}")
@@ -563,7 +604,10 @@ def summarise(results: list[TargetResult], bandit: BanditResult, seconds: float)
     )
     print(f"  sqlmap findings: {severity_counts(sqlmap_found)}")
     bandit_counts = ", ".join(f"{severity.lower()} {bandit.counts[severity]}" for severity in SEVERITIES)
-    print(f"  bandit findings: {bandit_counts}; {bandit.reviewed} reviewed false positives marked # nosec")
+    print(
+        f"  bandit findings: {bandit_counts} in {bandit.files} files, {bandit.lines:,} lines; "
+        f"{bandit.reviewed} reviewed false positives marked # nosec"
+    )
     print(f"  time: {seconds / 60:.1f} minutes")
     verdict = "FAIL" if failing else "INCOMPLETE" if incomplete else "PASS"
     print(
@@ -594,6 +638,11 @@ def main() -> int:
         results = scan_site(args, work)
     except RuntimeError as error:
         print(f"The scan could not run: {error}")
+        return 2
+    except Exception:
+        # Anything unforeseen is a scan that did not finish (2), not a finding (1, Python's own status).
+        traceback.print_exc()
+        print("The scan could not run: see the traceback above")
         return 2
     finally:
         if args.keep:

@@ -17,7 +17,7 @@ Answers carry X-Cache: hit or miss, which bench/load.py counts.
 import functools
 import hashlib
 import logging
-import pickle  # nosec B403: only to name the errors of reading what this server's own workers kept
+import pickle  # nosec B403  # only to name the errors of reading what this server's workers kept
 import secrets
 import sqlite3
 from collections.abc import Callable, Hashable
