@@ -17,7 +17,7 @@ graceful_timeout = 20
 control_socket_disable = True
 keepalive = 5
 # Recycle workers now and then, spread out so they never restart together; not often, since a new worker
-# starts with empty caches (its memory is bounded by SEARCH_CACHE_MEGABYTES and PAGE_CACHE_MEGABYTES anyway).
+# starts with empty search caches (bounded by SEARCH_CACHE_MEGABYTES anyway; the page cache is shared, below).
 max_requests = int(os.environ.get("MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 10
 # The proxy that may set X-Forwarded-For and X-Forwarded-Proto for gunicorn's own access log; the app
