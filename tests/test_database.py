@@ -3,6 +3,7 @@ transaction), and migrations that match the models."""
 
 import multiprocessing
 
+import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -14,7 +15,7 @@ from tests.factories import TEST_ACTOR, add_vendors, vendor_record
 from vendors.audit import AuditEntry
 from vendors.catalog.models import Vendor
 from vendors.catalog.writes import catalogue_writes
-from vendors.database import ONE_STATEMENT, SQLITE_BUSY_TIMEOUT_MS
+from vendors.database import SQLITE_BUSY_TIMEOUT_MS, one_statement
 from vendors.extensions import db
 
 WORKERS = 3
@@ -30,14 +31,22 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(app, backend):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
-def test_a_one_statement_read_holds_no_transaction_open_on_sqlite(app, backend):
-    if backend != "sqlite":
-        pytest.skip("SQLite settings")
+def test_a_one_statement_read_holds_no_transaction_open(app):
     with db.engine.connect() as plain, db.engine.connect() as lone:
         plain.exec_driver_sql("SELECT 1")
-        lone.execution_options(**{ONE_STATEMENT: True}).exec_driver_sql("SELECT 1")
-        assert plain.connection.dbapi_connection.in_transaction
-        assert not lone.connection.dbapi_connection.in_transaction
+        one_statement(lone).exec_driver_sql("SELECT 1")
+        assert _in_transaction(plain)
+        assert not _in_transaction(lone)
+        handed_back = lone.connection.dbapi_connection
+    if db.engine.dialect.name == "postgresql":
+        assert handed_back.autocommit is False  # the pool hands it on to work in transactions again
+
+
+def _in_transaction(connection) -> bool:
+    dbapi_connection = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite":
+        return dbapi_connection.in_transaction
+    return dbapi_connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
 
 def _increment_employees(database_url: str, index_dir: str, slug: str) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -33,9 +33,18 @@ _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
 
 CONNECT_TIMEOUT_SECONDS = 3
-# An execution option for a connection that reads with one statement (the change log's position, read by
-# every request): on SQLite it needs no BEGIN of its own.
+# An execution option marking a SQLite connection that reads with one statement: see one_statement().
 ONE_STATEMENT = "one_statement"
+
+
+def one_statement(connection: Connection) -> Connection:
+    """The connection set up for a read made of one statement, which needs no transaction around it (the
+    change log's position, read by every request): on SQLite without the BEGIN this module sends, since
+    SQLite runs a lone statement in a transaction of its own; on a server in autocommit, which saves the
+    BEGIN and ROLLBACK round trips."""
+    if connection.dialect.name == "sqlite":
+        return connection.execution_options(**{ONE_STATEMENT: True})
+    return connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def engine_options(url: str) -> dict:

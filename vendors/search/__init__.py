@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from vendors.catalog import changelog
 from vendors.catalog.models import Vendor, VendorFacetValue
-from vendors.database import ONE_STATEMENT
+from vendors.database import one_statement
 from vendors.extensions import db
 from vendors.search import fallback, indexing, matching, readcache, registry, replica, schema
 from vendors.search.matching import RankedIds
@@ -268,7 +268,7 @@ def _log_state() -> tuple[tuple[int, datetime | None], str]:
     if has_request_context() and "search_log_state" in g:
         return g.search_log_state
     with db.engine.connect() as connection:
-        state = changelog.state(connection.execution_options(**{ONE_STATEMENT: True}))
+        state = changelog.state(one_statement(connection))
     if has_request_context():
         g.search_log_state = state
     return state
