@@ -42,9 +42,13 @@ logconfig_dict = {
 }
 
 
-# The workers share one page cache (vendors.pagecache) in a folder made afresh when the server starts and
-# when it reloads, since new code or settings may render pages differently; removed when it stops.
+# The workers share one page cache (vendors.pagecache) in a private folder made afresh when the server starts
+# and when it reloads, since new code or settings may render pages differently. A reloaded server's old
+# workers may still be finishing requests in the previous folder, so every folder goes when the server stops.
+# The app must be loaded by each worker, after the folder is named: never preloaded in the master.
+preload_app = False
 PAGE_CACHE_FOLDER_PREFIX = "vendors-pages-"
+_page_cache_folders = []
 
 
 def on_starting(server):
@@ -52,20 +56,18 @@ def on_starting(server):
 
 
 def on_reload(server):
-    _remove_page_cache_folder()
     _fresh_page_cache_folder(server)
 
 
 def on_exit(server):
-    _remove_page_cache_folder()
+    for folder in _page_cache_folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fresh_page_cache_folder(server):
-    os.environ["PAGE_CACHE_DIR"] = folder = tempfile.mkdtemp(prefix=PAGE_CACHE_FOLDER_PREFIX)
+    folder = tempfile.mkdtemp(prefix=PAGE_CACHE_FOLDER_PREFIX)
+    if server.cfg.uid != os.getuid():  # workers that run as another user (gunicorn's `user` setting)
+        os.chown(folder, server.cfg.uid, server.cfg.gid)
+    _page_cache_folders.append(folder)
+    os.environ["PAGE_CACHE_DIR"] = folder
     server.log.info("workers share the page cache in %s", folder)
-
-
-def _remove_page_cache_folder():
-    folder = os.environ.pop("PAGE_CACHE_DIR", "")
-    if os.path.basename(folder).startswith(PAGE_CACHE_FOLDER_PREFIX):
-        shutil.rmtree(folder, ignore_errors=True)

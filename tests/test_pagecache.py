@@ -9,7 +9,9 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import date, timedelta
 
+import diskcache
 import pytest
+from flask_wtf.csrf import generate_csrf
 
 from tests.conftest import app_emptied_after, make_app
 from tests.factories import add_vendors, update_vendor, vendor_record
@@ -43,8 +45,10 @@ def _sharing_a_folder(scratch_database, tmp_path):
     with app_emptied_after(
         scratch_database, tmp_path / "index", PAGE_CACHE_DIR=str(tmp_path / "pages")
     ) as app:
-        yield app
-        app.extensions["pagecache"].pages.close()
+        try:
+            yield app
+        finally:
+            app.extensions["pagecache"].shared.close()
 
 
 @pytest.fixture
@@ -190,7 +194,7 @@ def test_a_page_rendered_by_one_worker_is_a_hit_in_another_sharing_its_folder(sh
         added = buyer.post("/shortlist/add", data={"csrf_token": token, "vendor": "cached-care"})
         assert added.status_code == 303
     finally:
-        other_worker.extensions["pagecache"].pages.close()
+        other_worker.extensions["pagecache"].shared.close()
         with other_worker.app_context():
             db.engine.dispose()
 
@@ -211,18 +215,140 @@ def test_a_kept_page_is_gzip_for_visitors_who_take_it_and_the_same_text_for_thos
     assert "Content-Encoding" not in refused.headers and "Cached Care" in refused.get_data(as_text=True)
 
 
-def test_a_failing_shared_folder_makes_answers_afresh_with_one_warning(shared_app, monkeypatch, caplog):
+@pytest.mark.parametrize(
+    "failure",
+    [sqlite3.OperationalError("disk I/O error"), diskcache.Timeout("database timed out")],
+    ids=["disk error", "another worker writing"],
+)
+def test_a_failing_shared_folder_makes_answers_afresh_with_one_warning(
+    shared_app, monkeypatch, caplog, failure
+):
     app = shared_app
-    pages = app.extensions["pagecache"].pages
+    folder = app.extensions["pagecache"].shared.cache
 
-    def disk_error(*args, **kwargs):
-        raise sqlite3.OperationalError("disk I/O error")
+    def fail(*args, **kwargs):
+        raise failure
 
-    monkeypatch.setattr(pages, "get", disk_error)
-    monkeypatch.setattr(pages, "set", disk_error)
+    monkeypatch.setattr(folder, "get", fail)
+    monkeypatch.setattr(folder, "set", fail)
     answers = [visit(app, "/vendors/cached-care") for _ in range(3)]
     assert [answer.status_code for answer in answers] == [200, 200, 200]
     assert {answer.headers["X-Cache"] for answer in answers} == {"miss"}
     assert all("Cached Care" in answer.get_data(as_text=True) for answer in answers)
     warnings = [record for record in caplog.records if "page cache" in record.getMessage()]
-    assert len(warnings) == 1 and "disk I/O error" in warnings[0].getMessage()
+    assert len(warnings) == 1 and str(failure) in warnings[0].getMessage()
+
+
+UNPICKLED = []
+
+
+def _record_unpickling():
+    UNPICKLED.append(True)
+
+
+class _RunsCodeWhenUnpickled:
+    def __reduce__(self):
+        return (_record_unpickling, ())
+
+
+def test_nothing_in_the_shared_folder_is_ever_unpickled(shared_app, caplog):
+    """diskcache unpickles a row it says is pickled: the folder's store refuses such rows unread."""
+    shared = shared_app.extensions["pagecache"].shared
+    with diskcache.Cache(shared.folder) as plain:  # as anyone able to write to the folder could
+        plain.set("planted", _RunsCodeWhenUnpickled())
+    assert shared.get("planted") is None
+    assert UNPICKLED == []
+    assert any("was refused" in record.getMessage() for record in caplog.records)
+
+
+def test_an_entry_the_folder_cannot_read_back_is_a_miss(shared_app):
+    visit(shared_app, "/vendors/cached-care")
+    shared = shared_app.extensions["pagecache"].shared
+    for key in list(shared.cache.iterkeys()):
+        shared.cache.set(key, b"\x00\x00\x00\x05{not json")
+    again = visit(shared_app, "/vendors/cached-care")
+    assert again.status_code == 200 and again.headers["X-Cache"] == "miss"
+
+
+@pytest.mark.parametrize("trouble", ["open to others", "a file in its place"])
+def test_a_folder_that_is_not_private_or_cannot_be_opened_leaves_each_process_its_own(
+    tmp_path, scratch_database, caplog, trouble
+):
+    folder = tmp_path / "pages"
+    if trouble == "open to others":
+        folder.mkdir()
+        folder.chmod(0o777)
+    else:
+        folder.write_text("not a folder")
+    with app_emptied_after(scratch_database, tmp_path / "index", PAGE_CACHE_DIR=str(folder)) as app:
+        assert not hasattr(app.extensions["pagecache"], "shared")
+        assert visit(app, "/estimate?salary=42000").headers["X-Cache"] == "miss"
+        assert visit(app, "/estimate?salary=42000").headers["X-Cache"] == "hit"
+    assert any(str(folder) in record.getMessage() for record in caplog.records)
+
+
+def test_apps_with_other_settings_sharing_a_folder_do_not_share_answers(shared_app, tmp_path):
+    folder = {"PAGE_CACHE_DIR": shared_app.config["PAGE_CACHE_DIR"], "BUYER_COUNTRY": "GB"}
+    elsewhere = make_app(shared_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "index", **folder)
+    try:
+        assert visit(shared_app, "/vendors/cached-care").headers["X-Cache"] == "miss"
+        assert visit(elsewhere, "/vendors/cached-care").headers["X-Cache"] == "miss"
+    finally:
+        elsewhere.extensions["pagecache"].shared.close()
+        with elsewhere.app_context():
+            db.engine.dispose()
+
+
+def test_head_is_answered_from_the_cache_with_the_length_get_gets(app, vendor):
+    page = visit(app, "/vendors/cached-care")
+    head = app.test_client().head("/vendors/cached-care")
+    assert head.status_code == 200 and head.headers["X-Cache"] == "hit"
+    assert head.get_data() == b""
+    assert int(head.headers["Content-Length"]) == len(page.get_data())
+
+
+def test_a_visitor_whose_token_differs_in_length_still_gets_the_page_with_it(app, vendor, monkeypatch):
+    visit(app, "/vendors/cached-care")
+    longer = "t" * 200
+    monkeypatch.setattr(pagecache, "generate_csrf", lambda: longer)
+    page = visit(app, "/vendors/cached-care", **{"Accept-Encoding": "gzip"})
+    assert page.headers["X-Cache"] == "hit"
+    body = page.get_data()
+    text = gzip.decompress(body) if page.headers.get("Content-Encoding") == "gzip" else body
+    assert TOKEN.search(text.decode())[1] == longer
+
+
+def test_a_page_holding_a_nul_byte_is_kept_uncompressed_with_each_visitors_token(scratch_database, tmp_path):
+    folder = {"PAGE_CACHE_DIR": str(tmp_path / "pages")}
+    for settings in ({}, folder):
+        app = make_app(scratch_database, tmp_path / "index", **settings)
+        app.add_url_rule(
+            "/nul", "nul", pagecache.cached(catalogue=lambda: False)(lambda: f"a\x00b {csrf_field()}")
+        )
+        first, second = visit(app, "/nul", **{"Accept-Encoding": "gzip"}), visit(app, "/nul")
+        assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
+        assert "Content-Encoding" not in first.headers
+        tokens = [TOKEN.search(answer.get_data(as_text=True))[1] for answer in (first, second)]
+        assert tokens[0] != tokens[1] and pagecache.CSRF_PLACEHOLDER not in tokens
+        if settings:
+            app.extensions["pagecache"].shared.close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def csrf_field() -> str:
+    return f'<input name="csrf_token" value="{pagecache._csrf_token_or_placeholder()}">'
+
+
+def test_a_page_holding_the_recording_visitors_own_token_is_never_kept(scratch_database, tmp_path):
+    app = make_app(scratch_database, tmp_path / "index")
+    own = '<input name="csrf_token" value="{}">'
+    app.add_url_rule(
+        "/own", "own", pagecache.cached(catalogue=lambda: False)(lambda: own.format(generate_csrf()))
+    )
+    answers = [visit(app, "/own") for _ in range(2)]
+    assert all("X-Cache" not in answer.headers for answer in answers)
+    tokens = [TOKEN.search(answer.get_data(as_text=True))[1] for answer in answers]
+    assert tokens[0] != tokens[1]
+    with app.app_context():
+        db.engine.dispose()

@@ -36,6 +36,25 @@ def test_every_token_gives_the_text_with_it_in_every_place(parts, token):
     assert spliced.text(token) == text.replace(PLACE, token)
     other_length = token + b"-longer"
     assert spliced.text(other_length) == text.replace(PLACE, other_length)
+    assert SplicedGzip.from_bytes(spliced.to_bytes()) == spliced
+
+
+@pytest.mark.parametrize("kept", [b"", b"\x00\x00\x00\x02{}", b"\x00\x00\x00\x05{not", b"\xff" * 9])
+def test_bytes_that_to_bytes_did_not_write_are_refused(kept):
+    with pytest.raises(ValueError, match="not a kept compressed text"):
+        SplicedGzip.from_bytes(kept)
+
+
+def test_kept_bytes_with_a_piece_cut_short_are_refused():
+    kept = SplicedGzip.compress(b"a" * 100 + PLACE + b"b" * 100, PLACE, 8).to_bytes()
+    with pytest.raises(ValueError, match="do not add up"):
+        SplicedGzip.from_bytes(kept[:-1])
+
+
+@pytest.mark.parametrize("token_length", [0, 65_536])
+def test_places_for_a_token_no_stored_block_can_hold_are_refused(token_length):
+    with pytest.raises(ValueError, match="1 to 65535"):
+        SplicedGzip.compress(b"a" + PLACE + b"b", PLACE, token_length)
 
 
 def test_a_token_of_another_length_is_refused_for_gzip():

@@ -41,7 +41,8 @@ def one_statement(connection: Connection) -> Connection:
     """The connection set up for a read made of one statement, which needs no transaction around it (the
     change log's position, read by every request): on SQLite without the BEGIN this module sends, since
     SQLite runs a lone statement in a transaction of its own; on a server in autocommit, which saves the
-    BEGIN and ROLLBACK round trips."""
+    BEGIN and ROLLBACK round trips. Each statement then stands alone: a caller that makes more than one
+    (changelog.state on a log without its identity row) must not need them to see one snapshot."""
     if connection.dialect.name == "sqlite":
         return connection.execution_options(**{ONE_STATEMENT: True})
     return connection.execution_options(isolation_level="AUTOCOMMIT")

@@ -16,99 +16,96 @@ Answers carry X-Cache: hit or miss, which bench/load.py counts.
 
 import functools
 import hashlib
-import logging
-import pickle  # nosec B403  # only to name the errors of reading what this server's workers kept
+import importlib.metadata
+import itertools
+import json
 import secrets
-import sqlite3
+import struct
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 
-import diskcache
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 
 from vendors import search
 from vendors.search.readcache import ReadCache
+from vendors.sharedpages import SharedPages
 from vendors.shortlists.store import COOKIE as SHORTLIST_COOKIE
 from vendors.splicedgzip import SplicedGzip
-from vendors.throttle import ThrottledWarnings
 
-log = logging.getLogger(__name__)
-WARNINGS = ThrottledWarnings(log)
 PAGES = ReadCache(0)  # sized by init_app from PAGE_CACHE_MEGABYTES
 # Stands in for the CSRF token while a page is recorded; random per process so no text can forge it.
 CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
 CSRF_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 SESSION_KEYS_SHARED_BY_ALL = {"csrf_token"}
+KEPT_FORMAT = 1  # of _Kept.to_bytes, in the shared folder's keys
 
 
 def init_app(app: Flask) -> None:
     folder, megabytes = app.config["PAGE_CACHE_DIR"], app.config["PAGE_CACHE_MEGABYTES"]
-    if folder and megabytes:
-        app.extensions["pagecache"] = _SharedPages(folder, megabytes)
+    shared = SharedPages.open(folder, megabytes) if folder and megabytes else None
+    if shared is not None:
+        app.extensions["pagecache"] = _InFolder(shared, _settings_fingerprint(app))
     else:
         PAGES.resize(megabytes)
         # Answers depend on the app's settings too; each app of the process keeps its own.
-        app.extensions["pagecache"] = _ProcessPages(secrets.token_hex(8))
+        app.extensions["pagecache"] = _InMemory(secrets.token_hex(8))
     # Flask-WTF offers csrf_token() both ways; this module's must win both.
     app.jinja_env.globals["csrf_token"] = _csrf_token_or_placeholder
     app.context_processor(lambda: {"csrf_token": _csrf_token_or_placeholder})
 
 
-class _ProcessPages:
+class _InMemory:
     """Answers kept in this process's memory (PAGES), under keys that name the app."""
 
     def __init__(self, app_token: str):
         self.app_token = app_token
 
-    def get(self, key: tuple):
+    def get(self, key: tuple) -> "_Kept | None":
         return PAGES.get((self.app_token, *key))
 
     def put(self, key: tuple, kept: "_Kept") -> None:
         PAGES.put((self.app_token, *key), kept, kept.size)
 
 
-class _SharedPages:
-    """Answers kept in a folder that every worker of one server shares (PAGE_CACHE_DIR, which
-    gunicorn.conf.py makes afresh for each start and reload), so a page rendered by one worker is a hit in
-    all: with N workers, each page is rendered once rather than N times. A folder that fails (removed, full)
-    makes every answer a miss, warned of once a minute; it never fails a request."""
+class _InFolder:
+    """Answers kept as bytes in the folder a server's workers share (vendors.sharedpages), so a page rendered
+    by one worker is a hit in all, under keys that name the code's version and the app's settings."""
 
-    def __init__(self, folder: str, megabytes: int):
-        self.folder = folder
-        self.pages = diskcache.Cache(
-            folder, size_limit=megabytes << 20, eviction_policy="least-recently-stored"
-        )
+    def __init__(self, shared: SharedPages, fingerprint: str):
+        self.shared = shared
+        self.fingerprint = fingerprint
 
-    def get(self, key: tuple):
+    def get(self, key: tuple) -> "_Kept | None":
+        kept = self.shared.get(self._digest(key))
+        if kept is None:
+            return None
         try:
-            return self.pages.get(_digest(key))
-        except (OSError, sqlite3.Error, pickle.UnpicklingError, EOFError) as error:
-            self._warn(error)
+            return _Kept.from_bytes(kept)
+        except ValueError as error:
+            self.shared.warn(error)
             return None
 
     def put(self, key: tuple, kept: "_Kept") -> None:
-        try:
-            self.pages.set(_digest(key), kept)
-        except (OSError, sqlite3.Error) as error:
-            self._warn(error)
+        self.shared.put(self._digest(key), kept.to_bytes())
 
-    def _warn(self, error: Exception) -> None:
-        WARNINGS.warning(
-            self.folder,
-            "page cache in %s failed (%s: %s): answering afresh",
-            self.folder,
-            type(error).__name__,
-            error,
-        )
+    def _digest(self, key: tuple) -> str:
+        """The key's parts are strings, numbers, dates and tuples of them, whose repr is the same in every
+        process."""
+        return hashlib.blake2b(repr((self.fingerprint, *key)).encode(), digest_size=20).hexdigest()
 
 
-def _digest(key: tuple) -> str:
-    """The key as the shared folder stores it: its parts are strings, numbers, dates and tuples of them,
-    whose repr is the same in every process."""
-    return hashlib.blake2b(repr(key).encode(), digest_size=20).hexdigest()
+def _settings_fingerprint(app: Flask) -> str:
+    """The code's version and every plain setting: answers kept under one are never read under another."""
+    plain = sorted(
+        (name, value)
+        for name, value in app.config.items()
+        if isinstance(value, str | int | float | bool | type(None))
+    )
+    version = importlib.metadata.version("vendors")
+    return hashlib.blake2b(repr((KEPT_FORMAT, version, plain)).encode(), digest_size=16).hexdigest()
 
 
 def cached(
@@ -131,6 +128,8 @@ def cached(
             if response.status_code != 200 or response.direct_passthrough:
                 return _with_token(response)
             kept = _Kept.of(response)
+            if kept is None:
+                return _with_token(response)
             pages.put(key, kept)
             return _replayed(kept, "miss")
 
@@ -189,8 +188,13 @@ class _Kept:
     parts: tuple[bytes, ...] | None
 
     @classmethod
-    def of(cls, response) -> "_Kept":
+    def of(cls, response) -> "_Kept | None":
+        """The response to keep; None when its body holds a visitor's own CSRF token (a form that did not
+        ask for csrf_token() while the page was recorded), which must never be shown to anyone else."""
         body, headers = response.get_data(), list(response.headers.items())
+        own_token = g.get(current_app.config["WTF_CSRF_FIELD_NAME"])
+        if own_token and own_token.encode() in body:
+            return None
         token_length = len(generate_csrf()) if CSRF_PLACEHOLDER_BYTES in body else 0
         compressed = SplicedGzip.compress(body, CSRF_PLACEHOLDER_BYTES, token_length)
         parts = None if compressed else tuple(body.split(CSRF_PLACEHOLDER_BYTES))
@@ -203,6 +207,30 @@ class _Kept:
     @property
     def needs_token(self) -> bool:
         return bool(self.compressed.splices if self.compressed else len(self.parts) - 1)
+
+    def to_bytes(self) -> bytes:
+        """The answer as bytes to keep outside this process; from_bytes reads it back."""
+        parts = None if self.parts is None else [len(part) for part in self.parts]
+        described = json.dumps({"status": self.status, "headers": self.headers, "parts": parts}).encode()
+        body = self.compressed.to_bytes() if self.compressed else b"".join(self.parts)
+        return struct.pack(">I", len(described)) + described + body
+
+    @classmethod
+    def from_bytes(cls, kept: bytes) -> "_Kept":
+        """What to_bytes wrote; ValueError when kept is not that."""
+        try:
+            (described_length,) = struct.unpack_from(">I", kept)
+            described = json.loads(kept[4 : 4 + described_length])
+            body, sizes = kept[4 + described_length :], described["parts"]
+            status, headers = described["status"], [tuple(header) for header in described["headers"]]
+        except (struct.error, ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"not a kept answer: {error}") from None
+        if sizes is None:
+            return cls(status, headers, SplicedGzip.from_bytes(body), None)
+        starts = [0, *itertools.accumulate(sizes)]
+        if starts[-1] != len(body):
+            raise ValueError("not a kept answer: its parts do not add up to its length")
+        return cls(status, headers, None, tuple(body[a:b] for a, b in itertools.pairwise(starts)))
 
 
 def _replayed(kept: _Kept, outcome: str):
@@ -217,6 +245,8 @@ def _replayed(kept: _Kept, outcome: str):
         response.headers["Content-Encoding"] = "gzip"
     else:
         response.set_data(kept.compressed.text(token))
+    if kept.compressed is not None:
+        response.vary.add("Accept-Encoding")
     return response
 
 

@@ -2,11 +2,12 @@
 
 The id comes from the X-Request-ID header when a proxy in front already set a sane one (so its logs and ours
 line up), else it is made here; either way it goes back in the response's X-Request-ID header. The line is
-JSON: method, path, status, duration and the id, the fields an operator searches by.
+JSON: method, path, status, duration, the id and the worker's process id, the fields an operator searches by.
 """
 
 import json
 import logging
+import os
 import re
 import time
 import uuid
@@ -44,6 +45,7 @@ def _finish(response: Response) -> Response:
         "path": request.path,
         "status": response.status_code,
         "ms": round(took, 1),
+        "pid": os.getpid(),  # which worker answered
     }
     log.info(json.dumps(line))
     return response

@@ -12,9 +12,10 @@ back into a token; a page holding a NUL byte is kept uncompressed instead. Only 
 whole: each later one is a copy of the one before (a length and a distance, in a block of the fixed Huffman
 code, RFC 1951 3.2.5-3.2.6), which does not depend on the token and is made once. The gzip trailer's CRC-32 is
 combined from the pieces' own, using that a CRC-32 is affine in its starting value and its data (see
-`_combined_crc`), so an answer reads only the token's bytes.
+`_combined_crc`), so an answer reads the token's bytes and no piece's, and compresses nothing.
 """
 
+import json
 import struct
 import zlib
 from bisect import bisect_right
@@ -25,6 +26,7 @@ LEVEL = 6
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"  # deflate, no name, no time, Unix
 FINAL_EMPTY_BLOCK = b"\x03\x00"
 NOT_TEXT = b"\x00"
+MAX_STORED = 0xFFFF  # the most a stored block holds
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class SplicedGzip:
         if NOT_TEXT in text:
             return None
         parts = text.split(placeholder)
+        if len(parts) > 1 and not 1 <= token_length <= MAX_STORED:
+            raise ValueError(f"places for tokens of {token_length} bytes: 1 to {MAX_STORED} can be stored")
         filler = NOT_TEXT * token_length
         pieces, before = [], b""
         for number, part in enumerate(parts):
@@ -92,12 +96,52 @@ class SplicedGzip:
         total = sum(piece.length for piece in self.pieces) + self.splices * len(token)
         return b"".join((GZIP_HEADER, body, FINAL_EMPTY_BLOCK, struct.pack("<II", crc, total & 0xFFFFFFFF)))
 
+    def to_bytes(self) -> bytes:
+        """The compressed text as bytes to keep outside this process (vendors.sharedpages); from_bytes reads
+        it back."""
+        sizes = [
+            [
+                piece.length,
+                piece.crc,
+                piece.crc_of_zeros,
+                len(piece.deflated),
+                _size(piece.copy_before),
+            ]
+            for piece in self.pieces
+        ]
+        described = json.dumps({"token_length": self.token_length, "pieces": sizes}).encode()
+        blobs = (part for piece in self.pieces for part in (piece.deflated, piece.copy_before or b""))
+        return b"".join([struct.pack(">I", len(described)), described, *blobs])
+
+    @classmethod
+    def from_bytes(cls, kept: bytes) -> "SplicedGzip":
+        """What to_bytes wrote; ValueError when kept is not that."""
+        try:
+            (described_length,) = struct.unpack_from(">I", kept)
+            described = json.loads(kept[4 : 4 + described_length])
+            at, pieces = 4 + described_length, []
+            for length, crc, crc_of_zeros, deflated_size, copy_size in described["pieces"]:
+                deflated, at = kept[at : at + deflated_size], at + deflated_size
+                copy = None if copy_size is None else kept[at : at + copy_size]
+                at += copy_size or 0
+                pieces.append(_Piece(deflated, length, crc, crc_of_zeros, copy))
+            token_length = described["token_length"]
+        except (struct.error, ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"not a kept compressed text: {error}") from None
+        if at != len(kept):
+            raise ValueError("not a kept compressed text: its pieces do not add up to its length")
+        return cls(tuple(pieces), token_length)
+
     def text(self, token: bytes) -> bytes:
         """The text with token, of any length, in every place, uncompressed: for clients that do not take
         gzip."""
         filler = NOT_TEXT * self.token_length
         text = zlib.decompress(self.gzip(filler), wbits=31)
         return text.replace(filler, token) if self.splices else text
+
+
+def _size(blob: bytes | None) -> int | None:
+    return None if blob is None else len(blob)
 
 
 def _combined_crc(crc: int, piece: _Piece) -> int:

@@ -194,7 +194,9 @@ _WRITTEN_ONCE_KEPT = 64
 
 def _written_once(path: Path) -> str:
     """The stripped text of a file written when its generation is created and never again (the identity of
-    the database it was built from, its schema), read once per process: every request checks both."""
+    the database it was built from, its schema), read once per process: every request checks both. Safe
+    because a generation's name (its time to the microsecond and the writer's process id) is never reused;
+    replica.forget() reads them again."""
     text = _WRITTEN_ONCE.get(path)
     if text is None:
         text = path.read_text().strip()
