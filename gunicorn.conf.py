@@ -48,7 +48,8 @@ logconfig_dict = {
 # The app must be loaded by each worker, after the folder is named: never preloaded in the master.
 preload_app = False
 PAGE_CACHE_FOLDER_PREFIX = "vendors-pages-"
-_page_cache_folders = []
+# The folders made so far, kept in the environment: gunicorn reads this file afresh on each reload.
+FOLDERS_MADE = "PAGE_CACHE_DIRS_MADE"
 
 
 def on_starting(server):
@@ -60,14 +61,16 @@ def on_reload(server):
 
 
 def on_exit(server):
-    for folder in _page_cache_folders:
-        shutil.rmtree(folder, ignore_errors=True)
+    for folder in os.environ.pop(FOLDERS_MADE, "").split(os.pathsep):
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fresh_page_cache_folder(server):
     folder = tempfile.mkdtemp(prefix=PAGE_CACHE_FOLDER_PREFIX)
     if server.cfg.uid != os.getuid():  # workers that run as another user (gunicorn's `user` setting)
         os.chown(folder, server.cfg.uid, server.cfg.gid)
-    _page_cache_folders.append(folder)
+    made = os.environ.get(FOLDERS_MADE)
+    os.environ[FOLDERS_MADE] = os.pathsep.join([made, folder]) if made else folder
     os.environ["PAGE_CACHE_DIR"] = folder
     server.log.info("workers share the page cache in %s", folder)

@@ -62,6 +62,25 @@ def visit(app, path: str, **headers):
     return app.test_client().get(path, headers=headers)
 
 
+def shortlist_from(buyer, page) -> int:
+    """The status of the buyer's "Add to shortlist" sent with the token of the page they were shown."""
+    token = TOKEN.search(page.get_data(as_text=True))[1]
+    return buyer.post("/shortlist/add", data={"csrf_token": token, "vendor": "cached-care"}).status_code
+
+
+@contextmanager
+def another_app(database_url: str, index_dir, **settings):
+    """A second app over the same database, as another worker or another server is; closed afterwards."""
+    other = make_app(database_url, index_dir, **settings)
+    try:
+        yield other
+    finally:
+        if isinstance(other.extensions["pagecache"], pagecache._InFolder):
+            other.extensions["pagecache"].shared.close()
+        with other.app_context():
+            db.engine.dispose()
+
+
 def test_a_repeated_address_is_a_hit_with_the_same_page_and_each_visitors_own_token(app, vendor):
     first, second = visit(app, "/vendors/cached-care"), visit(app, "/vendors/cached-care")
     assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
@@ -77,17 +96,14 @@ def test_the_token_on_a_page_from_the_cache_is_accepted_by_the_form_it_belongs_t
     buyer = app.test_client()
     page = buyer.get("/vendors/cached-care")
     assert page.headers["X-Cache"] == "hit"
-    token = TOKEN.search(page.get_data(as_text=True))[1]
-    added = buyer.post("/shortlist/add", data={"csrf_token": token, "vendor": "cached-care"})
-    assert added.status_code == 303
+    assert shortlist_from(buyer, page) == 303
     assert "Cached Care" in buyer.get("/shortlist").get_data(as_text=True)
 
 
 def test_a_visitor_with_a_shortlist_sees_their_own_page_not_the_kept_one(app, vendor):
     visit(app, "/vendors/cached-care")
     buyer = app.test_client()
-    token = TOKEN.search(buyer.get("/vendors/cached-care").get_data(as_text=True))[1]
-    buyer.post("/shortlist/add", data={"csrf_token": token, "vendor": "cached-care"})
+    shortlist_from(buyer, buyer.get("/vendors/cached-care"))
     page = buyer.get("/vendors/cached-care")
     assert "X-Cache" not in page.headers
     assert 'aria-pressed="true"' in page.get_data(as_text=True)
@@ -182,21 +198,14 @@ def test_no_answer_is_kept_when_the_cache_is_given_no_memory(tmp_path, scratch_d
 
 
 def test_a_page_rendered_by_one_worker_is_a_hit_in_another_sharing_its_folder(shared_app, tmp_path):
-    app = shared_app
-    folder = {"PAGE_CACHE_DIR": app.config["PAGE_CACHE_DIR"]}
-    other_worker = make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "index", **folder)
-    try:
-        assert visit(app, "/vendors/cached-care").headers["X-Cache"] == "miss"
+    folder = {"PAGE_CACHE_DIR": shared_app.config["PAGE_CACHE_DIR"]}
+    database = shared_app.config["SQLALCHEMY_DATABASE_URI"]
+    with another_app(database, tmp_path / "index", **folder) as other_worker:
+        assert visit(shared_app, "/vendors/cached-care").headers["X-Cache"] == "miss"
         buyer = other_worker.test_client()
         page = buyer.get("/vendors/cached-care")
         assert page.headers["X-Cache"] == "hit"
-        token = TOKEN.search(page.get_data(as_text=True))[1]
-        added = buyer.post("/shortlist/add", data={"csrf_token": token, "vendor": "cached-care"})
-        assert added.status_code == 303
-    finally:
-        other_worker.extensions["pagecache"].shared.close()
-        with other_worker.app_context():
-            db.engine.dispose()
+        assert shortlist_from(buyer, page) == 303
 
 
 def test_a_kept_page_is_gzip_for_visitors_who_take_it_and_the_same_text_for_those_who_do_not(app, vendor):
@@ -289,14 +298,10 @@ def test_a_folder_that_is_not_private_or_cannot_be_opened_leaves_each_process_it
 
 def test_apps_with_other_settings_sharing_a_folder_do_not_share_answers(shared_app, tmp_path):
     folder = {"PAGE_CACHE_DIR": shared_app.config["PAGE_CACHE_DIR"], "BUYER_COUNTRY": "GB"}
-    elsewhere = make_app(shared_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "index", **folder)
-    try:
+    database = shared_app.config["SQLALCHEMY_DATABASE_URI"]
+    with another_app(database, tmp_path / "index", **folder) as elsewhere:
         assert visit(shared_app, "/vendors/cached-care").headers["X-Cache"] == "miss"
         assert visit(elsewhere, "/vendors/cached-care").headers["X-Cache"] == "miss"
-    finally:
-        elsewhere.extensions["pagecache"].shared.close()
-        with elsewhere.app_context():
-            db.engine.dispose()
 
 
 def test_head_is_answered_from_the_cache_with_the_length_get_gets(app, vendor):
@@ -321,19 +326,15 @@ def test_a_visitor_whose_token_differs_in_length_still_gets_the_page_with_it(app
 def test_a_page_holding_a_nul_byte_is_kept_uncompressed_with_each_visitors_token(scratch_database, tmp_path):
     folder = {"PAGE_CACHE_DIR": str(tmp_path / "pages")}
     for settings in ({}, folder):
-        app = make_app(scratch_database, tmp_path / "index", **settings)
-        app.add_url_rule(
-            "/nul", "nul", pagecache.cached(catalogue=lambda: False)(lambda: f"a\x00b {csrf_field()}")
-        )
-        first, second = visit(app, "/nul", **{"Accept-Encoding": "gzip"}), visit(app, "/nul")
-        assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
-        assert "Content-Encoding" not in first.headers
-        tokens = [TOKEN.search(answer.get_data(as_text=True))[1] for answer in (first, second)]
-        assert tokens[0] != tokens[1] and pagecache.CSRF_PLACEHOLDER not in tokens
-        if settings:
-            app.extensions["pagecache"].shared.close()
-        with app.app_context():
-            db.engine.dispose()
+        with another_app(scratch_database, tmp_path / "index", **settings) as app:
+            app.add_url_rule(
+                "/nul", "nul", pagecache.cached(catalogue=lambda: False)(lambda: f"a\x00b {csrf_field()}")
+            )
+            first, second = visit(app, "/nul", **{"Accept-Encoding": "gzip"}), visit(app, "/nul")
+            assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
+            assert "Content-Encoding" not in first.headers
+            tokens = [TOKEN.search(answer.get_data(as_text=True))[1] for answer in (first, second)]
+            assert tokens[0] != tokens[1] and pagecache.CSRF_PLACEHOLDER not in tokens
 
 
 def csrf_field() -> str:
@@ -341,14 +342,12 @@ def csrf_field() -> str:
 
 
 def test_a_page_holding_the_recording_visitors_own_token_is_never_kept(scratch_database, tmp_path):
-    app = make_app(scratch_database, tmp_path / "index")
     own = '<input name="csrf_token" value="{}">'
-    app.add_url_rule(
-        "/own", "own", pagecache.cached(catalogue=lambda: False)(lambda: own.format(generate_csrf()))
-    )
-    answers = [visit(app, "/own") for _ in range(2)]
+    with another_app(scratch_database, tmp_path / "index") as app:
+        app.add_url_rule(
+            "/own", "own", pagecache.cached(catalogue=lambda: False)(lambda: own.format(generate_csrf()))
+        )
+        answers = [visit(app, "/own") for _ in range(2)]
     assert all("X-Cache" not in answer.headers for answer in answers)
     tokens = [TOKEN.search(answer.get_data(as_text=True))[1] for answer in answers]
     assert tokens[0] != tokens[1]
-    with app.app_context():
-        db.engine.dispose()

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import runpy
+import signal
 import subprocess
 import sys
 import time
@@ -48,7 +49,7 @@ def test_gunicorn_serves_the_site_with_the_config_file_and_logs_json_lines(tmp_p
 def test_the_workers_share_one_page_cache_in_a_folder_removed_when_gunicorn_stops(tmp_path):
     settings = {**served_settings(tmp_path), "LOG_LEVEL": "info"}
     with gunicorn(settings, tmp_path / "gunicorn.log", workers=2) as server:
-        folder = Path(re.search(r"page cache in (\S+)", server.log.read_text())[1])
+        [folder] = _page_cache_folders(server)
         assert folder.is_dir()
         answers = []
         while len({pid for pid, _ in answers}) < 2 and len(answers) < 200:
@@ -59,6 +60,22 @@ def test_the_workers_share_one_page_cache_in_a_folder_removed_when_gunicorn_stop
         assert len({pid for pid, _ in answers}) == 2, "one worker answered every request"
         assert [cache for _, cache in answers] == ["miss"] + ["hit"] * (len(answers) - 1)
     assert not folder.exists()
+
+
+def test_a_reload_gives_the_workers_a_fresh_folder_and_stopping_removes_every_one(tmp_path):
+    settings = {**served_settings(tmp_path), "LOG_LEVEL": "info"}
+    with gunicorn(settings, tmp_path / "gunicorn.log", workers=1) as server:
+        server.process.send_signal(signal.SIGHUP)  # new code or settings: the old answers must not be served
+        deadline = time.monotonic() + 20
+        while len(folders := _page_cache_folders(server)) < 2:
+            assert time.monotonic() < deadline, "gunicorn did not reload"
+            time.sleep(0.1)
+        assert folders[0] != folders[1] and all(folder.is_dir() for folder in folders)
+    assert not any(folder.exists() for folder in folders)
+
+
+def _page_cache_folders(server) -> list[Path]:
+    return [Path(folder) for folder in re.findall(r"page cache in (\S+)", server.log.read_text())]
 
 
 def _answered_by(server, request_id: str) -> int:

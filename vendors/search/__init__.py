@@ -168,16 +168,19 @@ def _main_specialisation_first(vendor_id: int, alike: list[int], limit: int) -> 
     )
     if not mine:
         return alike[:limit]
-    doing_mine = (
-        select(rows.vendor_id, func.min(case((rows.value == mine[0], 0), else_=1)))
-        .join(Vendor, Vendor.id == rows.vendor_id)
-        .where(rows.facet == "specialisation", rows.value.in_(mine), registry.VENDORS.published)
-        .group_by(rows.vendor_id)
+    others = [other for other in alike if other != vendor_id]
+    rank = dict(
+        db.session.execute(
+            select(rows.vendor_id, func.min(case((rows.value == mine[0], 0), else_=1)))
+            .join(Vendor, Vendor.id == rows.vendor_id)
+            .where(rows.facet == "specialisation", rows.value.in_(mine), registry.VENDORS.published)
+            .where(rows.vendor_id.in_(others))
+            .group_by(rows.vendor_id)
+        ).all()
     )
-    doing = dict(db.session.execute(doing_mine.where(rows.vendor_id.in_(alike))).all())
-    ordered = [other for other in alike if doing.get(other) == 0 and other != vendor_id]
+    ordered = [other for other in others if rank.get(other) == 0]
     if len(ordered) < limit:
-        fillers = db.session.scalars(
+        ordered += db.session.scalars(
             select(rows.vendor_id)
             .join(Vendor, Vendor.id == rows.vendor_id)
             .where(
@@ -189,9 +192,8 @@ def _main_specialisation_first(vendor_id: int, alike: list[int], limit: int) -> 
             .order_by(rows.vendor_id)
             .limit(limit - len(ordered))
         )
-        ordered += fillers
-    ordered += [other for other in alike if doing.get(other) == 1 and other != vendor_id]
-    ordered += [other for other in alike if other not in doing and other != vendor_id]
+    ordered += [other for other in others if rank.get(other) == 1]
+    ordered += [other for other in others if other not in rank]
     return ordered[:limit]
 
 
