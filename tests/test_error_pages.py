@@ -82,3 +82,18 @@ def test_the_api_has_a_rate_limit_per_address_answered_with_429_and_retry_after(
     assert statuses == [200, 200, 200] and limited.status_code == 429
     assert limited.is_json and limited.headers.get("Retry-After")
     assert client.get("/vendors").status_code == 200, "pages are not counted against the API"
+
+
+def test_reading_pages_counts_against_no_limit_while_the_api_and_form_posts_stay_limited(
+    client, app, monkeypatch
+):
+    for setting in ("API_LIMIT_PER_ADDRESS", "LOGIN_LIMIT_PER_ADDRESS", "SHORTLIST_LIMIT_PER_ADDRESS"):
+        monkeypatch.setitem(app.config, setting, "1 per minute")
+    for path in ("/", "/vendors", "/estimate", "/admin/login", "/shortlist", "/api") * 3:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "X-RateLimit-Limit" not in response.headers, path
+    assert [client.get("/api/v1/vendors").status_code for _ in range(2)] == [200, 429]
+    assert [login(client, "nobody@example.com", "wrong-password-here").status_code for _ in range(2)][
+        1
+    ] == 429

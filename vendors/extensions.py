@@ -1,6 +1,6 @@
 """Extensions created unbound; create_app binds them."""
 
-from flask import current_app
+from flask import current_app, request
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -24,6 +24,14 @@ login_manager = LoginManager()
 # Limits are declared on the routes they protect; counts live in RATELIMIT_STORAGE_URI (Redis for several
 # worker processes). Retry-After and the X-RateLimit headers go out with limited responses.
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+LIMITED_BLUEPRINTS_ON_READ = {"api"}  # its shared limit counts every request, reads included
+
+
+@limiter.request_filter
+def _reads_a_page() -> bool:
+    """Limits guard the API and what visitors send (form POSTs); reading a page counts against none, so such a
+    request skips the limiter's look-up, which would cost it more than a page from the page cache."""
+    return request.method in ("GET", "HEAD") and request.blueprint not in LIMITED_BLUEPRINTS_ON_READ
 
 
 def limit_accepted_posts(setting: str):

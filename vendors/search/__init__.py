@@ -24,6 +24,7 @@ from markupsafe import Markup
 from sqlalchemy import Row, case, event, func, or_, select
 from sqlalchemy.orm import Session
 
+from vendors import changesignal
 from vendors.catalog import changelog
 from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.database import one_statement
@@ -269,24 +270,33 @@ def _log_state() -> tuple[tuple[int, datetime | None], str]:
     """The change log's last entry and the database's identity, read together once per request."""
     if has_request_context() and "search_log_state" in g:
         return g.search_log_state
-    with db.engine.connect() as connection:
-        state = changelog.state(one_statement(connection))
+    state = changesignal.remembered(db.engine, _read_log_state)
     if has_request_context():
         g.search_log_state = state
     return state
+
+
+def _read_log_state() -> tuple[tuple[int, datetime | None], str]:
+    with db.engine.connect() as connection:
+        return changelog.state(one_statement(connection))
 
 
 def _catch_up_if_pending(root: str) -> tuple[Generation, int] | None:
     """Bring the index up to the log first when it is behind, or was built from another database or for
     another schema; an index of another database that cannot be rebuilt now is IndexUnreadable, never
     searched. Returns the current generation and its applied change when it was current already."""
-    (head, _), database = _log_state()
+    state = _log_state()
+    (head, _), database = state
     try:
         generation = IndexFolder(root).current()
+        applied = replica.found_current(root, state, generation)
+        if applied is not None:
+            return generation, applied
         applied, built_from, fits = generation.applied(), generation.database(), generation.fits_schema()
     except (IndexMissing, OSError, ValueError):
         applied, built_from, fits = None, None, False
     if applied is not None and head == applied and built_from == database and fits:
+        replica.remember_current(root, state, generation, applied)
         return generation, applied
     try:
         result = _quietly(indexing.catch_up, db.engine, root, BEFORE_SEARCH_WAIT, IMPLICIT_MAX_WORK)

@@ -1,7 +1,8 @@
 """This process's view of an index folder: one long-lived searcher, reopened only when the index changes.
 
-A search costs two tiny file reads to confirm the searcher is current (the `current` pointer and the
-generation's `applied` position); the searcher itself is reopened only after a catch-up or a rebuild. The
+A search costs one tiny file read to confirm the searcher is current (the `current` pointer), and one more
+(the generation's `applied` position) after each change to the log; the searcher itself is reopened only
+after a catch-up or a rebuild. The
 docnum -> vendor id arrays are cached per Whoosh segment, which never changes its documents once written,
 so reopening after an edit only reads the new small segment's ids.
 """
@@ -28,6 +29,20 @@ RETRY_FAILED_AFTER = 60.0
 _tokens = itertools.count()
 _segment_ids: dict[tuple[str, str], array] = {}
 _lock = threading.Lock()
+# root -> (log state, generation path, applied): the generation last found caught up to that state of the
+# change log, built from its database for the code's schema. Only a change to the log (a catch-up follows)
+# or a switch to another generation (a rebuild) can make it otherwise.
+_found_current: dict[str, tuple[tuple, Path, int]] = {}
+
+
+def found_current(root: str, log_state: tuple, generation: Generation) -> int | None:
+    """The generation's applied change if it was found current at this log state; None if not known."""
+    found = _found_current.get(root)
+    return found[2] if found is not None and found[:2] == (log_state, generation.path) else None
+
+
+def remember_current(root: str, log_state: tuple, generation: Generation, applied: int) -> None:
+    _found_current[root] = (log_state, generation.path, applied)
 
 
 @dataclass
@@ -119,6 +134,7 @@ def forget(root: str) -> None:
     generations' files written once."""
     _open.pop(root, None)
     _failed.pop(root, None)
+    _found_current.pop(root, None)
     store.forget_written_once()
 
 
