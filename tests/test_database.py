@@ -8,14 +8,16 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import make_app
 from tests.factories import TEST_ACTOR, add_vendors, vendor_record
+from vendors import database
 from vendors.audit import AuditEntry
 from vendors.catalog.models import Vendor
 from vendors.catalog.writes import catalogue_writes
-from vendors.database import SQLITE_BUSY_TIMEOUT_MS, one_statement
+from vendors.database import SQLITE_BUSY_TIMEOUT_MS, one_statement, read_on_held_connection
 from vendors.extensions import db
 
 WORKERS = 3
@@ -40,6 +42,54 @@ def test_a_one_statement_read_holds_no_transaction_open(app):
         handed_back = lone.connection.dbapi_connection
     if db.engine.dialect.name == "postgresql":
         assert handed_back.autocommit is False  # the pool hands it on to work in transactions again
+
+
+def test_the_read_every_request_makes_keeps_one_connection_and_survives_its_loss(app, backend):
+    checkouts = []
+    event.listen(db.engine, "checkout", lambda *_: checkouts.append(1))
+    server_process = "SELECT pg_backend_pid()" if backend == "postgresql" else "SELECT 1"
+
+    def read(connection):
+        return connection.exec_driver_sql(server_process).scalar()
+
+    first = read_on_held_connection(db.engine, read)
+    assert read_on_held_connection(db.engine, read) == first
+    assert len(checkouts) == 1
+    assert not _in_transaction(app.extensions[database.HELD_CONNECTIONS][db.engine].connection), (
+        "nothing held open between reads"
+    )
+    with db.engine.connect() as other:
+        if backend == "postgresql":
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({first})")  # as a server restart would
+            other.commit()
+    answer = read_on_held_connection(db.engine, read)
+    assert (answer != first) if backend == "postgresql" else answer == first
+    assert read_on_held_connection(db.engine, read) == answer
+
+
+def test_the_held_connection_is_closed_with_its_engine(app, backend):
+    if backend != "postgresql":
+        pytest.skip("a server counts its connections")
+    engine = create_engine(db.engine.url)
+    count_them = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    before = read_on_held_connection(
+        db.engine, lambda connection: connection.exec_driver_sql(count_them).scalar()
+    )
+    read_on_held_connection(engine, lambda connection: connection.exec_driver_sql("SELECT 1").scalar())
+    engine.dispose()
+    assert (
+        read_on_held_connection(db.engine, lambda connection: connection.exec_driver_sql(count_them).scalar())
+        == before
+    )
+
+
+def test_a_failing_read_on_the_held_connection_is_raised(app):
+    with pytest.raises(DBAPIError):
+        read_on_held_connection(db.engine, lambda connection: connection.exec_driver_sql("SELECT nowhere"))
+    assert (
+        read_on_held_connection(db.engine, lambda connection: connection.exec_driver_sql("SELECT 7").scalar())
+        == 7
+    )
 
 
 def _in_transaction(connection) -> bool:

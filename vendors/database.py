@@ -6,14 +6,17 @@ with BEGIN IMMEDIATE, so a second writer waits (up to the busy timeout) for the 
 Reads stay deferred and, under WAL, never block writers. PostgreSQL needs none of this and gets plain BEGIN.
 """
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -29,6 +32,8 @@ def whole_number(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isdigit() and 0 < int(raw) <= MAX_ROW_ID else None
 
 
+T = TypeVar("T")
+HELD_CONNECTIONS = "held connections"  # in app.extensions: engine -> its _HeldConnection
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
 
@@ -46,6 +51,59 @@ def one_statement(connection: Connection) -> Connection:
     if connection.dialect.name == "sqlite":
         return connection.execution_options(**{ONE_STATEMENT: True})
     return connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+class _HeldConnection:
+    """A connection of the process's own, kept open for one_statement reads."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.connection: Connection | None = None
+        self.lock = threading.Lock()
+
+    def read(self, read: Callable[[Connection], T]) -> T:
+        with self.lock:
+            if self.connection is not None:
+                try:
+                    return self._read_and_end(read)
+                except DBAPIError:
+                    self._drop()  # dropped by the server (a restart, an outage): one more try on a new one
+            self.connection = one_statement(self.engine.connect())
+            try:
+                return self._read_and_end(read)
+            except BaseException:
+                self._drop()
+                raise
+
+    def _read_and_end(self, read: Callable[[Connection], T]) -> T:
+        try:
+            return read(self.connection)
+        finally:
+            self.connection.rollback()  # ends the transaction SQLAlchemy began around the read; no round trip
+
+    def close(self) -> None:
+        with self.lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            connection.invalidate()
+
+
+def read_on_held_connection(engine: Engine, read: Callable[[Connection], T]) -> T:
+    """read(connection) on a connection the app keeps open for reads of one statement (one_statement) made by
+    every request (the change log's position): a connection from the pool would cost a check-out, a return
+    and, on a database server, a ping first, a round trip as long as the read itself. A connection the
+    server dropped is replaced once; a read that still fails raises, as the pool's would. It is closed when
+    the engine is disposed of. Like the pool, it belongs to the process that opened it: the app is loaded
+    after gunicorn forks its workers."""
+    held = current_app.extensions.setdefault(HELD_CONNECTIONS, {})
+    connection = held.get(engine)
+    if connection is None:
+        connection = held.setdefault(engine, _HeldConnection(engine))
+        event.listen(engine, "engine_disposed", lambda _engine: connection.close())
+    return connection.read(read)
 
 
 def engine_options(url: str) -> dict:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from vendors import changesignal
 from vendors.catalog import changelog
 from vendors.catalog.models import Vendor, VendorFacetValue
-from vendors.database import one_statement
+from vendors.database import read_on_held_connection
 from vendors.extensions import db
 from vendors.search import fallback, indexing, matching, readcache, registry, replica, schema
 from vendors.search.matching import RankedIds
@@ -277,8 +277,7 @@ def _log_state() -> tuple[tuple[int, datetime | None], str]:
 
 
 def _read_log_state() -> tuple[tuple[int, datetime | None], str]:
-    with db.engine.connect() as connection:
-        return changelog.state(one_statement(connection))
+    return read_on_held_connection(db.engine, changelog.state)
 
 
 def _catch_up_if_pending(root: str) -> tuple[Generation, int] | None:
@@ -289,14 +288,16 @@ def _catch_up_if_pending(root: str) -> tuple[Generation, int] | None:
     (head, _), database = state
     try:
         generation = IndexFolder(root).current()
-        applied = replica.found_current(root, state, generation)
+        # What the verdict below depends on besides the generation: the log and the code's schema.
+        verified_for = (state, schema.schema_signature())
+        applied = replica.found_current(root, verified_for, generation)
         if applied is not None:
             return generation, applied
         applied, built_from, fits = generation.applied(), generation.database(), generation.fits_schema()
     except (IndexMissing, OSError, ValueError):
         applied, built_from, fits = None, None, False
     if applied is not None and head == applied and built_from == database and fits:
-        replica.remember_current(root, state, generation, applied)
+        replica.remember_current(root, verified_for, generation, applied)
         return generation, applied
     try:
         result = _quietly(indexing.catch_up, db.engine, root, BEFORE_SEARCH_WAIT, IMPLICIT_MAX_WORK)

@@ -29,20 +29,21 @@ RETRY_FAILED_AFTER = 60.0
 _tokens = itertools.count()
 _segment_ids: dict[tuple[str, str], array] = {}
 _lock = threading.Lock()
-# root -> (log state, generation path, applied): the generation last found caught up to that state of the
-# change log, built from its database for the code's schema. Only a change to the log (a catch-up follows)
-# or a switch to another generation (a rebuild) can make it otherwise.
+# root -> (what it was verified for, generation path, applied): the generation last found caught up to the
+# change log, built from its database for the code's schema. Only a change to the log (a catch-up follows),
+# to the schema, or a switch to another generation (a rebuild) can make it otherwise.
 _found_current: dict[str, tuple[tuple, Path, int]] = {}
 
 
-def found_current(root: str, log_state: tuple, generation: Generation) -> int | None:
-    """The generation's applied change if it was found current at this log state; None if not known."""
+def found_current(root: str, verified_for: tuple, generation: Generation) -> int | None:
+    """The generation's applied change if it was found current for this state of the log and the schema;
+    None if not known."""
     found = _found_current.get(root)
-    return found[2] if found is not None and found[:2] == (log_state, generation.path) else None
+    return found[2] if found is not None and found[:2] == (verified_for, generation.path) else None
 
 
-def remember_current(root: str, log_state: tuple, generation: Generation, applied: int) -> None:
-    _found_current[root] = (log_state, generation.path, applied)
+def remember_current(root: str, verified_for: tuple, generation: Generation, applied: int) -> None:
+    _found_current[root] = (verified_for, generation.path, applied)
 
 
 @dataclass
