@@ -2,9 +2,8 @@
 
 A search costs one tiny file read to confirm the searcher is current (the `current` pointer), and one more
 (the generation's `applied` position) after each change to the log; the searcher itself is reopened only
-after a catch-up or a rebuild. The
-docnum -> vendor id arrays are cached per Whoosh segment, which never changes its documents once written,
-so reopening after an edit only reads the new small segment's ids.
+after a catch-up or a rebuild. The docnum -> vendor id arrays are cached per Whoosh segment, which never
+changes its documents once written, so reopening after an edit only reads the new small segment's ids.
 """
 
 import itertools
