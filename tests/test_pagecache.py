@@ -275,8 +275,34 @@ def test_an_entry_the_folder_cannot_read_back_is_a_miss(shared_app):
     shared = shared_app.extensions["pagecache"].shared
     for key in list(shared.cache.iterkeys()):
         shared.cache.set(key, b"\x00\x00\x00\x05{not json")
+    as_another_worker(shared_app)
     again = visit(shared_app, "/vendors/cached-care")
     assert again.status_code == 200 and again.headers["X-Cache"] == "miss"
+
+
+def test_a_worker_keeps_near_copies_of_the_answers_it_used_and_of_those_only(shared_app, monkeypatch):
+    first = visit(shared_app, "/vendors/cached-care")
+    folder = shared_app.extensions["pagecache"].shared.cache
+    reads = []
+    monkeypatch.setattr(folder, "get", lambda key, *args, **kwargs: reads.append(key))  # finds nothing
+    again = visit(shared_app, "/vendors/cached-care")
+    assert again.headers["X-Cache"] == "hit" and reads == [], "the worker's own copy, the folder unread"
+    assert shown_alike(again) == shown_alike(first)
+    as_another_worker(shared_app)
+    assert visit(shared_app, "/vendors/cached-care").headers["X-Cache"] == "miss"
+    assert len(reads) == 1
+    bound = pagecache.PAGES.usage().bound_bytes
+    assert bound == (shared_app.config["PAGE_CACHE_MEGABYTES"] // pagecache.SHARED_TO_NEAR) << 20
+
+
+def as_another_worker(app) -> None:
+    """This process's near copies of the folder's answers forgotten, as in a worker that never read them."""
+    pagecache.PAGES.resize(0)
+    pagecache.PAGES.resize(app.config["PAGE_CACHE_MEGABYTES"] // pagecache.SHARED_TO_NEAR)
+
+
+def shown_alike(answer) -> str:
+    return TOKEN.sub("", answer.get_data(as_text=True))
 
 
 @pytest.mark.parametrize("trouble", ["open to others", "a file in its place"])

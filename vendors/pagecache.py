@@ -41,12 +41,17 @@ CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
 CSRF_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 SESSION_KEYS_SHARED_BY_ALL = {"csrf_token"}
 KEPT_FORMAT = 1  # of _Kept.to_bytes, in the shared folder's keys
+# With a shared folder, each process also keeps the answers it last used, read back and decoded, in this
+# share of PAGE_CACHE_MEGABYTES of its own memory: an answer under a key never changes, so the copy is as good
+# as the folder's, and the most asked-for pages skip the folder's read and decoding.
+SHARED_TO_NEAR = 4
 
 
 def init_app(app: Flask) -> None:
     folder, megabytes = app.config["PAGE_CACHE_DIR"], app.config["PAGE_CACHE_MEGABYTES"]
     shared = SharedPages.open(folder, megabytes) if folder and megabytes else None
     if shared is not None:
+        PAGES.resize(megabytes // SHARED_TO_NEAR)
         app.extensions["pagecache"] = _InFolder(shared, _settings_fingerprint(app))
     else:
         PAGES.resize(megabytes)
@@ -72,24 +77,31 @@ class _InMemory:
 
 class _InFolder:
     """Answers kept as bytes in the folder a server's workers share (vendors.sharedpages), so a page rendered
-    by one worker is a hit in all, under keys that name the code's version and the app's settings."""
+    by one worker is a hit in all, under keys that name the code's version and the app's settings; the ones
+    this process used last are also in its memory (PAGES), decoded."""
 
     def __init__(self, shared: SharedPages, fingerprint: str):
         self.shared = shared
         self.fingerprint = fingerprint
 
     def get(self, key: tuple) -> "_Kept | None":
-        kept = self.shared.get(self._digest(key))
-        if kept is None:
+        kept = PAGES.get((self.fingerprint, *key))
+        if kept is not None:
+            return kept
+        stored = self.shared.get(self._digest(key))
+        if stored is None:
             return None
         try:
-            return _Kept.from_bytes(kept)
+            kept = _Kept.from_bytes(stored)
         except ValueError as error:
             self.shared.warn(error)
             return None
+        PAGES.put((self.fingerprint, *key), kept, kept.size)
+        return kept
 
     def put(self, key: tuple, kept: "_Kept") -> None:
-        self.shared.put(self._digest(key), kept.to_bytes())
+        if self.shared.put(self._digest(key), kept.to_bytes()):  # a folder that fails keeps nothing
+            PAGES.put((self.fingerprint, *key), kept, kept.size)
 
     def _digest(self, key: tuple) -> str:
         """The key's parts are strings, numbers, dates and tuples of them, whose repr is the same in every

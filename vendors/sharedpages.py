@@ -77,11 +77,13 @@ class SharedPages:
             self.warn(error)
             return None
 
-    def put(self, key: str, value: bytes) -> None:
+    def put(self, key: str, value: bytes) -> bool:
+        """Whether the folder took the value."""
         try:
-            self.cache.set(key, value)
+            return self.cache.set(key, value)
         except Exception as error:
             self.warn(error)
+            return False
 
     def close(self) -> None:
         self.cache.close()
