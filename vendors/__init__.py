@@ -2,7 +2,18 @@ from pathlib import Path
 
 from flask import Flask
 
-from vendors import assets, config, database, errors, headers, health, pagecache, proxies, requestlog
+from vendors import (
+    assets,
+    config,
+    database,
+    errors,
+    headers,
+    health,
+    pagecache,
+    proxies,
+    requestlog,
+    sessions,
+)
 from vendors.extensions import compress, csrf, db, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         "SQLALCHEMY_ENGINE_OPTIONS", database.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     )
 
+    sessions.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)

@@ -45,8 +45,8 @@ def _let_static_files_be_compressed(response: Response) -> Response:
 
 
 def add_security_headers(response: Response) -> Response:
-    for name, value in ALWAYS.items():
-        response.headers.setdefault(name, value)
+    headers = response.headers
+    headers.extend([(name, value) for name, value in ALWAYS.items() if name not in headers])
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response

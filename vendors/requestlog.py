@@ -38,6 +38,8 @@ def _finish(response: Response) -> Response:
     if "request_id" not in g:  # a response made before the request began (a routing error, say)
         _start()
     response.headers[HEADER] = g.request_id
+    if not log.isEnabledFor(logging.INFO):
+        return response
     took = (time.perf_counter() - g.request_started) * 1000
     line = {
         "request_id": g.request_id,
