@@ -3,8 +3,9 @@
 import re
 
 import pytest
+from flask import Response
 
-from vendors.headers import ALWAYS, STRICT_TRANSPORT_SECURITY
+from vendors.headers import ALWAYS, STRICT_TRANSPORT_SECURITY, add_security_headers
 
 KINDS = {
     "page": "/vendors",
@@ -80,3 +81,12 @@ def test_static_files_have_content_hashed_addresses_cached_for_a_year(seeded_cli
     assert "immutable" not in plain
     old = seeded_client.get(addresses[0].split("?v=")[0] + "?v=000000000000").headers.get("Cache-Control", "")
     assert "immutable" not in old
+
+
+def test_a_header_a_response_set_itself_is_kept_and_none_is_doubled(app):
+    with app.test_request_context("/"):
+        response = add_security_headers(Response("x", headers={"x-frame-options": "SAMEORIGIN"}))
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    for name, value in ALWAYS.items():
+        if name != "X-Frame-Options":
+            assert response.headers.getlist(name) == [value], name

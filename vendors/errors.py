@@ -35,7 +35,9 @@ _BROKEN_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 def _check_form_body(_app: Flask, **_extra) -> None:
     """Refuse with 413 a body larger than any form but the import takes, before it is read, and with 400 a
     urlencoded form that is garbled. Werkzeug reads a broken escape as it stands, so "Harbour%FF" would
-    otherwise be saved as a vendor's name."""
+    otherwise be saved as a vendor's name. Nothing reads the body of a GET or HEAD."""
+    if request.method in ("GET", "HEAD"):
+        return
     if request.endpoint not in LARGE_UPLOADS:
         request.max_content_length = min(FORM_MAX_BYTES, request.max_content_length or FORM_MAX_BYTES)
     if request.mimetype == "application/x-www-form-urlencoded" and not _decodable(request.get_data()):

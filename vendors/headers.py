@@ -46,7 +46,8 @@ def _let_static_files_be_compressed(response: Response) -> Response:
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.extend([(name, value) for name, value in ALWAYS.items() if name not in headers])
+    present = {name.lower() for name, _ in headers.items()}  # a view may have set its own
+    headers.extend([(name, value) for name, value in ALWAYS.items() if name.lower() not in present])
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response

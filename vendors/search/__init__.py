@@ -13,6 +13,7 @@ and logs that it did.
 """
 
 import contextvars
+import functools
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -280,6 +281,12 @@ def _read_log_state() -> tuple[tuple[int, datetime | None], str]:
     return read_on_held_connection(db.engine, changelog.state)
 
 
+@functools.lru_cache(maxsize=16)
+def _index_folder(root: str) -> IndexFolder:
+    """The vendors' folder under root, made once: every request reads its pointer."""
+    return IndexFolder(root)
+
+
 def _catch_up_if_pending(root: str) -> tuple[Generation, int] | None:
     """Bring the index up to the log first when it is behind, or was built from another database or for
     another schema; an index of another database that cannot be rebuilt now is IndexUnreadable, never
@@ -287,7 +294,7 @@ def _catch_up_if_pending(root: str) -> tuple[Generation, int] | None:
     state = _log_state()
     (head, _), database = state
     try:
-        generation = IndexFolder(root).current()
+        generation = _index_folder(root).current()
         # What the verdict below depends on besides the generation: the log and the code's schema.
         verified_for = (state, schema.schema_signature())
         applied = replica.found_current(root, verified_for, generation)
@@ -306,7 +313,7 @@ def _catch_up_if_pending(root: str) -> tuple[Generation, int] | None:
     else:
         if result.skipped:
             _warn(root, "search index in %s is behind: %s", root, result.skipped)
-    if IndexFolder(root).current().database() != database:
+    if _index_folder(root).current().database() != database:
         raise IndexUnreadable(f"{root} was built from another database: {indexing.ANOTHER_DATABASE_FIX}")
     return None
 

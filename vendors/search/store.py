@@ -217,15 +217,21 @@ class IndexFolder:
     def __init__(self, root: str | os.PathLike, kind: registry.DocumentKind | None = None):
         self.kind = kind or registry.VENDORS
         self.root = Path(root) / self.kind.folder
+        self._pointer = str(self.root / CURRENT)
+        self._last: tuple[str, Generation] | None = None  # the pointer's target last read, and its Generation
 
     def current(self) -> Generation:
-        """The generation searches are served from; IndexMissing when none has been built."""
-        pointer = self.root / CURRENT
+        """The generation searches are served from; IndexMissing when none has been built. The pointer is
+        read every time; a folder that keeps one IndexFolder (every request asks) reuses the Generation while
+        it names the same one."""
         try:
-            target = os.readlink(pointer)
+            target = os.readlink(self._pointer)
         except FileNotFoundError:
             raise IndexMissing(f"no search index in {self.root}") from None
-        return Generation(self.root / target, self.kind)
+        last = self._last
+        if last is None or last[0] != target:
+            last = self._last = (target, Generation(self.root / target, self.kind))
+        return last[1]
 
     def new_generation(self) -> Generation:
         self.root.mkdir(parents=True, exist_ok=True)
