@@ -2,6 +2,7 @@
 told to."""
 
 import json
+import logging
 import os
 import re
 import runpy
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.request import urlopen
 
 from tests.conftest import make_app
@@ -108,3 +110,34 @@ def test_workers_are_replaced_rarely_and_never_together(monkeypatch):
     assert (settings["max_requests"], settings["max_requests_jitter"]) == (100_000, 10_000)
     monkeypatch.setenv("MAX_REQUESTS", "0")
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["max_requests"] == 0
+
+
+def test_gunicorns_access_log_is_written_when_asked_for_and_only_then(tmp_path):
+    settings = served_settings(tmp_path)
+    for asked in (False, True):
+        log = tmp_path / f"gunicorn-access-{asked}.log"
+        also = {"GUNICORN_CMD_ARGS": "--access-logfile -"} if asked else {}
+        with gunicorn({**settings, **also}, log, workers=1) as server:
+            urlopen(f"{server.base}/healthz?probe", timeout=5).close()
+        assert ('"GET /healthz?probe HTTP/1.1" 200' in log.read_text()) == asked
+
+
+def test_no_access_log_line_is_assembled_unless_a_handler_will_write_it():
+    logger_class = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["logger_class"]
+    logger = logger_class.__new__(
+        logger_class
+    )  # without setup(), which would configure this process's logging
+    logger.cfg, logger._access_log_enabled = SimpleNamespace(access_log_format="%(h)s"), True
+    logger.access_log = logging.getLogger("tests.access-log-under-test")
+    logger.access_log.propagate = False
+    assembled = []
+    logger.atoms = lambda *request: assembled.append(request) or {"h": "127.0.0.1"}
+    logger.access(None, None, {}, None)
+    assert assembled == []
+    handler = logging.NullHandler()
+    logger.access_log.addHandler(handler)
+    try:
+        logger.access(None, None, {}, None)
+    finally:
+        logger.access_log.removeHandler(handler)
+    assert len(assembled) == 1
