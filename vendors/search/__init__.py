@@ -13,7 +13,6 @@ and logs that it did.
 """
 
 import contextvars
-import functools
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -281,10 +280,16 @@ def _read_log_state() -> tuple[tuple[int, datetime | None], str]:
     return read_on_held_connection(db.engine, changelog.state)
 
 
-@functools.lru_cache(maxsize=16)
+_index_folders: dict[str, IndexFolder] = {}
+
+
 def _index_folder(root: str) -> IndexFolder:
-    """The vendors' folder under root, made once: every request reads its pointer."""
-    return IndexFolder(root)
+    """The vendors' folder under root, made once for the kind the registry declares: every request reads its
+    pointer."""
+    folder = _index_folders.get(root)
+    if folder is None or folder.kind is not registry.VENDORS:
+        folder = _index_folders[root] = IndexFolder(root)
+    return folder
 
 
 def _catch_up_if_pending(root: str) -> tuple[Generation, int] | None:
