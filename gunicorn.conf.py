@@ -27,19 +27,6 @@ max_requests_jitter = max_requests // 10
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # The app logs one JSON line per request (vendors.requestlog), so gunicorn's access log stays off.
 accesslog = None
-
-
-class QuietAccessLogger(Logger):
-    """gunicorn's logger, assembling an access-log line only when a handler will write it (--access-logfile).
-    With logging set up here (logconfig_dict) gunicorn would otherwise build one for every request and drop
-    it: a tenth of a worker's time on a page from the cache, a sixth on the bare benchmark endpoint."""
-
-    def access(self, resp, req, environ, request_time):
-        if self.access_log.hasHandlers():
-            super().access(resp, req, environ, request_time)
-
-
-logger_class = QuietAccessLogger
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 logconfig_dict = {
@@ -55,6 +42,19 @@ logconfig_dict = {
         "gunicorn.error": {"handlers": ["stdout"], "level": loglevel.upper(), "propagate": False},
     },
 }
+
+
+class QuietAccessLogger(Logger):
+    """gunicorn's logger, assembling an access-log line only when a handler will write it (--access-logfile).
+    With logging set up here (logconfig_dict) gunicorn would otherwise build one for every request and drop
+    it: a tenth of a worker's time on a page from the cache, a sixth on the bare benchmark endpoint."""
+
+    def access(self, resp, req, environ, request_time):
+        if self.access_log.hasHandlers():
+            super().access(resp, req, environ, request_time)
+
+
+logger_class = QuietAccessLogger
 
 
 # The workers share one page cache (vendors.pagecache) in a private folder made afresh when the server starts
