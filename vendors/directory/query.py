@@ -50,7 +50,8 @@ def run_listing(params: ListingParams, nearshore_max_hours: Decimal) -> Listing:
     """One page of the listing with its facet counts; the same rules with and without a search.
 
     Kept per process for repeated requests, keyed by the parameters, the change log position (any edit)
-    and the text match (any index change). Its vendors are detached from the session, read-only copies.
+    and the text match (any index change). Its vendors are detached from the session, read-only copies,
+    shared with the other listings that show them (listed_vendors).
     """
     understanding = understand(params.q) if params.q else None
     text = understanding.text if understanding else ""
@@ -62,8 +63,6 @@ def run_listing(params: ListingParams, nearshore_max_hours: Decimal) -> Listing:
         return cached[1]
     shores = countries_by_shore(params.buyer_country, nearshore_max_hours)
     listing = _listing(params, shores, match, catalogue, understanding)
-    for vendor in listing.vendors:
-        db.session.expunge(vendor)
     cost = len(listing.vendors) * readcache.COST_PER_LISTED_VENDOR
     readcache.CACHE.put(key, (weakref.ref(match) if match else _no_match, listing), cost)
     return listing
@@ -98,9 +97,7 @@ def _listing(
     _check_page(params, total)
     ordered = _ordered(params.sort, catalogue, match, understanding, relaxed)
     page_ids = bitsets.first_members(ordered, selected, (params.page - 1) * params.per_page, params.per_page)
-    by_id = {
-        vendor.id: vendor for vendor in db.session.scalars(select(Vendor).where(Vendor.id.in_(page_ids)))
-    }
+    by_id = listed_vendors(page_ids)
     vendors = [by_id[vendor_id] for vendor_id in page_ids]
     facets = {}
     for facet in FACET_VALUES:
@@ -116,6 +113,26 @@ def _listing(
         return Listing(params, total, vendors, facets, understanding=understanding, partial=partial)
     snippets = search.snippets_of(match, page_ids)
     return Listing(params, total, vendors, facets, match.suggestion, snippets, understanding, partial)
+
+
+def listed_vendors(ids: list[int]) -> dict[int, Vendor]:
+    """The vendors with these ids as of the change log's position: detached, read-only copies kept per
+    process. Listings share most of their vendors (the first page of each sort, the vendors a filter
+    leaves), so a listing not kept yet reads only the vendors no listing has shown since the last edit."""
+    as_of = (search.database_identity(), search.log_position())
+    found, missing = {}, []
+    for vendor_id in ids:
+        vendor = readcache.CACHE.get(("listed vendor", as_of, vendor_id))
+        if vendor is None:
+            missing.append(vendor_id)
+        else:
+            found[vendor_id] = vendor
+    if missing:
+        for vendor in db.session.scalars(select(Vendor).where(Vendor.id.in_(missing))):
+            db.session.expunge(vendor)
+            readcache.CACHE.put(("listed vendor", as_of, vendor.id), vendor, readcache.COST_PER_LISTED_VENDOR)
+            found[vendor.id] = vendor
+    return found
 
 
 def _search_parts(match, understanding: Understanding | None, catalogue: bitsets.Catalogue, shores) -> list:
