@@ -7,6 +7,7 @@ from vendors import (
     config,
     database,
     errors,
+    frontdoor,
     headers,
     health,
     pagecache,
@@ -19,8 +20,20 @@ from vendors.extensions import compress, csrf, db, migrate
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
+class Site(Flask):
+    """Flask, answering a kept page before the request hooks when none of them could change it
+    (vendors.frontdoor)."""
+
+    def full_dispatch_request(self):
+        try:
+            answer = frontdoor.kept_answer(self)
+        except Exception:  # the usual way meets the same fault, and answers it with the site's error page
+            answer = None
+        return answer if answer is not None else super().full_dispatch_request()
+
+
+def create_app(test_config: dict | None = None) -> Site:
+    app = Site(
         __name__,
         instance_relative_config=True,
         static_folder=str(PROJECT_ROOT / "static"),

@@ -28,7 +28,7 @@ LIMITED_BLUEPRINTS_ON_READ = {"api"}  # its shared limit counts every request, r
 
 
 @limiter.request_filter
-def _reads_a_page() -> bool:
+def reads_a_page() -> bool:
     """Limits guard the API and what visitors send (form POSTs); reading a page counts against none, so such a
     request skips the limiter's look-up, which would cost it more than a page from the page cache."""
     return request.method in ("GET", "HEAD") and request.blueprint not in LIMITED_BLUEPRINTS_ON_READ

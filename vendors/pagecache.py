@@ -129,7 +129,7 @@ def cached(
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def answer(*args, **kwargs):
-            key = _key(catalogue, vary) if _shared_alike() else None
+            key = g.pop("page_key") if "page_key" in g else _key_if_shared_alike(catalogue, vary)
             if key is None:
                 return view(*args, **kwargs)
             pages = current_app.extensions["pagecache"]
@@ -145,9 +145,29 @@ def cached(
             pages.put(key, kept)
             return _replayed(kept, "miss")
 
+        answer.kept_under = (catalogue, vary)
         return answer
 
     return decorate
+
+
+def kept_gzip_answer(view: Callable):
+    """The view's kept answer, gzip-compressed, for a visitor who takes gzip; None when there is none to give
+    (the view answers for itself). What the view's decorator would answer, without running the view."""
+    kept_under = getattr(view, "kept_under", None)
+    if kept_under is None or not request.accept_encodings["gzip"]:
+        return None
+    key = g.page_key = _key_if_shared_alike(*kept_under)  # the view's decorator reuses it
+    kept = current_app.extensions["pagecache"].get(key) if key is not None else None
+    if kept is None or kept.compressed is None:
+        return None
+    if kept.needs_token and len(generate_csrf()) != kept.compressed.token_length:
+        return None
+    return _replayed(kept, "hit")
+
+
+def _key_if_shared_alike(catalogue: Callable[[], bool], vary: Callable[[], Hashable]) -> tuple | None:
+    return _key(catalogue, vary) if _shared_alike() else None
 
 
 def _shared_alike() -> bool:

@@ -20,23 +20,27 @@ _SANE_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_start)
-    app.after_request(_finish)
+    app.before_request(start)
+    app.after_request(finish)
 
 
 def request_id() -> str:
     return g.get("request_id", "")
 
 
-def _start() -> None:
+def start() -> None:
+    """Name the request and note when it began, once: kept pages answered early (vendors.frontdoor) start
+    before the hooks do."""
+    if "request_id" in g:
+        return
     offered = request.headers.get(HEADER, "")
     g.request_id = offered if _SANE_ID.fullmatch(offered) else uuid.uuid4().hex
     g.request_started = time.perf_counter()
 
 
-def _finish(response: Response) -> Response:
+def finish(response: Response) -> Response:
     if "request_id" not in g:  # a response made before the request began (a routing error, say)
-        _start()
+        start()
     response.headers[HEADER] = g.request_id
     if not log.isEnabledFor(logging.INFO):
         return response

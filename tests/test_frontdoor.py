@@ -1,0 +1,184 @@
+"""Kept pages answered before the request hooks (vendors.frontdoor): the same answers as the usual way, for
+first-time and returning visitors, over HTTP and HTTPS, with a token the forms accept; anything the hooks
+could change, and any app with a hook it does not know, goes the usual way."""
+
+import gzip
+import json
+import logging
+import re
+from contextlib import contextmanager
+
+import pytest
+from flask.signals import request_started
+
+from tests.conftest import app_emptied_after
+from tests.factories import add_vendors, vendor_record
+from vendors import pagecache
+
+TOKEN = re.compile(rb'name="csrf_token" value="([^"]+)"')
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+ADDRESSES = [
+    "/vendors",
+    "/vendors?q=care&sort=name&per_page=2",
+    "/vendors?shore=offshore&buyer_country=DE",
+    "/vendors/harbour-care?buyer_country=GB",
+    "/vendors/harbour-care?back=/vendors%3Fq%3Dcare",
+    "/estimate",
+    "/estimate?vendor=harbour-care&agents=12",
+]
+PER_VISITOR = {"X-Request-ID", "Set-Cookie"}
+
+
+@pytest.fixture
+def app(scratch_database, tmp_path):
+    with app_emptied_after(scratch_database, tmp_path / "index") as app:
+        add_vendors(
+            vendor_record(name="Harbour Care", slug="harbour-care"),
+            vendor_record(name="Quay Care", delivery_countries=["MX"]),
+            vendor_record(name="Dock Care", delivery_countries=["IN"]),
+        )
+        yield app
+
+
+@pytest.fixture
+def usual_app(scratch_database, tmp_path):
+    """An app over the same data with one request hook vendors.frontdoor does not know: it answers every
+    request the usual way."""
+    with app_emptied_after(scratch_database, tmp_path / "index-usual") as usual:
+        usual.after_request(lambda response: response)
+        yield usual
+
+
+@contextmanager
+def hooks_counted():
+    """How many requests reached the request hooks (Flask's request_started signal)."""
+    started = []
+
+    def note(sender, **_extra):
+        started.append(sender)
+
+    request_started.connect(note)
+    try:
+        yield started
+    finally:
+        request_started.disconnect(note)
+
+
+def kept_and_asked_again(app, address: str, returning: bool, base_url: str = "http://localhost"):
+    """The answer to a visitor asking for an address the cache already holds: a returning visitor (with the
+    session cookie of their first visit) or a first-time one."""
+    app.test_client().get(address, headers=GZIP, base_url=base_url)  # kept now
+    visitor = app.test_client()
+    if returning:
+        earlier = visitor.get("/vendors?per_page=1", base_url=base_url)  # its forms' token starts a session
+        assert earlier.headers.getlist("Set-Cookie")
+    return visitor.get(address, headers=GZIP, base_url=base_url)
+
+
+def comparable(response):
+    """Status, headers and text, less what belongs to one visitor (their token, request id and cookie)."""
+    text = gzip.decompress(response.get_data())
+    token = TOKEN.search(text)
+    if token:
+        text = text.replace(token[1], b"TOKEN")
+    headers = sorted((name, value) for name, value in response.headers.items() if name not in PER_VISITOR)
+    cookies = [
+        re.sub(r"^session=[^;]*|Expires=[^;]*", "", cookie)  # Expires: when the answer was kept
+        for cookie in response.headers.getlist("Set-Cookie")
+    ]
+    return response.status_code, headers, cookies, text
+
+
+@pytest.mark.parametrize("returning", [False, True], ids=["first-time visitor", "returning visitor"])
+@pytest.mark.parametrize("base_url", ["http://localhost", "https://localhost"])
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_a_kept_page_is_answered_before_the_hooks_exactly_as_the_usual_way(
+    app, usual_app, address, returning, base_url
+):
+    early = kept_and_asked_again(app, address, returning, base_url)
+    usual = kept_and_asked_again(usual_app, address, returning, base_url)
+
+    assert (early.headers["X-Cache"], usual.headers["X-Cache"]) == ("hit", "hit")
+    assert early.headers["Content-Encoding"] == "gzip"
+    assert comparable(early) == comparable(usual)
+    starts_a_session = any(cookie.startswith("session=") for cookie in early.headers.getlist("Set-Cookie"))
+    has_forms = TOKEN.search(gzip.decompress(early.get_data())) is not None
+    assert starts_a_session is (has_forms and not returning)
+
+
+def test_a_kept_page_reaches_no_request_hook_and_other_requests_do(app):
+    address = "/vendors?sort=name"
+    app.test_client().get(address, headers=GZIP)
+    with hooks_counted() as started:
+        kept = app.test_client().get(address, headers=GZIP)
+        assert (kept.headers["X-Cache"], started) == ("hit", [])
+        app.test_client().get(address)  # no gzip: the usual way
+        app.test_client().get("/vendors?sort=size", headers=GZIP)  # not kept yet
+        app.test_client().get("/api/v1/vendors", headers=GZIP)  # the API's limit counts reads
+    assert len(started) == 3
+
+
+def test_the_token_of_an_early_answer_is_accepted_by_its_form(app):
+    address = "/vendors/harbour-care"
+    app.test_client().get(address, headers=GZIP)
+    buyer = app.test_client()
+    page = buyer.get(address, headers=GZIP)
+    token = TOKEN.search(gzip.decompress(page.get_data()))[1].decode()
+
+    added = buyer.post("/shortlist/add", data={"csrf_token": token, "vendor": "harbour-care"})
+
+    assert (page.headers["X-Cache"], added.status_code) == ("hit", 303)
+    assert "Harbour Care" in buyer.get("/shortlist").get_data(as_text=True)
+
+
+def test_an_early_answer_is_logged_with_the_request_id_it_carries(app, caplog):
+    app.test_client().get("/vendors", headers=GZIP)
+    with caplog.at_level(logging.INFO, logger="vendors.requests"):
+        answer = app.test_client().get("/vendors", headers={**GZIP, "X-Request-ID": "proxy-given-id-42"})
+
+    [line] = [
+        json.loads(record.getMessage()) for record in caplog.records if record.name == "vendors.requests"
+    ]
+    assert answer.headers["X-Request-ID"] == "proxy-given-id-42"
+    assert (line["request_id"], line["path"], line["status"]) == ("proxy-given-id-42", "/vendors", 200)
+
+
+def test_a_head_request_gets_the_headers_of_the_early_answer_and_no_body(app):
+    app.test_client().get("/vendors", headers=GZIP)
+    head = app.test_client().head("/vendors", headers=GZIP)
+    get = app.test_client().get("/vendors", headers=GZIP)
+    assert (head.headers["X-Cache"], head.get_data()) == ("hit", b"")
+    assert head.headers["Content-Length"] == get.headers["Content-Length"]
+
+
+def test_an_app_with_a_hook_it_does_not_know_answers_the_usual_way_and_says_so_once(usual_app, caplog):
+    with caplog.at_level(logging.WARNING, logger="vendors.frontdoor"), hooks_counted() as started:
+        for _ in range(3):
+            answer = usual_app.test_client().get("/vendors", headers=GZIP)
+    assert len(started) == 3
+    assert answer.headers["X-Cache"] == "hit"
+    [warning] = [record.getMessage() for record in caplog.records if record.name == "vendors.frontdoor"]
+    assert "tests.test_frontdoor:usual_app.<locals>.<lambda>" in warning
+
+
+def test_a_fault_before_the_hooks_leaves_the_page_to_the_usual_way(app, monkeypatch):
+    app.test_client().get("/vendors", headers=GZIP)
+
+    def broken(_view):
+        raise RuntimeError("the early answer failed")
+
+    monkeypatch.setattr(pagecache, "kept_gzip_answer", broken)
+    with hooks_counted() as started:
+        answer = app.test_client().get("/vendors", headers=GZIP)
+    assert (answer.status_code, answer.headers["X-Cache"], len(started)) == (200, "hit", 1)
+
+
+def test_a_visitor_with_a_shortlist_is_answered_the_usual_way(app):
+    app.test_client().get("/vendors", headers=GZIP)
+    buyer = app.test_client()
+    page = buyer.get("/vendors/harbour-care", headers=GZIP)
+    token = TOKEN.search(gzip.decompress(page.get_data()))[1].decode()
+    buyer.post("/shortlist/add", data={"csrf_token": token, "vendor": "harbour-care"})
+    with hooks_counted() as started:
+        answer = buyer.get("/vendors", headers=GZIP)
+    assert ("X-Cache" not in answer.headers, len(started)) == (True, 1)
