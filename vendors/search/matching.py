@@ -427,30 +427,69 @@ SHORTLIST_FACTOR = 3
 
 @dataclass(frozen=True, eq=False)
 class _TermScores:
-    """One term's contribution to more-like-this scores, field by field: (factor, docnum -> frequency)."""
+    """One term's contribution to more-like-this scores, field by field: (factor, its postings)."""
 
     documents: int
-    per_field: tuple[tuple[float, dict[int, float]], ...]
+    per_field: tuple[tuple[float, "_FieldPostings"], ...]
 
     def add_to(self, scores: dict[int, float], only=None) -> None:
-        for factor, per_doc in self.per_field:
+        for factor, postings in self.per_field:
+            # Term frequencies take few distinct values: one gain per value, looked up per document.
+            gains = {tf: factor * tf / (tf + SATURATION) for tf in postings.frequencies}
             if only is None:
-                for docnum, tf in per_doc.items():
-                    scores[docnum] = scores.get(docnum, 0.0) + factor * tf / (tf + SATURATION)
+                for docnum, tf in postings.per_doc.items():
+                    scores[docnum] = scores.get(docnum, 0.0) + gains[tf]
             else:
                 for docnum in only:
-                    tf = per_doc.get(docnum)
+                    tf = postings.per_doc.get(docnum)
                     if tf:
-                        scores[docnum] += factor * tf / (tf + SATURATION)
+                        scores[docnum] += gains[tf]
+
+
+@dataclass(frozen=True, eq=False)
+class _FieldPostings:
+    per_doc: dict[int, float]  # docnum -> frequency
+    frequencies: frozenset[float]  # the distinct values of per_doc
+
+
+@dataclass(frozen=True, eq=False)
+class _TermInFields:
+    """What more-like-this reads of a term whatever the vendor: its postings by field, how many documents
+    hold it in any, and its inverse document frequency."""
+
+    documents: int
+    idf: float
+    per_field: tuple[tuple[str, _FieldPostings], ...]
 
 
 def _term_scores(index: OpenIndex, term: str, weight: float, total: int) -> _TermScores:
-    per_field = {field: _term_postings(index, field, term) for field in text_fields()}
-    documents = len(set().union(*per_field.values()))
-    if not documents:
+    found = _term_in_fields(index, term, total)
+    if not found.documents:
         return _TermScores(0, ())
-    idf = log(1 + (total - documents + 0.5) / (documents + 0.5))
     weights = registry.VENDORS.weights
     return _TermScores(
-        documents, tuple((weight * idf * weights[field], per_doc) for field, per_doc in per_field.items())
+        found.documents,
+        tuple((weight * found.idf * weights[field], postings) for field, postings in found.per_field),
     )
+
+
+def _term_in_fields(index: OpenIndex, term: str, total: int) -> _TermInFields:
+    """Kept in the read cache for this open index, as its postings are (charged again here: this entry keeps
+    them alive after theirs is let go)."""
+    key = ("term in fields", index.token, term)
+    found = readcache.CACHE.get(key)
+    if found is None:
+        per_field = {field: _term_postings(index, field, term) for field in text_fields()}
+        documents = len(set().union(*per_field.values()))
+        idf = log(1 + (total - documents + 0.5) / (documents + 0.5))
+        found = _TermInFields(
+            documents,
+            idf,
+            tuple(
+                (field, _FieldPostings(per_doc, frozenset(per_doc.values())))
+                for field, per_doc in per_field.items()
+            ),
+        )
+        size = sum(len(postings.per_doc) for _, postings in found.per_field) * readcache.COST_PER_POSTING
+        readcache.CACHE.put(key, found, size)
+    return found
