@@ -40,7 +40,7 @@ PAGES = ReadCache(0)  # sized by init_app from PAGE_CACHE_MEGABYTES
 CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
 CSRF_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 SESSION_KEYS_SHARED_BY_ALL = {"csrf_token"}
-KEPT_FORMAT = 1  # of _Kept.to_bytes, in the shared folder's keys
+KEPT_FORMAT = 2  # of _Kept.to_bytes, in the shared folder's keys
 # With a shared folder, each process also keeps the answers it last used, read back and decoded, in this
 # share of PAGE_CACHE_MEGABYTES of its own memory: an answer under a key never changes, so the copy is as good
 # as the folder's, and the most asked-for pages skip the folder's read and decoding.

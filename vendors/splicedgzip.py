@@ -11,8 +11,8 @@ whole. The tokens' places in that dictionary hold NUL bytes, which HTML never co
 back into a token; a page holding a NUL byte is kept uncompressed instead. Only the first token is sent
 whole: each later one is a copy of the one before (a length and a distance, in a block of the fixed Huffman
 code, RFC 1951 3.2.5-3.2.6), which does not depend on the token and is made once. The gzip trailer's CRC-32 is
-combined from the pieces' own, using that a CRC-32 is affine in its starting value and its data (see
-`_combined_crc`), so an answer reads the token's bytes and no piece's, and compresses nothing.
+worked out from the token's own and three numbers kept with the page (see `_TextCrc`), so an answer reads the
+token's bytes and no piece's, and compresses nothing.
 """
 
 import json
@@ -33,8 +33,6 @@ MAX_STORED = 0xFFFF  # the most a stored block holds
 class _Piece:
     deflated: bytes
     length: int
-    crc: int  # CRC-32 of the piece's text from 0
-    crc_of_zeros: int  # CRC-32 of as many NUL bytes from 0
     # The token before this piece as a copy of the one before it; None: sent whole (the first, or too far).
     copy_before: bytes | None = None
 
@@ -45,6 +43,7 @@ class SplicedGzip:
 
     pieces: tuple[_Piece, ...]
     token_length: int
+    crc: "_TextCrc"
 
     @classmethod
     def compress(cls, text: bytes, placeholder: bytes, token_length: int) -> "SplicedGzip | None":
@@ -64,9 +63,9 @@ class SplicedGzip:
             )
             deflated = compressor.compress(part) + compressor.flush(zlib.Z_SYNC_FLUSH)
             copy = _copy_block(token_length, token_length + len(parts[number - 1])) if number > 1 else None
-            pieces.append(_Piece(deflated, len(part), zlib.crc32(part), zlib.crc32(bytes(len(part))), copy))
+            pieces.append(_Piece(deflated, len(part), copy))
             before = (before + part + filler)[-WINDOW:]
-        return cls(tuple(pieces), token_length)
+        return cls(tuple(pieces), token_length, _TextCrc.of(parts, token_length))
 
     @property
     def splices(self) -> int:
@@ -81,11 +80,7 @@ class SplicedGzip:
         if len(token) != self.token_length:
             raise ValueError(f"token of {len(token)} bytes for places of {self.token_length}")
         stored = b"\x00" + struct.pack("<HH", len(token), 0xFFFF ^ len(token)) + token
-        crc = 0
-        for number, piece in enumerate(self.pieces):
-            if number:
-                crc = zlib.crc32(token, crc)
-            crc = _combined_crc(crc, piece)
+        crc = self.crc.with_token(token)
         first, *rest = self.pieces
         body = b"".join(
             [
@@ -99,17 +94,9 @@ class SplicedGzip:
     def to_bytes(self) -> bytes:
         """The compressed text as bytes to keep outside this process (vendors.sharedpages); from_bytes reads
         it back."""
-        sizes = [
-            [
-                piece.length,
-                piece.crc,
-                piece.crc_of_zeros,
-                len(piece.deflated),
-                _size(piece.copy_before),
-            ]
-            for piece in self.pieces
-        ]
-        described = json.dumps({"token_length": self.token_length, "pieces": sizes}).encode()
+        sizes = [[piece.length, len(piece.deflated), _size(piece.copy_before)] for piece in self.pieces]
+        crc = [self.crc.without_tokens, self.crc.spread, self.crc.of_zeros]
+        described = json.dumps({"token_length": self.token_length, "pieces": sizes, "crc": crc}).encode()
         blobs = (part for piece in self.pieces for part in (piece.deflated, piece.copy_before or b""))
         return b"".join([struct.pack(">I", len(described)), described, *blobs])
 
@@ -120,17 +107,17 @@ class SplicedGzip:
             (described_length,) = struct.unpack_from(">I", kept)
             described = json.loads(kept[4 : 4 + described_length])
             at, pieces = 4 + described_length, []
-            for length, crc, crc_of_zeros, deflated_size, copy_size in described["pieces"]:
+            for length, deflated_size, copy_size in described["pieces"]:
                 deflated, at = kept[at : at + deflated_size], at + deflated_size
                 copy = None if copy_size is None else kept[at : at + copy_size]
                 at += copy_size or 0
-                pieces.append(_Piece(deflated, length, crc, crc_of_zeros, copy))
-            token_length = described["token_length"]
+                pieces.append(_Piece(deflated, length, copy))
+            token_length, crc = described["token_length"], _TextCrc(*described["crc"])
         except (struct.error, ValueError, KeyError, TypeError) as error:
             raise ValueError(f"not a kept compressed text: {error}") from None
         if at != len(kept):
             raise ValueError("not a kept compressed text: its pieces do not add up to its length")
-        return cls(tuple(pieces), token_length)
+        return cls(tuple(pieces), token_length, crc)
 
     def text(self, token: bytes) -> bytes:
         """The text with token, of any length, in every place, uncompressed: for clients that do not take
@@ -144,14 +131,54 @@ def _size(blob: bytes | None) -> int | None:
     return None if blob is None else len(blob)
 
 
-def _combined_crc(crc: int, piece: _Piece) -> int:
-    """The CRC-32 of the text so far (crc) followed by the piece's text, from the piece's own CRC.
+@dataclass(frozen=True)
+class _TextCrc:
+    """The CRC-32 of the text with any token in its places, from the token's own CRC-32.
 
-    CRC-32 is affine over GF(2) in its starting value s and its data B of a given length: crc(s, B) =
-    M·s ^ N·B ^ c. Then crc(s, zeros) ^ crc(0, zeros) ^ crc(0, B) = M·s ^ c ^ c ^ N·B ^ c = crc(s, B), and
-    the zeros' CRC from s is computed without reading the piece.
+    A CRC-32 is a remainder of polynomials over GF(2), so the text's CRC with token T is its CRC with NUL
+    bytes in the token's places (without_tokens), changed by the token's own part, lin(T) = crc(T) ^
+    crc(NULs of T's length), carried past the m bytes after each place: a multiplication by x^(8m) modulo the
+    CRC's polynomial, as in zlib's crc32_combine. The products for all the places add up to lin(T) times the
+    sum of those powers (spread), which depends on the places alone and is worked out once.
     """
-    return zlib.crc32(bytes(piece.length), crc) ^ piece.crc_of_zeros ^ piece.crc
+
+    without_tokens: int
+    spread: int  # the sum of x^(8m) mod P over the places, m the bytes after each
+    of_zeros: int  # crc(NULs of the token's length)
+
+    @classmethod
+    def of(cls, parts: list[bytes], token_length: int) -> "_TextCrc":
+        """For the text parts[0] T parts[1] T ... parts[-1]; T of token_length bytes."""
+        spread = 0
+        for number, part in enumerate(parts[1:], start=1):
+            if number > 1:
+                spread = _carried(spread, token_length)  # past this place's token
+            spread = _carried(spread ^ _X_TO_THE_0, len(part))
+        zeros = bytes(token_length)
+        return cls(zlib.crc32(zeros.join(parts)), spread, zlib.crc32(zeros))
+
+    def with_token(self, token: bytes) -> int:
+        return self.without_tokens ^ _times_mod_p(zlib.crc32(token) ^ self.of_zeros, self.spread)
+
+
+_CRC_POLYNOMIAL = 0xEDB88320  # CRC-32's, bit-reversed as zlib holds it
+_X_TO_THE_0 = 1 << 31  # the polynomial 1, bit-reversed
+
+
+def _carried(value: int, length: int) -> int:
+    """value times x^(8 length) modulo the polynomial: value followed by `length` NUL bytes, less the CRC's
+    starting and final inversions (which cancel between the two CRCs)."""
+    return zlib.crc32(bytes(length), value) ^ zlib.crc32(bytes(length))
+
+
+def _times_mod_p(a: int, b: int) -> int:
+    """a times b modulo the polynomial, both bit-reversed (zlib's multmodp)."""
+    product = 0
+    for bit in range(31, -1, -1):
+        if a >> bit & 1:
+            product ^= b
+        b = (b >> 1) ^ _CRC_POLYNOMIAL if b & 1 else b >> 1
+    return product
 
 
 # RFC 1951, 3.2.5: the first length and distance of each code, and its extra bits.
