@@ -15,6 +15,7 @@ and says so once in its log; tests/test_frontdoor.py checks that the answers are
 
 import functools
 import logging
+import time
 from itertools import chain
 
 from flask import Flask, request, session
@@ -48,12 +49,13 @@ NOT_NEEDED = {
 def kept_answer(app: Flask):
     """The page cache's answer to this request with everything the hooks would have added; None when the
     request must go the usual way."""
+    began = time.perf_counter()
     if not _hooks_all_known(app) or not _early_read(app):
         return None
-    requestlog.start()
     response = pagecache.kept_gzip_answer(app.view_functions[request.endpoint])
     if response is None:
         return None
+    requestlog.start(began)
     response = headers.add_security_headers(requestlog.finish(response))
     visitor_session = session._get_current_object()
     if not app.session_interface.is_null_session(visitor_session):

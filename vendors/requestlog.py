@@ -28,14 +28,12 @@ def request_id() -> str:
     return g.get("request_id", "")
 
 
-def start() -> None:
-    """Name the request and note when it began, once: kept pages answered early (vendors.frontdoor) start
-    before the hooks do."""
-    if "request_id" in g:
-        return
+def start(began: float | None = None) -> None:
+    """Name the request and note when it began (time.perf_counter(); now unless a kept page answered before
+    the hooks, vendors.frontdoor, says when it began)."""
     offered = request.headers.get(HEADER, "")
     g.request_id = offered if _SANE_ID.fullmatch(offered) else uuid.uuid4().hex
-    g.request_started = time.perf_counter()
+    g.request_started = time.perf_counter() if began is None else began
 
 
 def finish(response: Response) -> Response:
