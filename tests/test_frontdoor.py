@@ -65,14 +65,16 @@ def hooks_counted():
 
 
 def kept_and_asked_again(app, address: str, returning: bool, base_url: str = "http://localhost"):
-    """The answer to a visitor asking for an address the cache already holds: a returning visitor (with the
-    session cookie of their first visit) or a first-time one."""
+    """The answer to a visitor asking for an address the cache already holds (a returning visitor, with the
+    session cookie of their first visit, or a first-time one), and how many requests reached the hooks."""
     app.test_client().get(address, headers=GZIP, base_url=base_url)  # kept now
     visitor = app.test_client()
     if returning:
         earlier = visitor.get("/vendors?per_page=1", base_url=base_url)  # its forms' token starts a session
         assert earlier.headers.getlist("Set-Cookie")
-    return visitor.get(address, headers=GZIP, base_url=base_url)
+    with hooks_counted() as started:
+        answer = visitor.get(address, headers=GZIP, base_url=base_url)
+    return answer, len(started)
 
 
 def comparable(response):
@@ -95,9 +97,10 @@ def comparable(response):
 def test_a_kept_page_is_answered_before_the_hooks_exactly_as_the_usual_way(
     app, usual_app, address, returning, base_url
 ):
-    early = kept_and_asked_again(app, address, returning, base_url)
-    usual = kept_and_asked_again(usual_app, address, returning, base_url)
+    early, early_through_hooks = kept_and_asked_again(app, address, returning, base_url)
+    usual, usual_through_hooks = kept_and_asked_again(usual_app, address, returning, base_url)
 
+    assert (early_through_hooks, usual_through_hooks) == (0, 1)
     assert (early.headers["X-Cache"], usual.headers["X-Cache"]) == ("hit", "hit")
     assert early.headers["Content-Encoding"] == "gzip"
     assert comparable(early) == comparable(usual)
@@ -145,9 +148,10 @@ def test_an_early_answer_is_logged_with_the_request_id_it_carries(app, caplog):
 
 def test_a_head_request_gets_the_headers_of_the_early_answer_and_no_body(app):
     app.test_client().get("/vendors", headers=GZIP)
-    head = app.test_client().head("/vendors", headers=GZIP)
+    with hooks_counted() as started:
+        head = app.test_client().head("/vendors", headers=GZIP)
     get = app.test_client().get("/vendors", headers=GZIP)
-    assert (head.headers["X-Cache"], head.get_data()) == ("hit", b"")
+    assert (head.headers["X-Cache"], head.get_data(), started) == ("hit", b"", [])
     assert head.headers["Content-Length"] == get.headers["Content-Length"]
 
 

@@ -168,7 +168,8 @@ _X_TO_THE_0 = 1 << 31  # the polynomial 1, bit-reversed
 def _carried(value: int, length: int) -> int:
     """value times x^(8 length) modulo the polynomial: value followed by `length` NUL bytes, less the CRC's
     starting and final inversions (which cancel between the two CRCs)."""
-    return zlib.crc32(bytes(length), value) ^ zlib.crc32(bytes(length))
+    zeros = bytes(length)
+    return zlib.crc32(zeros, value) ^ zlib.crc32(zeros)
 
 
 def _times_mod_p(a: int, b: int) -> int:
