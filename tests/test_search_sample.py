@@ -108,3 +108,101 @@ def test_similar_vendors_do_the_same_main_kind_of_work_first(seeded_app):
     assert listed >= 4 * len(vendors)
     assert sharing >= 0.9 * listed, f"{sharing} of {listed} similar vendors share a specialisation"
     assert same_main_first >= 0.9 * len(vendors)
+
+
+def similar_fields() -> list[str]:
+    from vendors.search import registry
+
+    return [text_field.name for text_field in registry.VENDORS.fields if text_field.similar]
+
+
+def test_key_terms_are_those_whoosh_picks(seeded_app):
+    """matching.key_terms remembers collection frequencies but must pick what Whoosh's own expander picks,
+    with the same weights: this fails when a Whoosh release changes how key terms are chosen."""
+    from vendors import search
+    from vendors.search import matching, schema
+
+    with seeded_app.test_request_context():
+        index = search._open_index()
+        ids = list(db.session.scalars(select(Vendor.id).where(Vendor.status == "published")))
+        with db.engine.connect() as connection:
+            documents = list(schema.documents(connection, ids))
+        compared = 0
+        for document in documents:
+            for field_name in similar_fields():
+                for _ in range(2):  # the second time from the remembered frequencies
+                    ours = matching.key_terms(index, field_name, document[field_name], number=10)
+                    whooshs = index.searcher.key_terms_from_text(
+                        field_name, document[field_name], numterms=10
+                    )
+                    assert ours == whooshs, (document["id"], field_name)
+                compared += bool(ours)
+    assert compared >= len(documents)
+
+
+def reference_more_like(index, terms: dict[str, float], limit: int, exclude: int) -> tuple[list[int], bool]:
+    """more_like's rule a document at a time, and whether it shortlisted: rare terms score every document
+    holding them; when they find more than `limit`, only the best 3 * limit (equal scores by document number)
+    also take the common terms."""
+    from math import log
+
+    from vendors.search import matching, registry, schema
+
+    total = max(index.doc_count, 1)
+    weights = registry.VENDORS.weights
+    rare, common = [], []
+    for term, weight in terms.items():
+        per_field = {field: matching._term_postings(index, field, term) for field in schema.text_fields()}
+        documents = len(set().union(*per_field.values()))
+        if not documents:
+            continue
+        idf = log(1 + (total - documents + 0.5) / (documents + 0.5))
+        gains = [(weight * idf * weights[field], per_doc) for field, per_doc in per_field.items()]
+        (common if documents >= total * matching.COMMON_SHARE else rare).append(gains)
+
+    def add(scores: dict, gains, only=None) -> None:
+        for factor, per_doc in gains:
+            for docnum, tf in per_doc.items():
+                if only is None or docnum in only:
+                    scores[docnum] = scores.get(docnum, 0.0) + factor * tf / (tf + matching.SATURATION)
+
+    scores: dict[int, float] = {}
+    for gains in rare:
+        add(scores, gains)
+    shortlisted = len(scores) > limit
+    if not shortlisted:
+        for gains in common:
+            add(scores, gains)
+    else:
+        kept = sorted(scores, key=lambda docnum: (-scores[docnum], docnum))[
+            : limit * matching.SHORTLIST_FACTOR
+        ]
+        scores = {docnum: scores[docnum] for docnum in kept}
+        for gains in common:
+            add(scores, gains, only=set(kept))
+    best = sorted((-score, index.vendor_ids[docnum]) for docnum, score in scores.items())[: limit + 1]
+    return [vendor_id for _, vendor_id in best if vendor_id != exclude][:limit], shortlisted
+
+
+def test_more_like_sums_as_a_document_at_a_time_would(seeded_app):
+    """The array sums give exactly the scores, and so the order, of summing each document's gains in turn:
+    with few candidates (every term taken) and with many (the common terms on a shortlist only)."""
+    from vendors import search
+    from vendors.search import matching, schema
+
+    with seeded_app.test_request_context():
+        index = search._open_index()
+        ids = list(db.session.scalars(select(Vendor.id).where(Vendor.status == "published")))
+        with db.engine.connect() as connection:
+            documents = list(schema.documents(connection, ids))
+        paths = set()
+        for document in documents:
+            terms: dict[str, float] = {}
+            for field_name in similar_fields():
+                for term, weight in matching.key_terms(index, field_name, document[field_name], number=10):
+                    terms[term] = max(weight, terms.get(term, 0.0))
+            for limit in (3, 20, 100):
+                expected, shortlisted = reference_more_like(index, terms, limit, exclude=document["id"])
+                assert matching.more_like(index, terms, limit, exclude=document["id"]) == expected
+                paths.add(shortlisted)
+    assert paths == {True, False}  # both ways were taken

@@ -345,7 +345,7 @@ def _similar_in_index(index: replica.OpenIndex, vendor_id: int, limit: int) -> l
     document = documents[0]
     terms: dict[str, float] = {}
     for field_name in (text_field.name for text_field in registry.VENDORS.fields if text_field.similar):
-        for term, weight in searcher.key_terms_from_text(field_name, document[field_name], numterms=10):
+        for term, weight in matching.key_terms(index, field_name, document[field_name], number=10):
             terms[term] = max(weight, terms.get(term, 0.0))
     return matching.more_like(index, terms, limit, exclude=vendor_id)
 

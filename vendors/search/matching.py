@@ -12,13 +12,15 @@ Misspelt words (not in the index under any form) are replaced by the closest wor
 vocabulary (the `spell` field), preferring fewer edits, then more frequent words.
 """
 
-import heapq
 import threading
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
 from math import log
+
+import numpy
+from whoosh import classify
 
 from vendors.search import readcache, registry, replica
 from vendors.search.codec_blocks import read_blocks
@@ -392,33 +394,87 @@ def _all_vendor_ids(index: OpenIndex) -> list[int]:
     return sorted(index.vendor_ids[docnum] for docnum in _all_docnums(index))
 
 
-def more_like(index: OpenIndex, terms: dict[str, float], limit: int, exclude: int) -> list[int]:
-    """Vendor ids best matching any of terms (stem -> weight), leaving out the vendor exclude.
+def key_terms(index: OpenIndex, field_name: str, text: str, number: int) -> list[tuple[str, float]]:
+    """The `number` words of text that best tell it apart in field_name, with their weights: what Whoosh's
+    Searcher.key_terms_from_text gives (classify.Expander with its Bo1Model, normalised), computed the same
+    way, but with each word's collection frequency looked up once per open index (OpenIndex.frequencies)
+    rather than in every segment's term table on every call: those look-ups were most of its cost."""
+    field = index.searcher.schema[field_name]
+    in_text: dict[bytes, float] = {}
+    text_total = 0.0
+    for term, _, weight, _ in field.index(text):
+        text_total += weight
+        in_text[term] = in_text.get(term, 0.0) + weight
+    if not in_text:
+        return []
+    model = _expansion_model(index, field_name)
+    scored, best = [], 0.0
+    for term, weight in in_text.items():
+        frequency = _collection_frequency(index, field_name, term)
+        if frequency is not None:
+            score = model.score(weight, frequency, text_total)
+            best = max(best, score)
+            scored.append((score, field.from_bytes(term)))
+    norm = model.normalizer(best, text_total)
+    ranked = sorted(((score / norm, word) for score, word in scored), key=lambda item: (-item[0], item[1]))
+    return [(word, weight) for weight, word in ranked[:number]]
 
-    Terms found in few documents pick the candidates: the SHORTLIST_FACTOR * limit best scored by them.
-    Terms found in many (COMMON_SHARE or more of the index) then add to those candidates' scores only,
-    since walking their long postings for every document is what made this slow. All terms are walked
-    when the distinctive ones find too few candidates.
+
+def _expansion_model(index: OpenIndex, field_name: str) -> classify.Bo1Model:
+    key = ("expansion model", field_name)
+    model = index.frequencies.get(key)
+    if model is None:
+        reader = index.searcher.reader()
+        model = index.frequencies[key] = classify.Bo1Model(
+            reader.doc_count_all(), reader.field_length(field_name)
+        )
+    return model
+
+
+def _collection_frequency(index: OpenIndex, field_name: str, term: bytes) -> float | None:
+    """How often the term occurs in the field over the whole index (deleted documents included, as Whoosh
+    counts them); None when the index does not hold it."""
+    key = (field_name, term)
+    try:
+        return index.frequencies[key]
+    except KeyError:
+        reader = index.searcher.reader()
+        frequency = reader.frequency(field_name, term) if (field_name, term) in reader else None
+        index.frequencies[key] = frequency
+        return frequency
+
+
+def more_like(index: OpenIndex, terms: dict[str, float], limit: int, exclude: int) -> list[int]:
+    """Vendor ids best matching any of terms (stem -> weight), leaving out the vendor exclude; equal scores
+    by vendor id.
+
+    Terms found in few documents pick the candidates: the SHORTLIST_FACTOR * limit best scored by them (equal
+    scores by document number). Terms found in many (COMMON_SHARE or more of the index) then add to those
+    candidates' scores only, since walking their long postings for every document is what made this slow.
+    All terms are walked when the distinctive ones find too few candidates. Scores are summed in arrays, a
+    term at a time, with the same floating-point operations in the same order as one document at a time.
     """
     total = max(index.doc_count, 1)
     scored = [_term_scores(index, term, weight, total) for term, weight in terms.items()]
     common = [term for term in scored if term.documents >= total * COMMON_SHARE]
-    scores: dict[int, float] = {}
+    scores = numpy.zeros(len(index.vendor_ids))
+    touched = numpy.zeros(len(index.vendor_ids), dtype=bool)
     for term in scored:
-        if term not in common:
-            term.add_to(scores)
-    if len(scores) <= limit:
+        if term.documents < total * COMMON_SHARE:
+            term.add_to(scores, touched)
+    candidates = numpy.flatnonzero(touched)
+    if len(candidates) <= limit:
         for term in common:
-            term.add_to(scores)
+            term.add_to(scores, touched)
+        candidates = numpy.flatnonzero(touched)
     else:
-        shortlisted = heapq.nlargest(limit * SHORTLIST_FACTOR, scores.items(), key=lambda item: item[1])
-        scores = dict(shortlisted)
+        shortlisted = numpy.argsort(-scores[candidates], kind="stable")[: limit * SHORTLIST_FACTOR]
+        candidates = numpy.sort(candidates[shortlisted])
         for term in common:
-            term.add_to(scores, only=scores.keys())
-    best = heapq.nsmallest(
-        limit + 1, ((-score, index.vendor_ids[docnum]) for docnum, score in scores.items())
-    )
-    return [vendor_id for _, vendor_id in best if vendor_id != exclude][:limit]
+            term.add_at(scores, candidates)
+    vendor_ids = numpy.frombuffer(index.vendor_ids, dtype=numpy.uint32)[candidates]
+    best = numpy.lexsort((vendor_ids, -scores[candidates]))[: limit + 1]
+    return [vendor_id for vendor_id in vendor_ids[best].tolist() if vendor_id != exclude][:limit]
 
 
 COMMON_SHARE = 0.2
@@ -432,24 +488,37 @@ class _TermScores:
     documents: int
     per_field: tuple[tuple[float, "_FieldPostings"], ...]
 
-    def add_to(self, scores: dict[int, float], only=None) -> None:
+    def add_to(self, scores: numpy.ndarray, touched: numpy.ndarray) -> None:
+        """Add to the score of every document holding the term, and mark them."""
         for factor, postings in self.per_field:
-            # Term frequencies take few distinct values: one gain per value, looked up per document.
-            gains = {tf: factor * tf / (tf + SATURATION) for tf in postings.frequencies}
-            if only is None:
-                for docnum, tf in postings.per_doc.items():
-                    scores[docnum] = scores.get(docnum, 0.0) + gains[tf]
-            else:
-                for docnum in only:
-                    tf = postings.per_doc.get(docnum)
-                    if tf:
-                        scores[docnum] += gains[tf]
+            frequencies = postings.frequencies
+            scores[postings.docnums] += factor * frequencies / (frequencies + SATURATION)
+            touched[postings.docnums] = True
+
+    def add_at(self, scores: numpy.ndarray, docnums: numpy.ndarray) -> None:
+        """Add to the scores of those of docnums (ascending) holding the term."""
+        for factor, postings in self.per_field:
+            if not len(postings.docnums):
+                continue
+            at = numpy.searchsorted(postings.docnums, docnums)
+            held = postings.docnums[numpy.minimum(at, len(postings.docnums) - 1)] == docnums
+            frequencies = postings.frequencies[at[held]]
+            scores[docnums[held]] += factor * frequencies / (frequencies + SATURATION)
 
 
 @dataclass(frozen=True, eq=False)
 class _FieldPostings:
-    per_doc: dict[int, float]  # docnum -> frequency
-    frequencies: frozenset[float]  # the distinct values of per_doc
+    """A term's postings in one field as arrays, in ascending document number."""
+
+    docnums: numpy.ndarray
+    frequencies: numpy.ndarray  # float64, as the scores are summed in
+
+    @classmethod
+    def of(cls, per_doc: dict[int, float]) -> "_FieldPostings":
+        docnums = numpy.fromiter(per_doc, dtype=numpy.intp, count=len(per_doc))
+        frequencies = numpy.fromiter(per_doc.values(), dtype=numpy.float64, count=len(per_doc))
+        order = numpy.argsort(docnums, kind="stable")
+        return cls(docnums[order], frequencies[order])
 
 
 @dataclass(frozen=True, eq=False)
@@ -474,8 +543,7 @@ def _term_scores(index: OpenIndex, term: str, weight: float, total: int) -> _Ter
 
 
 def _term_in_fields(index: OpenIndex, term: str, total: int) -> _TermInFields:
-    """Kept in the read cache for this open index, as its postings are (charged again here: this entry keeps
-    them alive after theirs is let go)."""
+    """Kept in the read cache for this open index, as its postings are."""
     key = ("term in fields", index.token, term)
     found = readcache.CACHE.get(key)
     if found is None:
@@ -485,11 +553,8 @@ def _term_in_fields(index: OpenIndex, term: str, total: int) -> _TermInFields:
         found = _TermInFields(
             documents,
             idf,
-            tuple(
-                (field, _FieldPostings(per_doc, frozenset(per_doc.values())))
-                for field, per_doc in per_field.items()
-            ),
+            tuple((field, _FieldPostings.of(per_doc)) for field, per_doc in per_field.items()),
         )
-        size = sum(len(postings.per_doc) for _, postings in found.per_field) * readcache.COST_PER_POSTING
-        readcache.CACHE.put(key, found, size)
+        postings = sum(len(postings.docnums) for _, postings in found.per_field)
+        readcache.CACHE.put(key, found, postings * readcache.COST_PER_ARRAY_POSTING * 2)
     return found
