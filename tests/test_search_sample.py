@@ -206,3 +206,22 @@ def test_more_like_sums_as_a_document_at_a_time_would(seeded_app):
                 assert matching.more_like(index, terms, limit, exclude=document["id"]) == expected
                 paths.add(shortlisted)
     assert paths == {True, False}  # both ways were taken
+
+
+def test_the_shortlist_keeps_the_best_scores_and_the_lowest_docnums_among_equals():
+    import random
+
+    import numpy
+
+    from vendors.search import matching
+
+    rng = random.Random(7)
+    for _ in range(300):
+        size, take = rng.randint(0, 60), rng.randint(1, 40)
+        docnums = numpy.array(sorted(rng.sample(range(500), size)), dtype=numpy.intp)
+        scores = numpy.array([rng.choice((0.5, 1.0, 1.5, 2.0)) for _ in range(size)])
+        best = sorted(
+            zip(docnums.tolist(), scores.tolist(), strict=True), key=lambda pair: (-pair[1], pair[0])
+        )
+        expected = sorted(docnum for docnum, _ in best[:take])
+        assert matching._best(docnums, scores, take).tolist() == expected

@@ -13,7 +13,9 @@ and logs that it did.
 """
 
 import contextvars
+import functools
 import logging
+import operator
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +23,7 @@ from functools import cached_property
 
 from flask import Flask, current_app, g, has_request_context
 from markupsafe import Markup
-from sqlalchemy import Row, case, event, func, or_, select
+from sqlalchemy import Row, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from vendors import changesignal
@@ -157,45 +159,41 @@ def _main_specialisation_first(vendor_id: int, alike: list[int], limit: int) -> 
     each most alike in words first; when too few are alike in words, others with the same main kind of work
     fill the list, lowest id first.
 
-    Only the candidates' kinds of work are read, and at most `limit` fillers: reading every vendor that
-    shares one of its kinds of work made this the slowest part of a vendor page."""
-    rows = VendorFacetValue
+    Who does which kind of work is read from the directory's bitsets of published vendors, kept in step with
+    the change log, so only the vendor's own kinds of work are read from the database."""
+    # Imported here: the directory's bitsets are built on this module.
+    from vendors.directory import bitsets
+
     mine = list(
         db.session.scalars(
-            select(rows.value)
-            .where(rows.vendor_id == vendor_id, rows.facet == "specialisation")
-            .order_by(rows.position)
+            select(VendorFacetValue.value)
+            .where(VendorFacetValue.vendor_id == vendor_id, VendorFacetValue.facet == "specialisation")
+            .order_by(VendorFacetValue.position)
         )
     )
     if not mine:
         return alike[:limit]
+    doing = bitsets.current().values.get("specialisation", {})
+    main = doing.get(mine[0], 0)
+    sharing = functools.reduce(operator.or_, (doing.get(value, 0) for value in mine))
     others = [other for other in alike if other != vendor_id]
-    rank = dict(
-        db.session.execute(
-            select(rows.vendor_id, func.min(case((rows.value == mine[0], 0), else_=1)))
-            .join(Vendor, Vendor.id == rows.vendor_id)
-            .where(rows.facet == "specialisation", rows.value.in_(mine), registry.VENDORS.published)
-            .where(rows.vendor_id.in_(others))
-            .group_by(rows.vendor_id)
-        ).all()
-    )
-    ordered = [other for other in others if rank.get(other) == 0]
+    ordered = [other for other in others if main >> other & 1]
     if len(ordered) < limit:
-        ordered += db.session.scalars(
-            select(rows.vendor_id)
-            .join(Vendor, Vendor.id == rows.vendor_id)
-            .where(
-                rows.facet == "specialisation",
-                rows.value == mine[0],
-                registry.VENDORS.published,
-                rows.vendor_id.not_in([vendor_id, *ordered]),
-            )
-            .order_by(rows.vendor_id)
-            .limit(limit - len(ordered))
-        )
-    ordered += [other for other in others if rank.get(other) == 1]
-    ordered += [other for other in others if other not in rank]
+        ordered += _lowest_ids(main, {vendor_id, *ordered}, limit - len(ordered))
+    ordered += [other for other in others if not main >> other & 1 and sharing >> other & 1]
+    ordered += [other for other in others if not sharing >> other & 1]
     return ordered[:limit]
+
+
+def _lowest_ids(bits: int, leaving_out: set[int], take: int) -> list[int]:
+    """The lowest ids set in bits, but not in leaving_out, at most take."""
+    found: list[int] = []
+    while bits and len(found) < take:
+        lowest = (bits & -bits).bit_length() - 1
+        bits &= bits - 1
+        if lowest not in leaving_out:
+            found.append(lowest)
+    return found
 
 
 def similar_vendors(vendor_id: int, limit: int = 5) -> list[Row]:

@@ -468,8 +468,7 @@ def more_like(index: OpenIndex, terms: dict[str, float], limit: int, exclude: in
             term.add_to(scores, touched)
         candidates = numpy.flatnonzero(touched)
     else:
-        shortlisted = numpy.argsort(-scores[candidates], kind="stable")[: limit * SHORTLIST_FACTOR]
-        candidates = numpy.sort(candidates[shortlisted])
+        candidates = _best(candidates, scores[candidates], limit * SHORTLIST_FACTOR)
         for term in common:
             term.add_at(scores, candidates)
     vendor_ids = numpy.frombuffer(index.vendor_ids, dtype=numpy.uint32)[candidates]
@@ -479,6 +478,17 @@ def more_like(index: OpenIndex, terms: dict[str, float], limit: int, exclude: in
 
 COMMON_SHARE = 0.2
 SHORTLIST_FACTOR = 3
+
+
+def _best(docnums: numpy.ndarray, scores: numpy.ndarray, take: int) -> numpy.ndarray:
+    """The `take` docnums (ascending) with the highest scores, equal scores by lower docnum; found by
+    partition, as sorting every candidate was a tenth of the time."""
+    if len(docnums) <= take:
+        return docnums
+    least = numpy.partition(scores, len(scores) - take)[len(scores) - take]
+    above = docnums[scores > least]
+    at_least = docnums[scores == least][: take - len(above)]
+    return numpy.sort(numpy.concatenate((above, at_least)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -491,19 +501,16 @@ class _TermScores:
     def add_to(self, scores: numpy.ndarray, touched: numpy.ndarray) -> None:
         """Add to the score of every document holding the term, and mark them."""
         for factor, postings in self.per_field:
-            frequencies = postings.frequencies
-            scores[postings.docnums] += factor * frequencies / (frequencies + SATURATION)
+            scores[postings.docnums] += factor * postings.frequencies / postings.saturated
             touched[postings.docnums] = True
 
     def add_at(self, scores: numpy.ndarray, docnums: numpy.ndarray) -> None:
         """Add to the scores of those of docnums (ascending) holding the term."""
         for factor, postings in self.per_field:
-            if not len(postings.docnums):
-                continue
             at = numpy.searchsorted(postings.docnums, docnums)
             held = postings.docnums[numpy.minimum(at, len(postings.docnums) - 1)] == docnums
-            frequencies = postings.frequencies[at[held]]
-            scores[docnums[held]] += factor * frequencies / (frequencies + SATURATION)
+            at = at[held]
+            scores[docnums[held]] += factor * postings.frequencies[at] / postings.saturated[at]
 
 
 @dataclass(frozen=True, eq=False)
@@ -512,13 +519,14 @@ class _FieldPostings:
 
     docnums: numpy.ndarray
     frequencies: numpy.ndarray  # float64, as the scores are summed in
+    saturated: numpy.ndarray  # frequencies + SATURATION, the gains' divisors
 
     @classmethod
     def of(cls, per_doc: dict[int, float]) -> "_FieldPostings":
         docnums = numpy.fromiter(per_doc, dtype=numpy.intp, count=len(per_doc))
         frequencies = numpy.fromiter(per_doc.values(), dtype=numpy.float64, count=len(per_doc))
         order = numpy.argsort(docnums, kind="stable")
-        return cls(docnums[order], frequencies[order])
+        return cls(docnums[order], frequencies[order], frequencies[order] + SATURATION)
 
 
 @dataclass(frozen=True, eq=False)
@@ -538,7 +546,11 @@ def _term_scores(index: OpenIndex, term: str, weight: float, total: int) -> _Ter
     weights = registry.VENDORS.weights
     return _TermScores(
         found.documents,
-        tuple((weight * found.idf * weights[field], postings) for field, postings in found.per_field),
+        tuple(
+            (weight * found.idf * weights[field], postings)
+            for field, postings in found.per_field
+            if len(postings.docnums)
+        ),
     )
 
 
@@ -556,5 +568,5 @@ def _term_in_fields(index: OpenIndex, term: str, total: int) -> _TermInFields:
             tuple((field, _FieldPostings.of(per_doc)) for field, per_doc in per_field.items()),
         )
         postings = sum(len(postings.docnums) for _, postings in found.per_field)
-        readcache.CACHE.put(key, found, postings * readcache.COST_PER_ARRAY_POSTING * 2)
+        readcache.CACHE.put(key, found, postings * readcache.COST_PER_ARRAY_POSTING * 3)
     return found
