@@ -277,3 +277,25 @@ def test_suggestions_follow_the_rule_for_every_prefix_of_every_sample_name(seede
         expected = (whole + later)[:8]
         with seeded_app.test_request_context():
             assert [name for name, _ in search.suggest_vendors(prefix)] == expected, prefix
+
+
+def test_a_published_vendor_comes_with_every_attribute_row_in_order(seeded_app):
+    """published_vendor joins the attribute rows into its one query: each vendor still has all of them, in
+    the order its own listing gives, and a draft is still not found."""
+    from vendors.catalog.models import published_vendor
+
+    with seeded_app.app_context():
+        vendors = db.session.scalars(select(Vendor)).all()
+        expected = {
+            v.slug: (v.status, [(r.facet, r.value, r.position) for r in v.facet_values]) for v in vendors
+        }
+        db.session.remove()
+        assert any(len(rows) > 5 for _, rows in expected.values())
+        for slug, (status, rows) in expected.items():
+            found = published_vendor(slug)
+            if status != "published":
+                assert found is None
+                continue
+            assert [(r.facet, r.value, r.position) for r in found.facet_values] == rows
+        db.session.remove()
+    assert {status for status, _ in expected.values()} > {"published"}
