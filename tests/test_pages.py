@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import add_vendors, vendor_record
+from tests.factories import add_vendors, csrf_token, vendor_record
 from vendors.catalog import rules
 from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.directory.params import FACET_VALUES
@@ -453,3 +453,27 @@ def test_the_404_page_speaks_in_the_sites_voice_with_a_search_box_and_the_main_s
         assert f'href="{section}"' in body, section
     vendor_gone = text_of(page(client, "/vendors/no-such-vendor", status=404))
     assert "There is no published vendor at this address." in vendor_gone
+
+
+@pytest.mark.parametrize("buyer_country", ["DE", "IN", "US"])
+def test_every_buyer_country_select_offers_each_country_once_with_the_buyer_s_chosen(
+    seeded_client, seeded, buyer_country
+):
+    """The select's options are made once per chosen country and reused: each page still lists every country
+    in name order, escaped, with the buyer's own country the only one chosen."""
+    from vendors.reference.countries import COUNTRIES
+
+    slug = published()[0].slug
+    token = csrf_token(seeded_client, "/vendors")
+    assert seeded_client.post("/shortlist/add", data={"vendor": slug, "csrf_token": token}).status_code == 303
+    for address in (
+        f"/vendors?buyer_country={buyer_country}",
+        f"/vendors/{slug}?buyer_country={buyer_country}",
+        f"/compare?buyer_country={buyer_country}",
+    ):
+        body = page(seeded_client, address)
+        select = re.search(r'<select id="buyer_country" name="buyer_country">(.*?)</select>', body, re.S)[1]
+        options = re.findall(r'<option value="([A-Z]{2})"( selected)?>([^<]*)</option>', select)
+        assert [code for code, _, _ in options] == list(COUNTRIES), address
+        assert [code for code, chosen, _ in options if chosen] == [buyer_country], address
+        assert [html.unescape(name) for _, _, name in options] == [c.name for c in COUNTRIES.values()]
