@@ -471,7 +471,7 @@ def more_like(index: OpenIndex, terms: dict[str, float], limit: int, exclude: in
         candidates = _best(candidates, scores[candidates], limit * SHORTLIST_FACTOR)
         for term in common:
             term.add_at(scores, candidates)
-    vendor_ids = numpy.frombuffer(index.vendor_ids, dtype=numpy.uint32)[candidates]
+    vendor_ids = numpy.frombuffer(index.vendor_ids, dtype=index.vendor_ids.typecode)[candidates]
     best = numpy.lexsort((vendor_ids, -scores[candidates]))[: limit + 1]
     return [vendor_id for vendor_id in vendor_ids[best].tolist() if vendor_id != exclude][:limit]
 
