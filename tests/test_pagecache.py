@@ -4,6 +4,7 @@ who take it, and an edit, another day, another cookie, host or search index stat
 it could change unreachable. Visitors with a shortlist or a message are answered afresh."""
 
 import gzip
+import html
 import re
 import sqlite3
 from contextlib import contextmanager
@@ -156,6 +157,23 @@ def test_another_day_another_cookie_or_another_host_is_another_answer(app, vendo
 
     monkeypatch.setattr(pagecache, "date", Tomorrow)
     assert visit(app, "/vendors/cached-care").headers["X-Cache"] == "miss"
+
+
+def test_a_vendor_page_is_kept_apart_for_each_listing_it_returns_to(app, vendor):
+    """The same address asked from two searches, from another site and from nowhere: each answer's "All
+    vendors" link is its own, made once and then kept; another site's page counts as nowhere."""
+    address = "/vendors/cached-care?buyer_country=DE"
+    asked = [
+        ("", "/vendors?buyer_country=DE", "miss"),
+        ("http://localhost/vendors?q=care", "/vendors?q=care", "miss"),
+        ("http://localhost/vendors?q=cached&sort=name", "/vendors?q=cached&sort=name", "miss"),
+        ("https://elsewhere.example/vendors?q=x", "/vendors?buyer_country=DE", "hit"),
+    ]
+    for first_time in (True, False):
+        for referrer, listing, kept in asked:
+            answer = visit(app, address, **({"Referer": referrer} if referrer else {}))
+            assert answer.headers["X-Cache"] == (kept if first_time else "hit"), referrer
+            assert f'href="{html.escape(listing)}">← All vendors' in answer.get_data(as_text=True), referrer
 
 
 def test_a_visitor_with_a_message_to_show_is_answered_afresh(app, vendor):

@@ -205,7 +205,8 @@ def _without_carried_sort(args) -> dict:
 
 
 @bp.get("/vendors/<slug>")
-@pagecache.cached(vary=lambda: _listing_to_return_to(remembered_buyer_country()))
+# Besides the address and the cookies: the listing its "All vendors" link returns to, when it came from one.
+@pagecache.cached(vary=lambda: _listing_came_from())
 def vendor_page(slug: str):
     vendor = published_vendor(slug)
     if vendor is None:
@@ -229,11 +230,20 @@ def vendor_page(slug: str):
 
 
 def _listing_to_return_to(buyer_country: str) -> str:
+    """The directory page the buyer came from, else the whole directory for their country."""
+    return _listing_came_from() or url_for("directory.index", buyer_country=buyer_country)
+
+
+def _listing_came_from() -> str | None:
     """The directory page the buyer came from, with its search and filters (passed on as `back` when the
-    vendor page reloads itself), else the whole directory. Only this site's /vendors is ever linked."""
+    vendor page reloads itself); None when neither `back` nor the referrer is one. Only this site's /vendors
+    is ever linked. Asked on every kept vendor page's look-up, so a visit with neither builds no URL."""
+    candidates = [candidate for candidate in (request.args.get("back"), request.referrer) if candidate]
+    if not candidates:
+        return None
     listing = url_for("directory.index")
-    for candidate in (request.args.get("back", ""), request.referrer or ""):
+    for candidate in candidates:
         parts = urlsplit(candidate)
         if parts.netloc in ("", request.host) and parts.path == listing and not candidate.startswith("//"):
             return listing + (f"?{parts.query}" if parts.query else "")
-    return url_for("directory.index", buyer_country=buyer_country)
+    return None
