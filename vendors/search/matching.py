@@ -407,7 +407,8 @@ def key_terms(index: OpenIndex, field_name: str, text: str, number: int) -> list
         in_text[term] = in_text.get(term, 0.0) + weight
     if not in_text:
         return []
-    model = _expansion_model(index, field_name)
+    reader = index.searcher.reader()
+    model = classify.Bo1Model(reader.doc_count_all(), reader.field_length(field_name))
     scored, best = [], 0.0
     for term, weight in in_text.items():
         frequency = _collection_frequency(index, field_name, term)
@@ -418,17 +419,6 @@ def key_terms(index: OpenIndex, field_name: str, text: str, number: int) -> list
     norm = model.normalizer(best, text_total)
     ranked = sorted(((score / norm, word) for score, word in scored), key=lambda item: (-item[0], item[1]))
     return [(word, weight) for weight, word in ranked[:number]]
-
-
-def _expansion_model(index: OpenIndex, field_name: str) -> classify.Bo1Model:
-    key = ("expansion model", field_name)
-    model = index.frequencies.get(key)
-    if model is None:
-        reader = index.searcher.reader()
-        model = index.frequencies[key] = classify.Bo1Model(
-            reader.doc_count_all(), reader.field_length(field_name)
-        )
-    return model
 
 
 def _collection_frequency(index: OpenIndex, field_name: str, term: bytes) -> float | None:

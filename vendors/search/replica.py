@@ -64,8 +64,8 @@ class OpenIndex:
     token: int  # unique per opened index in this process: the read cache's keys name it
     # Whoosh readers seek and read shared file objects: one search at a time per open index.
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # Look-ups that only the index's contents decide, made once: (field, term) -> collection frequency, and
-    # each field's expansion model (vendors.search.matching.key_terms). Bounded by the index's vocabulary.
+    # (field, term) -> collection frequency, looked up once (vendors.search.matching.key_terms); bounded by
+    # the index's vocabulary.
     frequencies: dict = field(default_factory=dict)
     _vocabulary: Vocabulary | None = None
     _all_vendor_ids: array | None = None
