@@ -110,6 +110,28 @@ def test_similar_vendors_do_the_same_main_kind_of_work_first(seeded_app):
     assert same_main_first >= 0.9 * len(vendors)
 
 
+def test_similar_to_a_loaded_vendor_is_similar_read_from_the_database(seeded_app):
+    """The vendor page passes the vendor it has loaded (similar_to); similar(id) reads it again. Both must
+    give the same vendors, for every sample vendor."""
+    from vendors import search
+    from vendors.catalog.models import published_vendor
+    from vendors.search import readcache
+
+    with seeded_app.test_request_context():
+        slugs = db.session.scalars(select(Vendor.slug).where(Vendor.status == "published")).all()
+        compared = 0
+        for slug in slugs:
+            vendor = published_vendor(slug)
+            for limit in (5, 12):
+                readcache.CACHE.clear()
+                loaded = search.similar_to(vendor, limit)
+                readcache.CACHE.clear()
+                assert loaded == search.similar(vendor.id, limit), slug
+                compared += bool(loaded)
+        db.session.remove()
+    assert compared >= 2 * len(slugs) - 2
+
+
 def similar_fields() -> list[str]:
     from vendors.search import registry
 
