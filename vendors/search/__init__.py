@@ -23,7 +23,7 @@ from functools import cached_property
 
 from flask import Flask, current_app, g, has_request_context
 from markupsafe import Markup
-from sqlalchemy import Row, event, func, or_, select
+from sqlalchemy import Row, bindparam, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from vendors import changesignal
@@ -238,12 +238,17 @@ def _lowest_ids(bits: int, leaving_out: set[int], take: int) -> list[int]:
     return found
 
 
+# Built once: building and keying the statement took three times as long as running it.
+_SHOWN_OF_SIMILAR = select(Vendor.id, Vendor.slug, Vendor.name, Vendor.tagline).where(
+    Vendor.id.in_(bindparam("ids", expanding=True))
+)
+
+
 def similar_vendors(vendor: Vendor, limit: int = 5) -> list[Row]:
     """The similar vendors' slug, name and tagline, in order: what the vendor page shows of them (whole
     Vendor objects would load every attribute row of each)."""
     ids = similar_to(vendor, limit)
-    shown = select(Vendor.id, Vendor.slug, Vendor.name, Vendor.tagline).where(Vendor.id.in_(ids))
-    by_id = {row.id: row for row in db.session.execute(shown)}
+    by_id = {row.id: row for row in db.session.execute(_SHOWN_OF_SIMILAR, {"ids": ids})}
     return [by_id[vendor_id] for vendor_id in ids if vendor_id in by_id]
 
 
