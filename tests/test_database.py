@@ -2,6 +2,7 @@
 transaction), and migrations that match the models."""
 
 import multiprocessing
+from datetime import UTC, timedelta
 
 import psycopg
 import pytest
@@ -15,6 +16,7 @@ from tests.conftest import make_app
 from tests.factories import TEST_ACTOR, add_vendors, vendor_record
 from vendors import database
 from vendors.audit import AuditEntry
+from vendors.catalog import changelog
 from vendors.catalog.models import Vendor
 from vendors.catalog.writes import catalogue_writes
 from vendors.database import SQLITE_BUSY_TIMEOUT_MS, one_statement, read_on_held_connection
@@ -90,6 +92,24 @@ def test_a_failing_read_on_the_held_connection_is_raised(app):
         read_on_held_connection(db.engine, lambda connection: connection.exec_driver_sql("SELECT 7").scalar())
         == 7
     )
+
+
+def test_the_log_state_every_request_reads_is_the_last_change_and_the_identity(app, backend):
+    """changelog.state reads on a server as plain SQL and converts the change's time itself: it must give
+    what latest() and identity() give, empty or not, in UTC whatever the session's time zone."""
+    with db.engine.connect() as connection:
+        if backend == "postgresql":
+            connection.exec_driver_sql("SET TIME ZONE 'Asia/Kolkata'")
+        identity = changelog.identity(connection)
+        assert (
+            changelog.state(connection) == ((0, None), identity) == (changelog.latest(connection), identity)
+        )
+        connection.commit()
+        add_vendors(vendor_record(), vendor_record())
+        (last_id, changed_at), same_identity = changelog.state(connection)
+        assert ((last_id, changed_at), same_identity) == (changelog.latest(connection), identity)
+        assert last_id == changelog.head(connection) > 0
+        assert changed_at.utcoffset() == timedelta(0) and changed_at.tzinfo is UTC
 
 
 def _in_transaction(connection) -> bool:

