@@ -112,16 +112,21 @@ def test_similar_vendors_do_the_same_main_kind_of_work_first(seeded_app):
 
 def test_similar_to_a_loaded_vendor_is_similar_read_from_the_database(seeded_app):
     """The vendor page passes the vendor it has loaded (similar_to); similar(id) reads it again. Both must
-    give the same vendors, for every sample vendor."""
+    give the same vendors, for every sample vendor, and the loaded vendor must be described by the very texts
+    its index document holds, or its key terms would not be those of the vendor the index knows."""
     from vendors import search
     from vendors.catalog.models import published_vendor
-    from vendors.search import readcache
+    from vendors.search import readcache, schema
 
     with seeded_app.test_request_context():
         slugs = db.session.scalars(select(Vendor.slug).where(Vendor.status == "published")).all()
         compared = 0
         for slug in slugs:
             vendor = published_vendor(slug)
+            with db.engine.connect() as connection:
+                (indexed,) = schema.documents(connection, [vendor.id])
+            described = search._described_by(vendor)
+            assert described.texts == {name: indexed[name] for name in similar_fields()}, slug
             for limit in (5, 12):
                 readcache.CACHE.clear()
                 loaded = search.similar_to(vendor, limit)

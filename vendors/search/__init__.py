@@ -185,21 +185,13 @@ def _similar_fields() -> list[registry.TextField]:
 
 
 def _described_in_database(vendor_id: int) -> _Described | None:
-    with db.engine.connect() as connection:
-        documents = list(schema.documents(connection, [vendor_id]))
-    if not documents:
-        return None
-    specialisations = db.session.scalars(
-        select(VendorFacetValue.value)
-        .where(VendorFacetValue.vendor_id == vendor_id, VendorFacetValue.facet == "specialisation")
-        .order_by(VendorFacetValue.position)
-    )
-    return _Described(
-        {field.name: documents[0][field.name] for field in _similar_fields()}, list(specialisations)
-    )
+    published = select(Vendor).where(Vendor.id == vendor_id, registry.VENDORS.published)
+    vendor = db.session.scalars(published).one_or_none()
+    return _described_by(vendor) if vendor is not None else None
 
 
 def _described_by(vendor: Vendor) -> _Described:
+    """The vendor as its index document describes it (the same registry texts of the same values)."""
     values = {facet: vendor.values(facet) for facet in registry.VENDORS.stored_facets}
     texts = {field.name: registry.VENDORS.text(field, vendor, values) for field in _similar_fields()}
     return _Described(texts, values["specialisation"])
