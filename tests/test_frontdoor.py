@@ -26,7 +26,14 @@ ADDRESSES = [
     "/estimate",
     "/estimate?vendor=harbour-care&agents=12",
 ]
+API_ADDRESSES = [
+    "/api/v1/vendors?q=care&sort=name",
+    "/api/v1/vendors/harbour-care?buyer_country=GB",
+    "/api/v1/suggest?q=har",
+]
 PER_VISITOR = {"X-Request-ID", "Set-Cookie"}
+# Their values count the requests of each app's limiter, and the second of the window.
+LIMIT_HEADERS = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"}
 
 
 @pytest.fixture
@@ -83,7 +90,11 @@ def comparable(response):
     token = TOKEN.search(text)
     if token:
         text = text.replace(token[1], b"TOKEN")
-    headers = sorted((name, value) for name, value in response.headers.items() if name not in PER_VISITOR)
+    headers = sorted(
+        (name, "(counted)" if name in LIMIT_HEADERS else value)
+        for name, value in response.headers.items()
+        if name not in PER_VISITOR
+    )
     cookies = [
         re.sub(r"^session=[^;]*|Expires=[^;]*", "", cookie)  # Expires: when the answer was kept
         for cookie in response.headers.getlist("Set-Cookie")
@@ -109,6 +120,44 @@ def test_a_kept_page_is_answered_before_the_hooks_exactly_as_the_usual_way(
     assert starts_a_session is (has_forms and not returning)
 
 
+@pytest.mark.parametrize("address", API_ADDRESSES)
+def test_a_kept_api_answer_is_answered_before_the_hooks_as_the_usual_way_with_the_limit_headers(
+    app, usual_app, address
+):
+    early, early_through_hooks = kept_and_asked_again(app, address, returning=False)
+    usual, usual_through_hooks = kept_and_asked_again(usual_app, address, returning=False)
+
+    assert (early_through_hooks, usual_through_hooks) == (0, 1)
+    assert (early.headers["X-Cache"], usual.headers["X-Cache"]) == ("hit", "hit")
+    assert comparable(early) == comparable(usual)
+    assert {name for name, _value in early.headers.items()} >= LIMIT_HEADERS
+    assert early.headers["X-RateLimit-Limit"] == "600"
+
+
+def test_kept_api_answers_count_against_the_limit_and_are_refused_past_it(app, monkeypatch):
+    monkeypatch.setitem(app.config, "API_LIMIT_PER_ADDRESS", "4 per minute")
+    client = app.test_client()
+    answers = [client.get("/api/v1/vendors/harbour-care", headers=GZIP)]
+    with hooks_counted() as started:
+        answers += [client.get("/api/v1/vendors/harbour-care", headers=GZIP) for _ in range(5)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 200, 429, 429]
+    assert [answer.headers.get("X-Cache") for answer in answers] == ["miss", "hit", "hit", "hit", None, None]
+    assert [answer.headers["X-RateLimit-Remaining"] for answer in answers] == ["3", "2", "1", "0", "0", "0"]
+    assert len(started) == 2, "the refused go the usual way"
+    assert answers[-1].is_json and int(answers[-1].headers["Retry-After"]) > 0
+    assert client.get("/api/v1/suggest?q=har", headers=GZIP).status_code == 429, "one budget for the API"
+
+
+def test_an_api_address_refused_by_the_blueprint_hook_is_never_kept(app):
+    address = "/api/v1/vendors?sort=name&sort=name"
+    assert app.test_client().get("/api/v1/vendors?sort=name", headers=GZIP).headers["X-Cache"] == "miss"
+    with hooks_counted() as started:
+        answers = [app.test_client().get(address, headers=GZIP) for _ in range(2)]
+    assert [(answer.status_code, answer.headers.get("X-Cache")) for answer in answers] == [(400, None)] * 2
+    assert len(started) == 2
+
+
 def test_a_kept_page_reaches_no_request_hook_and_other_requests_do(app):
     address = "/vendors?sort=name"
     app.test_client().get(address, headers=GZIP)
@@ -117,8 +166,9 @@ def test_a_kept_page_reaches_no_request_hook_and_other_requests_do(app):
         assert (kept.headers["X-Cache"], started) == ("hit", [])
         app.test_client().get(address)  # no gzip: the usual way
         app.test_client().get("/vendors?sort=size", headers=GZIP)  # not kept yet
-        app.test_client().get("/api/v1/vendors", headers=GZIP)  # the API's limit counts reads
-    assert len(started) == 3
+        app.test_client().get("/api/v1/vendors", headers=GZIP)  # not kept yet
+        app.test_client().post("/shortlist/add", data={"vendor": "harbour-care"})  # not a read
+    assert len(started) == 4
 
 
 def test_the_token_of_an_early_answer_is_accepted_by_its_form(app):

@@ -3,11 +3,13 @@
 Most requests for a page are answered from the page cache (vendors.pagecache), and for those the request hooks
 and Flask's handling around them cost about a sixth of the request (the rate limiter's look-up, which these
 reads are exempt from anyway, was 7 % of a directory hit's profile). So a read the hooks cannot change is
-answered from the page cache before them: a GET or HEAD outside /admin, of a view the page cache keeps, that
-the rate limiter does not count (vendors.extensions), in no blueprint with hooks of its own, from a visitor
-who takes gzip. It carries what the hooks would have given it: the request id and log line
-(vendors.requestlog), the security headers (vendors.headers), and the session cookie holding the visitor's
-CSRF token, saved as Flask saves it. Anything else goes the usual way.
+answered from the page cache before them: a GET or HEAD outside /admin, of a view the page cache keeps, in no
+blueprint with hooks of its own but those named below, from a visitor who takes gzip. It carries what the
+hooks would have given it: the request id and log line (vendors.requestlog), the security headers
+(vendors.headers), and the session cookie holding the visitor's CSRF token, saved as Flask saves it. A read
+the rate limiter counts (the API's, vendors.extensions) also goes through the limiter's own two hooks, run as
+they are: counted, refused past its limit (the usual way then answers the 429), and given the limit's
+headers. Anything else goes the usual way.
 
 That holds only while every hook of the app is one named below with the reason a kept read can do without
 it. An app with any other hook (a new extension, a feature's own hook) answers every request the usual way
@@ -17,14 +19,16 @@ and says so once in its log; tests/test_frontdoor.py checks that the answers are
 import functools
 import logging
 import time
+from collections.abc import Callable
 from itertools import chain
+from typing import NamedTuple
 
 from flask import Flask, request, session
 from flask.signals import request_finished, request_started
 
 from vendors import headers, pagecache, requestlog
 from vendors.accounts.access import ADMIN_PREFIX
-from vendors.extensions import reads_a_page
+from vendors.extensions import LIMITED_BLUEPRINTS_ON_READ, reads_a_page
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +37,15 @@ STOOD_IN_FOR = {
     "vendors.requestlog:finish": "called on the answer",
     "vendors.headers:add_security_headers": "called on the answer",
 }
+# The rate limiter's own hooks, run as they are around an answer to a read it counts (the API's).
+LIMITER_CHECK = "flask_limiter._extension:Limiter._check_request_limit"
+LIMITER_HEADERS = "flask_limiter._extension:Limiter.__inject_headers"
+RUN_FOR_COUNTED_READS = {
+    LIMITER_CHECK: "counts the read against its limits, or refuses it (the usual way then answers the 429)",
+    LIMITER_HEADERS: "adds the X-RateLimit headers and Retry-After of the limit it checked",
+}
 NOT_NEEDED = {
     "flask_wtf.csrf:CSRFProtect.init_app.<locals>.csrf_protect": "checks only the methods that change state",
-    "flask_limiter._extension:Limiter._check_request_limit": "these reads are the ones the limiter skips",
-    "flask_limiter._extension:Limiter.__inject_headers": "adds headers only where a limit was checked",
     "vendors.accounts.access:enforce_roles": "guards /admin only",
     "vendors.accounts.access:keep_out_of_caches": "marks /admin answers only",
     "vendors.errors:_check_form_body": "checks request bodies, which GET and HEAD do not have",
@@ -46,18 +55,30 @@ NOT_NEEDED = {
     "flask_login.login_manager:LoginManager._update_remember_cookie": "acts on sign-ins, never kept",
 }
 
+# A blueprint's own hooks, with the reason a kept read can do without them.
+BLUEPRINT_HOOKS_NOT_NEEDED = {
+    "vendors.api.openapi:refuse_repeated_values": "depends on the address alone, and a kept answer's address "
+    "passed it when the answer was kept",
+}
+
 
 def kept_answer(app: Flask):
     """The page cache's answer to this request with everything the hooks would have added; None when the
     request must go the usual way."""
     began = time.perf_counter()
-    if not _hooks_all_known(app) or not _early_read(app):
+    door = _door(app)
+    if door is None or not _early_read(app):
         return None
     response = pagecache.kept_gzip_answer(app.view_functions[request.endpoint])
     if response is None:
         return None
     requestlog.start(began)
+    counted = not reads_a_page()
+    if counted:
+        door.check_limits()  # a refused read raises, and goes the usual way to its 429
     response = headers.add_security_headers(requestlog.finish(response))
+    if counted:
+        response = door.add_limit_headers(response)
     visitor_session = session._get_current_object()
     if not app.session_interface.is_null_session(visitor_session):
         app.session_interface.save_session(app, visitor_session, response)
@@ -69,27 +90,43 @@ def _early_read(app: Flask) -> bool:
         request.method in ("GET", "HEAD")
         and request.routing_exception is None
         and not request.path.startswith(ADMIN_PREFIX)
-        and reads_a_page()
-        and not any(
-            name in hooks
+        and (reads_a_page() or request.blueprint in LIMITED_BLUEPRINTS_ON_READ)
+        and all(
+            _hook_name(hook) in BLUEPRINT_HOOKS_NOT_NEEDED
             for name in request.blueprints
             for hooks in (app.before_request_funcs, app.after_request_funcs, app.url_value_preprocessors)
+            for hook in hooks.get(name, ())
         )
     )
 
 
-def _hooks_all_known(app: Flask) -> bool:
-    """Whether every app-wide hook is one named above; asked once, since hooks can only be added before the
-    first request."""
-    known = app.extensions.get("front door")
-    if known is None:
-        unknown = sorted(set(map(_hook_name, _app_wide_hooks(app))) - STOOD_IN_FOR.keys() - NOT_NEEDED.keys())
-        if unknown:
-            log.warning(
-                "Kept pages go through every request hook; vendors.frontdoor does not know %s", unknown
-            )
-        known = app.extensions["front door"] = not unknown
-    return known
+class _Door(NamedTuple):
+    """The rate limiter's hooks as the app registered them."""
+
+    check_limits: Callable[[], None]
+    add_limit_headers: Callable
+
+
+def _door(app: Flask) -> _Door | None:
+    """What the early answers need of the app's hooks; None when it has a hook not named above, or lacks one
+    of the rate limiter's. Asked once, since hooks can only be added before the first request."""
+    if "front door" not in app.extensions:
+        app.extensions["front door"] = _door_of(app)
+    return app.extensions["front door"]
+
+
+def _door_of(app: Flask) -> _Door | None:
+    named = STOOD_IN_FOR.keys() | NOT_NEEDED.keys() | RUN_FOR_COUNTED_READS.keys()
+    unknown = sorted(set(map(_hook_name, _app_wide_hooks(app))) - named)
+    if unknown:
+        log.warning("Kept pages go through every request hook; vendors.frontdoor does not know %s", unknown)
+        return None
+    check = [hook for hook in app.before_request_funcs.get(None, ()) if _hook_name(hook) == LIMITER_CHECK]
+    add = [hook for hook in app.after_request_funcs.get(None, ()) if _hook_name(hook) == LIMITER_HEADERS]
+    if len(check) != 1 or len(add) != 1:
+        log.warning("Kept pages go through every request hook; vendors.frontdoor finds no rate limiter hooks")
+        return None
+    return _Door(check[0], add[0])
 
 
 def _app_wide_hooks(app: Flask):
