@@ -215,6 +215,18 @@ def test_an_app_with_a_hook_it_does_not_know_answers_the_usual_way_and_says_so_o
     assert "tests.test_frontdoor:usual_app.<locals>.<lambda>" in warning
 
 
+def test_a_blueprint_with_a_hook_it_does_not_know_is_answered_the_usual_way(scratch_database, tmp_path):
+    with app_emptied_after(scratch_database, tmp_path / "index") as app:
+        app.before_request_funcs.setdefault("directory", []).append(lambda: None)
+        for address in ("/vendors", "/estimate"):
+            app.test_client().get(address, headers=GZIP)
+        with hooks_counted() as started:
+            listing = app.test_client().get("/vendors", headers=GZIP)
+            estimate = app.test_client().get("/estimate", headers=GZIP)
+    assert (listing.headers["X-Cache"], estimate.headers["X-Cache"]) == ("hit", "hit")
+    assert started == [app], "the estimator's blueprint has no hook: only the listing reached them"
+
+
 def test_a_fault_before_the_hooks_leaves_the_page_to_the_usual_way(app, monkeypatch):
     app.test_client().get("/vendors", headers=GZIP)
 

@@ -1,7 +1,7 @@
 """Kept pages answered before Flask's request hooks run (vendors.Site.full_dispatch_request).
 
 Most requests for a page are answered from the page cache (vendors.pagecache), and for those the request hooks
-and Flask's handling around them cost about a sixth of the request (the rate limiter's look-up, which these
+and Flask's handling around them cost about a sixth of the request (the rate limiter's look-up, which page
 reads are exempt from anyway, was 7 % of a directory hit's profile). So a read the hooks cannot change is
 answered from the page cache before them: a GET or HEAD outside /admin, of a view the page cache keeps, in no
 blueprint with hooks of its own but those named below, from a visitor who takes gzip. It carries what the
@@ -67,7 +67,7 @@ def kept_answer(app: Flask):
     request must go the usual way."""
     began = time.perf_counter()
     door = _door(app)
-    if door is None or not _early_read(app):
+    if door is None or not _early_read(door):
         return None
     response = pagecache.kept_gzip_answer(app.view_functions[request.endpoint])
     if response is None:
@@ -85,26 +85,22 @@ def kept_answer(app: Flask):
     return response
 
 
-def _early_read(app: Flask) -> bool:
+def _early_read(door: "_Door") -> bool:
     return (
         request.method in ("GET", "HEAD")
         and request.routing_exception is None
         and not request.path.startswith(ADMIN_PREFIX)
         and (reads_a_page() or request.blueprint in LIMITED_BLUEPRINTS_ON_READ)
-        and all(
-            _hook_name(hook) in BLUEPRINT_HOOKS_NOT_NEEDED
-            for name in request.blueprints
-            for hooks in (app.before_request_funcs, app.after_request_funcs, app.url_value_preprocessors)
-            for hook in hooks.get(name, ())
-        )
+        and not any(name in door.blueprints_with_unknown_hooks for name in request.blueprints)
     )
 
 
 class _Door(NamedTuple):
-    """The rate limiter's hooks as the app registered them."""
+    """The rate limiter's hooks as the app registered them; the blueprints whose reads go the usual way."""
 
     check_limits: Callable[[], None]
     add_limit_headers: Callable
+    blueprints_with_unknown_hooks: frozenset[str]
 
 
 def _door(app: Flask) -> _Door | None:
@@ -126,7 +122,19 @@ def _door_of(app: Flask) -> _Door | None:
     if len(check) != 1 or len(add) != 1:
         log.warning("Kept pages go through every request hook; vendors.frontdoor finds no rate limiter hooks")
         return None
-    return _Door(check[0], add[0])
+    return _Door(check[0], add[0], _blueprints_with_unknown_hooks(app))
+
+
+def _blueprints_with_unknown_hooks(app: Flask) -> frozenset[str]:
+    hooks_by_blueprint = chain.from_iterable(
+        hooks.items()
+        for hooks in (app.before_request_funcs, app.after_request_funcs, app.url_value_preprocessors)
+    )
+    return frozenset(
+        name
+        for name, hooks in hooks_by_blueprint
+        if name is not None and any(_hook_name(hook) not in BLUEPRINT_HOOKS_NOT_NEEDED for hook in hooks)
+    )
 
 
 def _app_wide_hooks(app: Flask):
