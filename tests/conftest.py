@@ -99,6 +99,9 @@ def make_app(database_url: str, index_dir: Path, **overrides):
         "SECRET_KEY": "test-secret",
         "SEARCH_INDEX_DIR": str(index_dir),
         "WTF_CSRF_ENABLED": True,
+        # Counts start afresh with each app: a storage named by the environment (a shared Redis) would carry
+        # them from one test, or one run, to the next.
+        "RATELIMIT_STORAGE_URI": "memory://",
     }
     config.update(overrides)
     app = create_app(config)
