@@ -22,9 +22,9 @@ keepalive = 5
 # starts with empty search caches (bounded by SEARCH_CACHE_MEGABYTES anyway; the page cache is shared, below).
 max_requests = int(os.environ.get("MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 10
-# The proxy that may set X-Forwarded-For and X-Forwarded-Proto for gunicorn's own access log; the app
-# decides what it trusts with PROXY_FIX_HOPS.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn would believe X-Forwarded-Proto from any client on this machine and make the request https; the
+# app alone decides whom it believes, with PROXY_FIX_HOPS (werkzeug's ProxyFix).
+secure_scheme_headers: dict[str, str] = {}
 # The app logs one JSON line per request (vendors.requestlog), so gunicorn's access log stays off.
 accesslog = None
 errorlog = "-"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from flask import current_app, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -50,6 +51,19 @@ def server_missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+REDIS_URL = "redis://127.0.0.1:6379"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    try:
+        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2) as client:
+            client.ping()
+    except redis.RedisError as error:
+        server_missing(f"Redis not reachable at {REDIS_URL}: {error}".strip())
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")

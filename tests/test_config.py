@@ -82,7 +82,7 @@ def test_absolute_links_name_the_canonical_host_and_other_hosts_are_refused(clea
         add_vendors(vendor_record(name="Canonical Co"))
     client = app.test_client()
     forged = client.get("/api/v1/vendors", headers={"Host": "attacker.example"})
-    assert forged.status_code == 400
+    assert forged.status_code == 400 and forged.get_json()["error"] == "Bad Request"
     listed = client.get("/api/v1/vendors", base_url="https://vendors.example").get_json()
     assert listed["items"][0]["url"].startswith("https://vendors.example/vendors/")
     clean_environment.setenv("TRUSTED_HOSTS", "vendors.example, www.vendors.example")
@@ -90,6 +90,39 @@ def test_absolute_links_name_the_canonical_host_and_other_hosts_are_refused(clea
     clean_environment.setenv("CANONICAL_HOST", "https://vendors.example/")
     with pytest.raises(config.ConfigError, match="CANONICAL_HOST"):
         config.host_settings()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("GET", "/vendors?q=billing"),
+        ("HEAD", "/estimate"),
+        ("GET", "/static/css/site.css"),
+        ("GET", "/healthz"),
+        ("GET", "/no-such-page"),
+        ("POST", "/shortlist"),
+    ],
+)
+def test_a_host_not_trusted_is_refused_with_the_sites_400_page(clean_environment, tmp_path, method, path):
+    from tests.conftest import make_app
+    from tests.test_error_pages import in_layout
+    from vendors.extensions import db
+
+    clean_environment.setenv("CANONICAL_HOST", "vendors.example")
+    app = make_app(f"sqlite:///{tmp_path / 'hosts.sqlite3'}", tmp_path / "index", **config.host_settings())
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    refused = client.open(path, method=method, headers={"Host": "attacker.example"})
+    assert refused.status_code == 400
+    assert refused.headers["X-Request-ID"]
+    assert "frame-ancestors 'none'" in refused.headers["Content-Security-Policy"]
+    if method != "HEAD":
+        body = in_layout(refused)
+        assert "is not trusted" in body and 'href="/vendors"' in body and "attacker.example/" not in body
+    trusted = client.open(path, method=method, base_url="http://vendors.example")
+    assert "is not trusted" not in trusted.get_data(as_text=True)
 
 
 def test_without_host_settings_every_host_is_answered(clean_environment, tmp_path):

@@ -5,14 +5,13 @@ The outage is real: the app reaches PostgreSQL through a TCP relay on a loopback
 """
 
 import html
-import socket
-import threading
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from tests.conftest import make_app
 from tests.factories import add_vendors, vendor_record
+from tests.relay import Relay
 from vendors.extensions import db
 from vendors.health import DATABASE_DOWN
 
@@ -25,53 +24,6 @@ def test_healthz_reports_the_database_and_the_index(client):
     assert response.status_code == 200 and body["status"] == "ok" and body["database"] == "ok"
     assert body["index"]["state"] == "ok" and body["index"]["applied"] > 0
     assert response.headers["Cache-Control"] == "no-store"
-
-
-class Relay:
-    """Forwards a loopback port to the database; stop() refuses and drops connections as a stopped server."""
-
-    def __init__(self, target: tuple[str, int]):
-        self.target = target
-        self.port = 0
-        self.connections: list[socket.socket] = []
-        self.listener: socket.socket | None = None
-
-    def start(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", self.port))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
-
-    def stop(self) -> None:
-        if self.listener is None:
-            return
-        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close alone would not
-        self.listener.close()
-        self.listener = None
-        for connection in self.connections:
-            connection.close()
-        self.connections.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self.connections += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                end.close()
 
 
 @pytest.fixture

@@ -35,9 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import redis
 
-from tests.conftest import make_app, server_missing
+from tests.conftest import make_app
 from tests.factories import add_user
 from vendors.accounts.views import WRONG_CREDENTIALS
 from vendors.errors import TOO_MANY
@@ -45,22 +44,11 @@ from vendors.extensions import db
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
-REDIS_URL = "redis://127.0.0.1:6379"
 WORKERS = 3
 LIMIT = 4
 WINDOW_SECONDS = 15 * 60
 WRONG_PASSWORD = "not the password at all 7"
 STARTUP_SECONDS = 30
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> str:
-    try:
-        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2) as client:
-            client.ping()
-    except redis.RedisError as error:
-        server_missing(f"Redis not reachable at {REDIS_URL}: {error}".strip())
-    return REDIS_URL
 
 
 class Site:

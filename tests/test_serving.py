@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 from tests.conftest import make_app
 from tests.served import ROOT, gunicorn
@@ -32,12 +32,14 @@ def served_settings(tmp_path: Path) -> dict:
 
 
 def test_gunicorn_serves_the_site_with_the_config_file_and_logs_json_lines(tmp_path):
-    with (
-        gunicorn(served_settings(tmp_path), tmp_path / "gunicorn.log", workers=1) as server,
-        urlopen(f"{server.base}/healthz", timeout=5) as response,
-    ):
-        assert response.status == 200
-        request_id = response.headers["X-Request-ID"]
+    with gunicorn(served_settings(tmp_path), tmp_path / "gunicorn.log", workers=1) as server:
+        with urlopen(f"{server.base}/healthz", timeout=5) as response:
+            assert response.status == 200
+            request_id = response.headers["X-Request-ID"]
+        # Without PROXY_FIX_HOPS no one is believed about the scheme, a client on this machine included.
+        claimed = Request(f"{server.base}/healthz", headers={"X-Forwarded-Proto": "https"})
+        with urlopen(claimed, timeout=5) as response:
+            assert "Strict-Transport-Security" not in response.headers
     lines = [
         json.loads(line.split(" vendors.requests ", 1)[1])
         for line in server.log.read_text().splitlines()

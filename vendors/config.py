@@ -33,7 +33,7 @@ def from_environment(instance_path: str) -> dict:
         "NEARSHORE_MAX_HOURS": nearshore_max_hours(os.environ.get("NEARSHORE_MAX_HOURS", "3")),
         "ADMIN_IDLE_TIMEOUT_MINUTES": whole_number("ADMIN_IDLE_TIMEOUT_MINUTES", "30", 1, 24 * 60),
         "ADMIN_SESSION_LIFETIME_HOURS": whole_number("ADMIN_SESSION_LIFETIME_HOURS", "12", 1, 24 * 7),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
+        **rate_limit_storage(),
         # Always set, because the limiter object is shared by every app a process creates.
         "RATELIMIT_ENABLED": True,
         "LOGIN_LIMIT_PER_ACCOUNT": rate_limit("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
@@ -69,6 +69,18 @@ def host_settings() -> dict:
         trusted = trusted or [canonical]
     if trusted:
         settings["TRUSTED_HOSTS"] = trusted
+    return settings
+
+
+def rate_limit_storage() -> dict:
+    """RATELIMIT_STORAGE_URI: where limits are counted (Redis, shared by every worker and machine; by default
+    each process's memory). With the storage unreachable, each worker counts in its own memory until it
+    answers again (Flask-Limiter looks every few seconds), rather than failing every limited request."""
+    uri = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    settings = {"RATELIMIT_STORAGE_URI": uri, "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True}
+    if uri.startswith(("redis://", "rediss://")):
+        # A Redis that stops answering costs a request a second at most, not the worker's whole timeout.
+        settings["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
     return settings
 
 

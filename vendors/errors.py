@@ -4,8 +4,9 @@ not encoded as a browser encodes them, are refused here before anything reads th
 import re
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, jsonify, render_template, request, request_started
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from flask import Flask, current_app, jsonify, render_template, request, request_started
+from flask.globals import request_ctx
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, SecurityError
 
 
 def init_app(app: Flask) -> None:
@@ -63,10 +64,23 @@ def _http_error(error: HTTPException):
         error.description = TOO_LARGE  # Werkzeug's "exceeds the capacity limit" tells a visitor nothing
     if wants_json():
         return jsonify(error=error.name, message=error.description), error.code, _own_headers(error)
+    if isinstance(error, SecurityError):
+        _let_links_be_built()
     # Werkzeug's own wording ("The requested URL was not found on the server...") is not the site's voice.
     said = error.description if error.description != type(error).description else ""
     page = render_template("errors/error.html", error=error, said=said, not_found=isinstance(error, NotFound))
     return page, error.code, _own_headers(error)
+
+
+def _let_links_be_built() -> None:
+    """A request for a host not in TRUSTED_HOSTS is refused before Flask can build links for it, and the
+    error page links to the site's pages (relative links, so the host they are built for never shows)."""
+    if request_ctx.url_adapter is None:
+        request_ctx.url_adapter = current_app.url_map.bind(
+            current_app.config["SERVER_NAME"] or "localhost",
+            script_name=request.root_path or "/",
+            url_scheme=request.scheme,
+        )
 
 
 def _own_headers(error: HTTPException) -> list[tuple[str, str]]:

@@ -1,0 +1,64 @@
+"""Rate limits while their shared storage is away: served by gunicorn (one worker, so its own count is the
+only one), counting in Redis through a TCP relay that the test stops and starts again.
+
+With Redis gone, limited requests are neither failed nor let through unlimited: the worker counts in its own
+memory, and goes back to Redis once it answers again, without a restart."""
+
+import json
+import random
+import time
+from urllib.error import HTTPError
+from urllib.parse import urlsplit
+from urllib.request import urlopen
+
+import redis
+
+from tests.relay import Relay
+from tests.served import gunicorn
+from tests.test_serving import served_settings
+
+LIMIT = 5
+RECOVERY_SECONDS = 45  # Flask-Limiter looks at a dead storage again after 1, 2, 4 ... 32 seconds
+
+
+def status_and_remaining(base: str) -> tuple[int, str | None]:
+    try:
+        with urlopen(f"{base}/api/v1/vendors?per_page=1", timeout=10) as response:
+            json.load(response)
+            return response.status, response.headers["X-RateLimit-Remaining"]
+    except HTTPError as refused:
+        return refused.code, refused.headers["X-RateLimit-Remaining"]
+
+
+def test_with_redis_away_limits_are_counted_in_each_worker_until_it_is_back(redis_server, tmp_path):
+    parts = urlsplit(redis_server)
+    relay = Relay((parts.hostname, parts.port or 6379))
+    relay.start()
+    # A window of its own: the limit's key in Redis names it, so no other run's count is met.
+    window = random.randrange(600, 60_000)
+    settings = {
+        **served_settings(tmp_path),
+        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{relay.port}",
+        "API_LIMIT_PER_ADDRESS": f"{LIMIT} per {window} seconds",
+    }
+    try:
+        with gunicorn(settings, tmp_path / "gunicorn.log", workers=1) as server:
+            counted_in_redis = [status_and_remaining(server.base) for _ in range(2)]
+            assert [status for status, _ in counted_in_redis] == [200, 200]
+
+            relay.stop()
+            while_away = [status_and_remaining(server.base) for _ in range(LIMIT + 1)]
+            assert while_away == [(200, str(LIMIT - n)) for n in range(1, LIMIT + 1)] + [(429, "0")]
+            log = server.log.read_text()
+            assert "falling back to in-memory storage" in log and "Traceback" not in log
+
+            relay.start()  # the same port again: Redis, where two of the five were used
+            deadline = time.monotonic() + RECOVERY_SECONDS
+            while (answer := status_and_remaining(server.base))[0] == 429 and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert answer[0] == 200, f"still counting in memory {RECOVERY_SECONDS} s after Redis came back"
+    finally:
+        relay.stop()
+        with redis.Redis.from_url(redis_server) as client:
+            for key in client.scan_iter(f"*/{LIMIT}/{window}/second*"):
+                client.delete(key)
