@@ -1,7 +1,8 @@
 """Bad input of every kind, on both databases: never a 5xx.
 
 Hypothesis writes the values (any Unicode, NUL bytes, bytes that are not UTF-8, very long strings); each is
-sent in every parameter of the public GET pages and API, and in the path of the vendor pages.
+sent in every parameter of the public GET pages and API, of the admin area's lists, in every field of the
+public forms, and in the path of the vendor pages.
 """
 
 from urllib.parse import quote_from_bytes
@@ -10,7 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import add_vendors, vendor_record
+from tests.factories import add_user, add_vendors, login, post_form, vendor_record
+from tests.test_sharing_and_inquiries import inquiry_data, send_inquiry
+from tests.test_submissions import all_submissions, submission_data, submit
 
 PARAMETERS = {
     "/vendors": [
@@ -70,3 +73,63 @@ def test_no_vendor_path_is_a_server_error(fuzz_client, value):
     for prefix in ("/vendors/", "/api/v1/vendors/", "/s/"):
         response = fuzz_client.get(prefix + escaped)
         assert response.status_code < 500, (prefix, value)
+
+
+ADMIN_PARAMETERS = {
+    "/admin/vendors": ["q", "status", "problem", "page"],
+    "/admin/audit": ["actor", "vendor", "page", "since", "until"],
+    "/admin/inquiries": ["status", "vendor", "page"],
+    "/admin/inquiries/export.csv": ["status", "vendor"],
+    "/admin/submissions": ["status"],
+}
+
+
+@pytest.fixture
+def admin_client(fuzz_client):
+    add_user("fuzz-admin@example.com", role="admin")
+    login(fuzz_client, "fuzz-admin@example.com")
+    return fuzz_client
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=awkward_bytes, path=st.sampled_from(sorted(ADMIN_PARAMETERS)), data=st.data())
+def test_no_admin_list_parameter_is_a_server_error(admin_client, value, path, data):
+    name = data.draw(st.sampled_from(ADMIN_PARAMETERS[path]))
+    response = admin_client.get(f"{path}?{name}={quote_from_bytes(value)}")
+    assert response.status_code < 500, (path, name, value)
+
+
+awkward_text = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(["\x00", "Harbour\x00 CX", "\x00" * 300, "\U0001f600\x00\u202e", "x" * 6000]),
+)
+FORMS = {
+    "submission": (submit, lambda: submission_data()),
+    "inquiry": (send_inquiry, lambda: inquiry_data(["fuzz-target"], ["fuzz-target"])),
+    "login": (
+        lambda client, data: post_form(client, "/admin/login", data, token_from="/admin/login"),
+        lambda: {"email": "", "password": ""},
+    ),
+}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=awkward_text, form=st.sampled_from(sorted(FORMS)), data=st.data())
+def test_no_form_field_value_is_a_server_error(fuzz_client, value, form, data):
+    send, valid = FORMS[form]
+    fields = valid()
+    name = data.draw(st.sampled_from(sorted(fields)))
+    response = send(fuzz_client, {**fields, name: value})
+    assert response.status_code < 500, (form, name, value)
+
+
+def test_nul_characters_are_taken_out_of_what_is_sent_before_anything_reads_it(admin_client):
+    assert (
+        submit(admin_client, submission_data(name="Harbour\x00 CX", tagline="Care\x00 at sea")).status_code
+        == 303
+    )
+    stored = all_submissions()[-1]
+    assert (stored.record["name"], stored.record["tagline"]) == ("Harbour CX", "Care at sea")
+    listed = admin_client.get("/admin/vendors?q=Fu%00zz").get_data(as_text=True)
+    assert "Fuzz Target" in listed
+    assert admin_client.get("/vendors?q=fu%00zz").get_data(as_text=True).count("Fuzz Target") >= 1

@@ -10,6 +10,7 @@ from vendors import (
     frontdoor,
     headers,
     health,
+    incoming,
     pagecache,
     proxies,
     requestlog,
@@ -22,7 +23,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 class Site(Flask):
     """Flask, answering a kept page before the request hooks when none of them could change it
-    (vendors.frontdoor)."""
+    (vendors.frontdoor), with NUL characters out of every request's parameters (vendors.incoming)."""
+
+    request_class = incoming.SiteRequest
 
     def full_dispatch_request(self):
         try:
