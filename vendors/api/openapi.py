@@ -11,7 +11,7 @@ several.
 from decimal import Decimal
 from functools import cache
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 
 from vendors.api import bp, invalid_parameters
 from vendors.catalog.models import SLUG_MAX_LENGTH, SLUG_PATTERN
@@ -444,4 +444,24 @@ def openapi_document():
 
 def reference_page():
     """The description as a page for people (/api)."""
-    return render_template("api/reference.html", description=describe())
+    description = describe()
+    return render_template(
+        "api/reference.html",
+        description=description,
+        answers=_answers(description),
+        api_limit=current_app.config["API_LIMIT_PER_ADDRESS"],
+    )
+
+
+def _answers(description: dict) -> dict[str, list[tuple[str, str]]]:
+    """Each path's status codes in order, with what each means (shared responses looked up)."""
+    shared = description["components"]["responses"]
+
+    def meaning(response: dict) -> str:
+        reference = response.get("$ref")
+        return (shared[reference.rsplit("/", 1)[1]] if reference else response)["description"]
+
+    return {
+        path: [(code, meaning(response)) for code, response in sorted(operations["get"]["responses"].items())]
+        for path, operations in description["paths"].items()
+    }
