@@ -110,8 +110,9 @@ def test_an_edit_made_while_another_process_holds_the_index_lock_is_saved_then_i
         db.session.expire_all()
         assert db.session.get(Vendor, vendor.id).name == "Lighthouse Partners"
         assert status(app).pending == 1
-        # Searches keep being answered meanwhile, from the index as it was.
-        assert found("original") == [vendor.id]
+        # Searches keep being answered meanwhile, with the edit: from the database, since the index lacks it.
+        assert found("lighthouse") == [vendor.id] and found("original") == []
+        assert not search.find("lighthouse").from_index
         result = runner.invoke(args=["index", "status"])
         assert "Pending changes:        1" in result.output
     finally:
@@ -124,6 +125,24 @@ def test_an_edit_made_while_another_process_holds_the_index_lock_is_saved_then_i
     assert status(app).pending == 0
     assert found("lighthouse") == [vendor.id]
     assert found("original") == []
+
+
+def test_an_index_with_more_changes_pending_than_a_request_applies_is_passed_over_until_caught_up(
+    app, runner, monkeypatch
+):
+    vendors = add_vendors(*(vendor_record(name=f"Harbour {n}") for n in range(3)))
+    assert search.find("harbour").from_index
+    monkeypatch.setattr(search, "IMPLICIT_MAX_WORK", 0)
+    for vendor in vendors[:2]:
+        rename(vendor.id, f"Lantern {vendor.id}")
+    assert status(app).pending == 2
+    match = search.find("lantern")
+    assert sorted(match.ids) == sorted(vendor.id for vendor in vendors[:2]) and not match.from_index
+    assert found("harbour") == [vendors[2].id]
+    result = runner.invoke(args=["index", "catch-up"])
+    assert result.exit_code == 0, result.output
+    match = search.find("lantern")
+    assert sorted(match.ids) == sorted(vendor.id for vendor in vendors[:2]) and match.from_index
 
 
 def test_a_failure_between_commit_and_indexing_is_repaired_before_the_next_search(app, monkeypatch):

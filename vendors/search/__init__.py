@@ -271,6 +271,14 @@ def _fresh_index() -> replica.OpenIndex | None:
         )
     except IndexUnreadable as error:
         _warn(root, "search index unreadable (%s): answering searches from the database (slower)", error)
+    except _IndexBehind as why:
+        _warn(
+            root,
+            "search index in %s is behind the change log and cannot catch up now (%s): answering searches "
+            "from the database (slower) until it does",
+            root,
+            why,
+        )
     except Exception as error:
         # Something no one foresaw: the traceback once a minute, not once a search. An OSError (the folder
         # unreadable, unwritable or full) is foreseen: its message says all that a traceback would.
@@ -331,6 +339,10 @@ def _index_folder(root: str) -> IndexFolder:
     return folder
 
 
+class _IndexBehind(RuntimeError):
+    """The index misses logged changes and could not apply them now: searching it would leave them out."""
+
+
 def _catch_up_if_pending(root: str) -> tuple[Generation, int] | None:
     """Bring the index up to the log first when it is behind, or was built from another database or for
     another schema; an index of another database that cannot be rebuilt now is IndexUnreadable, never
@@ -351,14 +363,13 @@ def _catch_up_if_pending(root: str) -> tuple[Generation, int] | None:
         replica.remember_current(root, verified_for, generation, applied)
         return generation, applied
     try:
-        result = _quietly(indexing.catch_up, db.engine, root, BEFORE_SEARCH_WAIT, IMPLICIT_MAX_WORK)
+        behind = _quietly(indexing.catch_up, db.engine, root, BEFORE_SEARCH_WAIT, IMPLICIT_MAX_WORK).skipped
     except IndexBusy:
-        log.info("search index in %s is busy; searching it as it is", root)
-    else:
-        if result.skipped:
-            _warn(root, "search index in %s is behind: %s", root, result.skipped)
+        behind = "another writer holds it"
     if _index_folder(root).current().database() != database:
         raise IndexUnreadable(f"{root} was built from another database: {indexing.ANOTHER_DATABASE_FIX}")
+    if behind:
+        raise _IndexBehind(behind)
     return None
 
 
