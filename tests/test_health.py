@@ -5,6 +5,7 @@ The outage is real: the app reaches PostgreSQL through a TCP relay on a loopback
 """
 
 import html
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from tests.conftest import make_app
 from tests.factories import add_vendors, vendor_record
 from tests.relay import Relay
+from vendors import health
 from vendors.extensions import db
 from vendors.health import DATABASE_DOWN
 
@@ -77,3 +79,24 @@ def test_a_query_the_database_rejects_is_still_a_500_not_an_outage(app, monkeypa
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production: a 500 page
     response = app.test_client().get("/")
     assert response.status_code == 500 and views is not None
+
+
+def test_a_database_too_slow_to_answer_is_unhealthy_within_the_health_timeout(relayed_app, monkeypatch):
+    app, _relay = relayed_app
+    client = app.test_client()
+    monkeypatch.setattr(health, "HEALTH_QUERY", "SELECT pg_sleep(30)")
+    started = time.monotonic()
+    slow = client.get("/healthz")
+    waited = time.monotonic() - started
+    assert slow.status_code == 503 and slow.get_json()["database"].startswith("unreachable")
+    assert waited < health.HEALTH_TIMEOUT_MILLISECONDS / 1000 + 2, f"/healthz took {waited:.1f} s"
+    monkeypatch.setattr(health, "HEALTH_QUERY", "SELECT 1")
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/vendors").status_code == 200
+
+
+def test_a_database_without_the_schema_is_unhealthy_and_says_to_migrate(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'empty.sqlite3'}", tmp_path / "index")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"].startswith("not migrated (run flask db upgrade)")

@@ -38,6 +38,7 @@ _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
 
 CONNECT_TIMEOUT_SECONDS = 3
+UNACKNOWLEDGED_MILLISECONDS = 10_000
 # An execution option marking a SQLite connection that reads with one statement: see one_statement().
 ONE_STATEMENT = "one_statement"
 
@@ -114,7 +115,12 @@ def engine_options(url: str) -> dict:
         return {}
     options: dict = {"pool_pre_ping": True}
     if url.startswith("postgresql"):
-        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        options["connect_args"] = {
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            # A server that stops acknowledging what is sent (a network cut, a vanished host) fails the
+            # query after this long, well within a worker's timeout, rather than when the kernel gives up.
+            "tcp_user_timeout": UNACKNOWLEDGED_MILLISECONDS,
+        }
     return options
 
 

@@ -11,7 +11,7 @@ use, so the site recovers by itself once the database is back.
 import logging
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -31,6 +31,8 @@ DATABASE_DOWN = (
     "again in a minute; the savings estimator still works."
 )
 WARNINGS = ThrottledWarnings(log)
+HEALTH_QUERY = "SELECT 1"
+HEALTH_TIMEOUT_MILLISECONDS = 2000
 
 
 def init_app(app: Flask) -> None:
@@ -51,12 +53,21 @@ def healthz():
 
 def _database_state() -> str:
     try:
-        db.session.execute(text("SELECT 1"))
-        return "ok"
+        if db.engine.dialect.name == "postgresql":
+            # A server too busy to answer within this long is unhealthy (and the pending count below too).
+            db.session.execute(text(f"SET LOCAL statement_timeout = {HEALTH_TIMEOUT_MILLISECONDS}"))
+        db.session.execute(text(HEALTH_QUERY))
     except SQLAlchemyError as error:
         db.session.rollback()
         WARNINGS.warning("database", "database unreachable: %s", type(error).__name__)
         return f"unreachable: {type(error).__name__}"
+    try:
+        db.session.execute(select(changelog.SearchChange.id).limit(1))
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        WARNINGS.warning("schema", "database answers but is not migrated: %s", type(error).__name__)
+        return f"not migrated (run flask db upgrade): {type(error).__name__}"
+    return "ok"
 
 
 def _index_state(count_pending: bool) -> dict:
