@@ -100,3 +100,10 @@ def test_a_database_without_the_schema_is_unhealthy_and_says_to_migrate(tmp_path
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"].startswith("not migrated (run flask db upgrade)")
+
+
+def test_postgresql_connections_give_up_on_a_server_that_stops_acknowledging(relayed_app):
+    app, _relay = relayed_app
+    with app.app_context():
+        parameters = db.session.connection().connection.dbapi_connection.info.get_parameters()
+    assert parameters["connect_timeout"] == "3" and parameters["tcp_user_timeout"] == "10000"
