@@ -16,6 +16,8 @@ from tests.relay import Relay
 from vendors import health
 from vendors.extensions import db
 from vendors.health import DATABASE_DOWN
+from vendors.shortlists import views as shortlist_views
+from vendors.shortlists.store import COOKIE as SHORTLIST_COOKIE
 
 
 def test_healthz_reports_the_database_and_the_index(client):
@@ -46,7 +48,9 @@ def relayed_app(postgres_server, tmp_path):
         db.engine.dispose()
 
 
-def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_without_a_restart(relayed_app):
+def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_without_a_restart(
+    relayed_app, caplog, monkeypatch
+):
     app, relay = relayed_app
     client = app.test_client()
     assert client.get("/vendors").status_code == 200
@@ -61,6 +65,15 @@ def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_wi
     health = client.get("/healthz")
     assert health.status_code == 503 and health.get_json()["database"].startswith("unreachable")
     assert client.get("/estimate?headcount=5&salary=40000&hourly_rate=10").status_code == 200
+    with_shortlist = app.test_client()
+    with_shortlist.set_cookie(SHORTLIST_COOKIE, "a-visitors-shortlist-token")
+    monkeypatch.setattr(shortlist_views.UNAVAILABLE, "warned_at", {})  # no earlier test's minute
+    caplog.clear()
+    for _ in range(3):
+        estimate = with_shortlist.get("/estimate?headcount=5&salary=40000&hourly_rate=10")
+        assert estimate.status_code == 200 and 'class="site-header"' in estimate.get_data(as_text=True)
+    warned = [record for record in caplog.records if "shortlist count unavailable" in record.getMessage()]
+    assert len(warned) == 1, "one warning a minute, not one a request"
 
     relay.start()  # the same port again
     assert client.get("/vendors").status_code == 200

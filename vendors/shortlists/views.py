@@ -37,10 +37,12 @@ from vendors.reference.countries import COUNTRIES, country_name
 from vendors.shortlists import comparison, exports, store
 from vendors.shortlists.models import ShortlistEntry
 from vendors.shortlists.store import COOKIE
+from vendors.throttle import ThrottledWarnings
 from vendors.validation import InvalidParameters
 
 bp = Blueprint("shortlists", __name__)
-log = logging.getLogger(__name__)
+# While the database is away every page asks for the count: a warning a minute, not one a request.
+UNAVAILABLE = ThrottledWarnings(logging.getLogger(__name__))
 
 # Long enough to come back after a quarter's budget round; renewed on every change. Browsers cap a cookie's
 # life at 400 days.
@@ -64,7 +66,7 @@ def current_summary() -> store.Summary:
             g.shortlist_summary = store.summary(visitor_token())
         except SQLAlchemyError as error:
             db.session.rollback()
-            log.warning("shortlist count unavailable: %s", error.__class__.__name__)
+            UNAVAILABLE.warning("count", "shortlist count unavailable: %s", error.__class__.__name__)
             g.shortlist_summary = store.EMPTY
     return g.shortlist_summary
 
