@@ -93,3 +93,36 @@ def test_a_header_a_response_set_itself_is_kept_and_none_is_doubled(app):
     for name, value in ALWAYS.items():
         if name != "X-Frame-Options":
             assert response.headers.getlist(name) == [value], name
+
+
+def assert_secured(response, what: str) -> None:
+    for name, value in ALWAYS.items():
+        assert response.headers.get(name) == value, (what, name)
+    assert response.headers["X-Request-ID"], what
+
+
+def test_refusals_failures_redirects_and_head_answers_carry_the_security_headers(client, app, monkeypatch):
+    assert_secured(client.head("/vendors"), "HEAD")
+    redirect = client.get("/admin")
+    assert redirect.status_code in (302, 303)
+    assert_secured(redirect, "redirect")
+    no_token = client.post("/submit", data={"name": "x"})
+    assert no_token.status_code == 400
+    assert_secured(no_token, "400")
+    too_large = client.post("/submit", data={"description": "x" * 300_000})
+    assert too_large.status_code == 413
+    assert_secured(too_large, "413")
+    monkeypatch.setitem(app.config, "API_LIMIT_PER_ADDRESS", "1 per minute")
+    client.get("/api/v1/estimate", environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    limited = client.get("/api/v1/estimate", environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert limited.status_code == 429
+    assert_secured(limited, "429")
+
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(app.view_functions, "site.home", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    failed = client.get("/")
+    assert failed.status_code == 500
+    assert_secured(failed, "500")

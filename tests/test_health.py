@@ -60,6 +60,9 @@ def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_wi
     assert page.status_code == 503 and page.headers["Retry-After"] == "30"
     text = html.unescape(page.get_data(as_text=True))
     assert DATABASE_DOWN in text and 'class="site-header"' in text and "Traceback" not in text
+    assert (
+        "frame-ancestors 'none'" in page.headers["Content-Security-Policy"] and page.headers["X-Request-ID"]
+    )
     api = client.get("/api/v1/vendors")
     assert api.status_code == 503 and api.get_json()["message"] == DATABASE_DOWN
     health = client.get("/healthz")
