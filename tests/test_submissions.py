@@ -445,6 +445,17 @@ def test_posts_beyond_the_rate_limit_get_429_with_retry_after(app, client):
     assert client.get(SUBMIT).status_code == 200
 
 
+@pytest.mark.parametrize("path", [SUBMIT, "/inquiry"])
+def test_refused_forms_have_a_looser_limit_of_their_own(app, client, monkeypatch, path):
+    monkeypatch.setitem(app.config, "FORM_ATTEMPTS_PER_ADDRESS", "3 per minute")
+    token = csrf_token(client, SUBMIT)
+    answers = [client.post(path, data={"csrf_token": token}).status_code for _ in range(4)]
+    assert answers == [400, 400, 400, 429]
+    assert (
+        client.post(SUBMIT if path != SUBMIT else "/inquiry", data={"csrf_token": token}).status_code == 400
+    )
+
+
 def test_the_default_rate_limit_is_five_posts_an_hour(app, scratch_database, tmp_path, monkeypatch):
     monkeypatch.delenv("SUBMIT_LIMIT_PER_ADDRESS", raising=False)
     # A second app over the same (emptied after the test) database, built the way a server builds it.

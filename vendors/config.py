@@ -40,6 +40,7 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_LIMIT_PER_ADDRESS": rate_limit("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
         "SUBMIT_LIMIT_PER_ADDRESS": rate_limit("SUBMIT_LIMIT_PER_ADDRESS", "5 per hour"),
         "INQUIRY_LIMIT_PER_ADDRESS": rate_limit("INQUIRY_LIMIT_PER_ADDRESS", "5 per hour"),
+        "FORM_ATTEMPTS_PER_ADDRESS": rate_limit("FORM_ATTEMPTS_PER_ADDRESS", "30 per 10 minutes"),
         "SHORTLIST_LIMIT_PER_ADDRESS": rate_limit("SHORTLIST_LIMIT_PER_ADDRESS", "120 per minute"),
         "API_LIMIT_PER_ADDRESS": rate_limit("API_LIMIT_PER_ADDRESS", "600 per minute"),
         "IMPORT_MAX_MEGABYTES": (import_megabytes := whole_number("IMPORT_MAX_MEGABYTES", "20", 1, 1024)),

@@ -36,9 +36,15 @@ def reads_a_page() -> bool:
 
 def limit_accepted_posts(setting: str):
     """Limit a form's POSTs per client address to the rate in `setting`, counting only the accepted ones
-    (answered 303): someone correcting a mistake in the form is never locked out of it."""
-    return limiter.limit(
+    (answered 303): someone correcting a mistake in the form is never locked out of it. Attempts of any
+    outcome have a looser limit of their own (FORM_ATTEMPTS_PER_ADDRESS), so refused forms cannot be sent
+    without end either."""
+    accepted = limiter.limit(
         lambda: current_app.config[setting],
         methods=["POST"],
         deduct_when=lambda response: response.status_code == 303,
     )
+    attempts = limiter.limit(
+        lambda: current_app.config["FORM_ATTEMPTS_PER_ADDRESS"], methods=["POST"], scope="attempts"
+    )
+    return lambda view: attempts(accepted(view))
