@@ -5,6 +5,7 @@ The outage is real: the app reaches PostgreSQL through a TCP relay on a loopback
 """
 
 import html
+import sqlite3
 import time
 from urllib.parse import urlsplit, urlunsplit
 
@@ -53,8 +54,12 @@ def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_wi
 ):
     app, relay = relayed_app
     client = app.test_client()
+    gzip = {"Accept-Encoding": "gzip"}
     assert client.get("/vendors").status_code == 200
+    assert client.get("/vendors", headers=gzip).headers["X-Cache"] == "hit"
     relay.stop()
+
+    assert client.get("/vendors", headers=gzip).status_code == 503, "never answered from the cache"
 
     page = client.get("/vendors")
     assert page.status_code == 503 and page.headers["Retry-After"] == "30"
@@ -123,3 +128,28 @@ def test_postgresql_connections_give_up_on_a_server_that_stops_acknowledging(rel
     with app.app_context():
         parameters = db.session.connection().connection.dbapi_connection.info.get_parameters()
     assert parameters["connect_timeout"] == "3" and parameters["tcp_user_timeout"] == "10000"
+
+
+def test_sqlite_locked_past_its_busy_timeout_is_a_503_and_the_site_recovers(tmp_path, monkeypatch):
+    from tests.factories import csrf_token
+    from vendors import database
+
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    path = tmp_path / "locked.sqlite3"
+    app = make_app(f"sqlite:///{path}", tmp_path / "index")
+    with app.app_context():
+        db.create_all()
+        slug = add_vendors(vendor_record(name="Locked Co"))[0].slug
+    client = app.test_client()
+    token = csrf_token(client, "/vendors")
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process's long write
+    try:
+        refused = client.post("/shortlist/add", data={"vendor": slug, "csrf_token": token})
+        assert refused.status_code == 503 and int(refused.headers["Retry-After"]) >= 30
+        assert DATABASE_DOWN in html.unescape(refused.get_data(as_text=True))
+        assert client.get("/vendors").status_code == 200, "readers are not held up by a writer (WAL)"
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert client.post("/shortlist/add", data={"vendor": slug, "csrf_token": token}).status_code == 303
