@@ -214,7 +214,7 @@ def test_the_result_links_to_itself_with_a_copy_button_for_script(client):
     button = '<button type="button" class="secondary no-print" data-copy-link hidden>Copy link</button>'
     assert button in page  # shown by the script, which is loaded
     assert '<span class="visually-hidden" role="status" data-copy-status></span>' in page
-    assert re.search(r'<script src="/static/js/estimator.js[^"]*" defer></script>', page)
+    assert re.search(r'<script src="/static/js/estimator\.[0-9a-f]{12}\.js" defer></script>', page)
 
 
 @pytest.mark.parametrize("query", ["", "?vendor=rated"])
@@ -240,7 +240,7 @@ def test_the_chart_is_inline_svg_with_a_table_fallback(client):
 
 def test_the_page_links_its_stylesheet_and_works_without_script(client):
     page = client.get("/estimate").text
-    assert "css/estimator.css" in page
+    assert re.search(r"/static/css/estimator\.[0-9a-f]{12}\.css", page)
     assert '<form class="estimator-form" action="/estimate#results" method="get"' in page
     assert 'name="csrf_token"' not in page
 
@@ -310,7 +310,7 @@ def test_a_bad_amount_is_named_at_its_field_and_nothing_else_typed_is_lost(clien
 
 
 @pytest.mark.parametrize(
-    "query", ["salary=1e999", "salary=NaN", "years=%00", "headcount=" + "9" * 400, "preset=%3Cb%3E"]
+    "query", ["salary=1e999", "salary=NaN", "years=1%00x", "headcount=" + "9" * 400, "preset=%3Cb%3E"]
 )
 def test_hostile_input_never_breaks_the_page(client, query):
     response = client.get(f"/estimate?{query}")
