@@ -43,6 +43,7 @@ from tests.factories import (
     add_user,
     add_vendors,
     csrf_token,
+    login,
     post_form,
     update_vendor,
     vendor_record,
@@ -52,7 +53,7 @@ from tests.test_submissions import submission_data
 from vendors import search
 from vendors.accounts.access import ADMIN_PREFIX, PUBLIC
 from vendors.catalog.models import Vendor
-from vendors.errors import FORM_MAX_BYTES
+from vendors.errors import FORM_MAX_BYTES, LARGE_UPLOADS
 from vendors.extensions import db
 from vendors.search import indexing, replica
 from vendors.search.store import IndexBusy, IndexFolder
@@ -656,3 +657,28 @@ def test_a_body_just_over_the_form_limit_is_refused_everywhere_but_the_csv_impor
         assert_error_page(refused)
     # The import page takes it (its limit is MAX_CONTENT_LENGTH), then sends this visitor to sign in first.
     assert client.post("/admin/import", data=over_the_limit).status_code == 302
+
+
+def test_every_admin_post_refuses_a_big_or_malformed_body_in_the_layout_and_writes_nothing(
+    app, client, visitor
+):
+    add_user("body-admin@example.com", role="admin")
+    login(client, "body-admin@example.com")
+    token = csrf_token(client, "/admin")
+    with app.test_request_context():
+        posts = [
+            url_for(rule.endpoint, **{name: "x" if name == "token" else 1 for name in rule.arguments})
+            for rule in app.url_map.iter_rules()
+            if "POST" in rule.methods
+            and rule.rule.startswith(ADMIN_PREFIX)
+            and rule.endpoint not in LARGE_UPLOADS
+        ]
+    assert len(posts) >= 10, posts
+    before = row_counts()
+    for body, (make, status) in BODIES.items():
+        for path in posts:
+            data, content_type = make({"csrf_token": token})
+            response = client.post(path, data=data, content_type=content_type)
+            assert response.status_code == status, (body, path, response.status_code)
+            assert_error_page(response)
+    assert row_counts() == before
