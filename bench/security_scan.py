@@ -152,6 +152,7 @@ def site_environment(database_url: str, folder: Path, port: int) -> dict[str, st
         SEARCH_INDEX_DIR=str(folder / "index"),
         SECRET_KEY=secrets.token_hex(32),
         FLASK_ENV="production",
+        CANONICAL_HOST=f"127.0.0.1:{port}",
         BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
         LOG_LEVEL="info",

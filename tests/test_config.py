@@ -36,12 +36,16 @@ def test_local_secret_key_is_generated_once_and_kept(clean_environment, tmp_path
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
-def test_production_requires_a_secret_key(clean_environment, tmp_path):
+def test_production_requires_a_secret_key_and_a_canonical_host(clean_environment, tmp_path):
     clean_environment.setenv("FLASK_ENV", "production")
+    clean_environment.setenv("CANONICAL_HOST", "vendors.example")
     with pytest.raises(config.ConfigError, match="SECRET_KEY"):
         config.from_environment(str(tmp_path))
     clean_environment.setenv("SECRET_KEY", "from-the-environment")
     assert config.from_environment(str(tmp_path))["SECRET_KEY"] == "from-the-environment"
+    clean_environment.delenv("CANONICAL_HOST")
+    with pytest.raises(config.ConfigError, match="CANONICAL_HOST must be set when FLASK_ENV=production"):
+        config.from_environment(str(tmp_path))
 
 
 def test_postgres_urls_get_the_psycopg_driver(clean_environment, tmp_path):
@@ -137,6 +141,7 @@ def test_in_production_every_cookie_the_site_sets_is_secure(clean_environment, t
     from vendors.extensions import db
 
     clean_environment.setenv("FLASK_ENV", "production")
+    clean_environment.setenv("CANONICAL_HOST", "localhost")
     clean_environment.setenv("SECRET_KEY", "a-production-secret-key-of-enough-length-0123456789")
     settings = config.from_environment(str(tmp_path))
     assert settings["SESSION_COOKIE_SECURE"] is True

@@ -57,11 +57,17 @@ def from_environment(instance_path: str) -> dict:
 def host_settings() -> dict:
     """CANONICAL_HOST: the host absolute links name (API urls, share links, redirects), whatever Host header
     a request arrives with. TRUSTED_HOSTS: the Host headers answered at all (comma-separated; default: the
-    canonical host); any other gets a 400. Unset, as in local development, every host is answered."""
+    canonical host); any other gets a 400. Required in production; unset, as in local development, every host
+    is answered."""
     canonical = os.environ.get("CANONICAL_HOST", "").strip().lower()
     trusted = [
         host.strip().lower() for host in os.environ.get("TRUSTED_HOSTS", "").split(",") if host.strip()
     ]
+    if is_production() and not canonical:
+        raise ConfigError(
+            "CANONICAL_HOST must be set when FLASK_ENV=production (e.g. vendors.example): absolute links "
+            "name it, never a request's Host header"
+        )
     settings: dict = {}
     if canonical:
         if "/" in canonical or " " in canonical:
