@@ -22,9 +22,10 @@ keepalive = 5
 # starts with empty search caches (bounded by SEARCH_CACHE_MEGABYTES anyway; the page cache is shared, below).
 max_requests = int(os.environ.get("MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 10
-# gunicorn would believe X-Forwarded-Proto from any client on this machine and make the request https; the
-# app alone decides whom it believes, with PROXY_FIX_HOPS (werkzeug's ProxyFix).
-secure_scheme_headers: dict[str, str] = {}
+# gunicorn would believe X-Forwarded-Proto (making a request https) and SCRIPT_NAME / PATH_INFO headers from
+# any client on this machine; it believes no one, and the app decides whom it believes, with PROXY_FIX_HOPS
+# (werkzeug's ProxyFix).
+forwarded_allow_ips = ""
 # The app logs one JSON line per request (vendors.requestlog), so gunicorn's access log stays off.
 accesslog = None
 errorlog = "-"

@@ -491,3 +491,9 @@ def test_admins_create_and_disable_users_in_the_browser(client, app):
     assert newcomer.get("/admin/vendors").status_code == 302
     own_id = db.session.scalar(select(User.id).where(User.email == "ann@example.com"))
     assert post_form(client, f"/admin/users/{own_id}/disable", token_from="/admin/users").status_code == 400
+
+
+def test_an_upload_named_with_a_nul_is_checked_under_its_name_without_it(editor):
+    report = upload(editor, exported(editor), name="vendors\x00.csv")
+    assert report.status_code == 200
+    assert "vendors.csv" in text(report)

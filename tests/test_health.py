@@ -10,6 +10,7 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import make_app
 from tests.factories import add_vendors, vendor_record
@@ -153,3 +154,18 @@ def test_sqlite_locked_past_its_busy_timeout_is_a_503_and_the_site_recovers(tmp_
         writer.execute("ROLLBACK")
         writer.close()
     assert client.post("/shortlist/add", data={"vendor": slug, "csrf_token": token}).status_code == 303
+
+
+def test_a_pending_count_the_database_fails_is_an_unhealthy_answer_in_json(client, monkeypatch):
+    add_vendors(vendor_record(name="Counted Co"))
+    client.get("/vendors?q=counted")  # builds the index
+
+    def times_out(*_args):
+        raise OperationalError(
+            "SELECT count(*)", {}, Exception("canceling statement due to statement timeout")
+        )
+
+    monkeypatch.setattr(health.changelog, "pending_count", times_out)
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.is_json
+    assert response.get_json()["database"] == "unreachable: OperationalError"

@@ -40,6 +40,9 @@ def test_gunicorn_serves_the_site_with_the_config_file_and_logs_json_lines(tmp_p
         claimed = Request(f"{server.base}/healthz", headers={"X-Forwarded-Proto": "https"})
         with urlopen(claimed, timeout=5) as response:
             assert "Strict-Transport-Security" not in response.headers
+        moved = Request(f"{server.base}/estimate", headers={"SCRIPT_NAME": "/elsewhere"})
+        with urlopen(moved, timeout=5) as response:
+            assert 'href="/elsewhere' not in response.read().decode()
     lines = [
         json.loads(line.split(" vendors.requests ", 1)[1])
         for line in server.log.read_text().splitlines()

@@ -69,6 +69,7 @@ def _cache_for_a_year(response: Response) -> Response:
         return response
     plain, carried = _split((request.view_args or {}).get("filename", ""))
     if carried and carried == digest(plain):
+        response.cache_control.no_cache = None  # Flask marks every static file no-cache by default
         response.cache_control.public = True
         response.cache_control.max_age = ONE_YEAR
         response.cache_control.immutable = True

@@ -74,7 +74,9 @@ def _http_error(error: HTTPException):
 
 def _let_links_be_built() -> None:
     """A request for a host not in TRUSTED_HOSTS is refused before Flask can build links for it, and the
-    error page links to the site's pages (relative links, so the host they are built for never shows)."""
+    error page links to the site's pages (relative links, so the host they are built for never shows).
+    Flask 3.1 keeps the link builder on its request context (flask.globals.request_ctx); the test of
+    untrusted hosts fails loudly if a release moves it."""
     if request_ctx.url_adapter is None:
         request_ctx.url_adapter = current_app.url_map.bind(
             current_app.config["SERVER_NAME"] or "localhost",

@@ -12,7 +12,7 @@ import logging
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError, SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
 from vendors.catalog import changelog
@@ -43,8 +43,15 @@ def init_app(app: Flask) -> None:
 @bp.get("/healthz")
 def healthz():
     database = _database_state()
+    index = _index_state()
+    if database == "ok" and index["state"] == "ok":
+        try:
+            index["pending"] = changelog.pending_count(
+                db.session.connection(), index["applied"], changelog.VENDOR
+            )
+        except SQLAlchemyError as error:
+            database = _unreachable(error)
     healthy = database == "ok"
-    index = _index_state(count_pending=healthy)
     body = {"status": "ok" if healthy else "unavailable", "database": database, "index": index}
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
@@ -54,35 +61,40 @@ def healthz():
 def _database_state() -> str:
     try:
         if db.engine.dialect.name == "postgresql":
-            # A server too busy to answer within this long is unhealthy (and the pending count below too).
+            # A server too busy to answer within this long is unhealthy (the pending count included).
             db.session.execute(text(f"SET LOCAL statement_timeout = {HEALTH_TIMEOUT_MILLISECONDS}"))
         db.session.execute(text(HEALTH_QUERY))
-    except SQLAlchemyError as error:
-        db.session.rollback()
-        WARNINGS.warning("database", "database unreachable: %s", type(error).__name__)
-        return f"unreachable: {type(error).__name__}"
-    try:
         db.session.execute(select(changelog.SearchChange.id).limit(1))
     except SQLAlchemyError as error:
+        if not _missing_table(error):
+            return _unreachable(error)
         db.session.rollback()
         WARNINGS.warning("schema", "database answers but is not migrated: %s", type(error).__name__)
         return f"not migrated (run flask db upgrade): {type(error).__name__}"
     return "ok"
 
 
-def _index_state(count_pending: bool) -> dict:
+def _unreachable(error: SQLAlchemyError) -> str:
+    db.session.rollback()
+    WARNINGS.warning("database", "database unreachable: %s", type(error).__name__)
+    return f"unreachable: {type(error).__name__}"
+
+
+def _missing_table(error: SQLAlchemyError) -> bool:
+    """PostgreSQL's "relation does not exist", SQLite's "no such table"."""
+    return isinstance(error, ProgrammingError) or "no such table" in str(getattr(error, "orig", "")).lower()
+
+
+def _index_state() -> dict:
     """The index as searches find it: opened the way they open it (so damaged files show as unreadable, not
-    only a missing folder), with the logged changes it has not applied yet while the database answers."""
+    only a missing folder)."""
     try:
         index = replica.open_current(current_app.config["SEARCH_INDEX_DIR"])
     except IndexMissing:
         return {"state": "missing"}
     except (IndexUnreadable, OSError, ValueError) as error:
         return {"state": "unreadable", "problem": type(error).__name__}
-    state = {"state": "ok", "generation": index.path.name, "applied": index.applied}
-    if count_pending:
-        state["pending"] = changelog.pending_count(db.session.connection(), index.applied, changelog.VENDOR)
-    return state
+    return {"state": "ok", "generation": index.path.name, "applied": index.applied}
 
 
 def database_unavailable(error: DBAPIError):

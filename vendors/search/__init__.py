@@ -296,8 +296,8 @@ def _fresh_index() -> replica.OpenIndex | None:
 
 def index_position() -> tuple[str, int] | None:
     """The index generation this request searches and the change it is caught up to; None when searches
-    are answered from the database. A busy index can be searched while behind the change log, so an answer
-    kept for later names this as well as the log's position."""
+    are answered from the database (the index missing, unreadable, or behind the log and unable to catch up
+    now). An answer kept for later names this as well as the log's position."""
     index = _open_index()
     return (index.path.name, index.applied) if index is not None else None
 
