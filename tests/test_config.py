@@ -94,6 +94,10 @@ def test_absolute_links_name_the_canonical_host_and_other_hosts_are_refused(clea
     clean_environment.setenv("CANONICAL_HOST", "https://vendors.example/")
     with pytest.raises(config.ConfigError, match="CANONICAL_HOST"):
         config.host_settings()
+    clean_environment.setenv("CANONICAL_HOST", "[::1]:8000")
+    clean_environment.delenv("TRUSTED_HOSTS")
+    with pytest.raises(config.ConfigError, match="IPv6 addresses cannot be trusted hosts"):
+        config.host_settings()
 
 
 @pytest.mark.parametrize(

@@ -74,6 +74,12 @@ def host_settings() -> dict:
             raise ConfigError(f"CANONICAL_HOST={canonical!r} is a host name (and port), not a URL")
         settings["SERVER_NAME"] = canonical
         trusted = trusted or [canonical]
+    if any(host.startswith("[") for host in trusted):
+        # Werkzeug compares a trusted host up to its first colon, so an IPv6 address never matches one.
+        raise ConfigError(
+            f"TRUSTED_HOSTS={','.join(trusted)!r}: IPv6 addresses cannot be trusted hosts; name the site by "
+            "its host name"
+        )
     if trusted:
         settings["TRUSTED_HOSTS"] = trusted
     return settings
