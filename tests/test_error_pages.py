@@ -58,12 +58,18 @@ def test_429_says_when_to_try_again(client, app, monkeypatch):
     assert "too many attempts" in in_layout(response).lower()
 
 
-def test_500_is_a_page_in_the_layout(client, app, monkeypatch):
+def break_the_home_page(app, monkeypatch) -> None:
+    """The home page's view raises, and the app answers the error as it would in production."""
+
     def broken():
         raise RuntimeError("boom")
 
     monkeypatch.setitem(app.view_functions, "site.home", broken)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+
+
+def test_500_is_a_page_in_the_layout(client, app, monkeypatch):
+    break_the_home_page(app, monkeypatch)
     response = client.get("/")
     assert response.status_code == 500
     assert "boom" not in in_layout(response)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Response
 
+from tests.test_error_pages import break_the_home_page
 from vendors.headers import ALWAYS, STRICT_TRANSPORT_SECURITY, add_security_headers
 
 KINDS = {
@@ -117,12 +118,7 @@ def test_refusals_failures_redirects_and_head_answers_carry_the_security_headers
     limited = client.get("/api/v1/estimate", environ_base={"REMOTE_ADDR": "198.51.100.7"})
     assert limited.status_code == 429
     assert_secured(limited, "429")
-
-    def broken():
-        raise RuntimeError("boom")
-
-    monkeypatch.setitem(app.view_functions, "site.home", broken)
-    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    break_the_home_page(app, monkeypatch)
     failed = client.get("/")
     assert failed.status_code == 500
     assert_secured(failed, "500")
