@@ -5,6 +5,7 @@ The outage is real: the app reaches PostgreSQL through a TCP relay on a loopback
 """
 
 import html
+import logging
 import sqlite3
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -59,8 +60,15 @@ def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_wi
     assert client.get("/vendors").status_code == 200
     assert client.get("/vendors", headers=gzip).headers["X-Cache"] == "hit"
     relay.stop()
+    monkeypatch.setattr(health.WARNINGS, "warned_at", {})  # no earlier test's minute
+    caplog.clear()
 
     assert client.get("/vendors", headers=gzip).status_code == 503, "never answered from the cache"
+    for path in ("/vendors?q=care", "/api/v1/vendors", "/vendors/outage-co") * 3:
+        assert client.get(path).status_code == 503, path
+    warned = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len([record for record in warned if record.name == "vendors.health"]) == 1, "one a minute"
+    assert not any(record.exc_info for record in warned), "no traceback per request"
 
     page = client.get("/vendors")
     assert page.status_code == 503 and page.headers["Retry-After"] == "30"
@@ -71,8 +79,8 @@ def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_wi
     )
     api = client.get("/api/v1/vendors")
     assert api.status_code == 503 and api.get_json()["message"] == DATABASE_DOWN
-    health = client.get("/healthz")
-    assert health.status_code == 503 and health.get_json()["database"].startswith("unreachable")
+    healthz = client.get("/healthz")
+    assert healthz.status_code == 503 and healthz.get_json()["database"].startswith("unreachable")
     assert client.get("/estimate?headcount=5&salary=40000&hourly_rate=10").status_code == 200
     with_shortlist = app.test_client()
     with_shortlist.set_cookie(SHORTLIST_COOKIE, "a-visitors-shortlist-token")

@@ -25,6 +25,7 @@ from functools import cached_property
 from flask import Flask, current_app, g, has_request_context
 from markupsafe import Markup
 from sqlalchemy import Row, bindparam, event, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from vendors import changesignal
@@ -279,6 +280,8 @@ def _fresh_index() -> replica.OpenIndex | None:
             root,
             why,
         )
+    except SQLAlchemyError:
+        raise  # the database failed, not the index: the request answers that (a 503 while it is away)
     except Exception as error:
         # Something no one foresaw: the traceback once a minute, not once a search. An OSError (the folder
         # unreadable, unwritable or full) is foreseen: its message says all that a traceback would.
