@@ -139,39 +139,38 @@ def test_without_host_settings_every_host_is_answered(clean_environment, tmp_pat
     assert config.host_settings() == {}
 
 
-def test_in_production_every_cookie_the_site_sets_is_secure(clean_environment, tmp_path):
+@pytest.mark.parametrize("production", [True, False])
+def test_every_cookie_the_site_sets_is_secure_in_production_and_only_there(
+    clean_environment, tmp_path, production
+):
+    """Outside production the cookies must travel over plain HTTP, or forms on a local server would fail."""
     from tests.conftest import make_app
     from tests.factories import add_vendors, csrf_token, vendor_record
     from vendors.extensions import db
 
-    clean_environment.setenv("FLASK_ENV", "production")
-    clean_environment.setenv("CANONICAL_HOST", "localhost")
-    clean_environment.setenv("SECRET_KEY", "a-production-secret-key-of-enough-length-0123456789")
-    settings = config.from_environment(str(tmp_path))
-    assert settings["SESSION_COOKIE_SECURE"] is True
+    if production:
+        clean_environment.setenv("FLASK_ENV", "production")
+        clean_environment.setenv("CANONICAL_HOST", "localhost")
+        clean_environment.setenv("SECRET_KEY", "a-production-secret-key-of-enough-length-0123456789")
+    secure = config.from_environment(str(tmp_path))["SESSION_COOKIE_SECURE"]
     app = make_app(
-        f"sqlite:///{tmp_path / 'cookies.sqlite3'}", tmp_path / "index", SESSION_COOKIE_SECURE=True
+        f"sqlite:///{tmp_path / 'cookies.sqlite3'}", tmp_path / "index", SESSION_COOKIE_SECURE=secure
     )
     with app.app_context():
         db.create_all()
         slug = add_vendors(vendor_record(name="Cookie Co"))[0].slug
     client = app.test_client()
-    set_cookies = client.get("/vendors?buyer_country=DE", base_url="https://localhost").headers.getlist(
-        "Set-Cookie"
-    )
+    base = "https://localhost" if production else "http://localhost"
+    set_cookies = client.get("/vendors?buyer_country=DE", base_url=base).headers.getlist("Set-Cookie")
     token = csrf_token(client, "/vendors")
     added = client.post(
         "/shortlist/add",
         data={"vendor": slug, "csrf_token": token},
-        base_url="https://localhost",
-        headers={"Referer": "https://localhost/vendors"},
+        base_url=base,
+        headers={"Referer": f"{base}/vendors"},
     )
     assert added.status_code == 303
     set_cookies += added.headers.getlist("Set-Cookie")
     names = {cookie.split("=", 1)[0] for cookie in set_cookies}
     assert {"buyer_country", "session", "shortlist"} <= names, names
-    assert all("; Secure" in cookie for cookie in set_cookies), set_cookies
-
-
-def test_outside_production_cookies_work_over_plain_http(clean_environment, tmp_path):
-    assert config.from_environment(str(tmp_path))["SESSION_COOKIE_SECURE"] is False
+    assert [("; Secure" in cookie) for cookie in set_cookies] == [production] * len(set_cookies), set_cookies

@@ -662,6 +662,7 @@ def test_a_body_just_over_the_form_limit_is_refused_everywhere_but_the_csv_impor
 def test_every_admin_post_refuses_a_big_or_malformed_body_in_the_layout_and_writes_nothing(
     app, client, visitor
 ):
+    # `visitor` made vendor 1 and other rows, so a POST that got through (a delete, say) would show below.
     add_user("body-admin@example.com", role="admin")
     login(client, "body-admin@example.com")
     token = csrf_token(client, "/admin")
