@@ -11,6 +11,9 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from alembic.script import ScriptDirectory
+from flask_migrate import upgrade
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from tests.conftest import make_app
@@ -130,6 +133,32 @@ def test_a_database_without_the_schema_is_unhealthy_and_says_to_migrate(tmp_path
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"].startswith("not migrated (run flask db upgrade)")
+
+
+def test_a_database_behind_the_codes_migrations_is_unhealthy_and_says_which(backend, request, tmp_path):
+    """Code deployed without `flask db upgrade`: the tables are there, but not the newest migration's
+    columns. A database ahead of the code (a newer release migrated it) stays healthy."""
+    from tests.conftest import _database_url
+
+    app = make_app(_database_url(backend, request, tmp_path, "behind"), tmp_path / "index")
+    client = app.test_client()
+    with app.app_context():
+        head = ScriptDirectory(app.extensions["migrate"].directory).get_current_head()
+        previous = ScriptDirectory(app.extensions["migrate"].directory).get_revision(head).down_revision
+        upgrade(revision=previous)
+        behind = client.get("/healthz")
+        assert behind.status_code == 503, behind.get_json()
+        assert behind.get_json()["database"] == (
+            f"not migrated (run flask db upgrade): the database is at {previous}, this code needs {head}"
+        )
+        upgrade()
+        assert client.get("/healthz").status_code == 200
+        db.session.execute(text("UPDATE alembic_version SET version_num = 'from-a-newer-release'"))
+        db.session.commit()
+        ahead = client.get("/healthz")
+        assert ahead.status_code == 200 and ahead.get_json()["database"] == "ok"
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_postgresql_connections_give_up_on_a_server_that_stops_acknowledging(relayed_app):

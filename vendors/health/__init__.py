@@ -3,15 +3,20 @@
 `/healthz` answers 200 when the database answers a trivial query, 503 otherwise, with the state of this
 machine's search index beside it, and how many logged changes it has yet to apply (the site serves searches
 from the database while the index is missing or unreadable, so the index alone never makes the machine
-unhealthy). A database that stops answering in the middle of a request is a 503 page in the site's layout
-(JSON under /api/), with Retry-After, logged once a minute; the connection pool checks connections before
-use, so the site recovers by itself once the database is back.
+unhealthy). A database behind this code's migrations is unhealthy too, and says so: the code would fail on
+what it lacks. One ahead of them is not: deploying migrates first, then replaces the code machine by machine
+(README, "Deploying"), and the machines not yet replaced keep serving meanwhile. A database that stops
+answering in the middle of a request is a 503 page in the site's layout (JSON under /api/), with
+Retry-After, logged once a minute; the connection pool checks connections before use, so the site recovers by
+itself once the database is back.
 """
 
+import functools
 import logging
 
+from alembic.script import ScriptDirectory
 from flask import Blueprint, Flask, current_app, jsonify, render_template
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError, SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -65,13 +70,40 @@ def _database_state() -> str:
             db.session.execute(text(f"SET LOCAL statement_timeout = {HEALTH_TIMEOUT_MILLISECONDS}"))
         db.session.execute(text(HEALTH_QUERY))
         db.session.execute(select(changelog.SearchChange.id).limit(1))
+        behind = _migrations_behind()
     except SQLAlchemyError as error:
         if not _missing_table(error):
             return _unreachable(error)
         db.session.rollback()
-        WARNINGS.warning("schema", "database answers but is not migrated: %s", type(error).__name__)
-        return f"not migrated (run flask db upgrade): {type(error).__name__}"
-    return "ok"
+        return _not_migrated(type(error).__name__)
+    return _not_migrated(behind) if behind else "ok"
+
+
+def _not_migrated(why: str) -> str:
+    WARNINGS.warning("schema", "database answers but is not migrated: %s", why)
+    return f"not migrated (run flask db upgrade): {why}"
+
+
+def _migrations_behind() -> str | None:
+    """What the database lacks of this code's migrations; None when it has them all, or has newer ones, or
+    was made without migrations (its tables made directly, as the test suite does)."""
+    if not inspect(db.session.connection()).has_table(ALEMBIC_VERSION_TABLE):
+        return None
+    applied = set(db.session.execute(text(f"SELECT version_num FROM {ALEMBIC_VERSION_TABLE}")).scalars())
+    head, known = _migrations_of(current_app.extensions["migrate"].directory)
+    if head in applied or not applied <= known:
+        return None
+    return f"the database is at {', '.join(sorted(applied)) or 'no migration'}, this code needs {head}"
+
+
+ALEMBIC_VERSION_TABLE = "alembic_version"
+
+
+@functools.cache
+def _migrations_of(directory: str) -> tuple[str, frozenset[str]]:
+    """This code's newest migration and every one it has."""
+    scripts = ScriptDirectory(directory)
+    return scripts.get_current_head(), frozenset(script.revision for script in scripts.walk_revisions())
 
 
 def _unreachable(error: SQLAlchemyError) -> str:
