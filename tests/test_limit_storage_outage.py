@@ -13,9 +13,15 @@ from urllib.request import urlopen
 
 import redis
 
+from tests.conftest import make_app
 from tests.relay import Relay
 from tests.served import gunicorn
 from tests.test_serving import served_settings
+from tests.test_sharing_and_inquiries import count, inquiry_data, send_inquiry, three_vendors
+from vendors.config import rate_limit_storage
+from vendors.extensions import db
+from vendors.inquiries import desk
+from vendors.inquiries.models import Inquiry
 
 LIMIT = 5
 RECOVERY_SECONDS = 45  # Flask-Limiter looks at a dead storage again after 1, 2, 4 ... 32 seconds
@@ -59,6 +65,44 @@ def test_with_redis_away_limits_are_counted_in_each_worker_until_it_is_back(redi
             assert answer[0] == 200, f"still counting in memory {RECOVERY_SECONDS} s after Redis came back"
     finally:
         relay.stop()
+        with redis.Redis.from_url(redis_server) as client:
+            for key in client.scan_iter(f"*/{LIMIT}/{window}/second*"):
+                client.delete(key)
+
+
+def test_an_accepted_form_is_answered_as_sent_when_redis_goes_away_before_it_is_counted(
+    app, scratch_database, redis_server, tmp_path, monkeypatch
+):
+    """Accepted inquiries are counted once the answer is known (a 303), after the check and the save: Redis
+    going away in between must not turn a saved inquiry into an error page, or the buyer sends it twice."""
+    a, b, _ = three_vendors()
+    parts = urlsplit(redis_server)
+    relay = Relay((parts.hostname, parts.port or 6379))
+    relay.start()
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", f"redis://127.0.0.1:{relay.port}")
+    window = random.randrange(600, 60_000)
+    limited = make_app(
+        scratch_database,
+        tmp_path / "limited-index",
+        **rate_limit_storage(),
+        INQUIRY_LIMIT_PER_ADDRESS=f"{LIMIT} per {window} seconds",
+    )
+    received = desk.receive
+
+    def received_then_redis_goes(*args):
+        inquiry = received(*args)
+        relay.stop()
+        return inquiry
+
+    monkeypatch.setattr(desk, "receive", received_then_redis_goes)
+    try:
+        response = send_inquiry(limited.test_client(), inquiry_data([a.slug, b.slug], [a.slug]))
+        assert response.status_code == 303, response.get_data(as_text=True)[:300]
+        assert count(Inquiry) == 1
+    finally:
+        relay.stop()
+        with limited.app_context():
+            db.engine.dispose()
         with redis.Redis.from_url(redis_server) as client:
             for key in client.scan_iter(f"*/{LIMIT}/{window}/second*"):
                 client.delete(key)

@@ -88,9 +88,17 @@ def host_settings() -> dict:
 def rate_limit_storage() -> dict:
     """RATELIMIT_STORAGE_URI: where limits are counted (Redis, shared by every worker and machine; by default
     each process's memory). With the storage unreachable, each worker counts in its own memory until it
-    answers again (Flask-Limiter looks every few seconds), rather than failing every limited request."""
+    answers again (Flask-Limiter looks every few seconds), rather than failing every limited request.
+
+    A form's accepted sends are counted after the answer (Flask-Limiter's deduct_when), outside that
+    fallback: should the storage stop answering between the check and the count, the error is logged and the
+    answer kept, since by then the form is saved and an error page would have the visitor send it again."""
     uri = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
-    settings = {"RATELIMIT_STORAGE_URI": uri, "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True}
+    settings = {
+        "RATELIMIT_STORAGE_URI": uri,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+    }
     if uri.startswith(("redis://", "rediss://")):
         # A Redis that stops answering costs a request a second at most, not the worker's whole timeout.
         settings["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
