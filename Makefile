@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 INSTALLED := $(VENV)/.installed
+APP_INSTALLED := $(VENV)/.installed-app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
@@ -20,6 +21,13 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
+# What a server needs and no more: the development tools (pytest, sqlmap, browsers' drivers) stay off it.
+$(APP_INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(APP_INSTALLED)
+
 setup: install
 	$(FLASK) db upgrade
 	$(FLASK) seed
@@ -30,7 +38,7 @@ run: setup
 
 # Production: the same server with the settings of gunicorn.conf.py, taken from the environment (README,
 # "Deploying"); the database is migrated and this machine's index brought up to date first.
-serve: install
+serve: $(APP_INSTALLED)
 	$(FLASK) db upgrade
 	$(FLASK) index catch-up
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app

@@ -146,3 +146,17 @@ def test_no_access_log_line_is_assembled_unless_a_handler_will_write_it():
     finally:
         logger.access_log.removeHandler(handler)
     assert len(assembled) == 1
+
+
+def test_make_serve_installs_the_site_without_the_development_tools(tmp_path):
+    venv = tmp_path / "venv"
+    planned = subprocess.run(
+        ["make", "--dry-run", "--always-make", "serve", f"VENV={venv}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    installs = [line for line in planned if " install " in line and "--upgrade pip" not in line]
+    assert installs == [f"{venv}/bin/pip install --quiet -e ."]
+    assert planned[-1] == f"{venv}/bin/gunicorn --config gunicorn.conf.py wsgi:app"
