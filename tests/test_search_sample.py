@@ -184,14 +184,17 @@ def reference_more_like(index, terms: dict[str, float], limit: int, exclude: int
         if not documents:
             continue
         idf = log(1 + (total - documents + 0.5) / (documents + 0.5))
-        gains = [(weight * idf * weights[field], per_doc) for field, per_doc in per_field.items()]
-        (common if documents >= total * matching.COMMON_SHARE else rare).append(gains)
-
-    def add(scores: dict, gains, only=None) -> None:
-        for factor, per_doc in gains:
+        gains: dict[int, float] = {}
+        for field, per_doc in per_field.items():
             for docnum, tf in per_doc.items():
-                if only is None or docnum in only:
-                    scores[docnum] = scores.get(docnum, 0.0) + factor * tf / (tf + matching.SATURATION)
+                gains[docnum] = gains.get(docnum, 0.0) + weights[field] * tf / (tf + matching.SATURATION)
+        (common if documents >= total * matching.COMMON_SHARE else rare).append((weight * idf, gains))
+
+    def add(scores: dict, factor_and_gains, only=None) -> None:
+        factor, gains = factor_and_gains
+        for docnum, gain in gains.items():
+            if only is None or docnum in only:
+                scores[docnum] = scores.get(docnum, 0.0) + factor * gain
 
     scores: dict[int, float] = {}
     for gains in rare:
