@@ -141,7 +141,7 @@ def test_a_search_answered_while_the_index_lags_is_not_kept_for_after_it_catches
     assert visit(app, "/vendors?q=cached").headers["X-Cache"] == "miss"
 
 
-def test_another_day_another_cookie_or_another_host_is_another_answer(app, vendor, monkeypatch):
+def test_another_day_another_cookie_another_host_or_scheme_is_another_answer(app, vendor, monkeypatch):
     visit(app, "/vendors/cached-care")
     from_britain = app.test_client()
     from_britain.set_cookie("buyer_country", "GB")
@@ -149,6 +149,10 @@ def test_another_day_another_cookie_or_another_host_is_another_answer(app, vendo
     other_host = app.test_client().get("/api/v1/vendors/cached-care", base_url="http://other.example")
     assert other_host.headers["X-Cache"] == "miss"
     assert other_host.get_json()["url"].startswith("http://other.example/")
+    # Behind a proxy passing both on, http and https ask for the same address: each has its own links.
+    over_https = app.test_client().get("/api/v1/vendors/cached-care", base_url="https://other.example")
+    assert over_https.headers["X-Cache"] == "miss"
+    assert over_https.get_json()["url"].startswith("https://other.example/")
 
     class Tomorrow(date):
         @classmethod

@@ -192,6 +192,7 @@ def _key(catalogue: Callable[[], bool], vary: Callable[[], Hashable]) -> tuple |
     cookies = tuple(sorted(item for item in request.cookies.items() if item[0] != session_cookie))
     return (
         request.endpoint,
+        request.scheme,
         request.host,
         request.full_path,
         edits,
