@@ -5,13 +5,14 @@ sent in every parameter of the public GET pages and API, of the admin area's lis
 public forms, and in the path of the vendor pages.
 """
 
+import re
 from urllib.parse import quote_from_bytes
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import add_user, add_vendors, login, post_form, vendor_record
+from tests.factories import add_user, add_vendors, csrf_token, login, post_form, vendor_record
 from tests.test_sharing_and_inquiries import inquiry_data, send_inquiry
 from tests.test_submissions import all_submissions, submission_data, submit
 
@@ -133,3 +134,28 @@ def test_nul_characters_are_taken_out_of_what_is_sent_before_anything_reads_it(a
     listed = admin_client.get("/admin/vendors?q=Fu%00zz").get_data(as_text=True)
     assert "Fuzz Target" in listed
     assert admin_client.get("/vendors?q=fu%00zz").get_data(as_text=True).count("Fuzz Target") >= 1
+
+
+PAST_ANY_ROW = ("2147483648", str(2**63), "9" * 40)  # past PostgreSQL's INTEGER, SQLite's, any
+PATH_PART = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <name>, <int:name>, <int(max=9):name>
+
+
+def test_no_path_part_the_database_cannot_be_asked_reaches_a_view(app, admin_client):
+    """Every URL rule with a number or a text part, each of its methods, as a signed-in admin with a valid
+    CSRF token: an id past what an INTEGER column holds, or a text part holding a NUL, is a 404, never a
+    database error."""
+    token = csrf_token(admin_client, "/admin")
+    asked = 0
+    for rule in app.url_map.iter_rules():
+        kinds = {kind or "string" for kind, _ in PATH_PART.findall(rule.rule)}
+        if not kinds or not kinds <= {"int", "string"}:
+            continue
+        for awkward in PAST_ANY_ROW:
+            path = PATH_PART.sub(
+                lambda part, awkward=awkward: awkward if part[1] == "int" else "a%00b", rule.rule
+            )
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                response = admin_client.open(path, method=method, data={"csrf_token": token})
+                assert response.status_code == 404, (method, path, response.status_code)
+                asked += 1
+    assert asked >= 3 * 15  # the rules with such parts, each asked three ways

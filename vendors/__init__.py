@@ -23,9 +23,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 class Site(Flask):
     """Flask, answering a kept page before the request hooks when none of them could change it
-    (vendors.frontdoor), with NUL characters out of every request's parameters (vendors.incoming)."""
+    (vendors.frontdoor), with NUL characters out of every request's parameters and URL rules matching only
+    what the database can be asked (vendors.incoming)."""
 
     request_class = incoming.SiteRequest
+    url_map_class = incoming.SiteMap
 
     def full_dispatch_request(self):
         try:

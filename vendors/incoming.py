@@ -1,14 +1,22 @@
-"""What a request sends, with NUL characters taken out of every query and form parameter's name and value.
+"""What a request sends, with NUL characters taken out of every query and form parameter's name and value,
+and the parts of its path bound to what the database can be asked.
 
 No one types a NUL, and PostgreSQL refuses to store or even compare text holding one ("text fields cannot
 contain NUL"), so a NUL reaching any query would be a 500 there and not on SQLite. Taking them out where
 Werkzeug builds `request.args`, `request.form` and `request.files` (its documented `parameter_storage_class`)
 covers every view and form, including those written later. Uploaded files are left as they were sent, but
 for their names.
+
+Parts of a path go to queries as they are (a slug, a token, an id), so the site's URL rules match only what
+the database can compare: a text part holding a NUL, or a number past what an INTEGER column holds, matches
+no route and is a 404, on every backend and for every route, those written later included.
 """
 
 from flask import Request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
+from werkzeug.routing import BaseConverter, IntegerConverter, Map
+
+from vendors.database import MAX_ROW_ID
 
 
 def _without_nul(value):
@@ -27,3 +35,21 @@ class NulFreeParameters(ImmutableMultiDict):
 
 class SiteRequest(Request):
     parameter_storage_class = NulFreeParameters
+
+
+class PathText(BaseConverter):
+    """<name> and <string:name>: one path segment, as Werkzeug's default, but never one holding a NUL."""
+
+    regex = "[^/\x00]+"
+
+
+class RowNumber(IntegerConverter):
+    """<int:name>: a row's id, so at most what every backend's INTEGER column holds."""
+
+    def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = None, max: int = MAX_ROW_ID):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max)
+
+
+class SiteMap(Map):
+    default_converters = Map.default_converters.copy()
+    default_converters.update(default=PathText, string=PathText, int=RowNumber)

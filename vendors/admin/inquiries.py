@@ -9,7 +9,7 @@ from vendors.accounts.access import current_actor, requires, safe_next
 from vendors.admin import bp
 from vendors.admin.present import date_arguments
 from vendors.catalog.models import could_be_slug
-from vendors.database import MAX_ROW_ID, whole_number
+from vendors.database import whole_number
 from vendors.extensions import db
 from vendors.inquiries import desk
 from vendors.inquiries.models import STATES, Inquiry
@@ -51,7 +51,7 @@ def inquiry_export():
     return download(desk.export_rows(filters), f"inquiries-{date.today().isoformat()}.csv")
 
 
-@bp.post(f"/inquiries/<int(max={MAX_ROW_ID}):inquiry_id>/forwarded")
+@bp.post("/inquiries/<int:inquiry_id>/forwarded")
 @requires("editor")
 def inquiry_forwarded(inquiry_id: int):
     inquiry = db.session.get(Inquiry, inquiry_id) or abort(404)

@@ -26,7 +26,7 @@ from werkzeug.datastructures import MultiDict
 
 from vendors.accounts.access import safe_next
 from vendors.catalog.models import Vendor, could_be_slug, published_vendor
-from vendors.database import MAX_ROW_ID, whole_number
+from vendors.database import whole_number
 from vendors.directory.views import remembered_buyer_country
 from vendors.estimator import parameters
 from vendors.estimator.forms import EstimateForm
@@ -142,7 +142,7 @@ def remove():
     return _renewed(_answer(f"{name} is off your shortlist.", summary, shortlisted=False))
 
 
-@bp.post(f"/shortlist/notes/<int(max={MAX_ROW_ID}):entry_id>")
+@bp.post("/shortlist/notes/<int:entry_id>")
 @limiter.limit(_limit_changes)
 def save_note(entry_id: int):
     # Browsers send a line break as CRLF but count it as one character against the textarea's maxlength.
@@ -315,7 +315,7 @@ def share():
     return _keep_cookie(redirect(url_for("shortlists.shortlist", _anchor="shared-links"), 303), token)
 
 
-@bp.post(f"/shortlist/shared/<int(max={MAX_ROW_ID}):share_id>/revoke")
+@bp.post("/shortlist/shared/<int:share_id>/revoke")
 @limiter.limit(_limit_changes)
 def revoke(share_id: int):
     if not store.revoke(visitor_token(), share_id):
