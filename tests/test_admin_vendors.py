@@ -388,6 +388,14 @@ def test_an_upload_with_bad_rows_shows_every_problem_and_offers_no_import(editor
     assert db.session.scalar(select(func.count()).select_from(Vendor)) == 1
 
 
+def test_an_upload_whose_first_line_is_not_utf8_is_refused_with_the_reason(editor):
+    utf16 = exported(editor).decode("utf-8-sig").encode("utf-16")
+    report = upload(editor, utf16)
+    assert report.status_code == 422
+    assert "the first line is not UTF-8 text (save the file as CSV UTF-8)" in text(report)
+    assert db.session.scalar(select(func.count()).select_from(Vendor)) == 0
+
+
 def test_only_csv_files_within_the_size_limit_are_accepted(editor, app):
     assert "Only .csv files" in text(upload(editor, b"slug,name\n", name="vendors.xlsx"))
     app.config["IMPORT_MAX_MEGABYTES"] = 1

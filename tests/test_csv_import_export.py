@@ -3,6 +3,7 @@
 import csv
 import io
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -221,6 +222,26 @@ def test_text_that_is_not_utf8_is_reported_at_its_line_and_column(runner, tmp_pa
     assert result.exit_code == 1
     assert "line 3, column name: is not UTF-8 text (save the file as UTF-8)" in result.output
     assert "line 5, column tagline: is not UTF-8 text (save the file as UTF-8)" in result.output
+    assert count_vendors() == 0
+
+
+NOT_UTF8_HEADERS = {
+    "UTF-16, as Excel's Unicode Text": lambda text: text.encode("utf-16"),
+    "a byte that is not UTF-8 in a heading": lambda text: text.replace("tagline", "tag\udcffline", 1).encode(
+        "utf-8", "surrogateescape"
+    ),
+    "a NUL in a heading": lambda text: text.replace("name", "na\x00me", 1).encode(),
+}
+
+
+@pytest.mark.parametrize("encode", NOT_UTF8_HEADERS.values(), ids=NOT_UTF8_HEADERS.keys())
+def test_a_first_line_that_is_not_utf8_text_is_reported_once_and_nothing_is_imported(
+    runner, tmp_path, encode
+):
+    result = import_file(runner, tmp_path, encode(csv_text(row(name="Never Imported"))))
+    assert result.exit_code == 1
+    assert "line 1: the first line is not UTF-8 text (save the file as CSV UTF-8)" in result.output
+    assert "\udcff" not in result.output and "unknown column" not in result.output
     assert count_vendors() == 0
 
 

@@ -310,6 +310,10 @@ def _check_header(header: list[str] | None, checked: Checked) -> bool:
     if header is None:
         checked.add(Problem(1, "", "the file is empty: the first line must name the columns"))
         return False
+    if any(_UNDECODABLE.search(heading) or "\x00" in heading for heading in header):
+        # UTF-16 (Excel's "Unicode Text") reads as NULs between the letters.
+        checked.add(Problem(1, "", "the first line is not UTF-8 text (save the file as CSV UTF-8)"))
+        return False
     columns = [column.strip().lower() for column in header]
     for column in columns:
         if not column:
