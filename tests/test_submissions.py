@@ -638,6 +638,21 @@ def test_rejecting_needs_a_reason_and_records_it(app, client):
     assert_not_public(client, "harbour-cx", "Harbour CX")
 
 
+def test_after_a_refused_rejection_the_approve_buttons_still_approve(app, client):
+    """The page shown again after a rejection without a reason sits at the reject address: its approve form
+    must still send to the review, as a browser sends it (to the form's action)."""
+    submission = queue_one(client)
+    editor, _ = signed_in(app, "editor@example.com")
+    refused = reject(editor, submission.id, "")
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    action = re.search(r'<form method="post" action="([^"]+)"[^>]*class="vendor-form"', page)
+    assert action, "the approve form says where it sends"
+    approved = editor.post(html.unescape(action[1]), data={**read_form(page), "decision": "draft"})
+    assert approved.status_code == 303
+    assert fresh(Submission, submission.id).status == "approved" and vendor_count() == 1
+
+
 # ---------- deciding twice ----------
 
 

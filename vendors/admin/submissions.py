@@ -79,7 +79,8 @@ def submission_reject(submission_id: int):
         else:
             flash(f"Submission #{submission_id} ({submission.name}) is rejected.", "ok")
         return redirect(url_for("admin.submission_list"), 303)
-    form = VendorForm(data={**submission.record, "status": "draft"})
+    # The submission's own values: what this request sent (a reason) is not the vendor form's.
+    form = VendorForm(formdata=None, data={**submission.record, "status": "draft"})
     return render_template(
         "admin/submission.html",
         submission=submission,
