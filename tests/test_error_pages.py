@@ -55,7 +55,11 @@ def test_429_says_when_to_try_again(client, app, monkeypatch):
     for _ in range(3):
         response = login(client, "nobody@example.com", password="wrong-password-here")
     assert response.status_code == 429 and response.headers.get("Retry-After")
-    assert "too many attempts" in in_layout(response).lower()
+    page = in_layout(response)
+    assert "too many attempts" in page.lower()
+    # "2 per minute": the wait left is within the minute, as Retry-After says.
+    wait = int(response.headers["Retry-After"])
+    assert 0 <= wait <= 60 and "Try again in 1 minute." in page
 
 
 def break_the_home_page(app, monkeypatch) -> None:

@@ -1,9 +1,15 @@
 """Sessions (vendors.sessions): Flask's signed cookies, signed by a serializer each app makes once, and made
 afresh when the key is rotated."""
 
-from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+import html
+import time
 
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+
+from tests.factories import add_vendors, csrf_token, vendor_record
+from tests.test_submissions import all_submissions, submission_data
+from vendors.errors import FORM_TOKEN_REFUSED
 from vendors.sessions import KeptSerializerSessions
 
 
@@ -56,3 +62,24 @@ def test_a_rotated_key_signs_new_sessions_and_the_old_one_is_read_only_as_a_fall
     app.config["SECRET_KEY_FALLBACKS"] = []
     renewed = browser.get("/submit")
     assert session_cookie(renewed) != old_cookie, "a session signed with a retired key is not read"
+
+
+def test_a_form_left_open_for_hours_is_still_accepted_and_one_without_the_cookie_is_refused_plainly(
+    app, client, monkeypatch
+):
+    """A form's token holds as long as the visitor's session, not an hour; without the session cookie the
+    form is refused with words a visitor can act on, and nothing is saved."""
+    add_vendors(vendor_record(name="Open Tab CX", slug="open-tab-cx"))
+    hours_ago = int(time.time()) - 5 * 3600
+    with monkeypatch.context() as then:
+        then.setattr(TimestampSigner, "get_timestamp", lambda _signer: hours_ago)
+        token = csrf_token(client, "/vendors/open-tab-cx")
+    added = client.post("/shortlist/add", data={"csrf_token": token, "vendor": "open-tab-cx"})
+    assert added.status_code == 303
+    assert "open-tab-cx" in client.get("/shortlist").get_data(as_text=True)
+
+    cookieless = app.test_client(use_cookies=False)
+    refused = cookieless.post("/submit", data={"csrf_token": token, **submission_data()})
+    assert refused.status_code == 400
+    assert FORM_TOKEN_REFUSED in html.unescape(refused.get_data(as_text=True))
+    assert all_submissions() == []

@@ -49,6 +49,9 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": (import_megabytes + 1) << 20,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": is_production(),
+        # A form's token holds as long as the visitor's session (it is bound to it), not Flask-WTF's default
+        # hour: a form left open over lunch is still sent.
+        "WTF_CSRF_TIME_LIMIT": None,
         "PROXY_FIX_HOPS": whole_number("PROXY_FIX_HOPS", "0", 0, 5),
         **host_settings(),
     }

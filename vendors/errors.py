@@ -1,12 +1,17 @@
 """Error pages: JSON under /api/, HTML elsewhere, never a stack trace. Form bodies too big for any form, or
 not encoded as a browser encodes them, are refused here before anything reads them."""
 
+import math
 import re
+import time
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, current_app, jsonify, render_template, request, request_started
 from flask.globals import request_ctx
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, SecurityError
+
+from vendors.extensions import limiter
 
 
 def init_app(app: Flask) -> None:
@@ -20,7 +25,11 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-TOO_MANY = "There have been too many attempts from here. Wait a few minutes, then try again."
+TOO_MANY = "There have been too many attempts from here. Try again in {wait}."
+FORM_TOKEN_REFUSED = (
+    "This form could not be confirmed as sent from this site's own page, so nothing was saved. Reload the "
+    "page, then send the form again (the check needs this site's cookie: allow it if your browser blocks it)."
+)
 TOO_LARGE = "What was sent is more than this page accepts. Shorten it, then send it again."
 GARBLED_FORM = (
     "The form arrived garbled (a broken %-escape, or text that is not UTF-8), so nothing was saved. "
@@ -59,7 +68,9 @@ def _decodable(body: bytes) -> bool:
 def _http_error(error: HTTPException):
     if error.code == 429:
         # The limiter's own description names the limit and its key; say only what the visitor can do.
-        error.description = TOO_MANY
+        error.description = TOO_MANY.format(wait=_wait())
+    elif isinstance(error, CSRFError):
+        error.description = FORM_TOKEN_REFUSED  # Flask-WTF's wording speaks of tokens a visitor never saw
     elif error.code == 413:
         error.description = TOO_LARGE  # Werkzeug's "exceeds the capacity limit" tells a visitor nothing
     if wants_json():
@@ -70,6 +81,16 @@ def _http_error(error: HTTPException):
     said = error.description if error.description != type(error).description else ""
     page = render_template("errors/error.html", error=error, said=said, not_found=isinstance(error, NotFound))
     return page, error.code, _own_headers(error)
+
+
+def _wait() -> str:
+    """How long until the limit that refused this request lets it through: what its Retry-After says."""
+    refused_by = limiter.current_limit
+    if refused_by is None:
+        return "a few minutes"
+    seconds = int(refused_by.reset_at - time.time())  # as Flask-Limiter computes Retry-After
+    minutes = max(1, math.ceil(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def _let_links_be_built() -> None:
