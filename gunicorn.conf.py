@@ -18,6 +18,9 @@ graceful_timeout = 20
 # No control socket: its default place in $HOME would be shared by every gunicorn of the user.
 control_socket_disable = True
 keepalive = 5
+# The longest request line gunicorn takes (its default is half): a search of 200 accented characters with
+# some 500 filter values fits. gunicorn answers a longer one itself (414), without the site's headers.
+limit_request_line = 8190
 # Recycle workers now and then, spread out so they never restart together; not often, since a new worker
 # starts with empty search caches (bounded by SEARCH_CACHE_MEGABYTES anyway; the page cache is shared, below).
 max_requests = int(os.environ.get("MAX_REQUESTS", "100000"))

@@ -43,6 +43,11 @@ def test_gunicorn_serves_the_site_with_the_config_file_and_logs_json_lines(tmp_p
         moved = Request(f"{server.base}/estimate", headers={"SCRIPT_NAME": "/elsewhere"})
         with urlopen(moved, timeout=5) as response:
             assert 'href="/elsewhere' not in response.read().decode()
+        # A long search with many filters (over gunicorn's default 4,094-byte request line) reaches the site.
+        long_query = "/api/v1/vendors?q=" + "%C3%A9" * 200 + "&language=en" * 500
+        assert 7_000 < len(long_query) < 8_000
+        with urlopen(f"{server.base}{long_query}", timeout=5) as response:
+            assert response.status == 200 and "Content-Security-Policy" in response.headers
     lines = [
         json.loads(line.split(" vendors.requests ", 1)[1])
         for line in server.log.read_text().splitlines()
