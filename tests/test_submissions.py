@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import make_app
-from tests.factories import add_user, add_vendors, csrf_token, login, post_form, vendor_record
+from tests.factories import add_user, add_vendors, csrf_token, delete_vendor, login, post_form, vendor_record
 from vendors.audit import AuditEntry
 from vendors.catalog.models import Vendor
 from vendors.catalog.records import FACET_FIELDS, FIELDS
@@ -637,6 +637,21 @@ def test_rejecting_needs_a_reason_and_records_it(app, client):
     assert "Rejected: Could not confirm the company exists." in rejected
     assert vendor_count() == 0
     assert_not_public(client, "harbour-cx", "Harbour CX")
+
+
+def test_an_approved_submission_links_to_its_vendor_only_while_the_vendor_exists(app, client):
+    submission = queue_one(client)
+    editor, _ = signed_in(app, "editor@example.com")
+    assert decide(editor, submission.id, "draft").status_code == 303
+    vendor = vendor_with_slug("harbour-cx")
+    edit_link = f'href="/admin/vendors/{vendor.id}/edit"'
+    pages = (f"/admin/submissions/{submission.id}", "/admin/submissions?status=approved")
+    assert all(edit_link in editor.get(page).get_data(as_text=True) for page in pages)
+
+    delete_vendor(vendor.id)
+    for page in pages:
+        body = editor.get(page).get_data(as_text=True)
+        assert edit_link not in body and "deleted" in body, page
 
 
 def test_after_a_refused_rejection_the_approve_buttons_still_approve(app, client):

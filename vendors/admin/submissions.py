@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length
 from vendors.accounts.access import current_actor, requires
 from vendors.admin import bp
 from vendors.catalog.forms import VendorForm
+from vendors.catalog.models import Vendor
 from vendors.catalog.records import RecordError
 from vendors.extensions import db
 from vendors.submissions import queue
@@ -32,9 +33,21 @@ def submission_list():
     counts = dict(
         db.session.execute(select(Submission.status, func.count()).group_by(Submission.status)).all()
     )
+    submissions = list(submissions)
     return render_template(
-        "admin/submissions.html", submissions=list(submissions), state=state, states=STATES, counts=counts
+        "admin/submissions.html",
+        submissions=submissions,
+        state=state,
+        states=STATES,
+        counts=counts,
+        still_listed=_still_listed(submissions),
     )
+
+
+def _still_listed(submissions: list[Submission]) -> set[int]:
+    """The ids of the vendors these submissions' approvals created that have not been deleted since."""
+    created = [submission.vendor_id for submission in submissions if submission.vendor_id]
+    return set(db.session.scalars(select(Vendor.id).where(Vendor.id.in_(created)))) if created else set()
 
 
 @bp.route("/submissions/<int:submission_id>", methods=["GET", "POST"])
@@ -63,6 +76,7 @@ def submission_review(submission_id: int):
         form=form,
         reject_form=RejectForm(),
         decisions=DECISIONS,
+        still_listed=_still_listed([submission]),
     ), status
 
 
@@ -87,4 +101,5 @@ def submission_reject(submission_id: int):
         form=form,
         reject_form=reject_form,
         decisions=DECISIONS,
+        still_listed=set(),
     ), 400
