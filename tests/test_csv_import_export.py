@@ -113,6 +113,7 @@ def test_every_bad_row_is_reported_with_line_and_column_and_nothing_is_written(r
         row(slug="bad-rates", hourly_rate_min="20", hourly_rate_max="10", employees="lots"),  # line 4
         row(slug="bad-language", languages="en;klingon"),  # line 5
         row(slug="kept-as-is", name="Twice"),  # line 6: the slug again
+        row(slug="Bad-Country", name="Again"),  # line 7: the slug of a row with problems of its own
     )
 
     result = import_file(runner, tmp_path, text)
@@ -124,7 +125,8 @@ def test_every_bad_row_is_reported_with_line_and_column_and_nothing_is_written(r
     assert any(line.startswith("line 4, column hourly_rate_max:") for line in lines)
     assert any(line.startswith("line 5, column languages:") and "klingon" in line for line in lines)
     assert "line 6, column slug: 'kept-as-is' is also on line 2" in lines
-    assert "0 added, 0 updated, 0 unchanged, 4 rejected" in result.output
+    assert "line 7, column slug: 'bad-country' is also on line 3" in lines
+    assert "0 added, 0 updated, 0 unchanged, 5 rejected" in result.output
     assert "Nothing was written" in result.output
     db.session.expire_all()
     assert count_vendors() == 1

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, NamedTuple
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -201,15 +201,16 @@ def check(open_text: Callable[[], IO[str]], progress: Progress = no_progress) ->
     """Read the whole file and report every problem; writes nothing."""
     checked = Checked()
     first_line_of: dict[str, int] = {}
-    for line, record, problems in _records(open_text, checked):
+    for line, record, problems, written_slug in _records(open_text, checked):
         checked.rows += 1
         if checked.rows % PROGRESS_EVERY == 0:
             progress(checked.rows, None)
         for problem in problems:
             checked.add(problem)
-        if record is None:
+        # A row with other problems still takes its slug, so a second row with it is reported in this pass.
+        slug = record["slug"] if record is not None else written_slug
+        if not slug:
             continue
-        slug = record["slug"]
         if slug in first_line_of:
             checked.add(Problem(line, "slug", f"{slug!r} is also on line {first_line_of[slug]}"))
         else:
@@ -243,9 +244,9 @@ def apply(
     with nullcontext() if dry_run else catalogue_writes(actor, note=note) as writer:
         done = 0
         for chunk in _chunks(_records(open_text, Checked()), CHUNK):
-            if any(record is None for _, record, _ in chunk):
+            if any(row.record is None for row in chunk):
                 raise FileChanged("the file changed while it was being imported; nothing was written")
-            new, changed = _compare(record for _, record, _ in chunk)
+            new, changed = _compare(row.record for row in chunk)
             result.added += len(new)
             result.updated += len(changed)
             result.unchanged += len(chunk) - len(new) - len(changed)
@@ -286,10 +287,15 @@ class FileChanged(RuntimeError):
     """The file read differently the second time (it was edited during the import)."""
 
 
-def _records(
-    open_text: Callable[[], IO[str]], checked: Checked
-) -> Iterator[tuple[int, dict | None, list[Problem]]]:
-    """(line, cleaned record or None, problems) for each data row; header problems go into `checked`."""
+class _Row(NamedTuple):
+    line: int
+    record: dict | None  # cleaned; None when the row has problems
+    problems: list[Problem]
+    written_slug: str  # the slug cell as written, lower case ("" when empty)
+
+
+def _records(open_text: Callable[[], IO[str]], checked: Checked) -> Iterator[_Row]:
+    """Each data row, cleaned or with its problems; header problems go into `checked`."""
     with open_text() as stream:
         reader = csv.reader(stream)
         try:
@@ -300,7 +306,8 @@ def _records(
             line = reader.line_num + 1
             for cells in reader:
                 if any(cell.strip() for cell in cells):
-                    yield (line, *_record(line, columns, cells))
+                    written = cells[columns.index("slug")] if len(cells) == len(columns) else ""
+                    yield _Row(line, *_record(line, columns, cells), written.strip().lower())
                 line = reader.line_num + 1
         except csv.Error as error:
             checked.add(Problem(reader.line_num, "", f"cannot be read as CSV ({error})"))
