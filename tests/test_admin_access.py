@@ -135,3 +135,22 @@ def test_a_disabled_users_session_opens_nothing(client, app, ids):
 
     assert response.status_code == 303
     assert editor.get("/admin/vendors").status_code == 302
+
+
+def test_no_admin_page_gives_two_elements_the_same_id(app, client, ids):
+    """Pages with a form per row (vendors, users) or several forms (a submission, the import) must not
+    repeat an id: labels, error links and assistive technology find elements by it."""
+    add_vendors(vendor_record(name="Second Row Co"))
+    login(client, "ann@example.com")
+    pages = 0
+    for rule in admin_rules(app):
+        if "GET" not in rule.methods:
+            continue
+        response = client.get(concrete_url(rule, ids))
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        found = re.findall(r'\sid="([^"]+)"', response.get_data(as_text=True))
+        repeated = {name for name in found if found.count(name) > 1}
+        assert not repeated, (rule.rule, repeated)
+        pages += 1
+    assert pages >= 10
