@@ -141,6 +141,7 @@ def test_no_admin_page_gives_two_elements_the_same_id(app, client, ids):
     """Pages with a form per row (vendors, users) or several forms (a submission, the import) must not
     repeat an id: labels, error links and assistive technology find elements by it."""
     add_vendors(vendor_record(name="Second Row Co"))
+    add_user("cy@example.com", role="editor")  # two accounts besides one's own: two rows with a button
     login(client, "ann@example.com")
     pages = 0
     for rule in admin_rules(app):
