@@ -187,6 +187,7 @@ def test_a_bad_value_is_refused_next_to_its_field_and_the_rest_of_the_form_is_ke
 
     employees = page.get_by_label("Employees", exact=True)
     expect(page.locator(".error-summary")).to_contain_text("Nothing was saved: 1 field needs attention")
+    expect(page.locator(".error-summary")).to_be_focused()  # a keyboard or screen reader user starts there
     error = page.locator(".field.has-error").filter(has=page.locator("#employees")).locator(".field-error")
     expect(error).to_have_text(re.compile(r"'lots' is not a whole number"))
     expect(employees).to_have_attribute("aria-invalid", "true")
