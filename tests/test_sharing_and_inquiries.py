@@ -354,6 +354,7 @@ def test_a_bad_inquiry_is_sent_back_with_the_message_and_what_was_typed(client, 
     body = response.get_data(as_text=True)
     assert response.status_code == 400
     assert message in html.unescape(body)
+    assert re.search(r'<div class="error-summary"[^>]*\sautofocus[\s>]', body)  # the page opens on it
     for name in ("name", "company", "email", "headcount"):
         assert typed_value(body, name) == data[name], name
     message_box = re.search(r'<textarea\b[^>]*name="message"[^>]*>(.*?)</textarea>', body, re.S)

@@ -353,6 +353,8 @@ def test_a_bad_field_is_named_next_to_it_and_every_typed_value_is_kept(client, c
     assert message in field_error(body, field)
     assert_only_errors_at(body, {field})
     assert 'class="error-summary"' in body and f'href="#{field}"' in body
+    # The page opens on the summary (the browser test of the editor shows the focus landing there).
+    assert re.search(r'<div class="error-summary"[^>]*\sautofocus[\s>]', body)
     if field not in MULTI_VALUED:
         assert re.search(
             rf'<[a-z]+ [^>]*aria-invalid="true"[^>]*id="{field}"|id="{field}"[^>]*aria-invalid', body
