@@ -337,6 +337,8 @@ BAD_FIELDS = {
         "below the minimum rate",
     ),
     "missing name": ({"name": "", "slug": "nameless"}, "name", "is required"),
+    "missing headquarters": ({"hq_country": ""}, "hq_country", "is required"),
+    "missing employees": ({"employees": " "}, "employees", "is required"),
     "missing contact name": ({"submitter_name": "  "}, "submitter_name", "Tell us who to contact"),
     "bad website": ({"website": "harbourcx.example"}, "website", "must start with https://"),
     "bad slug": ({"slug": "Harbour CX!"}, "slug", "lower-case letters"),

@@ -182,12 +182,16 @@ def _email(value) -> str:
 
 def _country(value) -> str:
     code = str(value or "").strip().upper()
+    if not code:
+        raise ValueError("is required")
     if code not in COUNTRIES:
         raise ValueError(f"{value!r} is not a known ISO 3166-1 alpha-2 country code")
     return code
 
 
 def _int(value, low: int, high: int) -> int:
+    if value is None or not str(value).strip():
+        raise ValueError("is required")
     try:
         number = int(value)
     except (TypeError, ValueError):
