@@ -320,7 +320,10 @@ def test_a_bad_selection_is_refused_naming_the_problem(client, slugs, problem):
 
 @pytest.mark.parametrize(
     "name, raw, message",
-    [("headcount", "abc", "'abc' is not a number"), ("salary", "5", "must be between 1,000 and 1,000,000")],
+    [
+        ("headcount", "abc", "'abc' is not a number: use digits only, like 12"),
+        ("salary", "5", "must be between 1,000 and 1,000,000"),
+    ],
 )
 def test_a_bad_estimator_input_is_refused_naming_the_field(client, name, raw, message):
     add_selectable()
@@ -328,6 +331,14 @@ def test_a_bad_estimator_input_is_refused_naming_the_field(client, name, raw, me
     error = re.search(rf'<p class="field-error" id="{name}-error">(.*?)</p>', page)
     assert error and message in html.unescape(error.group(1))
     assert 'id="comparison"' not in page
+    # The page still says which vendors it compares, and what to fix to see them.
+    summary = re.search(r'<div class="error-summary"[^>]*autofocus>(.*?)</div>', page, re.S)
+    assert summary and "Comparing 2 vendors" in page
+    names = [
+        vendor.name for vendor in db.session.scalars(select(Vendor).where(Vendor.slug.in_(["p1", "p2"])))
+    ]
+    assert all(name_shown in html.unescape(summary[1]) for name_shown in names)
+    assert f'href="#{name}"' in summary[1] and message in html.unescape(summary[1])
     response = compare_api(client, ["p1", "p2"], **{name: raw})
     assert response.status_code == 400
     [error] = response.get_json()["errors"]

@@ -32,6 +32,7 @@ GROUP_SEPARATORS = str.maketrans("", "", ", \u00a0\u202f")
 THOUSAND = Decimal(1000)
 MAX_LENGTH = 30
 NOT_A_NUMBER = "{!r} is not a number: use digits and an optional decimal point, like 7.65"
+NOT_A_COUNT = "{!r} is not a number: use digits only, like 12"
 NOT_AN_AMOUNT = "{!r} is not an amount: type it like 35000, 35,000, $35,000 or 35k"
 
 
@@ -69,7 +70,8 @@ class Parameter:
         match = pattern.fullmatch(text) if len(text) <= MAX_LENGTH else None
         if match is None:
             shown = text if len(text) <= 20 else text[:20] + "…"
-            raise ValueError((NOT_AN_AMOUNT if self.money else NOT_A_NUMBER).format(shown))
+            message = NOT_AN_AMOUNT if self.money else NOT_A_COUNT if self.whole else NOT_A_NUMBER
+            raise ValueError(message.format(shown))
         value = Decimal(match["sign"] + match["number"].translate(GROUP_SEPARATORS))
         if match.groupdict().get("thousands"):
             value = Decimal(_plain(value * THOUSAND))
