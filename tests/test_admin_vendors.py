@@ -270,6 +270,9 @@ def test_the_audit_log_filters_by_user_vendor_and_date(editor):
     assert "second-one" not in labels(f"?since={date.today().isoformat()}")
     bad = editor.get("/admin/audit?since=yesterday")
     assert bad.status_code == 400 and "is not a date" in text(bad)
+    backwards = editor.get("/admin/audit?since=2026-12-31&until=2026-01-01")
+    assert backwards.status_code == 400
+    assert "is before the first date (2026-12-31): nothing falls between them" in text(backwards)
 
 
 def test_editors_do_not_see_the_accounts_part_of_the_log(editor, client, runner, monkeypatch):

@@ -426,6 +426,9 @@ def test_editors_filter_inquiries_by_vendor_dates_and_state(app):
     assert response.status_code == 400
     assert "is not a date (YYYY-MM-DD)" in response.get_data(as_text=True)
     assert editor.get(f"{INQUIRIES}/export.csv", query_string={"to": "2026-13-01"}).status_code == 400
+    backwards = editor.get(INQUIRIES, query_string={"from": "2026-12-31", "to": "2026-01-01"})
+    assert backwards.status_code == 400
+    assert "is before the first date (2026-12-31)" in backwards.get_data(as_text=True)
 
 
 def test_marking_an_inquiry_forwarded_is_recorded_once(app):

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 
 from vendors.accounts.access import requires
 from vendors.admin import bp
-from vendors.admin.present import date_arguments
+from vendors.admin.present import date_range
 from vendors.audit import AuditEntry
 from vendors.catalog.models import Vendor
 from vendors.extensions import db
@@ -77,7 +77,7 @@ def audit_log():
 
 
 def _filter_from_request() -> tuple[AuditFilter, dict[str, str]]:
-    dates, problems = date_arguments("since", "until")
+    dates, problems = date_range("since", "until")
     audit_filter = AuditFilter(
         actor=request.args.get("actor", "").strip()[:254],
         vendor=request.args.get("vendor", "").strip()[:80],

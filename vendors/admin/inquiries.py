@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from vendors.accounts.access import current_actor, requires, safe_next
 from vendors.admin import bp
-from vendors.admin.present import date_arguments
+from vendors.admin.present import date_range
 from vendors.catalog.models import could_be_slug
 from vendors.database import whole_number
 from vendors.extensions import db
@@ -63,7 +63,7 @@ def inquiry_forwarded(inquiry_id: int):
 
 
 def _filters() -> tuple[desk.Filters, dict[str, str]]:
-    dates, problems = date_arguments("from", "to")
+    dates, problems = date_range("from", "to")
     status = request.args.get("status", "")
     vendor = request.args.get("vendor", "").strip()
     if vendor and not could_be_slug(vendor):

@@ -41,17 +41,20 @@ def _text(value) -> str:
     return str(value)
 
 
-def date_arguments(*names: str) -> tuple[dict[str, date | None], dict[str, str]]:
-    """Dates from the URL arguments named (None when blank), and a message for each that is not a date."""
+def date_range(start: str, end: str) -> tuple[dict[str, date | None], dict[str, str]]:
+    """The dates of a range's two URL arguments (None when blank), a message for each that is not a date, and
+    one for an end before its start, which nothing could fall between."""
     dates: dict[str, date | None] = {}
     problems: dict[str, str] = {}
-    for name in names:
+    for name in (start, end):
         text = request.args.get(name, "").strip()
         try:
             dates[name] = date.fromisoformat(text) if text else None
         except ValueError:
             problems[name] = f"{text[:20]!r} is not a date (YYYY-MM-DD)"
             dates[name] = None
+    if dates[start] and dates[end] and dates[end] < dates[start]:
+        problems[end] = f"is before the first date ({dates[start].isoformat()}): nothing falls between them"
     return dates, problems
 
 
