@@ -136,7 +136,7 @@ def _estimate_parameters(rate: bool = True) -> list[dict]:
         extra.append(
             _query(
                 "preset",
-                "A rate preset: the vendor rate is its typical rate",
+                "A rate preset: its typical rate is the vendor rate, and hourly_rate is not read",
                 {"type": "string", "enum": list(all_presets())},
             )
         )
