@@ -156,7 +156,7 @@ def test_no_access_log_line_is_assembled_unless_a_handler_will_write_it():
 def test_make_serve_installs_the_site_without_the_development_tools(tmp_path):
     venv = tmp_path / "venv"
     planned = subprocess.run(
-        ["make", "--dry-run", "--always-make", "serve", f"VENV={venv}"],
+        ["make", "--no-print-directory", "--dry-run", "--always-make", "serve", f"VENV={venv}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
