@@ -113,7 +113,7 @@ def test_every_bad_row_is_reported_with_line_and_column_and_nothing_is_written(r
         row(slug="bad-rates", hourly_rate_min="20", hourly_rate_max="10", employees="lots"),  # line 4
         row(slug="bad-language", languages="en;klingon"),  # line 5
         row(slug="kept-as-is", name="Twice"),  # line 6: the slug again
-        row(slug="Bad-Country", name="Again"),  # line 7: the slug of a row with problems of its own
+        row(slug="bad-country", name="Again"),  # line 7: the slug of a row with problems of its own
     )
 
     result = import_file(runner, tmp_path, text)
@@ -245,6 +245,31 @@ def test_a_first_line_that_is_not_utf8_text_is_reported_once_and_nothing_is_impo
     assert "line 1: the first line is not UTF-8 text (save the file as CSV UTF-8)" in result.output
     assert "\udcff" not in result.output and "unknown column" not in result.output
     assert count_vendors() == 0
+
+
+def test_a_nul_or_a_stray_byte_in_any_cell_is_reported_at_its_line_and_column(runner, tmp_path):
+    text = csv_text(
+        row(slug="fine-one"),
+        row(slug="nul\x00slug"),  # line 3
+        row(slug="fine-two", name="Nul\x00 Name"),  # line 4
+        row(slug="byte\udcffslug"),  # line 5
+        row(slug="fine-one", name="Again"),  # line 6: a duplicate is still found
+    ).encode("utf-8", "surrogateescape")
+    result = import_file(runner, tmp_path, text)
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert "line 3, column slug: holds a NUL character, which no text can hold here: remove it" in lines
+    assert "line 4, column name: holds a NUL character, which no text can hold here: remove it" in lines
+    assert "line 5, column slug: is not UTF-8 text (save the file as UTF-8)" in lines
+    assert "line 6, column slug: 'fine-one' is also on line 2" in lines
+    assert count_vendors() == 0
+
+
+def test_optional_numbers_left_as_spaces_are_left_empty(runner, tmp_path):
+    result = import_file(runner, tmp_path, csv_text(row(name="Spaced Out", founded_year="  ", min_seats=" ")))
+    assert result.exit_code == 0, result.output
+    saved = db.session.scalar(select(Vendor).where(Vendor.slug == "spaced-out"))
+    assert (saved.founded_year, saved.min_seats) == (None, None)
 
 
 def test_an_empty_file_is_refused(runner, tmp_path):

@@ -11,6 +11,7 @@ from urllib.parse import quote_from_bytes
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from werkzeug.exceptions import NotFound
 
 from tests.factories import add_user, add_vendors, csrf_token, login, post_form, vendor_record
 from tests.test_sharing_and_inquiries import inquiry_data, send_inquiry
@@ -158,4 +159,25 @@ def test_no_path_part_the_database_cannot_be_asked_reaches_a_view(app, admin_cli
                 response = admin_client.open(path, method=method, data={"csrf_token": token})
                 assert response.status_code == 404, (method, path, response.status_code)
                 asked += 1
-    assert asked >= 3 * 15  # the rules with such parts, each asked three ways
+    assert asked >= 3 * 15  # the rules with such parts, each asked for each awkward value
+
+
+def test_the_sites_url_rules_keep_werkzeugs_arguments():
+    """Routes written later may bound a text part's length or take a signed number: the converters that
+    refuse NUL and ids past a row's keep those arguments working."""
+    from werkzeug.routing import Rule
+
+    from vendors.incoming import SiteMap
+
+    rules = SiteMap(
+        [
+            Rule("/code/<string(length=2):code>", endpoint="code"),
+            Rule("/n/<int(signed=True):n>", endpoint="n"),
+        ]
+    )
+    urls = rules.bind("localhost")
+    assert urls.match("/code/ab") == ("code", {"code": "ab"})
+    assert urls.match("/n/-3") == ("n", {"n": -3})
+    for refused in ("/code/abc", "/code/a%00", f"/n/{2**31}"):
+        with pytest.raises(NotFound):
+            urls.match(refused)

@@ -157,6 +157,12 @@ def test_a_database_behind_the_codes_migrations_is_unhealthy_and_says_which(back
         db.session.commit()
         ahead = client.get("/healthz")
         assert ahead.status_code == 200 and ahead.get_json()["database"] == "ok"
+        db.session.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
+        db.session.commit()  # back at the head, with the release's migrations folder gone:
+        app.extensions["migrate"].directory = str(tmp_path / "no-migrations")
+        unreadable = client.get("/healthz")
+        assert unreadable.status_code == 503
+        assert "this release's migrations cannot be read" in unreadable.get_json()["database"]
         db.session.remove()
         db.engine.dispose()
 

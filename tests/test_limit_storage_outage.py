@@ -5,6 +5,7 @@ With Redis gone, limited requests are neither failed nor let through unlimited: 
 memory, and goes back to Redis once it answers again, without a restart."""
 
 import json
+import logging
 import random
 import time
 from urllib.error import HTTPError
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 import redis
+from limits.storage import MemoryStorage
 
 from tests.conftest import make_app
 from tests.relay import Relay
@@ -19,7 +21,7 @@ from tests.served import gunicorn
 from tests.test_serving import served_settings
 from tests.test_sharing_and_inquiries import count, inquiry_data, send_inquiry, three_vendors
 from vendors.config import rate_limit_storage
-from vendors.extensions import db
+from vendors.extensions import db, limiter
 from vendors.inquiries import desk
 from vendors.inquiries.models import Inquiry
 
@@ -106,3 +108,28 @@ def test_an_accepted_form_is_answered_as_sent_when_redis_goes_away_before_it_is_
         with redis.Redis.from_url(redis_server) as client:
             for key in client.scan_iter(f"*/{LIMIT}/{window}/second*"):
                 client.delete(key)
+
+
+def test_a_limit_that_cannot_be_worked_out_lets_the_form_through_and_logs_why(
+    app, scratch_database, tmp_path, monkeypatch, caplog
+):
+    """RATELIMIT_SWALLOW_ERRORS (vendors.config) applies to every limit: one that fails even in memory, a
+    bug, is logged with its traceback and guards nothing, rather than failing the form it guards."""
+    a, b, _ = three_vendors()
+    limited = make_app(scratch_database, tmp_path / "limited-index", **rate_limit_storage())
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a limit that cannot be counted")
+
+    monkeypatch.setattr(MemoryStorage, "incr", broken)
+    # The failure marks the shared limiter's storage dead; put it back as it was once the test is over.
+    monkeypatch.setattr(limiter, "_storage_dead", False)
+    try:
+        with caplog.at_level(logging.ERROR, logger="flask-limiter"):
+            response = send_inquiry(limited.test_client(), inquiry_data([a.slug, b.slug], [a.slug]))
+        assert response.status_code == 303
+        assert count(Inquiry) == 1
+        assert any(record.exc_info for record in caplog.records if record.name == "flask-limiter")
+    finally:
+        with limited.app_context():
+            db.engine.dispose()

@@ -652,6 +652,9 @@ def test_an_approved_submission_links_to_its_vendor_only_while_the_vendor_exists
     pages = (f"/admin/submissions/{submission.id}", "/admin/submissions?status=approved")
     assert all(edit_link in editor.get(page).get_data(as_text=True) for page in pages)
 
+    # Sent back by a rejection without a reason (another editor had approved it meanwhile).
+    assert edit_link in reject(editor, submission.id, "").get_data(as_text=True)
+
     delete_vendor(vendor.id)
     for page in pages:
         body = editor.get(page).get_data(as_text=True)

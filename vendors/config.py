@@ -95,7 +95,9 @@ def rate_limit_storage() -> dict:
 
     A form's accepted sends are counted after the answer (Flask-Limiter's deduct_when), outside that
     fallback: should the storage stop answering between the check and the count, the error is logged and the
-    answer kept, since by then the form is saved and an error page would have the visitor send it again."""
+    answer kept, since by then the form is saved and an error page would have the visitor send it again.
+    Flask-Limiter applies that to every limit: one that cannot be worked out even in memory (a bug) is
+    logged with its traceback and lets the request through (tests/test_limit_storage_outage.py)."""
     uri = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
     settings = {
         "RATELIMIT_STORAGE_URI": uri,

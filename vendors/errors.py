@@ -1,6 +1,7 @@
 """Error pages: JSON under /api/, HTML elsewhere, never a stack trace. Form bodies too big for any form, or
 not encoded as a browser encodes them, are refused here before anything reads them."""
 
+import logging
 import math
 import re
 import time
@@ -12,6 +13,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, SecurityError
 
 from vendors.extensions import limiter
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -70,6 +73,7 @@ def _http_error(error: HTTPException):
         # The limiter's own description names the limit and its key; say only what the visitor can do.
         error.description = TOO_MANY.format(wait=_wait())
     elif isinstance(error, CSRFError):
+        log.info("form refused by the CSRF check: %s", error.description)
         error.description = FORM_TOKEN_REFUSED  # Flask-WTF's wording speaks of tokens a visitor never saw
     elif error.code == 413:
         error.description = TOO_LARGE  # Werkzeug's "exceeds the capacity limit" tells a visitor nothing
@@ -85,10 +89,14 @@ def _http_error(error: HTTPException):
 
 def _wait() -> str:
     """How long until the limit that refused this request lets it through: what its Retry-After says."""
-    refused_by = limiter.current_limit
-    if refused_by is None:
+    try:
+        refused_by = limiter.current_limit
+        reset_at = refused_by.reset_at if refused_by is not None else None
+    except Exception:  # the limit's storage stopped answering: the page must still be the 429
+        reset_at = None
+    if reset_at is None:
         return "a few minutes"
-    seconds = int(refused_by.reset_at - time.time())  # as Flask-Limiter computes Retry-After
+    seconds = int(reset_at - time.time())  # as Flask-Limiter computes Retry-After
     minutes = max(1, math.ceil(seconds / 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 

@@ -14,7 +14,7 @@ no route and is a 404, on every backend and for every route, those written later
 
 from flask import Request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
-from werkzeug.routing import BaseConverter, IntegerConverter, Map
+from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
 
 from vendors.database import MAX_ROW_ID
 
@@ -37,17 +37,20 @@ class SiteRequest(Request):
     parameter_storage_class = NulFreeParameters
 
 
-class PathText(BaseConverter):
-    """<name> and <string:name>: one path segment, as Werkzeug's default, but never one holding a NUL."""
+class PathText(UnicodeConverter):
+    """<name> and <string:name>: one path segment, as Werkzeug's default (its length arguments too), but
+    never one holding a NUL."""
 
-    regex = "[^/\x00]+"
+    def __init__(self, url_map: Map, *args, **kwargs):
+        super().__init__(url_map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\x00]")
 
 
 class RowNumber(IntegerConverter):
-    """<int:name>: a row's id, so at most what every backend's INTEGER column holds."""
+    """<int:name>: a row's id, so at most what every backend's INTEGER column holds unless the rule says."""
 
-    def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = None, max: int = MAX_ROW_ID):
-        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max)
+    def __init__(self, url_map: Map, *args, max: int = MAX_ROW_ID, **kwargs):
+        super().__init__(url_map, *args, max=max, **kwargs)
 
 
 class SiteMap(Map):

@@ -101,5 +101,5 @@ def submission_reject(submission_id: int):
         form=form,
         reject_form=reject_form,
         decisions=DECISIONS,
-        still_listed=set(),
+        still_listed=_still_listed([submission]),
     ), 400

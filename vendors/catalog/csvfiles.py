@@ -201,14 +201,13 @@ def check(open_text: Callable[[], IO[str]], progress: Progress = no_progress) ->
     """Read the whole file and report every problem; writes nothing."""
     checked = Checked()
     first_line_of: dict[str, int] = {}
-    for line, record, problems, written_slug in _records(open_text, checked):
+    for line, _cleaned, problems, slug in _records(open_text, checked):
         checked.rows += 1
         if checked.rows % PROGRESS_EVERY == 0:
             progress(checked.rows, None)
         for problem in problems:
             checked.add(problem)
         # A row with other problems still takes its slug, so a second row with it is reported in this pass.
-        slug = record["slug"] if record is not None else written_slug
         if not slug:
             continue
         if slug in first_line_of:
@@ -291,7 +290,7 @@ class _Row(NamedTuple):
     line: int
     record: dict | None  # cleaned; None when the row has problems
     problems: list[Problem]
-    written_slug: str  # the slug cell as written, lower case ("" when empty)
+    slug: str  # the row's slug when it is a valid one, even if other cells have problems; else ""
 
 
 def _records(open_text: Callable[[], IO[str]], checked: Checked) -> Iterator[_Row]:
@@ -306,8 +305,7 @@ def _records(open_text: Callable[[], IO[str]], checked: Checked) -> Iterator[_Ro
             line = reader.line_num + 1
             for cells in reader:
                 if any(cell.strip() for cell in cells):
-                    written = cells[columns.index("slug")] if len(cells) == len(columns) else ""
-                    yield _Row(line, *_record(line, columns, cells), written.strip().lower())
+                    yield _Row(line, *_record(line, columns, cells))
                 line = reader.line_num + 1
         except csv.Error as error:
             checked.add(Problem(reader.line_num, "", f"cannot be read as CSV ({error})"))
@@ -335,24 +333,35 @@ def _check_header(header: list[str] | None, checked: Checked) -> bool:
     return not checked.problems
 
 
-def _record(line: int, columns: list[str], cells: list[str]) -> tuple[dict | None, list[Problem]]:
+def _record(line: int, columns: list[str], cells: list[str]) -> tuple[dict | None, list[Problem], str]:
+    """The row cleaned, its problems, and its slug when that is valid (even if other cells are not)."""
     if len(cells) != len(columns):
-        return None, [Problem(line, "", f"has {len(cells)} cells; the header names {len(columns)} columns")]
-    not_text = [column for column, cell in zip(columns, cells, strict=True) if _UNDECODABLE.search(cell)]
-    if not_text:
-        return None, [
-            Problem(line, column, "is not UTF-8 text (save the file as UTF-8)") for column in not_text
-        ]
+        return (
+            None,
+            [Problem(line, "", f"has {len(cells)} cells; the header names {len(columns)} columns")],
+            "",
+        )
+    unreadable = [
+        Problem(line, column, "is not UTF-8 text (save the file as UTF-8)")
+        if _UNDECODABLE.search(cell)
+        else Problem(line, column, "holds a NUL character, which no text can hold here: remove it")
+        for column, cell in zip(columns, cells, strict=True)
+        if _UNDECODABLE.search(cell) or "\x00" in cell
+    ]
+    if unreadable:
+        return None, unreadable, ""
     raw = {COLUMN_FIELDS[column]: restore(cell) for column, cell in zip(columns, cells, strict=True)}
     for field_name in FACET_FIELDS:
         raw[field_name] = [item.strip() for item in raw[field_name].split(LIST_SEPARATOR) if item.strip()]
     try:
-        return parse_record(raw), []
+        cleaned = parse_record(raw)
     except RecordError as error:
-        return None, [
+        problems = [
             Problem(line, FIELD_COLUMNS[field_name], message)
             for field_name, message in error.problems.items()
         ]
+        return None, problems, "" if "slug" in error.problems else error.slug
+    return cleaned, [], cleaned["slug"]
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

@@ -202,7 +202,7 @@ def _int(value, low: int, high: int) -> int:
 
 
 def _optional_int(value, low: int, high: int) -> int | None:
-    return None if value in (None, "") else _int(value, low, high)
+    return None if value is None or not str(value).strip() else _int(value, low, high)
 
 
 def _rate(value) -> Decimal | None:

@@ -15,6 +15,7 @@ import functools
 import logging
 
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError, SQLAlchemyError
@@ -38,6 +39,7 @@ DATABASE_DOWN = (
 WARNINGS = ThrottledWarnings(log)
 HEALTH_QUERY = "SELECT 1"
 HEALTH_TIMEOUT_MILLISECONDS = 2000
+ALEMBIC_VERSION_TABLE = "alembic_version"
 
 
 def init_app(app: Flask) -> None:
@@ -90,13 +92,13 @@ def _migrations_behind() -> str | None:
     if not inspect(db.session.connection()).has_table(ALEMBIC_VERSION_TABLE):
         return None
     applied = set(db.session.execute(text(f"SELECT version_num FROM {ALEMBIC_VERSION_TABLE}")).scalars())
-    head, known = _migrations_of(current_app.extensions["migrate"].directory)
+    try:
+        head, known = _migrations_of(current_app.extensions["migrate"].directory)
+    except CommandError as error:  # the release's migrations folder is missing, or has two heads
+        return f"this release's migrations cannot be read ({error})"
     if head in applied or not applied <= known:
         return None
     return f"the database is at {', '.join(sorted(applied)) or 'no migration'}, this code needs {head}"
-
-
-ALEMBIC_VERSION_TABLE = "alembic_version"
 
 
 @functools.cache
