@@ -17,7 +17,7 @@ import logging
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import Blueprint, Flask, current_app, jsonify, render_template
-from sqlalchemy import inspect, select, text
+from sqlalchemy import column, inspect, select, table, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError, SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -39,7 +39,7 @@ DATABASE_DOWN = (
 WARNINGS = ThrottledWarnings(log)
 HEALTH_QUERY = "SELECT 1"
 HEALTH_TIMEOUT_MILLISECONDS = 2000
-ALEMBIC_VERSION_TABLE = "alembic_version"
+ALEMBIC_VERSIONS = table("alembic_version", column("version_num"))  # where Alembic records what ran
 
 
 def init_app(app: Flask) -> None:
@@ -89,9 +89,9 @@ def _not_migrated(why: str) -> str:
 def _migrations_behind() -> str | None:
     """What the database lacks of this code's migrations; None when it has them all, or has newer ones, or
     was made without migrations (its tables made directly, as the test suite does)."""
-    if not inspect(db.session.connection()).has_table(ALEMBIC_VERSION_TABLE):
+    if not inspect(db.session.connection()).has_table(ALEMBIC_VERSIONS.name):
         return None
-    applied = set(db.session.execute(text(f"SELECT version_num FROM {ALEMBIC_VERSION_TABLE}")).scalars())
+    applied = set(db.session.scalars(select(ALEMBIC_VERSIONS.c.version_num)))
     try:
         head, known = _migrations_of(current_app.extensions["migrate"].directory)
     except CommandError as error:  # the release's migrations folder is missing, or has two heads
