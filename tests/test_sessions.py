@@ -9,7 +9,7 @@ from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from tests.factories import add_vendors, csrf_token, vendor_record
 from tests.test_submissions import all_submissions, submission_data
-from vendors.errors import FORM_TOKEN_REFUSED
+from vendors.errors import FORM_NOT_CONFIRMED
 from vendors.sessions import KeptSerializerSessions
 
 
@@ -81,5 +81,5 @@ def test_a_form_left_open_for_hours_is_still_accepted_and_one_without_the_cookie
     cookieless = app.test_client(use_cookies=False)
     refused = cookieless.post("/submit", data={"csrf_token": token, **submission_data()})
     assert refused.status_code == 400
-    assert FORM_TOKEN_REFUSED in html.unescape(refused.get_data(as_text=True))
+    assert FORM_NOT_CONFIRMED in html.unescape(refused.get_data(as_text=True))
     assert all_submissions() == []

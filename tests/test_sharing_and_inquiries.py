@@ -21,7 +21,7 @@ from tests.factories import add_user, add_vendors, csrf_token, login, post_form,
 from vendors.admin.inquiries import PAGE_SIZE
 from vendors.audit import AuditEntry
 from vendors.database import write_transaction
-from vendors.errors import FORM_TOKEN_REFUSED
+from vendors.errors import FORM_NOT_CONFIRMED
 from vendors.extensions import db
 from vendors.inquiries import desk
 from vendors.inquiries.models import TIMELINES, Inquiry, InquiryRecipient
@@ -331,7 +331,7 @@ def test_a_post_without_the_csrf_token_or_with_the_honeypot_filled_keeps_nothing
     if status == 303:  # the honeypot answers as if the request was sent
         assert response.headers["Location"].endswith(f"{SENT}?count=1")
     else:
-        assert FORM_TOKEN_REFUSED in html.unescape(response.get_data(as_text=True))
+        assert FORM_NOT_CONFIRMED in html.unescape(response.get_data(as_text=True))
     assert count(Inquiry) == 0 and count(InquiryRecipient) == 0
 
 

@@ -18,7 +18,7 @@ from tests.factories import add_user, add_vendors, csrf_token, delete_vendor, lo
 from vendors.audit import AuditEntry
 from vendors.catalog.models import Vendor
 from vendors.catalog.records import FACET_FIELDS, FIELDS
-from vendors.errors import FORM_TOKEN_REFUSED
+from vendors.errors import FORM_NOT_CONFIRMED
 from vendors.extensions import db
 from vendors.submissions import queue
 from vendors.submissions.models import Submission
@@ -310,7 +310,7 @@ def test_a_post_without_the_sessions_csrf_token_is_refused_and_keeps_nothing(cli
     data = submission_data() | ({"csrf_token": token} if token else {})
     response = client.post(SUBMIT, data=data)
     assert response.status_code == 400
-    assert FORM_TOKEN_REFUSED in html.unescape(response.get_data(as_text=True))
+    assert FORM_NOT_CONFIRMED in html.unescape(response.get_data(as_text=True))
     assert all_submissions() == []
     assert vendor_count() == 0
 

@@ -29,7 +29,7 @@ def wants_json() -> bool:
 
 
 TOO_MANY = "There have been too many attempts from here. Try again in {wait}."
-FORM_TOKEN_REFUSED = (
+FORM_NOT_CONFIRMED = (
     "This form could not be confirmed as sent from this site's own page, so nothing was saved. Reload the "
     "page, then send the form again (the check needs this site's cookie: allow it if your browser blocks it)."
 )
@@ -74,7 +74,7 @@ def _http_error(error: HTTPException):
         error.description = TOO_MANY.format(wait=_wait())
     elif isinstance(error, CSRFError):
         log.info("form refused by the CSRF check: %s", error.description)
-        error.description = FORM_TOKEN_REFUSED  # Flask-WTF's wording speaks of tokens a visitor never saw
+        error.description = FORM_NOT_CONFIRMED  # Flask-WTF's wording speaks of tokens a visitor never saw
     elif error.code == 413:
         error.description = TOO_LARGE  # Werkzeug's "exceeds the capacity limit" tells a visitor nothing
     if wants_json():
