@@ -33,7 +33,7 @@ API_ADDRESSES = [
 ]
 PER_VISITOR = {"X-Request-ID", "Set-Cookie"}
 # Their values count the requests of each app's limiter, and the second of the window.
-LIMIT_HEADERS = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"}
+LIMIT_HEADERS = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Retry-After"}
 
 
 @pytest.fixture

@@ -69,35 +69,46 @@ def _decodable(body: bytes) -> bool:
 
 
 def _http_error(error: HTTPException):
+    headers = _own_headers(error)
     if error.code == 429:
         # The limiter's own description names the limit and its key; say only what the visitor can do.
-        error.description = TOO_MANY.format(wait=_wait())
+        seconds = _seconds_until_let_through()
+        error.description = TOO_MANY.format(wait=_in_minutes(seconds))
+        if seconds is not None:
+            headers.append(("Retry-After", str(seconds)))
     elif isinstance(error, CSRFError):
         log.info("form refused by the CSRF check: %s", error.description)
         error.description = FORM_NOT_CONFIRMED  # Flask-WTF's wording speaks of tokens a visitor never saw
     elif error.code == 413:
         error.description = TOO_LARGE  # Werkzeug's "exceeds the capacity limit" tells a visitor nothing
     if wants_json():
-        return jsonify(error=error.name, message=error.description), error.code, _own_headers(error)
+        return jsonify(error=error.name, message=error.description), error.code, headers
     if isinstance(error, SecurityError):
         _let_links_be_built()
     # Werkzeug's own wording ("The requested URL was not found on the server...") is not the site's voice.
     said = error.description if error.description != type(error).description else ""
     page = render_template("errors/error.html", error=error, said=said, not_found=isinstance(error, NotFound))
-    return page, error.code, _own_headers(error)
+    return page, error.code, headers
 
 
-def _wait() -> str:
-    """How long until the limit that refused this request lets it through: what its Retry-After says."""
+def _seconds_until_let_through() -> int | None:
+    """How long until the limit that refused this request lets it through; None when it cannot be told.
+
+    The 429's Retry-After is given here rather than by Flask-Limiter, which puts its own on every answer a
+    limit applied to (a 200, a 303, a 503 whose shorter wait it overrides): vendors.extensions names that
+    one X-RateLimit-Retry-After."""
     try:
         refused_by = limiter.current_limit
         reset_at = refused_by.reset_at if refused_by is not None else None
     except Exception:  # the limit's storage stopped answering: the page must still be the 429
-        reset_at = None
-    if reset_at is None:
+        return None
+    return None if reset_at is None else max(1, int(reset_at - time.time()))
+
+
+def _in_minutes(seconds: int | None) -> str:
+    if seconds is None:
         return "a few minutes"
-    seconds = int(reset_at - time.time())  # as Flask-Limiter computes Retry-After
-    minutes = max(1, math.ceil(seconds / 60))
+    minutes = math.ceil(seconds / 60)
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 

@@ -2,7 +2,7 @@
 
 from flask import current_app, request
 from flask_compress import Compress
-from flask_limiter import Limiter
+from flask_limiter import HeaderNames, Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -22,8 +22,15 @@ csrf = CSRFProtect()
 compress = Compress()
 login_manager = LoginManager()
 # Limits are declared on the routes they protect; counts live in RATELIMIT_STORAGE_URI (Redis for several
-# worker processes). Retry-After and the X-RateLimit headers go out with limited responses.
-limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+# worker processes). The X-RateLimit headers go out with limited responses. Flask-Limiter would also put a
+# Retry-After on every one of them, a 200 or a 303 included, and raise a 503's shorter one to the limit's
+# window; it names that header X-RateLimit-Retry-After instead, and a 429 gets its Retry-After from the
+# site's error page (vendors.errors).
+limiter = Limiter(
+    key_func=get_remote_address,
+    headers_enabled=True,
+    header_name_mapping={HeaderNames.RETRY_AFTER: "X-RateLimit-Retry-After"},
+)
 LIMITED_BLUEPRINTS_ON_READ = {"api"}  # its shared limit counts every request, reads included
 
 

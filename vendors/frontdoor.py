@@ -42,7 +42,7 @@ LIMITER_CHECK = "flask_limiter._extension:Limiter._check_request_limit"
 LIMITER_HEADERS = "flask_limiter._extension:Limiter.__inject_headers"
 RUN_FOR_COUNTED_READS = {
     LIMITER_CHECK: "counts the read against its limits, or refuses it (the usual way then answers the 429)",
-    LIMITER_HEADERS: "adds the X-RateLimit headers and Retry-After of the limit it checked",
+    LIMITER_HEADERS: "adds the X-RateLimit headers of the limit it checked",
 }
 NOT_NEEDED = {
     "flask_wtf.csrf:CSRFProtect.init_app.<locals>.csrf_protect": "checks only the methods that change state",
