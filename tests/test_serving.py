@@ -12,7 +12,10 @@ import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.error import HTTPError
 from urllib.request import Request, urlopen
+
+import pytest
 
 from tests.conftest import make_app
 from tests.served import ROOT, gunicorn
@@ -48,6 +51,14 @@ def test_gunicorn_serves_the_site_with_the_config_file_and_logs_json_lines(tmp_p
         assert 7_000 < len(long_query) < 8_000
         with urlopen(f"{server.base}{long_query}", timeout=5) as response:
             assert response.status == 200 and "Content-Security-Policy" in response.headers
+        # Past gunicorn's limits it refuses the request itself, as the README says.
+        too_long = Request(f"{server.base}/api/v1/vendors?q={'x' * 8200}")
+        too_large = Request(f"{server.base}/api/v1/vendors", headers={"X-Filler": "x" * 8200})
+        for asked, status in ((too_long, 414), (too_large, 431)):
+            with pytest.raises(HTTPError) as refused:
+                urlopen(asked, timeout=5)
+            refused.value.close()
+            assert refused.value.code == status
     lines = [
         json.loads(line.split(" vendors.requests ", 1)[1])
         for line in server.log.read_text().splitlines()

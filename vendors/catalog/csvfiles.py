@@ -342,11 +342,9 @@ def _record(line: int, columns: list[str], cells: list[str]) -> tuple[dict | Non
             "",
         )
     unreadable = [
-        Problem(line, column, "is not UTF-8 text (save the file as UTF-8)")
-        if _UNDECODABLE.search(cell)
-        else Problem(line, column, "holds a NUL character, which no text can hold here: remove it")
+        Problem(line, column, why)
         for column, cell in zip(columns, cells, strict=True)
-        if _UNDECODABLE.search(cell) or "\x00" in cell
+        if (why := _why_unreadable(cell))
     ]
     if unreadable:
         return None, unreadable, ""
@@ -362,6 +360,15 @@ def _record(line: int, columns: list[str], cells: list[str]) -> tuple[dict | Non
         ]
         return None, problems, "" if "slug" in error.problems else error.slug
     return cleaned, [], cleaned["slug"]
+
+
+def _why_unreadable(cell: str) -> str:
+    """Why a cell cannot be stored as text; "" when it can."""
+    if _UNDECODABLE.search(cell):
+        return "is not UTF-8 text (save the file as UTF-8)"
+    if "\x00" in cell:
+        return "holds a NUL character, which no text can hold here: remove it"
+    return ""
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
