@@ -4,13 +4,21 @@ database provably has not changed, whoever changed it."""
 import os
 import shutil
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import count
+from types import SimpleNamespace
 
+import flask
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.factories import add_vendors, vendor_record
-from vendors import changesignal
+from tests.factories import add_user, add_vendors, login, post_form, vendor_record
+from vendors import changesignal, search
+from vendors.catalog.changelog import CHANGE_NOTICES, NOTICE_TABLES, NOTICE_TRIGGER
+from vendors.catalog.forms import form_data
+from vendors.catalog.records import vendor_record as stored_record
 from vendors.extensions import db
 
 
@@ -23,6 +31,10 @@ def engine(tmp_path):
         connection.execute(text("INSERT INTO facts VALUES (1)"))
     yield engine
     engine.dispose()
+
+
+# Notices are PostgreSQL's; SQLite's signal is tested above.
+on_postgresql = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
 
 def reads_of(engine):
@@ -87,9 +99,151 @@ def test_each_read_function_keeps_its_own_answer(engine):
     assert (first(), second(), first(), second()) == (1, 1, 1, 1)
 
 
-def test_a_database_server_reads_every_time(app, backend):
+@on_postgresql
+def test_postgresql_gives_an_answer_again_until_the_change_log_sends_a_notice(app, monkeypatch):
+    monkeypatch.setattr(changesignal, "REFRESH_SECONDS", 1e9)
     read = reads_of(db.engine)
-    assert [read(), read()] == ([1, 1] if backend == "sqlite" else [1, 2])
+    # The first read, having worked, starts the listening; the second is the first remembered.
+    assert [read(), read(), read()] == [1, 2, 2]
+    with_another_connection("CREATE TEMPORARY TABLE elsewhere AS SELECT 1 AS x")
+    assert [read(), read()] == [2, 2]  # a commit outside the change log sends no notice
+    with_another_connection("INSERT INTO search_changes (document_id, changed_at) VALUES (1, now())")
+    assert answer_within(2.0, read, until=lambda value: value != 2) == 3
+    assert read() == 3
+
+
+@on_postgresql
+def test_postgresql_reads_again_every_refresh_whatever_it_hears(app, monkeypatch):
+    """The bound on a notice lost on the way: a listener behind a pooler that drops them, say."""
+    now = [1000.0]
+    monkeypatch.setattr(changesignal, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    read = reads_of(db.engine)
+    assert [read(), read(), read()] == [1, 2, 2]
+    now[0] += changesignal.REFRESH_SECONDS
+    assert [read(), read()] == [3, 3]
+
+
+@on_postgresql
+def test_postgresql_without_the_trigger_reads_every_time(app):
+    with notices_off():
+        read = reads_of(db.engine)
+        assert [read(), read(), read()] == [1, 2, 3]
+        assert listeners() == 0
+
+
+@on_postgresql
+def test_postgresql_forgets_its_answers_when_this_process_commits_a_change(app, monkeypatch):
+    """Its own edit is shown on its next request, without waiting for the notice (here, none is sent)."""
+    monkeypatch.setattr(changesignal, "REFRESH_SECONDS", 1e9)
+    read = reads_of(db.engine)
+    assert [read(), read(), read()] == [1, 2, 2]
+    with notices_off():
+        add_vendors(vendor_record())
+        assert [read(), read()] == [3, 3]
+
+
+@on_postgresql
+def test_a_visitor_who_saved_a_change_is_never_shown_the_log_from_before_it(app, monkeypatch):
+    """The page after a save, asked of another worker whose notice is still on its way (here, none is sent):
+    the mark the save left in the session makes it read the log afresh; others wait for the notice."""
+    monkeypatch.setattr(changesignal, "REFRESH_SECONDS", 1e9)
+    identity = search.database_identity()
+    [first, second] = [a_request(app, search.log_position) for _ in range(2)]  # the second is remembered
+    with notices_off():
+        with_another_connection("INSERT INTO search_changes (document_id, changed_at) VALUES (1, now())")
+        assert a_request(app, search.log_position) == second
+        marked = {search.LAST_SAVED_CHANGE: (identity, second[0] + 1)}
+        assert a_request(app, search.log_position, marked)[0] == second[0] + 1
+    assert first == second
+
+
+def test_saving_a_change_marks_the_visitors_session_with_the_log_after_it(app):
+    add_user("ed@example.com")
+    client = app.test_client()
+    login(client, "ed@example.com")
+    [vendor] = add_vendors(vendor_record())
+    form = {**form_data(stored_record(vendor)), "name": "Renamed Support", "version": vendor.version}
+    assert post_form(client, f"/admin/vendors/{vendor.id}/edit", form).status_code == 303
+    expected = a_request(app, lambda: (search.database_identity(), search.log_position()[0]))
+    with client.session_transaction() as visit:
+        assert visit[search.LAST_SAVED_CHANGE] == expected
+
+
+@on_postgresql
+def test_postgresql_reads_every_time_after_losing_its_listener_until_it_listens_again(app, monkeypatch):
+    read = reads_of(db.engine)
+    assert [read(), read(), read()] == [1, 2, 2]
+    assert listeners() == 1
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            )
+        )
+    assert answer_within(2.0, read, until=lambda value: value == 3) == 3  # the loss is noticed: read again
+    assert read() == 4  # and again: it tries to listen only LISTEN_RETRY_SECONDS after its last try
+    monkeypatch.setattr(changesignal, "LISTEN_RETRY_SECONDS", 0.0)
+    changesignal._by_engine[db.engine].source.next_try = 0.0
+    assert [read(), read(), read()] == [5, 6, 6]
+    assert listeners() == 1
+
+
+@on_postgresql
+def test_postgresql_closes_its_listener_with_its_engine(app):
+    read = reads_of(db.engine)
+    read()
+    assert listeners() == 1
+    db.engine.dispose()
+    assert listeners() == 0
+
+
+def a_request(app, answer, session: dict | None = None):
+    """answer() in a request of its own, from a visitor with that session."""
+    with app.app_context(), app.test_request_context():
+        flask.session.update(session or {})
+        return answer()
+
+
+@contextmanager
+def notices_off() -> Iterator[None]:
+    """The notice trigger disabled on every table it is on, for as long as the block runs."""
+
+    def turn(state: str) -> None:
+        with db.engine.begin() as connection:
+            for table in NOTICE_TABLES:
+                connection.execute(text(f"ALTER TABLE {table.name} {state} TRIGGER {NOTICE_TRIGGER}"))
+
+    turn("DISABLE")
+    try:
+        yield
+    finally:
+        turn("ENABLE")
+
+
+def with_another_connection(statement: str) -> None:
+    other_program = create_engine(db.engine.url)
+    with other_program.begin() as connection:
+        connection.execute(text(statement))
+    other_program.dispose()
+
+
+def answer_within(seconds: float, read, until) -> object:
+    """read()'s first answer for which until() holds, asked for up to `seconds`; the last one otherwise."""
+    deadline = time.monotonic() + seconds
+    while not until(value := read()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return value
+
+
+def listeners() -> int:
+    with db.engine.connect() as connection:
+        return connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = :listen"
+            ),
+            {"listen": f"LISTEN {CHANGE_NOTICES}"},
+        )
 
 
 def test_a_page_kept_by_the_cache_shows_an_edit_written_by_another_program(app):

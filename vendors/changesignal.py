@@ -7,23 +7,53 @@ another connection, of this process or any other, commits to the file (sqlite.or
 data_version"). So `remembered(engine, read)` runs read() once and gives its answer again until the value
 changes. The file's identity (device and inode) and the connection's own identity are part of the signal, so
 a database file replaced by another, or a connection opened afresh (after a fork, say), never matches an
-answer read before. On a database server, or SQLite in memory, there is no such signal and read() runs
-every time.
+answer read before.
+
+On PostgreSQL the database tells: a trigger sends a notice with every transaction that changes the change log
+(vendors.catalog.changelog), and a connection of this process's own listens for them, so an answer is given
+again until a notice arrives, checked without a round trip. Notices are delivered after the commit, so a
+process that commits changes forgets its answers itself (`forget`), and every other process hears within
+the moment a notice takes to arrive. As a bound on anything that silences notices unnoticed (a connection
+pooler that does not pass them on, a network cut that leaves the connection open), an answer is also read
+again at least every REFRESH_SECONDS. A database without the trigger (not yet migrated), one that cannot be
+reached, or SQLite in memory has no signal, and read() runs every time; a process listens again only after
+a read that worked, so an outage never waits for two connections.
+
+What is remembered must depend only on the change log's tables: on PostgreSQL nothing else sends a notice.
 """
 
+import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from itertools import count
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from weakref import WeakKeyDictionary
 
+import psycopg
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from vendors.catalog.changelog import CHANGE_NOTICES, NOTICE_TABLES, NOTICE_TRIGGER
+from vendors.database import engine_options
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _connections_opened = count(1)
+REFRESH_SECONDS = 1.0
+LISTEN_RETRY_SECONDS = 5.0
+
+
+class _Signal(Protocol):
+    def signal(self) -> tuple | None:
+        """What changes whenever the data read may have: None when it cannot be told."""
+
+    def answered(self) -> None:
+        """Called after a read that worked, when signal() could not tell."""
 
 
 class _DataVersion:
@@ -60,14 +90,87 @@ class _DataVersion:
         if connection is not None and self.opened_as[0] == os.getpid():
             connection.close()
 
+    def answered(self) -> None:
+        pass
+
+
+class _ChangeNotices:
+    """The change log's notices on PostgreSQL, counted on a connection of this process's own that listens."""
+
+    def __init__(self, engine: Engine):
+        self.url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.lock = threading.Lock()
+        self.connection: psycopg.Connection | None = None
+        self.opened_as: tuple = ()  # (process, connection number) of `connection`
+        self.heard = 0
+        self.next_try = 0.0  # when to try listening again (monotonic clock)
+
+    def signal(self) -> tuple | None:
+        with self.lock:
+            if self.connection is None or self.opened_as[0] != os.getpid():
+                return None
+            try:
+                self.heard += sum(1 for _notice in self.connection.notifies(timeout=0))
+            except psycopg.Error as error:
+                log.info("stopped hearing the change log's notices (%s); reading it on every request", error)
+                self._close()
+                return None
+            return (*self.opened_as, self.heard, int(time.monotonic() // REFRESH_SECONDS))
+
+    def answered(self) -> None:
+        """Listen, unless listening or tried in the last LISTEN_RETRY_SECONDS: the database has just answered
+        a read, so it can be expected to answer this."""
+        with self.lock:
+            listening = self.connection is not None and self.opened_as[0] == os.getpid()
+            if listening or time.monotonic() < self.next_try:
+                return
+            self.next_try = time.monotonic() + LISTEN_RETRY_SECONDS
+            try:
+                self._listen()
+            except psycopg.Error as error:
+                log.info("cannot hear the change log's notices (%s); reading it on every request", error)
+                self._close()
+
+    def _listen(self) -> None:
+        self._close()
+        self.connection = psycopg.connect(
+            self.url,
+            autocommit=True,
+            # A peer that vanished without a word is found out within about 25 s, ending the silence.
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
+            **engine_options(self.url)["connect_args"],
+        )
+        self.opened_as = (os.getpid(), next(_connections_opened))
+        tables = [table.name for table in NOTICE_TABLES]
+        triggers = self.connection.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgname = %s AND tgenabled <> 'D' "
+            "AND tgrelid IN (SELECT to_regclass(name) FROM unnest(%s::text[]) AS name)",
+            (NOTICE_TRIGGER, tables),
+        ).fetchone()[0]
+        if triggers < len(tables):
+            raise psycopg.errors.UndefinedObject(f"no trigger {NOTICE_TRIGGER} (run flask db upgrade)")
+        self.connection.execute(f"LISTEN {CHANGE_NOTICES}")
+
+    def _close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None and self.opened_as[0] == os.getpid():
+            connection.close()
+
+    def close(self) -> None:
+        with self.lock:
+            self._close()
+
 
 class _Remembered:
-    def __init__(self, data_version: _DataVersion | None):
-        self.data_version = data_version
+    def __init__(self, source: _Signal | None):
+        self.source = source
         self.answers: dict[Callable, tuple] = {}  # read: (signal, what it answered then)
 
     def get(self, read: Callable[[], T]) -> T:
-        signal = self.data_version.signal() if self.data_version else None
+        signal = self.source.signal() if self.source else None
         answer = self.answers.get(read)
         if signal is not None and answer is not None and answer[0] == signal:
             return answer[1]
@@ -75,6 +178,8 @@ class _Remembered:
         # The signal was taken before read(): a commit in between makes the next call read again.
         if signal is not None:
             self.answers[read] = (signal, value)
+        elif self.source:
+            self.source.answered()
         return value
 
 
@@ -86,11 +191,22 @@ def remembered(engine: Engine, read: Callable[[], T]) -> T:
     read; `read` is a function of the module, named once (its answer is remembered under it)."""
     remembered_here = _by_engine.get(engine)
     if remembered_here is None:
-        remembered_here = _by_engine.setdefault(engine, _Remembered(_data_version(engine)))
+        remembered_here = _by_engine.setdefault(engine, _Remembered(_source(engine)))
     return remembered_here.get(read)
 
 
-def _data_version(engine: Engine) -> _DataVersion | None:
+def forget(engine: Engine) -> None:
+    """Read afresh next time: this process has just committed a change (whose notice is still on its way)."""
+    remembered_here = _by_engine.get(engine)
+    if remembered_here is not None:
+        remembered_here.answers.clear()
+
+
+def _source(engine: Engine) -> _Signal | None:
+    if engine.dialect.name == "postgresql":
+        notices = _ChangeNotices(engine)
+        event.listen(engine, "engine_disposed", lambda _engine: notices.close())
+        return notices
     path = engine.url.database
     if engine.dialect.name != "sqlite" or not path or path == ":memory:" or engine.url.query.get("uri"):
         return None

@@ -17,6 +17,9 @@ and positions are shared: each kind's index applies the rows of its kind and rec
 A position only means something within one database, so each database has an identity: a random value made
 once (by the migration that added it, or on first use where the schema was made without migrations), which
 every replica records beside its position. A replica of another database is then rebuilt, not trusted.
+
+On PostgreSQL a trigger on both tables sends a notice (NOTIFY) on CHANGE_NOTICES with every transaction that
+changes them, so a process learns that the log moved without asking (vendors.changesignal).
 """
 
 import functools
@@ -26,7 +29,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from blinker import Namespace
-from sqlalchemy import BigInteger, Connection, Integer, String, func, insert, select, text, true
+from sqlalchemy import DDL, BigInteger, Connection, Integer, String, event, func, insert, select, text, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -69,6 +72,23 @@ class LogIdentity(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
     value: Mapped[str] = mapped_column(String(32))
+
+
+# The notice channel, and the trigger sending on it; migration 0007 makes the same on a migrated database.
+CHANGE_NOTICES = "vendors_change_log"
+NOTICE_TRIGGER = "change_log_notice"
+_NOTICE_FUNCTION = DDL(
+    "CREATE OR REPLACE FUNCTION change_log_notice() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN PERFORM pg_notify('{CHANGE_NOTICES}', ''); RETURN NULL; END $$"
+)
+NOTICE_TABLES = (SearchChange.__table__, LogIdentity.__table__)
+for _table in NOTICE_TABLES:
+    _trigger = DDL(
+        f"CREATE TRIGGER {NOTICE_TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {_table.name} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION change_log_notice()"
+    )
+    event.listen(_table, "after_create", _NOTICE_FUNCTION.execute_if(dialect="postgresql"))
+    event.listen(_table, "after_create", _trigger.execute_if(dialect="postgresql"))
 
 
 def identity(connection: Connection) -> str:

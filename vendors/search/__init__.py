@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
+import flask
 from flask import Flask, current_app, g, has_request_context
 from markupsafe import Markup
 from sqlalchemy import Row, bindparam, event, func, or_, select
@@ -316,14 +317,32 @@ def database_identity() -> str:
     return _log_state()[1]
 
 
+# In the session of a visitor who saved a change to the catalogue: (the database's identity, the change log's
+# position after it); see _before_what_this_visitor_saved.
+LAST_SAVED_CHANGE = "last_saved_change"
+
+
 def _log_state() -> tuple[tuple[int, datetime | None], str]:
     """The change log's last entry and the database's identity, read together once per request."""
     if has_request_context() and "search_log_state" in g:
         return g.search_log_state
     state = changesignal.remembered(db.engine, _read_log_state)
     if has_request_context():
+        if _before_what_this_visitor_saved(state):
+            changesignal.forget(db.engine)
+            state = changesignal.remembered(db.engine, _read_log_state)
         g.search_log_state = state
     return state
+
+
+def _before_what_this_visitor_saved(state: tuple[tuple[int, datetime | None], str]) -> bool:
+    """Whether this visitor saved a change the state does not have yet: one whose notice has not reached this
+    worker (vendors.changesignal), when the page after a save is asked of another worker or machine. Only a
+    visitor's session that saved a change holds the mark (`in` leaves the session unmarked as read)."""
+    if LAST_SAVED_CHANGE not in flask.session:
+        return False
+    identity, position = flask.session[LAST_SAVED_CHANGE]
+    return identity == state[1] and state[0][0] < position
 
 
 def _read_log_state() -> tuple[tuple[int, datetime | None], str]:
@@ -468,6 +487,10 @@ def _after_commit(session: Session) -> None:
         engine, root = db.engine, current_app.config["SEARCH_INDEX_DIR"]
     except RuntimeError:
         return  # no app context: the next search or `flask index catch-up` applies the change
+    changesignal.forget(engine)
+    if has_request_context():
+        (position, _time), identity = _log_state()
+        flask.session[LAST_SAVED_CHANGE] = (identity, position)
     try:
         result = _quietly(indexing.catch_up, engine, root, AFTER_COMMIT_WAIT, IMPLICIT_MAX_WORK)
         if result.skipped:
