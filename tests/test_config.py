@@ -133,6 +133,21 @@ def test_a_host_not_trusted_is_refused_with_the_sites_400_page(clean_environment
     assert "is not trusted" not in trusted.get_data(as_text=True)
 
 
+def test_a_trusted_host_is_answered_however_its_name_is_capitalised(clean_environment, tmp_path):
+    from tests.conftest import make_app
+    from vendors.extensions import db
+
+    clean_environment.setenv("CANONICAL_HOST", "vendors.example")
+    app = make_app(f"sqlite:///{tmp_path / 'hosts.sqlite3'}", tmp_path / "index", **config.host_settings())
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    first = client.get("/estimate", headers={"Host": "Vendors.EXAMPLE"})
+    assert first.status_code == 200
+    again = client.get("/estimate", headers={"Host": "vendors.example"})
+    assert again.headers["X-Cache"] == "hit"  # one page, kept once, whatever the spelling
+
+
 def test_without_host_settings_every_host_is_answered(clean_environment, tmp_path):
     clean_environment.delenv("CANONICAL_HOST", raising=False)
     clean_environment.delenv("TRUSTED_HOSTS", raising=False)

@@ -1,5 +1,5 @@
 """What a request sends, with NUL characters taken out of every query and form parameter's name and value,
-and the parts of its path bound to what the database can be asked.
+its host name in lower case, and the parts of its path bound to what the database can be asked.
 
 No one types a NUL, and PostgreSQL refuses to store or even compare text holding one ("text fields cannot
 contain NUL"), so a NUL reaching any query would be a 500 there and not on SQLite. Taking them out where
@@ -35,6 +35,14 @@ class NulFreeParameters(ImmutableMultiDict):
 
 class SiteRequest(Request):
     parameter_storage_class = NulFreeParameters
+
+    def __init__(self, environ: dict, *args, **kwargs):
+        # Host names are case-insensitive, but Werkzeug matches TRUSTED_HOSTS case by case: `Vendors.Example`
+        # would be refused, and would be a page cache key of its own.
+        host = environ.get("HTTP_HOST")
+        if host and not host.islower():
+            environ["HTTP_HOST"] = host.lower()
+        super().__init__(environ, *args, **kwargs)
 
 
 class PathText(UnicodeConverter):
