@@ -168,6 +168,7 @@ def test_write_transaction_rolls_back_everything_on_error(app):
 def test_migrations_build_the_schema_the_models_describe(backend, request, tmp_path):
     from tests.conftest import _database_url
 
+    notified = sorted(table.name for table in changelog.NOTICE_TABLES) if backend == "postgresql" else []
     app = make_app(_database_url(backend, request, tmp_path, "migrated"), tmp_path / "index")
     with app.app_context():
         upgrade()
@@ -175,4 +176,26 @@ def test_migrations_build_the_schema_the_models_describe(backend, request, tmp_p
             differences = compare_metadata(MigrationContext.configure(conn), db.metadata)
             assert differences == []
             assert conn.execute(text("SELECT count(*) FROM vendors")).scalar() == 0
+            assert notice_triggers(conn) == notified
         db.engine.dispose()
+    assert notice_triggers_made_by_the_models(backend, request, tmp_path) == notified
+
+
+def notice_triggers(conn) -> list[str]:
+    """The tables carrying the change log's notice trigger (vendors.changesignal); none on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return []
+    statement = "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = :name ORDER BY 1"
+    return list(conn.scalars(text(statement), {"name": changelog.NOTICE_TRIGGER}))
+
+
+def notice_triggers_made_by_the_models(backend, request, tmp_path) -> list[str]:
+    from tests.conftest import _database_url
+
+    app = make_app(_database_url(backend, request, tmp_path, "created"), tmp_path / "created-index")
+    with app.app_context():
+        db.create_all()
+        with db.engine.connect() as conn:
+            made = notice_triggers(conn)
+        db.engine.dispose()
+    return made
