@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from tests.conftest import make_app
 from tests.factories import add_vendors, vendor_record
 from tests.relay import Relay
-from vendors import health
+from vendors import changesignal, health
 from vendors.extensions import db
 from vendors.health import DATABASE_DOWN
 from vendors.shortlists import views as shortlist_views
@@ -65,6 +65,9 @@ def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_wi
     relay.stop()
     monkeypatch.setattr(health.WARNINGS, "warned_at", {})  # no earlier test's minute
     caplog.clear()
+    # The relay's stop is a network cut to the connection listening for the change log's notices: nothing
+    # tells it, so the page kept a moment ago may be answered until the next refresh reads the log.
+    time.sleep(changesignal.REFRESH_SECONDS)
 
     assert client.get("/vendors", headers=gzip).status_code == 503, "never answered from the cache"
     for path in ("/vendors?q=care", "/api/v1/vendors", "/vendors/outage-co") * 3:
