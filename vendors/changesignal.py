@@ -39,6 +39,7 @@ from sqlalchemy.engine import Engine
 
 from vendors.catalog.changelog import CHANGE_NOTICES, NOTICE_TABLES, NOTICE_TRIGGER
 from vendors.database import engine_options
+from vendors.throttle import ThrottledWarnings
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +47,17 @@ T = TypeVar("T")
 _connections_opened = count(1)
 REFRESH_SECONDS = 1.0
 LISTEN_RETRY_SECONDS = 5.0
+NOT_MIGRATED_RETRY_SECONDS = 60.0
+LISTENER_NAME = "vendors change notices"  # its application_name, as the server's pg_stat_activity shows it
+_MEANWHILE = "reading the change log on every request meanwhile"
+_WARNINGS = ThrottledWarnings(log)
 
 
 class _Signal(Protocol):
     def signal(self) -> tuple | None:
         """What changes whenever the data read may have: None when it cannot be told."""
 
-    def answered(self) -> None:
+    def after_read(self) -> None:
         """Called after a read that worked, when signal() could not tell."""
 
 
@@ -90,7 +95,7 @@ class _DataVersion:
         if connection is not None and self.opened_as[0] == os.getpid():
             connection.close()
 
-    def answered(self) -> None:
+    def after_read(self) -> None:
         pass
 
 
@@ -98,7 +103,9 @@ class _ChangeNotices:
     """The change log's notices on PostgreSQL, counted on a connection of this process's own that listens."""
 
     def __init__(self, engine: Engine):
-        self.url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # As the engine connects: the URL's parts as the driver takes them, and the app's connection settings.
+        self.arguments, self.parameters = engine.dialect.create_connect_args(engine.url)
+        self.parameters.update(engine_options(engine.url.drivername)["connect_args"])
         self.lock = threading.Lock()
         self.connection: psycopg.Connection | None = None
         self.opened_as: tuple = ()  # (process, connection number) of `connection`
@@ -112,14 +119,16 @@ class _ChangeNotices:
             try:
                 self.heard += sum(1 for _notice in self.connection.notifies(timeout=0))
             except psycopg.Error as error:
-                log.info("stopped hearing the change log's notices (%s); reading it on every request", error)
+                _WARNINGS.warning(
+                    "lost", "stopped hearing the change log's notices (%s); %s", error, _MEANWHILE
+                )
                 self._close()
                 return None
             return (*self.opened_as, self.heard, int(time.monotonic() // REFRESH_SECONDS))
 
-    def answered(self) -> None:
-        """Listen, unless listening or tried in the last LISTEN_RETRY_SECONDS: the database has just answered
-        a read, so it can be expected to answer this."""
+    def after_read(self) -> None:
+        """Listen, unless listening or tried too recently: the database has just answered a read, so it can be
+        expected to answer this."""
         with self.lock:
             listening = self.connection is not None and self.opened_as[0] == os.getpid()
             if listening or time.monotonic() < self.next_try:
@@ -127,21 +136,28 @@ class _ChangeNotices:
             self.next_try = time.monotonic() + LISTEN_RETRY_SECONDS
             try:
                 self._listen()
+            except _NotMigrated as error:
+                self.next_try = time.monotonic() + NOT_MIGRATED_RETRY_SECONDS
+                _WARNINGS.warning("not migrated", "%s; %s", error, _MEANWHILE)
+                self._close()
             except psycopg.Error as error:
-                log.info("cannot hear the change log's notices (%s); reading it on every request", error)
+                _WARNINGS.warning(
+                    "cannot listen", "cannot hear the change log's notices (%s); %s", error, _MEANWHILE
+                )
                 self._close()
 
     def _listen(self) -> None:
         self._close()
         self.connection = psycopg.connect(
-            self.url,
+            *self.arguments,
+            **self.parameters,
             autocommit=True,
-            # A peer that vanished without a word is found out within about 25 s, ending the silence.
+            application_name=LISTENER_NAME,
+            # A peer that vanished without a word is found out within about 20 s, ending the silence.
             keepalives=1,
             keepalives_idle=10,
             keepalives_interval=5,
             keepalives_count=3,
-            **engine_options(self.url)["connect_args"],
         )
         self.opened_as = (os.getpid(), next(_connections_opened))
         tables = [table.name for table in NOTICE_TABLES]
@@ -151,7 +167,7 @@ class _ChangeNotices:
             (NOTICE_TRIGGER, tables),
         ).fetchone()[0]
         if triggers < len(tables):
-            raise psycopg.errors.UndefinedObject(f"no trigger {NOTICE_TRIGGER} (run flask db upgrade)")
+            raise _NotMigrated(f"the change log has no trigger {NOTICE_TRIGGER} (run flask db upgrade)")
         self.connection.execute(f"LISTEN {CHANGE_NOTICES}")
 
     def _close(self) -> None:
@@ -164,23 +180,38 @@ class _ChangeNotices:
             self._close()
 
 
+class _NotMigrated(Exception):
+    pass
+
+
 class _Remembered:
     def __init__(self, source: _Signal | None):
         self.source = source
+        self.lock = threading.Lock()
         self.answers: dict[Callable, tuple] = {}  # read: (signal, what it answered then)
+        self.forgotten = 0  # how many times forget() has been called
 
     def get(self, read: Callable[[], T]) -> T:
         signal = self.source.signal() if self.source else None
         answer = self.answers.get(read)
         if signal is not None and answer is not None and answer[0] == signal:
             return answer[1]
+        forgotten = self.forgotten
         value = read()
-        # The signal was taken before read(): a commit in between makes the next call read again.
+        # The signal was taken before read(): a commit in between makes the next call read again. So does a
+        # forget() in between (another thread's commit), by keeping nothing.
         if signal is not None:
-            self.answers[read] = (signal, value)
+            with self.lock:
+                if forgotten == self.forgotten:
+                    self.answers[read] = (signal, value)
         elif self.source:
-            self.source.answered()
+            self.source.after_read()
         return value
+
+    def forget(self) -> None:
+        with self.lock:
+            self.forgotten += 1
+            self.answers.clear()
 
 
 _by_engine: "WeakKeyDictionary[Engine, _Remembered]" = WeakKeyDictionary()
@@ -199,7 +230,7 @@ def forget(engine: Engine) -> None:
     """Read afresh next time: this process has just committed a change (whose notice is still on its way)."""
     remembered_here = _by_engine.get(engine)
     if remembered_here is not None:
-        remembered_here.answers.clear()
+        remembered_here.forget()
 
 
 def _source(engine: Engine) -> _Signal | None:

@@ -40,7 +40,7 @@ class SiteRequest(Request):
         # Host names are case-insensitive, but Werkzeug matches TRUSTED_HOSTS case by case: `Vendors.Example`
         # would be refused, and would be a page cache key of its own.
         host = environ.get("HTTP_HOST")
-        if host and not host.islower():
+        if host and host != host.lower():
             environ["HTTP_HOST"] = host.lower()
         super().__init__(environ, *args, **kwargs)
 

@@ -338,11 +338,26 @@ def _log_state() -> tuple[tuple[int, datetime | None], str]:
 def _before_what_this_visitor_saved(state: tuple[tuple[int, datetime | None], str]) -> bool:
     """Whether this visitor saved a change the state does not have yet: one whose notice has not reached this
     worker (vendors.changesignal), when the page after a save is asked of another worker or machine. Only a
-    visitor's session that saved a change holds the mark (`in` leaves the session unmarked as read)."""
+    visitor's session that saved a change holds the mark (`in` leaves the session unmarked as read), and only
+    until a state shows the change (or belongs to another database)."""
     if LAST_SAVED_CHANGE not in flask.session:
         return False
     identity, position = flask.session[LAST_SAVED_CHANGE]
-    return identity == state[1] and state[0][0] < position
+    if identity == state[1] and state[0][0] < position:
+        return True
+    flask.session.pop(LAST_SAVED_CHANGE)
+    return False
+
+
+def _mark_the_saved_change() -> None:
+    """Mark the visitor's session with the log's position after the change just saved; a database failing to
+    say leaves no mark (other workers then show the change when its notice arrives), not a failed save."""
+    try:
+        (position, _time), identity = _log_state()
+    except SQLAlchemyError as error:
+        log.warning("could not read the change log's position after a save: %s", error)
+        return
+    flask.session[LAST_SAVED_CHANGE] = (identity, position)
 
 
 def _read_log_state() -> tuple[tuple[int, datetime | None], str]:
@@ -489,8 +504,7 @@ def _after_commit(session: Session) -> None:
         return  # no app context: the next search or `flask index catch-up` applies the change
     changesignal.forget(engine)
     if has_request_context():
-        (position, _time), identity = _log_state()
-        flask.session[LAST_SAVED_CHANGE] = (identity, position)
+        _mark_the_saved_change()
     try:
         result = _quietly(indexing.catch_up, engine, root, AFTER_COMMIT_WAIT, IMPLICIT_MAX_WORK)
         if result.skipped:
