@@ -24,6 +24,7 @@ from vendors.config import rate_limit_storage
 from vendors.extensions import db, limiter
 from vendors.inquiries import desk
 from vendors.inquiries.models import Inquiry
+from vendors.limitstorage import MemoryStorageCleanedEverySecond
 
 LIMIT = 5
 RECOVERY_SECONDS = 45  # Flask-Limiter looks at a dead storage again after 1, 2, 4 ... 32 seconds
@@ -121,7 +122,8 @@ def test_a_limit_that_cannot_be_worked_out_lets_the_form_through_and_logs_why(
     def broken(*_args, **_kwargs):
         raise RuntimeError("a limit that cannot be counted")
 
-    monkeypatch.setattr(MemoryStorage, "incr", broken)
+    for in_memory in (MemoryStorageCleanedEverySecond, MemoryStorage):  # the site's, and the fallback's
+        monkeypatch.setattr(in_memory, "incr", broken)
     # The failure marks the shared limiter's storage dead; put it back as it was once the test is over.
     monkeypatch.setattr(limiter, "_storage_dead", False)
     try:
