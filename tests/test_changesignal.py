@@ -131,6 +131,8 @@ def test_postgresql_without_the_trigger_reads_every_time(app):
         read = reads_of(db.engine)
         assert [read(), read(), read()] == [1, 2, 3]
         assert listeners() == 0
+        next_try = changesignal._by_engine[db.engine].source.next_try - time.monotonic()
+        assert changesignal.LISTEN_RETRY_SECONDS < next_try <= changesignal.NOT_MIGRATED_RETRY_SECONDS
 
 
 @on_postgresql

@@ -29,6 +29,36 @@ def test_defaults_live_in_the_instance_folder(clean_environment, tmp_path):
     assert settings["NEARSHORE_MAX_HOURS"] == Decimal(3)
 
 
+def test_the_defaults_the_readme_lists(clean_environment, tmp_path):
+    settings = config.from_environment(str(tmp_path))
+    assert {name: settings[name] for name in README_DEFAULTS} == README_DEFAULTS
+
+
+README_DEFAULTS = {
+    "SEARCH_CACHE_MEGABYTES": 256,
+    "PAGE_CACHE_MEGABYTES": 64,
+    "ADMIN_IDLE_TIMEOUT_MINUTES": 30,
+    "ADMIN_SESSION_LIFETIME_HOURS": 12,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
+    "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
+    "INQUIRY_LIMIT_PER_ADDRESS": "5 per hour",
+    "SHORTLIST_LIMIT_PER_ADDRESS": "120 per minute",
+    "API_LIMIT_PER_ADDRESS": "600 per minute",
+    "SUBMIT_LIMIT_PER_ADDRESS": "5 per hour",
+    "FORM_ATTEMPTS_PER_ADDRESS": "30 per 10 minutes",
+    "IMPORT_MAX_MEGABYTES": 20,
+}
+
+
+def test_redis_counts_give_up_within_a_second(clean_environment):
+    clean_environment.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379")
+    assert config.rate_limit_storage()["RATELIMIT_STORAGE_OPTIONS"] == {
+        "socket_connect_timeout": 1,
+        "socket_timeout": 1,
+    }
+
+
 def test_local_secret_key_is_generated_once_and_kept(clean_environment, tmp_path):
     first = config.from_environment(str(tmp_path))["SECRET_KEY"]
     second = config.from_environment(str(tmp_path))["SECRET_KEY"]
@@ -64,7 +94,18 @@ def test_buyer_country_and_nearshore_hours_from_the_environment(clean_environmen
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("BUYER_COUNTRY", "XX"), ("NEARSHORE_MAX_HOURS", "three"), ("NEARSHORE_MAX_HOURS", "-1")],
+    [
+        ("BUYER_COUNTRY", "XX"),
+        ("NEARSHORE_MAX_HOURS", "three"),
+        ("NEARSHORE_MAX_HOURS", "-1"),
+        ("API_LIMIT_PER_ADDRESS", "lots"),
+        ("PAGE_CACHE_MEGABYTES", "-1"),
+        ("ADMIN_SESSION_LIFETIME_HOURS", "0"),
+        ("TRUSTED_HOSTS", "https://vendors.example/"),
+        ("TRUSTED_HOSTS", "vendors.example, ::1"),
+        ("DATABASE_URL", "not a database"),
+        ("DATABASE_URL", "mysql://user@db/vendors"),
+    ],
 )
 def test_bad_settings_fail_with_a_message_naming_them(clean_environment, tmp_path, name, value):
     clean_environment.setenv(name, value)

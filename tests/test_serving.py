@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
+import flask
 import pytest
 
 from tests.conftest import make_app
@@ -135,14 +136,21 @@ def test_a_proxys_headers_are_trusted_only_when_configured(tmp_path):
             from vendors.extensions import db
 
             db.create_all()
+        # The address per-address limits count under.
+        app.add_url_rule("/client-address", "client_address", lambda: flask.request.remote_addr)
         response = app.test_client().get("/healthz", headers=forwarded)
         assert ("Strict-Transport-Security" in response.headers) is trusted, hops
+        client_address = app.test_client().get("/client-address", headers=forwarded).get_data(as_text=True)
+        assert client_address == ("203.0.113.9" if trusted else "127.0.0.1"), hops
 
 
 def test_workers_are_replaced_rarely_and_never_together(monkeypatch):
-    monkeypatch.delenv("MAX_REQUESTS", raising=False)
+    for name in ("MAX_REQUESTS", "BIND", "WEB_CONCURRENCY", "GUNICORN_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert (settings["max_requests"], settings["max_requests_jitter"]) == (100_000, 10_000)
+    # The defaults the README's Deploying section names.
+    assert (settings["bind"], settings["workers"], settings["timeout"]) == ("127.0.0.1:8000", 2, 30)
     monkeypatch.setenv("MAX_REQUESTS", "0")
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["max_requests"] == 0
 
@@ -190,3 +198,8 @@ def test_make_serve_installs_the_site_without_the_development_tools(tmp_path):
     installs = [line for line in planned if " install " in line and "--upgrade pip" not in line]
     assert installs == [f"{venv}/bin/pip install --quiet -e ."]
     assert planned[-1] == f"{venv}/bin/gunicorn --config gunicorn.conf.py wsgi:app"
+    flask = f"{venv}/bin/flask --app wsgi"
+    assert [line for line in planned if line.startswith(flask)] == [
+        f"{flask} db upgrade",
+        f"{flask} index catch-up",
+    ]

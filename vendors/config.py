@@ -6,6 +6,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import limits
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from vendors.reference.countries import COUNTRIES
 
@@ -77,7 +79,11 @@ def host_settings() -> dict:
             raise ConfigError(f"CANONICAL_HOST={canonical!r} is a host name (and port), not a URL")
         settings["SERVER_NAME"] = canonical
         trusted = trusted or [canonical]
-    if any(host.startswith("[") for host in trusted):
+    if malformed := [host for host in trusted if "/" in host or " " in host]:
+        raise ConfigError(
+            f"TRUSTED_HOSTS: {', '.join(malformed)} is not a host name (and port), such as a URL"
+        )
+    if any(host.startswith("[") or host.count(":") > 1 for host in trusted):
         # Werkzeug compares a trusted host up to its first colon, so an IPv6 address never matches one.
         raise ConfigError(
             f"TRUSTED_HOSTS={','.join(trusted)!r}: IPv6 addresses cannot be trusted hosts; name the site by "
@@ -133,7 +139,15 @@ def database_url(instance: Path) -> str:
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url.removeprefix(prefix)
+            url = "postgresql+psycopg://" + url.removeprefix(prefix)
+    try:
+        backend = make_url(url).drivername
+    except ArgumentError:
+        backend = None
+    if backend not in ("sqlite", "postgresql+psycopg"):
+        raise ConfigError(
+            "DATABASE_URL must be sqlite:///path/to/file or postgresql://user:password@host/database"
+        )
     return url
 
 
