@@ -613,3 +613,22 @@ def test_an_edit_indexes_the_adjacent_pairs_of_the_generations_common_words(app,
     assert search.find('"ledger audits"').ids == [second.id]
     assert search.find('"payroll audits"').ids == [first.id]
     assert search.find('"harbour logistics"').ids != [], "a phrase of other words is read from positions"
+
+
+def test_the_index_position_is_read_again_only_after_the_log_moves(app, monkeypatch):
+    """Every request asks whether the index is current; its applied position, a file, is read only when the
+    log (or the code's schema) has changed since it was last found current."""
+    add_vendors(vendor_record(name="Steady Support"))
+    client = app.test_client()
+    client.get("/vendors?q=steady")  # builds the index and finds it current
+    reads = []
+    read_applied = store.Generation.applied
+    monkeypatch.setattr(
+        store.Generation, "applied", lambda generation: reads.append(1) or read_applied(generation)
+    )
+    for _ in range(3):
+        assert b"Steady Support" in client.get("/vendors?q=steady&per_page=10").data
+    assert reads == []
+    add_vendors(vendor_record(name="Second Steady Support"))
+    assert b"Second Steady Support" in client.get("/vendors?q=steady&per_page=20").data
+    assert reads != []
