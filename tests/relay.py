@@ -1,5 +1,7 @@
 """A TCP relay on a loopback port in front of a real server (PostgreSQL, Redis): stopping it is an outage the
-app meets as it would meet the server going away, and starting it again on the same port is the recovery."""
+app meets as it would meet the server going away, and starting it again on the same port is the recovery.
+A relay can also go silent: it still takes connections and requests, and answers none, as a server that
+hangs."""
 
 import socket
 import threading
@@ -13,6 +15,7 @@ class Relay:
         self.port = 0
         self.connections: list[socket.socket] = []
         self.listener: socket.socket | None = None
+        self.silent = False
 
     def start(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", self.port))
@@ -29,6 +32,10 @@ class Relay:
             connection.close()
         self.connections.clear()
 
+    def go_silent(self) -> None:
+        """Keep every connection open, new ones included, and pass nothing on either way from now on."""
+        self.silent = True
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
@@ -40,11 +47,11 @@ class Relay:
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
-                sink.sendall(data)
+                if not self.silent:
+                    sink.sendall(data)
         except OSError:
             pass
         finally:

@@ -59,13 +59,48 @@ def test_with_redis_away_limits_are_counted_in_each_worker_until_it_is_back(redi
             while_away = [status_and_remaining(server.base) for _ in range(LIMIT + 1)]
             assert while_away == [(200, str(LIMIT - n)) for n in range(1, LIMIT + 1)] + [(429, "0")]
             log = server.log.read_text()
-            assert "falling back to in-memory storage" in log and "Traceback" not in log
+            assert log.count("falling back to in-memory storage") == 1 and "Traceback" not in log
 
             relay.start()  # the same port again: Redis, where two of the five were used
             deadline = time.monotonic() + RECOVERY_SECONDS
             while (answer := status_and_remaining(server.base))[0] == 429 and time.monotonic() < deadline:
                 time.sleep(0.5)
             assert answer[0] == 200, f"still counting in memory {RECOVERY_SECONDS} s after Redis came back"
+    finally:
+        relay.stop()
+        with redis.Redis.from_url(redis_server) as client:
+            for key in client.scan_iter(f"*/{LIMIT}/{window}/second*"):
+                client.delete(key)
+
+
+def test_a_redis_that_stops_answering_is_given_up_on_after_its_timeout_and_counted_in_memory(
+    redis_server, tmp_path
+):
+    """A Redis that keeps its connections open and answers nothing (hung, or behind a network that drops
+    packets) is waited on for the 1 s socket timeout (vendors.config), not for ever: the request is answered,
+    and the worker counts in its own memory from then on, as when Redis is away."""
+    parts = urlsplit(redis_server)
+    relay = Relay((parts.hostname, parts.port or 6379))
+    relay.start()
+    window = random.randrange(600, 60_000)
+    settings = {
+        **served_settings(tmp_path),
+        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{relay.port}",
+        "API_LIMIT_PER_ADDRESS": f"{LIMIT} per {window} seconds",
+    }
+    try:
+        with gunicorn(settings, tmp_path / "gunicorn.log", workers=1) as server:
+            assert [status_and_remaining(server.base)[0] for _ in range(2)] == [200, 200]
+
+            relay.go_silent()
+            started = time.monotonic()
+            while_hung = [status_and_remaining(server.base) for _ in range(LIMIT + 1)]
+            took = time.monotonic() - started
+
+            assert while_hung == [(200, str(LIMIT - n)) for n in range(1, LIMIT + 1)] + [(429, "0")]
+            assert 1 <= took < 10, f"{took:.1f} s: the socket timeout did not bound the wait"
+            log = server.log.read_text()
+            assert log.count("falling back to in-memory storage") == 1 and "Traceback" not in log
     finally:
         relay.stop()
         with redis.Redis.from_url(redis_server) as client:
