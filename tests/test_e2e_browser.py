@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -86,13 +87,19 @@ def open_page(browser):
     """Opens pages in a fresh context; fails the test on any JavaScript error or console error."""
     contexts, problems = [], []
 
-    def opener(viewport=DESKTOP, javascript=True):
+    def opener(viewport=DESKTOP, javascript=True, refusals_expected_from=()):
+        """refusals_expected_from: addresses (paths) the test means the page's scripts to be refused by."""
         context = browser.new_context(viewport=viewport, java_script_enabled=javascript)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(5000)
         page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        page.on("console", lambda msg: _a_problem(msg, page) and problems.append(f"console: {msg.text}"))
+        page.on(
+            "console",
+            lambda msg: (
+                _a_problem(msg, page, refusals_expected_from) and problems.append(f"console: {msg.text}")
+            ),
+        )
         return page
 
     yield opener
@@ -101,14 +108,14 @@ def open_page(browser):
     assert not problems, problems
 
 
-def _a_problem(message, page) -> bool:
+def _a_problem(message, page, refusals_expected_from) -> bool:
     """A console error, other than the browser noting that the page itself came with an error status (the
-    404 page is meant to)."""
+    404 page is meant to), or a script's request the test means to be refused."""
     if message.type != "error":
         return False
-    return not (
-        message.text.startswith("Failed to load resource") and message.location.get("url") == page.url
-    )
+    url = message.location.get("url", "")
+    expected = url == page.url or urlsplit(url).path in refusals_expected_from
+    return not (message.text.startswith("Failed to load resource") and expected)
 
 
 def results_count(page) -> int:

@@ -111,3 +111,20 @@ def test_without_javascript_adding_comes_back_to_the_same_results(site, open_pag
     assert shortlist_count(page) == 0
     page.goto(f"{base_url}/shortlist")
     page.screenshot(path=str(SCREENS / "shortlist-empty-desktop.png"), full_page=True)
+
+
+def test_a_refused_click_says_why_in_place_and_changes_nothing(site, open_page):  # noqa: F811
+    base_url, _ = site
+    page = open_page(viewport=DESKTOP, refusals_expected_from=("/shortlist/add",))
+    page.goto(f"{base_url}/vendors?q=support")
+    [slug] = card_slugs(page, 1)
+    page.evaluate("window.stillTheSamePage = true")
+    # As a form left open past its session would be: the token it carries is no longer accepted.
+    page.locator(f"#vendor-{slug} form.shortlist-toggle input[name=csrf_token]").evaluate(
+        "field => { field.value = 'expired'; }"
+    )
+    page.locator(f"#vendor-{slug} .shortlist-button").click()
+    expect(page.locator("#shortlist-status")).to_contain_text("could not be confirmed")
+    assert page.evaluate("window.stillTheSamePage === true"), "the refusal replaced the page"
+    expect(page.locator(f"#vendor-{slug} .shortlist-button")).to_have_attribute("aria-pressed", "false")
+    assert shortlist_count(page) == 0

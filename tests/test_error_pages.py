@@ -43,6 +43,28 @@ def test_a_405_names_the_methods_the_address_takes_on_pages_and_in_the_api(clien
     assert wrong.mimetype == ("application/json" if path.startswith("/api/") else "text/html")
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("accept", [BROWSER_ACCEPT, "*/*", None], ids=["browser", "curl", "no Accept"])
+def test_a_page_address_answers_its_error_as_a_page_unless_json_is_asked_for_first(client, accept):
+    headers = {"Accept": accept} if accept else {}
+    missing = client.get("/vendors/nobody-here", headers=headers)
+    assert missing.status_code == 404
+    in_layout(missing)
+    assert "Accept" in missing.vary, "a cache must not give the page to a script, or the JSON to a browser"
+
+
+def test_a_script_asking_for_json_gets_the_error_as_json(client):
+    missing = client.get("/vendors/nobody-here", headers={"Accept": "application/json"})
+    assert missing.status_code == 404 and missing.is_json
+    assert missing.get_json() == {
+        "error": "Not Found",
+        "message": "There is no published vendor at this address.",
+    }
+    assert "Accept" in missing.vary
+
+
 def test_413_a_body_over_the_limit_is_refused_before_it_is_read(client, app, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
     response = client.post("/submit", data={"description": "x" * 4096})

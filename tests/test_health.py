@@ -196,6 +196,13 @@ def test_sqlite_locked_past_its_busy_timeout_is_a_503_and_the_site_recovers(tmp_
         # The outage's own wait, not the shortlist limit's window (Flask-Limiter would raise it to that).
         assert refused.status_code == 503 and refused.headers["Retry-After"] == "30"
         assert DATABASE_DOWN in html.unescape(refused.get_data(as_text=True))
+        by_script = client.post(
+            "/shortlist/add",
+            data={"vendor": slug, "csrf_token": token},
+            headers={"Accept": "application/json"},
+        )
+        assert (by_script.status_code, by_script.headers["Retry-After"]) == (503, "30")
+        assert by_script.get_json()["message"] == DATABASE_DOWN and "Accept" in by_script.vary
         assert client.get("/vendors").status_code == 200, "readers are not held up by a writer (WAL)"
     finally:
         writer.execute("ROLLBACK")

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from tests.conftest import make_app
 from tests.factories import add_vendors, csrf_token, delete_vendor, update_vendor, vendor_record
 from vendors.database import utcnow, write_transaction
+from vendors.errors import FORM_NOT_CONFIRMED
 from vendors.extensions import db
 from vendors.shortlists import store
 from vendors.shortlists.models import Shortlist, ShortlistEntry
@@ -173,6 +174,20 @@ def test_with_javascript_adding_re_adding_and_removing_answer_json(client):
     off = {"message": "Acme Care is off your shortlist.", "count": 1, "limit": 50, "shortlisted": False}
     assert removed.get_json() == off
     assert [entry.vendor_slug for entry in stored_entries()] == ["bravo-desk"]
+
+
+def test_with_javascript_a_refusal_is_json_with_the_message_to_show(app, client):
+    listed("Acme Care", "Bravo Desk")
+    unconfirmed = client.post("/shortlist/add", data={"vendor": "acme-care"}, headers=JSON)
+    assert unconfirmed.status_code == 400 and unconfirmed.get_json()["message"] == FORM_NOT_CONFIRMED
+
+    app.config["SHORTLIST_LIMIT_PER_ADDRESS"] = "1 per minute"
+    assert change(client, "add", JSON, vendor="acme-care").status_code == 200
+    refused = change(client, "add", JSON, vendor="bravo-desk")
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 60
+    too_many = "There have been too many attempts from here. Try again in 1 minute."
+    assert refused.get_json()["message"] == too_many
+    assert [entry.vendor_slug for entry in stored_entries()] == ["acme-care"]
 
 
 # ---------- the header count ----------

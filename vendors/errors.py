@@ -1,4 +1,5 @@
-"""Error pages: JSON under /api/, HTML elsewhere, never a stack trace. Form bodies too big for any form, or
+"""Error pages: JSON under /api/ and for a script that asks for JSON before HTML (the shortlist buttons), HTML
+elsewhere, never a stack trace. Form bodies too big for any form, or
 not encoded as a browser encodes them, are refused here before anything reads them."""
 
 import logging
@@ -25,7 +26,17 @@ def init_app(app: Flask) -> None:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or prefers_json()
+
+
+def prefers_json() -> bool:
+    """Whether the client asks for JSON before HTML, as the site's scripts do; browsers and curl do not."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def error_headers_vary() -> list[tuple[str, str]]:
+    """Outside /api/, an error answer is JSON or HTML by the Accept header, and a cache must know that."""
+    return [] if request.path.startswith("/api/") else [("Vary", "Accept")]
 
 
 TOO_MANY = "There have been too many attempts from here. Try again in {wait}."
@@ -69,7 +80,7 @@ def _decodable(body: bytes) -> bool:
 
 
 def _http_error(error: HTTPException):
-    headers = _own_headers(error)
+    headers = _own_headers(error) + error_headers_vary()
     if error.code == 429:
         # The limiter's own description names the limit and its key; say only what the visitor can do.
         seconds = _seconds_until_let_through()

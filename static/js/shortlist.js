@@ -50,14 +50,16 @@
       });
       answer = await response.json();
     } catch {
-      // No JSON (an expired form, a network fault): let the browser post the form and show what happened.
+      // No JSON (a network fault, a proxy's own error page): let the browser post the form and show what
+      // happened. The site's own refusals (an expired form, too many changes, an outage) are JSON with a
+      // message, shown here.
       form.submit();
       return;
     } finally {
       button.disabled = false;
     }
     if (typeof answer.shortlisted === "boolean") showState(form, answer.shortlisted);
-    showCount(answer.count);
+    if (typeof answer.count === "number") showCount(answer.count);
     announce(answer.message);
   }
 })();

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, Program
 from werkzeug.exceptions import ServiceUnavailable
 
 from vendors.catalog import changelog
-from vendors.errors import wants_json
+from vendors.errors import error_headers_vary, wants_json
 from vendors.extensions import db
 from vendors.search import replica
 from vendors.search.store import IndexMissing, IndexUnreadable
@@ -144,6 +144,7 @@ def database_unavailable(error: DBAPIError):
         response = current_app.make_response(render_template("errors/error.html", error=unavailable, said=""))
     response.status_code = 503
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers.extend(error_headers_vary())
     return response
 
 

@@ -28,6 +28,7 @@ from vendors.accounts.access import safe_next
 from vendors.catalog.models import Vendor, could_be_slug, published_vendor
 from vendors.database import whole_number
 from vendors.directory.views import remembered_buyer_country
+from vendors.errors import prefers_json
 from vendors.estimator import parameters
 from vendors.estimator.forms import EstimateForm
 from vendors.estimator.model import estimate as compute
@@ -93,13 +94,9 @@ def _renewed(response: Response) -> Response:
     return _keep_cookie(response, token) if store.find(token) is not None else response
 
 
-def _wants_json() -> bool:
-    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
-
-
 def _answer(message: str, summary: store.Summary, status: int = 200, **extra) -> Response:
     """JSON for the script; for a plain form, the message on the page the buyer came from."""
-    if _wants_json():
+    if prefers_json():
         response = jsonify(message=message, count=summary.count, limit=store.LIMIT, **extra)
         response.status_code = status
         return response
