@@ -8,10 +8,12 @@ import json
 import logging
 import random
 import time
+from dataclasses import dataclass
 from urllib.error import HTTPError
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
+import pytest
 import redis
 from limits.storage import MemoryStorage
 
@@ -39,97 +41,104 @@ def status_and_remaining(base: str) -> tuple[int, str | None]:
         return refused.code, refused.headers["X-RateLimit-Remaining"]
 
 
-def test_with_redis_away_limits_are_counted_in_each_worker_until_it_is_back(redis_server, tmp_path):
+@dataclass(frozen=True)
+class RedisThroughRelay:
+    """Redis reached through a relay the test stops or silences, counting a limit of LIMIT in a window of the
+    test's own: the limit's key in Redis names it, so no other run's count is met."""
+
+    relay: Relay
+    window: int
+
+    @property
+    def uri(self) -> str:
+        return f"redis://127.0.0.1:{self.relay.port}"
+
+    @property
+    def limit(self) -> str:
+        return f"{LIMIT} per {self.window} seconds"
+
+
+@pytest.fixture
+def redis_through_relay(redis_server):
     parts = urlsplit(redis_server)
     relay = Relay((parts.hostname, parts.port or 6379))
     relay.start()
-    # A window of its own: the limit's key in Redis names it, so no other run's count is met.
-    window = random.randrange(600, 60_000)
-    settings = {
-        **served_settings(tmp_path),
-        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{relay.port}",
-        "API_LIMIT_PER_ADDRESS": f"{LIMIT} per {window} seconds",
-    }
+    through = RedisThroughRelay(relay, random.randrange(600, 60_000))
     try:
-        with gunicorn(settings, tmp_path / "gunicorn.log", workers=1) as server:
-            counted_in_redis = [status_and_remaining(server.base) for _ in range(2)]
-            assert [status for status, _ in counted_in_redis] == [200, 200]
-
-            relay.stop()
-            while_away = [status_and_remaining(server.base) for _ in range(LIMIT + 1)]
-            assert while_away == [(200, str(LIMIT - n)) for n in range(1, LIMIT + 1)] + [(429, "0")]
-            log = server.log.read_text()
-            assert log.count("falling back to in-memory storage") == 1 and "Traceback" not in log
-
-            relay.start()  # the same port again: Redis, where two of the five were used
-            deadline = time.monotonic() + RECOVERY_SECONDS
-            while (answer := status_and_remaining(server.base))[0] == 429 and time.monotonic() < deadline:
-                time.sleep(0.5)
-            assert answer[0] == 200, f"still counting in memory {RECOVERY_SECONDS} s after Redis came back"
+        yield through
     finally:
         relay.stop()
         with redis.Redis.from_url(redis_server) as client:
-            for key in client.scan_iter(f"*/{LIMIT}/{window}/second*"):
+            for key in client.scan_iter(f"*/{LIMIT}/{through.window}/second*"):
                 client.delete(key)
 
 
+def api_served_counting_in(through: RedisThroughRelay, tmp_path):
+    """gunicorn with one worker (so its own count is the only one), the API limited to LIMIT in Redis."""
+    settings = {
+        **served_settings(tmp_path),
+        "RATELIMIT_STORAGE_URI": through.uri,
+        "API_LIMIT_PER_ADDRESS": through.limit,
+    }
+    return gunicorn(settings, tmp_path / "gunicorn.log", workers=1)
+
+
+def test_with_redis_away_limits_are_counted_in_each_worker_until_it_is_back(redis_through_relay, tmp_path):
+    with api_served_counting_in(redis_through_relay, tmp_path) as server:
+        counted_in_redis = [status_and_remaining(server.base) for _ in range(2)]
+        assert [status for status, _ in counted_in_redis] == [200, 200]
+
+        redis_through_relay.relay.stop()
+        while_away = [status_and_remaining(server.base) for _ in range(LIMIT + 1)]
+        assert while_away == [(200, str(LIMIT - n)) for n in range(1, LIMIT + 1)] + [(429, "0")]
+        log = server.log.read_text()
+        assert log.count("falling back to in-memory storage") == 1 and "Traceback" not in log
+
+        redis_through_relay.relay.start()  # the same port again: Redis, where two of the five were used
+        deadline = time.monotonic() + RECOVERY_SECONDS
+        while (answer := status_and_remaining(server.base))[0] == 429 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert answer[0] == 200, f"still counting in memory {RECOVERY_SECONDS} s after Redis came back"
+
+
 def test_a_redis_that_stops_answering_is_given_up_on_after_its_timeout_and_counted_in_memory(
-    redis_server, tmp_path
+    redis_through_relay, tmp_path
 ):
     """A Redis that keeps its connections open and answers nothing (hung, or behind a network that drops
     packets) is waited on for the 1 s socket timeout (vendors.config), not for ever: the request is answered,
     and the worker counts in its own memory from then on, as when Redis is away."""
-    parts = urlsplit(redis_server)
-    relay = Relay((parts.hostname, parts.port or 6379))
-    relay.start()
-    window = random.randrange(600, 60_000)
-    settings = {
-        **served_settings(tmp_path),
-        "RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{relay.port}",
-        "API_LIMIT_PER_ADDRESS": f"{LIMIT} per {window} seconds",
-    }
-    try:
-        with gunicorn(settings, tmp_path / "gunicorn.log", workers=1) as server:
-            assert [status_and_remaining(server.base)[0] for _ in range(2)] == [200, 200]
+    with api_served_counting_in(redis_through_relay, tmp_path) as server:
+        assert [status_and_remaining(server.base)[0] for _ in range(2)] == [200, 200]
 
-            relay.go_silent()
-            started = time.monotonic()
-            while_hung = [status_and_remaining(server.base) for _ in range(LIMIT + 1)]
-            took = time.monotonic() - started
+        redis_through_relay.relay.go_silent()
+        started = time.monotonic()
+        while_hung = [status_and_remaining(server.base) for _ in range(LIMIT + 1)]
+        took = time.monotonic() - started
 
-            assert while_hung == [(200, str(LIMIT - n)) for n in range(1, LIMIT + 1)] + [(429, "0")]
-            assert 1 <= took < 10, f"{took:.1f} s: the socket timeout did not bound the wait"
-            log = server.log.read_text()
-            assert log.count("falling back to in-memory storage") == 1 and "Traceback" not in log
-    finally:
-        relay.stop()
-        with redis.Redis.from_url(redis_server) as client:
-            for key in client.scan_iter(f"*/{LIMIT}/{window}/second*"):
-                client.delete(key)
+        assert while_hung == [(200, str(LIMIT - n)) for n in range(1, LIMIT + 1)] + [(429, "0")]
+        assert 1 <= took < 10, f"{took:.1f} s: the socket timeout did not bound the wait"
+        log = server.log.read_text()
+        assert log.count("falling back to in-memory storage") == 1 and "Traceback" not in log
 
 
 def test_an_accepted_form_is_answered_as_sent_when_redis_goes_away_before_it_is_counted(
-    app, scratch_database, redis_server, tmp_path, monkeypatch
+    app, scratch_database, redis_through_relay, tmp_path, monkeypatch
 ):
     """Accepted inquiries are counted once the answer is known (a 303), after the check and the save: Redis
     going away in between must not turn a saved inquiry into an error page, or the buyer sends it twice."""
     a, b, _ = three_vendors()
-    parts = urlsplit(redis_server)
-    relay = Relay((parts.hostname, parts.port or 6379))
-    relay.start()
-    monkeypatch.setenv("RATELIMIT_STORAGE_URI", f"redis://127.0.0.1:{relay.port}")
-    window = random.randrange(600, 60_000)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", redis_through_relay.uri)
     limited = make_app(
         scratch_database,
         tmp_path / "limited-index",
         **rate_limit_storage(),
-        INQUIRY_LIMIT_PER_ADDRESS=f"{LIMIT} per {window} seconds",
+        INQUIRY_LIMIT_PER_ADDRESS=redis_through_relay.limit,
     )
     received = desk.receive
 
     def received_then_redis_goes(*args):
         inquiry = received(*args)
-        relay.stop()
+        redis_through_relay.relay.stop()
         return inquiry
 
     monkeypatch.setattr(desk, "receive", received_then_redis_goes)
@@ -138,12 +147,8 @@ def test_an_accepted_form_is_answered_as_sent_when_redis_goes_away_before_it_is_
         assert response.status_code == 303, response.get_data(as_text=True)[:300]
         assert count(Inquiry) == 1
     finally:
-        relay.stop()
         with limited.app_context():
             db.engine.dispose()
-        with redis.Redis.from_url(redis_server) as client:
-            for key in client.scan_iter(f"*/{LIMIT}/{window}/second*"):
-                client.delete(key)
 
 
 def test_a_limit_that_cannot_be_worked_out_lets_the_form_through_and_logs_why(
