@@ -1,6 +1,6 @@
 """Error pages: JSON under /api/ and for a script that asks for JSON before HTML (the shortlist buttons), HTML
-elsewhere, never a stack trace. Form bodies too big for any form, or
-not encoded as a browser encodes them, are refused here before anything reads them."""
+elsewhere, never a stack trace. Form bodies too big for any form, or not encoded as a browser encodes them,
+are refused here before anything reads them."""
 
 import logging
 import math
