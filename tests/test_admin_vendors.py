@@ -275,6 +275,27 @@ def test_the_audit_log_filters_by_user_vendor_and_date(editor):
     assert "is before the first date (2026-12-31): nothing falls between them" in text(backwards)
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["?vendor=2147483648", "?vendor=99999999999999999999", "?vendor=%C2%B2", "?until=9999-12-31"],
+    ids=["id past INTEGER", "id past BIGINT", "superscript two", "the last day there is"],
+)
+def test_the_audit_log_answers_any_vendor_or_last_day_it_is_given(editor, query):
+    add_vendors(vendor_record(slug="first-one"))
+    response = editor.get("/admin/audit" + query)
+    assert response.status_code == 200
+    shown = re.findall(r'vendor=\d+">([^<]+)</a>', text(response))
+    assert shown == (["first-one"] if "until" in query else [])
+
+
+@pytest.mark.parametrize("version", ["\u00b2", "2147483648"], ids=["superscript two", "past INTEGER"])
+def test_an_edit_whose_version_is_not_one_the_database_holds_is_refused(editor, version):
+    [vendor] = add_vendors(vendor_record(slug="first-one"))
+    response = edit(editor, vendor, tagline="Never saved", version=version)
+    assert response.status_code == 400 and "lost its version number" in text(response)
+    assert fresh(vendor.id).tagline != "Never saved"
+
+
 def test_editors_do_not_see_the_accounts_part_of_the_log(editor, client, runner, monkeypatch):
     monkeypatch.setenv("PW", "a long and unusual passphrase")
     runner.invoke(

@@ -101,6 +101,7 @@ def test_buyer_country_and_nearshore_hours_from_the_environment(clean_environmen
         ("API_LIMIT_PER_ADDRESS", "lots"),
         ("PAGE_CACHE_MEGABYTES", "-1"),
         ("ADMIN_SESSION_LIFETIME_HOURS", "0"),
+        ("PAGE_CACHE_MEGABYTES", "\u00b2"),
         ("TRUSTED_HOSTS", "https://vendors.example/"),
         ("TRUSTED_HOSTS", "vendors.example, ::1"),
         ("DATABASE_URL", "not a database"),

@@ -127,7 +127,7 @@ def rate_limit(name: str, default: str) -> str:
 
 def whole_number(name: str, default: str, low: int, high: int) -> int:
     value = os.environ.get(name) or default
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise ConfigError(f"{name}={value!r} must be a whole number from {low} to {high}")
     return int(value)
 

@@ -28,8 +28,9 @@ MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds on every backen
 
 def whole_number(raw: str | None) -> int | None:
     """A positive whole number from a form or URL that an INTEGER column can hold (an id, a page); None for
-    anything else, so a too-large id is simply not found rather than a database error."""
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) <= MAX_ROW_ID else None
+    anything else, so a too-large id is simply not found rather than a database error. ASCII digits only:
+    "²" is a digit to str.isdigit but not a number to int."""
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ROW_ID else None
 
 
 T = TypeVar("T")

@@ -12,6 +12,7 @@ from vendors.admin import bp
 from vendors.admin.present import date_range
 from vendors.audit import AuditEntry
 from vendors.catalog.models import Vendor
+from vendors.database import whole_number
 from vendors.extensions import db
 
 PAGE_SIZE = 50
@@ -32,13 +33,14 @@ class AuditFilter:
             conditions += [AuditEntry.subject == "vendor", self._vendor_condition()]
         if self.since:
             conditions.append(AuditEntry.at >= datetime.combine(self.since, time(), UTC))
-        if self.until:
+        if self.until and self.until < date.max:  # the last day there is has no day after it
             conditions.append(AuditEntry.at < datetime.combine(self.until + timedelta(days=1), time(), UTC))
         return conditions
 
     def _vendor_condition(self) -> ColumnElement[bool]:
-        if self.vendor.isdigit():
-            return AuditEntry.subject_id == int(self.vendor)
+        vendor_id = whole_number(self.vendor)
+        if vendor_id is not None:
+            return AuditEntry.subject_id == vendor_id
         current = db.session.scalar(select(Vendor.id).where(Vendor.slug == self.vendor))
         by_label = AuditEntry.subject_label == self.vendor
         return by_label if current is None else or_(by_label, AuditEntry.subject_id == current)
@@ -90,7 +92,6 @@ def _filter_from_request() -> tuple[AuditFilter, dict[str, str]]:
 def _vendor_name(vendor: str) -> str | None:
     if not vendor:
         return None
-    column = Vendor.id if vendor.isdigit() else Vendor.slug
-    return db.session.scalar(
-        select(Vendor.name).where(column == (int(vendor) if vendor.isdigit() else vendor))
-    )
+    vendor_id = whole_number(vendor)
+    named = Vendor.id == vendor_id if vendor_id is not None else Vendor.slug == vendor
+    return db.session.scalar(select(Vendor.name).where(named))

@@ -13,6 +13,7 @@ from vendors.catalog.forms import VendorForm, form_data
 from vendors.catalog.models import Vendor
 from vendors.catalog.records import RecordError, parse_record, plain_values, vendor_record
 from vendors.catalog.writes import EditConflict, SavedMeanwhile, catalogue_writes, conflicting_changes
+from vendors.database import MAX_ROW_ID
 from vendors.directory import present
 from vendors.extensions import db
 from vendors.reference.taxonomy import STATUSES
@@ -84,8 +85,8 @@ def vendor_edit(vendor_id: int):
 
 def _save_edit(vendor_id: int, form: VendorForm) -> "Conflict | None":
     """Save the form; returns the conflict when someone else saved first, else None."""
-    expected = form.version.data
-    if not str(expected).isdigit():
+    expected = str(form.version.data)
+    if not (expected.isascii() and expected.isdigit() and int(expected) <= MAX_ROW_ID):
         abort(400, description="The form lost its version number; open the vendor again.")
     try:
         with catalogue_writes(current_actor(), note="admin form") as writer:
