@@ -384,6 +384,20 @@ def test_changes_beyond_the_rate_limit_get_429(app, client):
     assert client.get("/shortlist").status_code == 200  # reading is not limited
 
 
+def test_every_kind_of_change_draws_on_one_budget(app, client):
+    app.config["SHORTLIST_LIMIT_PER_ADDRESS"] = "4 per minute"
+    listed("Acme Care")
+    answers = [change(client, action, vendor="acme-care").status_code for action in ("add", "remove") * 2]
+    assert answers == [303] * 4
+    refused = [
+        change(client, "add", vendor="acme-care"),
+        change(client, "remove", vendor="acme-care"),
+        change(client, "share", vendor=["acme-care"]),
+    ]
+    assert [answer.status_code for answer in refused] == [429] * 3
+    assert stored_entries() == []
+
+
 def test_the_default_rate_limit_is_120_changes_a_minute(app, scratch_database, tmp_path, monkeypatch):
     monkeypatch.delenv("SHORTLIST_LIMIT_PER_ADDRESS", raising=False)
     limited = make_app(scratch_database, tmp_path / "limited-index")

@@ -104,13 +104,15 @@ def _answer(message: str, summary: store.Summary, status: int = 200, **extra) ->
     return redirect(safe_next(request.form.get("next"), "shortlists.shortlist"), 303)
 
 
-def _limit_changes():
-    return current_app.config["SHORTLIST_LIMIT_PER_ADDRESS"]
+# One budget for every kind of change (add, remove, note, share, revoke) from one client address.
+_limit_changes = limiter.shared_limit(
+    lambda: current_app.config["SHORTLIST_LIMIT_PER_ADDRESS"], scope="shortlist changes"
+)
 
 
 # ------------------------------------------------------------------------------------------ the shortlist
 @bp.post("/shortlist/add")
-@limiter.limit(_limit_changes)
+@_limit_changes
 def add():
     vendor = published_vendor(request.form.get("vendor", "").strip())
     if vendor is None:
@@ -126,7 +128,7 @@ def add():
 
 
 @bp.post("/shortlist/remove")
-@limiter.limit(_limit_changes)
+@_limit_changes
 def remove():
     entry_id = whole_number(request.form.get("entry"))
     slug = request.form.get("vendor", "").strip()
@@ -140,7 +142,7 @@ def remove():
 
 
 @bp.post("/shortlist/notes/<int:entry_id>")
-@limiter.limit(_limit_changes)
+@_limit_changes
 def save_note(entry_id: int):
     # Browsers send a line break as CRLF but count it as one character against the textarea's maxlength.
     note = request.form.get("note", "").replace("\r\n", "\n").replace("\x00", "").strip()
@@ -297,7 +299,7 @@ def _share_form_values(vendors: list[Vendor], inputs, buyer_country: str | None)
 
 # ------------------------------------------------------------------------------------------ sharing
 @bp.post("/shortlist/share")
-@limiter.limit(_limit_changes)
+@_limit_changes
 def share():
     try:
         vendors = comparison.parse_vendors(request.form)
@@ -313,7 +315,7 @@ def share():
 
 
 @bp.post("/shortlist/shared/<int:share_id>/revoke")
-@limiter.limit(_limit_changes)
+@_limit_changes
 def revoke(share_id: int):
     if not store.revoke(visitor_token(), share_id):
         abort(404, description="You have no shared link with that number.")
