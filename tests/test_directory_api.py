@@ -170,6 +170,12 @@ def test_pagination(client, catalogue):
         ("?per_page=101", "per_page"),
         ("?rate_min=cheap", "rate_min"),
         ("?rate_min=nan", "rate_min"),
+        ("?rate_min=1e3", "rate_min"),
+        ("?rate_min=1_0", "rate_min"),
+        ("?rate_min=%2B5", "rate_min"),
+        ("?rate_max=%D9%A1%D9%A0", "rate_max"),  # Arabic-Indic digits one and zero
+        ("?buyer_country=%C4%B1n", "buyer_country"),  # a dotless i, which upper-cases to I
+        ("?country=%C4%B1n", "country"),
         ("?rate_min=30&rate_max=10", "rate_max"),
         ("?buyer_country=Narnia", "buyer_country"),
         ("?q=" + "x" * 201, "q"),

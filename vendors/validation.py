@@ -1,4 +1,9 @@
-"""The one error shape for bad request parameters, shared by the directory, the estimator and the API."""
+"""The one error shape for bad request parameters, shared by the directory, the estimator and the API, and
+the plain number they all take."""
+
+# ASCII digits with an optional decimal point: no exponent, sign, digit grouping, or other scripts' digits
+# (which Decimal and int would read).
+UNGROUPED_NUMBER = r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+"
 
 
 class InvalidParameters(ValueError):

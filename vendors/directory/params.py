@@ -4,15 +4,16 @@ Every problem is collected and reported by parameter name, so a bad URL gets a c
 a silently ignored filter.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from werkzeug.datastructures import MultiDict
 
 from vendors.reference.countries import COUNTRIES
 from vendors.search import MAX_QUERY_LENGTH, QueryTooLong, registry
-from vendors.validation import InvalidParameters
+from vendors.validation import UNGROUPED_NUMBER, InvalidParameters
 
 # facet parameter -> the values it accepts, in display order; and its heading (vendors.search.registry)
 FACET_VALUES: dict[str, Mapping[str, str]] = {
@@ -29,6 +30,7 @@ SORTS = {
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 MAX_RATE = Decimal(1000)
+PLAIN_RATE = re.compile(UNGROUPED_NUMBER)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def parse_listing(args: MultiDict, default_buyer_country: str) -> ListingParams:
 
 
 def _buyer_country(raw: str, default: str, problems: dict[str, str]) -> str:
-    code = raw.strip().upper()
+    code = facet_key("country", raw)
     if not code:
         return default
     if code not in COUNTRIES:
@@ -111,8 +113,13 @@ def _buyer_country(raw: str, default: str, problems: dict[str, str]) -> str:
 
 
 def facet_key(facet: str, raw: str) -> str:
-    """A facet value as the vocabulary spells it: country codes in capitals, other slugs in lower case."""
-    return raw.strip().upper() if facet == "country" else raw.strip().lower()
+    """A facet value as the vocabulary spells it: country codes in capitals, other slugs in lower case.
+    Other scripts' letters are left as they are, so none is taken for another (a dotless i in capitals is I).
+    """
+    value = raw.strip()
+    if not value.isascii():
+        return value
+    return value.upper() if facet == "country" else value.lower()
 
 
 def _facet_values(facet: str, raw_values: list[str], accepted: dict, problems: dict[str, str]) -> tuple:
@@ -128,12 +135,11 @@ def _rate(args: MultiDict, name: str, problems: dict[str, str]) -> Decimal | Non
     raw = args.get(name, "").strip()
     if not raw:
         return None
-    try:
-        rate = Decimal(raw)
-    except InvalidOperation:
-        problems[name] = f"{raw!r} is not a number of US dollars per hour"
+    if not PLAIN_RATE.fullmatch(raw):
+        problems[name] = f"{raw[:20]!r} is not a number of US dollars per hour: use digits, like 25.50"
         return None
-    if not rate.is_finite() or not 0 <= rate <= MAX_RATE:
+    rate = Decimal(raw)
+    if not 0 <= rate <= MAX_RATE:
         problems[name] = f"must be between 0 and {MAX_RATE} US dollars per hour"
         return None
     return rate

@@ -1,6 +1,5 @@
 import functools
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, url_for
@@ -15,6 +14,7 @@ from vendors.directory.params import (
     FACET_TITLES,
     FACET_VALUES,
     MAX_PER_PAGE,
+    PLAIN_RATE,
     SORTS,
     facet_key,
     parse_listing,
@@ -187,10 +187,7 @@ def plain_problem(name: str, args, buyer_country: str) -> str:
 
 
 def _is_amount(raw: str | None) -> bool:
-    try:
-        return raw is not None and Decimal(raw.strip()).is_finite()
-    except InvalidOperation:
-        return False
+    return raw is not None and PLAIN_RATE.fullmatch(raw.strip()) is not None
 
 
 def _without_carried_sort(args) -> dict:

@@ -16,12 +16,11 @@ from decimal import Decimal
 from vendors.estimator import in_house, presets
 from vendors.estimator.model import Inputs
 from vendors.reference.countries import COUNTRIES
-from vendors.validation import InvalidParameters
+from vendors.validation import UNGROUPED_NUMBER, InvalidParameters
 
 # Thousands grouped by one separator, used throughout ("1,234,567.5", "35 000"), or plain digits ("35000.5").
 GROUPED = r"[0-9]{1,3}(?P<separator>[, \u00a0\u202f])[0-9]{3}(?:(?P=separator)[0-9]{3})*(?:\.[0-9]+)?"
-UNGROUPED = r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+"
-NUMBER = rf"(?:{GROUPED}|{UNGROUPED})"
+NUMBER = rf"(?:{GROUPED}|{UNGROUPED_NUMBER})"
 CURRENCY = r"(?:US\$|USD|\$)"
 PLAIN_NUMBER = re.compile(rf"(?P<sign>[+-]?)(?P<number>{NUMBER})")
 MONEY = re.compile(
