@@ -11,7 +11,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, current_app, jsonify, render_template, request, request_started
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound, SecurityError
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestEntityTooLarge, SecurityError
 
 from vendors.extensions import limiter
 
@@ -64,8 +64,18 @@ def _check_form_body(_app: Flask, **_extra) -> None:
         return
     if request.endpoint not in LARGE_UPLOADS:
         request.max_content_length = min(FORM_MAX_BYTES, request.max_content_length or FORM_MAX_BYTES)
+    if request.content_length is None and request.max_content_length is not None:
+        _refuse_a_streamed_body_past(request.max_content_length)
     if request.mimetype == "application/x-www-form-urlencoded" and not _decodable(request.get_data()):
         raise BadRequest(GARBLED_FORM)
+
+
+def _refuse_a_streamed_body_past(limit: int) -> None:
+    """A body sent in chunks, with no length given beforehand: Werkzeug reads it up to the limit and stops
+    there without a word, so the form would be read cut short. Read it (kept for the form's parsing), and
+    refuse it with 413 when it fills the limit."""
+    if len(request.get_data()) >= limit:
+        raise RequestEntityTooLarge()
 
 
 def _decodable(body: bytes) -> bool:
