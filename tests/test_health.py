@@ -87,6 +87,7 @@ def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_wi
     assert api.status_code == 503 and api.get_json()["message"] == DATABASE_DOWN
     healthz = client.get("/healthz")
     assert healthz.status_code == 503 and healthz.get_json()["database"].startswith("unreachable")
+    assert healthz.headers["Retry-After"] == "30"
     assert client.get("/estimate?headcount=5&salary=40000&hourly_rate=10").status_code == 200
     with_shortlist = app.test_client()
     with_shortlist.set_cookie(SHORTLIST_COOKIE, "a-visitors-shortlist-token")
@@ -95,6 +96,7 @@ def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_wi
     for _ in range(3):
         estimate = with_shortlist.get("/estimate?headcount=5&salary=40000&hourly_rate=10")
         assert estimate.status_code == 200 and 'class="site-header"' in estimate.get_data(as_text=True)
+        assert "data-shortlist-count" not in estimate.get_data(as_text=True), "no count it cannot know"
     warned = [record for record in caplog.records if "shortlist count unavailable" in record.getMessage()]
     assert len(warned) == 1, "one warning a minute, not one a request"
 

@@ -62,6 +62,8 @@ def healthz():
     body = {"status": "ok" if healthy else "unavailable", "database": database, "index": index}
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
+    if not healthy:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)  # as every 503 of the site says
     return response, 200 if healthy else 503
 
 

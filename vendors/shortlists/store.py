@@ -36,11 +36,12 @@ COOKIE = "shortlist"  # holds the token that finds the visitor's shortlist
 class Summary:
     """What every page needs to know of the visitor's shortlist: its size and which vendors are on it."""
 
-    count: int
+    count: int | None  # None when the database could not say
     vendor_ids: frozenset[int]
 
 
 EMPTY = Summary(0, frozenset())
+UNKNOWN = Summary(None, frozenset())
 
 
 SHORTLIST_TOKEN_BYTES = 32

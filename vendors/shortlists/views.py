@@ -68,7 +68,7 @@ def current_summary() -> store.Summary:
         except SQLAlchemyError as error:
             db.session.rollback()
             UNAVAILABLE.warning("count", "shortlist count unavailable: %s", error.__class__.__name__)
-            g.shortlist_summary = store.EMPTY
+            g.shortlist_summary = store.UNKNOWN
     return g.shortlist_summary
 
 
