@@ -89,6 +89,7 @@ def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_wi
     assert healthz.status_code == 503 and healthz.get_json()["database"].startswith("unreachable")
     assert healthz.headers["Retry-After"] == "30"
     assert client.get("/estimate?headcount=5&salary=40000&hourly_rate=10").status_code == 200
+    assert client.get("/estimate?vendor=outage-co").status_code == 503, "a vendor's rates need the database"
     with_shortlist = app.test_client()
     with_shortlist.set_cookie(SHORTLIST_COOKIE, "a-visitors-shortlist-token")
     monkeypatch.setattr(shortlist_views.UNAVAILABLE, "warned_at", {})  # no earlier test's minute
