@@ -129,6 +129,8 @@ def test_absolute_links_name_the_canonical_host_and_other_hosts_are_refused(clea
     client = app.test_client()
     forged = client.get("/api/v1/vendors", headers={"Host": "attacker.example"})
     assert forged.status_code == 400 and forged.get_json()["error"] == "Bad Request"
+    other_port = client.get("/api/v1/vendors", headers={"Host": "vendors.example:8443"})
+    assert other_port.status_code == 200, "trusted hosts are matched without their port"
     listed = client.get("/api/v1/vendors", base_url="https://vendors.example").get_json()
     assert listed["items"][0]["url"].startswith("https://vendors.example/vendors/")
     clean_environment.setenv("TRUSTED_HOSTS", "vendors.example, www.vendors.example")
