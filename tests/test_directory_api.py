@@ -149,6 +149,13 @@ def test_sort_orders(client, catalogue, sort, expected):
     assert slugs(get(client, f"?sort={sort}")) == expected
 
 
+def test_best_match_without_words_is_the_usual_order_and_says_so(client, catalogue):
+    by_relevance = client.get("/api/v1/vendors?sort=relevance").get_json()
+    by_name = client.get("/api/v1/vendors").get_json()
+    assert by_relevance["sort"] == "name"
+    assert [item["slug"] for item in by_relevance["items"]] == [item["slug"] for item in by_name["items"]]
+
+
 def test_pagination(client, catalogue):
     first = get(client, "?per_page=3")
     second = get(client, "?per_page=3&page=2")

@@ -96,6 +96,8 @@ def parse_listing(args: MultiDict, default_buyer_country: str) -> ListingParams:
     sort = args.get("sort", "").strip() or default_sort(q)
     if sort not in SORTS:
         problems["sort"] = f"{sort!r} is not a sort order; use one of {', '.join(SORTS)}"
+    if sort == "relevance" and not q:
+        sort = "name"  # with no words to match, the best match is the usual order, and is said to be
     page = _whole_number(args, "page", 1, None, 1, problems)
     per_page = _whole_number(args, "per_page", 1, MAX_PER_PAGE, DEFAULT_PER_PAGE, problems)
     if problems:
