@@ -196,6 +196,17 @@ def test_bad_parameters_get_a_400_naming_them(client, catalogue, query, paramete
     assert errors[0]["message"]
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v1/vendors?sort=name&sort=rate", "/api/v1/estimate?headcount=5&headcount=6"]
+)
+def test_a_parameter_that_takes_one_value_given_several_is_a_400(client, catalogue, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    [error] = response.get_json()["errors"]
+    assert error["parameter"] == path.split("?")[1].split("=")[0]
+    assert "more than once" in error["message"]
+
+
 def test_every_bad_parameter_is_reported_at_once(client, catalogue):
     errors = client.get("/api/v1/vendors?size=huge&per_page=0").get_json()["errors"]
     assert {error["parameter"] for error in errors} == {"size", "per_page"}

@@ -439,6 +439,19 @@ def test_presets_cover_the_required_countries_and_kinds_of_work():
         assert any(preset.specialisation == work for preset in loaded.values()), work
 
 
+def test_each_required_country_has_the_rows_the_readme_names():
+    kinds = {country: set() for country in REQUIRED_COUNTRIES}
+    for preset in presets.all_presets().values():
+        if preset.country in kinds:
+            kinds[preset.country].add(preset.specialisation)
+    for country, rows in kinds.items():
+        expected = {"any", "customer-support", "finance-accounting", "administration"}
+        expected |= set() if country == "KE" else {"it-services"}
+        assert expected <= rows, country
+        assert rows <= expected | {"healthcare", "content-moderation", "sales"}, country
+    assert len({preset.country for preset in presets.all_presets().values()}) == 53
+
+
 def test_every_preset_is_a_valid_hourly_rate_with_a_source():
     rate = BY_NAME["hourly_rate"]
     for preset in presets.all_presets().values():

@@ -66,6 +66,16 @@ def test_pages_json_and_assets_are_compressed_for_clients_that_accept_it(seeded_
     assert "Content-Encoding" not in plain.headers and b"<html" in plain.data
 
 
+@pytest.mark.parametrize(
+    ("accepted", "chosen"),
+    [("gzip, br, zstd", "zstd"), ("gzip, br", "br"), ("br;q=0.5, gzip", "gzip"), ("identity", None)],
+)
+def test_the_encoding_is_the_clients_most_preferred_then_zstd_brotli_gzip(seeded_client, accepted, chosen):
+    for url in ("/static/css/site.css", "/admin/login"):
+        response = seeded_client.get(url, headers={"Accept-Encoding": accepted})
+        assert response.headers.get("Content-Encoding") == chosen, url
+
+
 def test_static_files_have_content_hashed_names_cached_for_a_year(seeded_client):
     static = Path(__file__).resolve().parents[1] / "static"
     page = seeded_client.get("/vendors").get_data(as_text=True)

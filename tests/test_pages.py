@@ -477,3 +477,12 @@ def test_every_buyer_country_select_offers_each_country_once_with_the_buyer_s_ch
         assert [code for code, _, _ in options] == list(COUNTRIES), address
         assert [code for code, chosen, _ in options if chosen] == [buyer_country], address
         assert [html.unescape(name) for _, _, name in options] == [c.name for c in COUNTRIES.values()]
+
+
+def test_a_search_over_200_characters_is_cut_short_on_the_page_and_says_so(seeded_client):
+    long_search = "customer support " * 15  # 255 characters
+    page = seeded_client.get("/vendors", query_string={"q": long_search})
+    assert page.status_code == 200
+    body = html.unescape(page.get_data(as_text=True))
+    assert "Searches are limited to 200 characters; the words after that were left out." in body
+    assert seeded_client.get("/api/v1/vendors", query_string={"q": long_search}).status_code == 400
