@@ -203,3 +203,32 @@ def test_make_serve_installs_the_site_without_the_development_tools(tmp_path):
         f"{flask} db upgrade",
         f"{flask} index catch-up",
     ]
+
+
+def make_plan(*arguments: str) -> list[str]:
+    """The commands make would run, without running them."""
+    done = subprocess.run(
+        ["make", "--no-print-directory", "--dry-run", *arguments], cwd=ROOT, capture_output=True, text=True
+    )
+    return done.stdout.splitlines()
+
+
+def test_make_run_serves_where_host_port_and_workers_say(tmp_path):
+    venv = tmp_path / "venv"
+    serving = f"{venv}/bin/gunicorn --config gunicorn.conf.py wsgi:app"
+    assert make_plan("--always-make", "run", f"VENV={venv}")[-1] == (
+        f"BIND=127.0.0.1:5000 WEB_CONCURRENCY=2 {serving}"
+    )
+    chosen = make_plan("--always-make", "run", f"VENV={venv}", "HOST=0.0.0.0", "PORT=8080", "WORKERS=4")
+    assert chosen[-1] == f"BIND=0.0.0.0:8080 WEB_CONCURRENCY=4 {serving}"
+
+
+def test_make_installs_again_only_when_pyproject_changed(tmp_path):
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    stamp = venv / ".installed"
+    stamp.touch()
+    assert not [line for line in make_plan("install", f"VENV={venv}") if "pip install" in line]
+    older = (ROOT / "pyproject.toml").stat().st_mtime - 60
+    os.utime(stamp, (older, older))
+    assert f"{venv}/bin/pip install --quiet -e '.[dev]'" in make_plan("install", f"VENV={venv}")

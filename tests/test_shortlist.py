@@ -22,7 +22,6 @@ from vendors.shortlists import store
 from vendors.shortlists.models import Shortlist, ShortlistEntry
 
 JSON = {"Accept": "application/json"}
-NINETY_DAYS = 90 * 24 * 3600
 
 
 # ---------- helpers ----------
@@ -210,7 +209,7 @@ def test_the_cookie_is_httponly_lax_long_lived_and_only_its_hash_is_stored(clien
     response = change(client, "add", vendor="acme-care")
     header = set_cookie_header(response)
     assert "HttpOnly" in header and "SameSite=Lax" in header and "Path=/" in header
-    assert int(re.search(r"Max-Age=(\d+)", header).group(1)) >= NINETY_DAYS
+    assert int(re.search(r"Max-Age=(\d+)", header).group(1)) == 365 * 24 * 3600, "a year, as the README says"
 
     token = client.get_cookie("shortlist").value
     (shortlist,) = current().scalars(select(Shortlist))
@@ -472,3 +471,15 @@ def test_purge_deletes_shortlists_left_alone_for_longer_than_asked(app, client, 
     result = runner.invoke(args=["shortlists", "purge"])
     assert result.exit_code == 0 and "Deleted 1 shortlist unchanged for 400 days or more." in result.output
     assert stored_entries() == [] and current().scalar(select(func.count()).select_from(Shortlist)) == 0
+
+
+def test_share_this_shortlist_is_offered_for_two_to_six_vendors(client):
+    names = ["Acme Care", "Bravo Desk", "Cobalt Voice", "Delta Chat", "Echo Line", "Foxtrot Help", "Golf Ops"]
+    listed(*names)
+    offered = []
+    for name in names:
+        change(client, "add", vendor=name.lower().replace(" ", "-"))
+        body = page(client, "/shortlist")
+        offered.append('action="/shortlist/share"' in body)
+        assert ("appears here when it lists 2 to 6 vendors" in body) is not offered[-1]
+    assert offered == [False, True, True, True, True, True, False]
