@@ -659,35 +659,32 @@ def test_a_body_just_over_the_form_limit_is_refused_everywhere_but_the_csv_impor
     assert client.post("/admin/import", data=over_the_limit).status_code == 302
 
 
-def test_a_body_sent_in_chunks_past_the_form_limit_is_refused_not_read_cut_short(client, visitor):
-    """With no Content-Length (Transfer-Encoding: chunked, which gunicorn passes on), the limit is met while
-    reading, not announced beforehand."""
-    before = row_counts()
-    for path, endpoint in visitor.posts.items():
-        form = {"csrf_token": visitor.token, **filled_in(endpoint, visitor.slugs)}
-        for body in (
-            urlencoded({**form, "padding": "x" * MEGABYTE}),
-            multipart(form, {"upload": bytes(MEGABYTE)}),
-        ):
-            content_type = URLENCODED if body.startswith(b"csrf") else MULTIPART
-            response = client.post(
-                path,
-                input_stream=io.BytesIO(body),
-                content_type=content_type,
-                headers={"Transfer-Encoding": "chunked"},
-                environ_overrides={"wsgi.input_terminated": True},
-            )
-            assert response.status_code == 413, (path, content_type, response.status_code)
-            assert_error_page(response)
-    assert row_counts() == before
-    small = {"csrf_token": visitor.token, **filled_in("shortlists.remove", visitor.slugs[:1])}
-    taken = client.post(
-        "/shortlist/remove",
-        input_stream=io.BytesIO(urlencoded(small)),
-        content_type=URLENCODED,
+def posted_in_chunks(client, path: str, body: bytes, content_type: str):
+    """A POST with no Content-Length (Transfer-Encoding: chunked, which gunicorn passes on): its size is met
+    while reading, not announced beforehand."""
+    return client.post(
+        path,
+        input_stream=io.BytesIO(body),
+        content_type=content_type,
         headers={"Transfer-Encoding": "chunked"},
         environ_overrides={"wsgi.input_terminated": True},
     )
+
+
+def test_a_body_sent_in_chunks_past_the_form_limit_is_refused_not_read_cut_short(client, visitor):
+    before = row_counts()
+    for path, endpoint in visitor.posts.items():
+        form = {"csrf_token": visitor.token, **filled_in(endpoint, visitor.slugs)}
+        for body, content_type in (
+            (urlencoded({**form, "padding": "x" * MEGABYTE}), URLENCODED),
+            (multipart(form, {"upload": bytes(MEGABYTE)}), MULTIPART),
+        ):
+            response = posted_in_chunks(client, path, body, content_type)
+            assert response.status_code == 413, (path, content_type, response.status_code)
+            assert_error_page(response)
+    assert row_counts() == before
+    small = urlencoded({"csrf_token": visitor.token, **filled_in("shortlists.remove", visitor.slugs[:1])})
+    taken = posted_in_chunks(client, "/shortlist/remove", small, URLENCODED)
     assert taken.status_code == 303, "a chunked form under the limit is read as any other"
 
 
