@@ -3,8 +3,10 @@
 import html
 
 import pytest
+from werkzeug.exceptions import InternalServerError, MethodNotAllowed, NotFound
 
 from tests.factories import add_user, login
+from vendors import errors
 
 
 def in_layout(response) -> str:
@@ -41,6 +43,16 @@ def test_a_405_names_the_methods_the_address_takes_on_pages_and_in_the_api(clien
     allowed = {method.strip() for method in wrong.headers["Allow"].split(",")}
     assert "GET" in allowed and "DELETE" not in allowed
     assert wrong.mimetype == ("application/json" if path.startswith("/api/") else "text/html")
+    said = wrong.get_json()["message"] if wrong.is_json else in_layout(wrong)
+    assert "This address does not take a DELETE request, only GET." in said
+
+
+WERKZEUG_WORDING = [error.description for error in (NotFound, MethodNotAllowed, InternalServerError)]
+
+
+def in_the_sites_words(said: str) -> str:
+    assert not any(theirs in said for theirs in WERKZEUG_WORDING), said
+    return said
 
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -98,13 +110,27 @@ def test_500_is_a_page_in_the_layout(client, app, monkeypatch):
     break_the_home_page(app, monkeypatch)
     response = client.get("/")
     assert response.status_code == 500
-    assert "boom" not in in_layout(response)
+    page = in_the_sites_words(in_layout(response))
+    assert "boom" not in page and "Something went wrong on our side" in page
+
+
+def test_500_asked_for_as_json_is_in_the_sites_words(client, app, monkeypatch):
+    break_the_home_page(app, monkeypatch)
+    response = client.get("/", headers={"Accept": "application/json"})
+    assert response.status_code == 500
+    assert response.get_json() == {"error": "Internal Server Error", "message": errors.SITE_WORDING[500]}
 
 
 @pytest.mark.parametrize("url", ["/api/v1/nowhere", "/api/v1/vendors/no-such-vendor"])
 def test_api_errors_are_json(client, url):
     response = client.get(url)
-    assert response.status_code == 404 and response.is_json and "message" in response.get_json()
+    assert response.status_code == 404 and response.is_json
+    in_the_sites_words(response.get_json()["message"])
+
+
+def test_an_unknown_api_address_points_to_the_description(client):
+    assert client.get("/api/v1/nowhere").get_json()["message"] == errors.API_NOT_FOUND
+    assert "/api/v1/openapi.json" in errors.API_NOT_FOUND
 
 
 def test_the_api_has_a_rate_limit_per_address_answered_with_429_and_retry_after(client, app, monkeypatch):

@@ -11,7 +11,14 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, current_app, jsonify, render_template, request, request_started
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestEntityTooLarge, SecurityError
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+    SecurityError,
+)
 
 from vendors.extensions import limiter
 
@@ -102,14 +109,45 @@ def _http_error(error: HTTPException):
         error.description = FORM_NOT_CONFIRMED  # Flask-WTF's wording speaks of tokens a visitor never saw
     elif error.code == 413:
         error.description = TOO_LARGE  # Werkzeug's "exceeds the capacity limit" tells a visitor nothing
+    werkzeugs_words = error.description == type(error).description
+    if werkzeugs_words:
+        error.description = _in_the_sites_words(error)
     if wants_json():
         return jsonify(error=error.name, message=error.description), error.code, headers
     if isinstance(error, SecurityError):
         _let_links_be_built()
-    # Werkzeug's own wording ("The requested URL was not found on the server...") is not the site's voice.
-    said = error.description if error.description != type(error).description else ""
+    said = "" if werkzeugs_words else error.description  # the 404 page has its own words for the default
     page = render_template("errors/error.html", error=error, said=said, not_found=isinstance(error, NotFound))
     return page, error.code, headers
+
+
+# Werkzeug's own wording ("The browser (or proxy) sent a request that this server could not understand")
+# is not the site's voice, and some of it ("Either the server is overloaded or there is an error in the
+# application") guesses.
+SITE_WORDING = {
+    400: "The request could not be understood. Check the address, or reload the page and send the form "
+    "again.",
+    403: "Your account may not use this page.",
+    404: "There is nothing at this address. It may be mistyped, or the page may have moved.",
+    500: "Something went wrong on our side, and it has been logged. Try again in a moment.",
+    503: "The site cannot answer just now. Try again in a minute.",
+}
+API_NOT_FOUND = (
+    "There is nothing at this address in the API: its paths are described at /api/v1/openapi.json."
+)
+
+
+def _in_the_sites_words(error: HTTPException) -> str:
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        taken = sorted(method for method in error.valid_methods if method not in ("HEAD", "OPTIONS"))
+        return f"This address does not take a {request.method} request, only {_listed(taken)}."
+    if error.code == 404 and request.path.startswith("/api/"):
+        return API_NOT_FOUND
+    return SITE_WORDING.get(error.code, error.description)
+
+
+def _listed(methods: list[str]) -> str:
+    return methods[0] if len(methods) == 1 else ", ".join(methods[:-1]) + f" or {methods[-1]}"
 
 
 def _seconds_until_let_through() -> int | None:
