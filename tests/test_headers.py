@@ -68,7 +68,17 @@ def test_pages_json_and_assets_are_compressed_for_clients_that_accept_it(seeded_
 
 @pytest.mark.parametrize(
     ("accepted", "chosen"),
-    [("gzip, br, zstd", "zstd"), ("gzip, br", "br"), ("br;q=0.5, gzip", "gzip"), ("identity", None)],
+    [
+        ("gzip, br, zstd", "zstd"),
+        ("gzip, br", "br"),
+        ("br;q=0.5, gzip", "gzip"),
+        ("identity", None),
+        # q=0 refuses a coding (RFC 9110, 12.5.3), whatever else the header says.
+        ("gzip;q=0", None),
+        ("br;q=0, gzip;q=0", None),
+        ("zstd;q=0.0, br;Q=0, gzip;q=0.2", "gzip"),
+        ("*;q=0, identity", None),
+    ],
 )
 def test_the_encoding_is_the_clients_most_preferred_then_zstd_brotli_gzip(seeded_client, accepted, chosen):
     for url in ("/static/css/site.css", "/admin/login"):

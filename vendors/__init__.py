@@ -4,6 +4,7 @@ from flask import Flask
 
 from vendors import (
     assets,
+    codings,
     config,
     database,
     errors,
@@ -63,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Site:
     headers.init_app(app)
     requestlog.init_app(app)
     proxies.init_app(app)
+    codings.init_app(app)
     assets.init_app(app)
     pagecache.init_app(app)
     return app
