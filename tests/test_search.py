@@ -287,6 +287,16 @@ def test_page_shows_snippets_and_did_you_mean(search_app):
     assert "Did you mean" in page
 
 
+def test_snippets_are_made_for_the_page_that_shows_them_and_not_for_the_api(search_app, monkeypatch):
+    made = []
+    real = search.snippets_for
+    monkeypatch.setattr(search, "snippets_for", lambda *args: made.append(args) or real(*args))
+    assert api(search_app, "?q=billing")["total"] >= 1
+    assert made == []
+    assert "<mark>billing</mark>" in search_app.test_client().get("/vendors?q=billing").get_data(as_text=True)
+    assert len(made) == 1
+
+
 def test_suggest_endpoint_returns_names_for_a_prefix(search_app):
     response = search_app.test_client().get("/api/v1/suggest?q=cebu")
     assert response.status_code == 200

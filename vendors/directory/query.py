@@ -8,8 +8,9 @@ a population count however large the catalogue; a search (q) is one more bitset,
 """
 
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from itertools import chain, combinations
 from math import ceil
 
@@ -37,13 +38,21 @@ class Listing:
     vendors: list[Vendor]
     facets: dict[str, dict[str, int]]
     suggestion: str | None = None
-    snippets: dict[int, Markup] = field(default_factory=dict)
     understanding: Understanding | None = None  # the filter values the search's words named
     partial: bool = False  # no vendor matches every word of the search: these match the most of them
+    searched_stems: frozenset[str] | None = None  # what a search's snippets highlight; None without a search
 
     @property
     def pages(self) -> int:
         return max(1, ceil(self.total / self.params.per_page))
+
+    @cached_property
+    def snippets(self) -> dict[int, Markup]:
+        """Each vendor's excerpt with the search's words highlighted, made when a page shows them: the API
+        shows none, and making them was a fifth of a listing's first ask."""
+        if self.searched_stems is None:
+            return {}
+        return search.highlighted(self.searched_stems, [vendor.id for vendor in self.vendors])
 
 
 def run_listing(params: ListingParams, nearshore_max_hours: Decimal) -> Listing:
@@ -111,8 +120,7 @@ def _listing(
     partial = bool(total) and (relaxed or (match is not None and match.partial))
     if match is None:
         return Listing(params, total, vendors, facets, understanding=understanding, partial=partial)
-    snippets = search.snippets_of(match, page_ids)
-    return Listing(params, total, vendors, facets, match.suggestion, snippets, understanding, partial)
+    return Listing(params, total, vendors, facets, match.suggestion, understanding, partial, match.stems)
 
 
 def listed_vendors(ids: list[int]) -> dict[int, Vendor]:

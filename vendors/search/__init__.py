@@ -4,6 +4,7 @@
                                 "did you mean" suggestion when the query's words were misspelt
     snippets(q, vendor_ids)  -> {vendor id: Markup} highlighted excerpts for one page of results
     snippets_of(match, ids)  -> the same for a TextMatch already found
+    highlighted(stems, ids)  -> the same for a match's stems alone (TextMatch.stems)
     suggest_vendors(prefix)  -> vendor names and slugs for the search box as it types
     similar(vendor_id)       -> ids of vendors like this one (similar_to(vendor) for one already loaded)
 
@@ -48,6 +49,7 @@ __all__ = [
     "QueryTooLong",
     "TextMatch",
     "find",
+    "highlighted",
     "init_app",
     "similar",
     "similar_to",
@@ -116,11 +118,16 @@ def snippets(q: str, vendor_ids: list[int]) -> dict[int, Markup]:
 
 
 def snippets_of(match: TextMatch, vendor_ids: list[int]) -> dict[int, Markup]:
-    """Snippets for a match already found, so a listing does not run its search twice. Kept in the read
-    cache under the vendors' texts as of the change log's position, whether the index has caught up or not."""
+    """Snippets for a match already found, so a listing does not run its search twice."""
+    return highlighted(match.stems, vendor_ids)
+
+
+def highlighted(stems: frozenset[str], vendor_ids: list[int]) -> dict[int, Markup]:
+    """Snippets highlighting a match's stems (TextMatch.stems). Kept in the read cache under the vendors'
+    texts as of the change log's position, whether the index has caught up or not."""
     return readcache.CACHE.get_or_make(
-        ("snippets", match.stems, tuple(vendor_ids), log_position()),
-        lambda: snippets_for(match.stems, vendor_ids),
+        ("snippets", stems, tuple(vendor_ids), log_position()),
+        lambda: snippets_for(stems, vendor_ids),
         lambda found: sum(len(snippet) for snippet in found.values()) * readcache.COST_PER_CHARACTER,
     )
 
