@@ -107,6 +107,20 @@ def test_static_files_have_content_hashed_names_cached_for_a_year(seeded_client)
     assert seeded_client.get("/static/css/nothing.0123456789ab.css").status_code == 404
 
 
+def test_a_static_file_answers_one_byte_range_and_ignores_a_range_it_cannot_serve(seeded_client):
+    whole = seeded_client.get("/static/css/site.css").data
+    part = seeded_client.get("/static/css/site.css", headers={"Range": "bytes=2-7"})
+    assert part.status_code == 206 and part.data == whole[2:8]
+    assert part.headers["Content-Range"] == f"bytes 2-7/{len(whole)}"
+    past_the_end = seeded_client.get("/static/css/site.css", headers={"Range": f"bytes={len(whole)}-"})
+    assert past_the_end.status_code == 416
+    # RFC 9110, 14.2: a unit other than bytes must be ignored, and an invalid range may be; several ranges
+    # in one answer are not served, so the whole file is.
+    for ignored in ("items=0-5", "bytes=abc", "bytes=7-2", "bytes=0-1,4-5", "none"):
+        answer = seeded_client.get("/static/css/site.css", headers={"Range": ignored})
+        assert answer.status_code == 200 and answer.data == whole, ignored
+
+
 def test_a_header_a_response_set_itself_is_kept_and_none_is_doubled(app):
     with app.test_request_context("/"):
         response = add_security_headers(Response("x", headers={"x-frame-options": "SAMEORIGIN"}))

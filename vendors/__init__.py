@@ -4,7 +4,6 @@ from flask import Flask
 
 from vendors import (
     assets,
-    codings,
     config,
     database,
     errors,
@@ -14,6 +13,7 @@ from vendors import (
     incoming,
     pagecache,
     proxies,
+    requestheaders,
     requestlog,
     sessions,
 )
@@ -64,7 +64,7 @@ def create_app(test_config: dict | None = None) -> Site:
     headers.init_app(app)
     requestlog.init_app(app)
     proxies.init_app(app)
-    codings.init_app(app)
+    requestheaders.init_app(app)
     assets.init_app(app)
     pagecache.init_app(app)
     return app
