@@ -3,7 +3,7 @@
 import html
 
 import pytest
-from werkzeug.exceptions import InternalServerError, MethodNotAllowed, NotFound
+from werkzeug.exceptions import InternalServerError, MethodNotAllowed, NotFound, RequestedRangeNotSatisfiable
 
 from tests.factories import add_user, login
 from vendors import errors
@@ -47,7 +47,17 @@ def test_a_405_names_the_methods_the_address_takes_on_pages_and_in_the_api(clien
     assert "This address does not take a DELETE request, only GET." in said
 
 
-WERKZEUG_WORDING = [error.description for error in (NotFound, MethodNotAllowed, InternalServerError)]
+def test_a_405_where_an_address_takes_only_head_names_what_it_takes(app):
+    app.add_url_rule("/only-head", "only_head", lambda: "", methods=["HEAD"])
+    wrong = app.test_client().get("/only-head")
+    assert wrong.status_code == 405
+    assert "This address does not take a GET request, only HEAD or OPTIONS." in in_layout(wrong)
+
+
+WERKZEUG_WORDING = [
+    error.description
+    for error in (NotFound, MethodNotAllowed, RequestedRangeNotSatisfiable, InternalServerError)
+]
 
 
 def in_the_sites_words(said: str) -> str:
@@ -129,8 +139,14 @@ def test_api_errors_are_json(client, url):
 
 
 def test_an_unknown_api_address_points_to_the_description(client):
-    assert client.get("/api/v1/nowhere").get_json()["message"] == errors.API_NOT_FOUND
-    assert "/api/v1/openapi.json" in errors.API_NOT_FOUND
+    message = client.get("/api/v1/nowhere").get_json()["message"]
+    assert "its paths are described at /api/v1/openapi.json" in message
+
+
+def test_a_range_past_a_files_end_is_a_416_in_the_sites_words(client):
+    response = client.get("/static/css/site.css", headers={"Range": "bytes=99999999-"})
+    assert response.status_code == 416
+    assert "lies past the file's end" in in_the_sites_words(in_layout(response))
 
 
 def test_the_api_has_a_rate_limit_per_address_answered_with_429_and_retry_after(client, app, monkeypatch):

@@ -73,15 +73,18 @@ def test_pages_json_and_assets_are_compressed_for_clients_that_accept_it(seeded_
         ("gzip, br", "br"),
         ("br;q=0.5, gzip", "gzip"),
         ("identity", None),
-        # q=0 refuses a coding (RFC 9110, 12.5.3), whatever else the header says.
+        # q=0 refuses a coding (RFC 9110, 12.5.3), and "*" never brings one back.
         ("gzip;q=0", None),
-        ("br;q=0, gzip;q=0", None),
-        ("zstd;q=0.0, br;Q=0, gzip;q=0.2", "gzip"),
+        ("gzip;Q=0.000", None),
+        ("zstd;q=0, br;q=0, gzip;q=0.0", None),
+        ("gzip;q=0, *", "zstd"),
+        ("zstd;q=0, br;q=0, *;q=0.5", "gzip"),
         ("*;q=0, identity", None),
     ],
 )
 def test_the_encoding_is_the_clients_most_preferred_then_zstd_brotli_gzip(seeded_client, accepted, chosen):
-    for url in ("/static/css/site.css", "/admin/login"):
+    seeded_client.get("/vendors")  # now a page kept by the page cache, which answers in gzip when it may
+    for url in ("/static/css/site.css", "/admin/login", "/vendors"):
         response = seeded_client.get(url, headers={"Accept-Encoding": accepted})
         assert response.headers.get("Content-Encoding") == chosen, url
 
@@ -116,9 +119,20 @@ def test_a_static_file_answers_one_byte_range_and_ignores_a_range_it_cannot_serv
     assert past_the_end.status_code == 416
     # RFC 9110, 14.2: a unit other than bytes must be ignored, and an invalid range may be; several ranges
     # in one answer are not served, so the whole file is.
+    assert seeded_client.get("/static/css/site.css", headers={"Range": "bytes=-0"}).status_code == 416
     for ignored in ("items=0-5", "bytes=abc", "bytes=7-2", "bytes=0-1,4-5", "none"):
         answer = seeded_client.get("/static/css/site.css", headers={"Range": ignored})
         assert answer.status_code == 200 and answer.data == whole, ignored
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])
+def test_a_range_is_of_the_files_own_bytes_and_answered_uncompressed(seeded_client, encoding):
+    whole = seeded_client.get("/static/css/site.css").data
+    part = seeded_client.get(
+        "/static/css/site.css", headers={"Range": "bytes=0-999", "Accept-Encoding": encoding}
+    )
+    assert part.status_code == 206 and "Content-Encoding" not in part.headers
+    assert part.data == whole[:1000] and part.headers["Content-Range"] == f"bytes 0-999/{len(whole)}"
 
 
 def test_a_header_a_response_set_itself_is_kept_and_none_is_doubled(app):

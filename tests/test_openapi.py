@@ -94,9 +94,11 @@ def test_the_reference_page_lists_every_path_parameter_and_answer_and_every_page
 def test_another_method_on_any_path_is_the_405_the_description_tells_of(seeded_client):
     described = seeded_client.get("/api/v1/openapi.json").get_json()
     assert "another method is a 405 naming them in Allow" in described["info"]["description"]
+    assert "GET (with HEAD and OPTIONS) only" in described["info"]["description"]
     problem = set(described["components"]["schemas"]["Problem"]["required"])
     for path in described["paths"]:
         wrong = seeded_client.post("/api/v1" + path.replace("{slug}", "any-vendor"))
         assert wrong.status_code == 405, path
         assert {method.strip() for method in wrong.headers["Allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}
         assert set(wrong.get_json()) == problem, path
+        assert seeded_client.options("/api/v1" + path.replace("{slug}", "any-vendor")).status_code == 200

@@ -37,7 +37,7 @@ def test_a_field_added_to_the_registry_is_indexed_matched_shown_and_found_withou
     assert schema.text_fields()[0] == "name", "fields go heaviest first"
     match = search.find("quokkaworks.example")
     assert match.from_index and match.ids == [vendor.id]
-    assert "<mark>quokkaworks.example</mark>" in search.snippets_of(match, [vendor.id])[vendor.id]
+    assert "<mark>quokkaworks.example</mark>" in search.highlighted(match.stems, [vendor.id])[vendor.id]
     assert fallback.find_ids(parse("quokkaworks.example")) == [vendor.id]
     result = runner.invoke(args=["index", "status"])
     assert "Pending changes:        0" in result.output and "Problem" not in result.output

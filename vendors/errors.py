@@ -129,6 +129,7 @@ SITE_WORDING = {
     "again.",
     403: "Your account may not use this page.",
     404: "There is nothing at this address. It may be mistyped, or the page may have moved.",
+    416: "The part of the file asked for (its Range header) lies past the file's end.",
     500: "Something went wrong on our side, and it has been logged. Try again in a moment.",
     503: "The site cannot answer just now. Try again in a minute.",
 }
@@ -139,7 +140,8 @@ API_NOT_FOUND = (
 
 def _in_the_sites_words(error: HTTPException) -> str:
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
-        taken = sorted(method for method in error.valid_methods if method not in ("HEAD", "OPTIONS"))
+        # HEAD and OPTIONS go with every GET, so naming them says nothing, unless they are all there is.
+        taken = sorted(set(error.valid_methods) - {"HEAD", "OPTIONS"}) or sorted(error.valid_methods)
         return f"This address does not take a {request.method} request, only {_listed(taken)}."
     if error.code == 404 and request.path.startswith("/api/"):
         return API_NOT_FOUND

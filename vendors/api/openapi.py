@@ -335,8 +335,8 @@ def describe() -> dict:
             "version": "1",
             "description": "Published vendors, search, the savings estimate and side-by-side comparison. "
             "Amounts are in US dollars. Read-only; no key needed; limited per client address. "
-            "Every path takes GET (and HEAD) only: another method is a 405 naming them in Allow, with "
-            "{error, message} as its body, as is the 404 of an address no path here matches.",
+            "Every path takes GET (with HEAD and OPTIONS) only: another method is a 405 naming them in "
+            "Allow, with {error, message} as its body, as is the 404 of an address no path here matches.",
         },
         "servers": [{"url": "/api/v1"}],
         "paths": {

@@ -3,8 +3,7 @@
     find(q)                  -> TextMatch: ids of all matching published vendors, best first, and a
                                 "did you mean" suggestion when the query's words were misspelt
     snippets(q, vendor_ids)  -> {vendor id: Markup} highlighted excerpts for one page of results
-    snippets_of(match, ids)  -> the same for a TextMatch already found
-    highlighted(stems, ids)  -> the same for a match's stems alone (TextMatch.stems)
+    highlighted(stems, ids)  -> the same for a match already found, from its stems (TextMatch.stems)
     suggest_vendors(prefix)  -> vendor names and slugs for the search box as it types
     similar(vendor_id)       -> ids of vendors like this one (similar_to(vendor) for one already loaded)
 
@@ -114,17 +113,13 @@ def find(q: str) -> TextMatch:
 
 
 def snippets(q: str, vendor_ids: list[int]) -> dict[int, Markup]:
-    return snippets_of(find(q), vendor_ids)
-
-
-def snippets_of(match: TextMatch, vendor_ids: list[int]) -> dict[int, Markup]:
-    """Snippets for a match already found, so a listing does not run its search twice."""
-    return highlighted(match.stems, vendor_ids)
+    return highlighted(find(q).stems, vendor_ids)
 
 
 def highlighted(stems: frozenset[str], vendor_ids: list[int]) -> dict[int, Markup]:
-    """Snippets highlighting a match's stems (TextMatch.stems). Kept in the read cache under the vendors'
-    texts as of the change log's position, whether the index has caught up or not."""
+    """Snippets for a match already found, from its stems (TextMatch.stems), so a listing does not run its
+    search twice. Kept in the read cache under the vendors' texts as of the change log's position, whether
+    the index has caught up or not."""
     return readcache.CACHE.get_or_make(
         ("snippets", stems, tuple(vendor_ids), log_position()),
         lambda: snippets_for(stems, vendor_ids),
