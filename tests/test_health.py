@@ -7,6 +7,7 @@ The outage is real: the app reaches PostgreSQL through a TCP relay on a loopback
 import html
 import logging
 import sqlite3
+import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from tests.conftest import make_app
 from tests.factories import add_vendors, vendor_record
 from tests.relay import Relay
-from vendors import changesignal, health
+from vendors import changesignal, database, health, unanswered
 from vendors.extensions import db
 from vendors.health import DATABASE_DOWN
 from vendors.shortlists import views as shortlist_views
@@ -132,6 +133,58 @@ def test_a_database_too_slow_to_answer_is_unhealthy_within_the_health_timeout(re
     monkeypatch.setattr(health, "HEALTH_QUERY", "SELECT 1")
     assert client.get("/healthz").status_code == 200
     assert client.get("/vendors").status_code == 200
+
+
+def test_a_database_that_takes_statements_and_never_answers_is_a_503_within_seconds(relayed_app, monkeypatch):
+    """A server whose process is stopped or stuck: connections and statements are accepted, none answered."""
+    app, relay = relayed_app
+    monkeypatch.setattr(unanswered, "UNANSWERED_SECONDS", 1.0)
+    monkeypatch.setattr(unanswered.WATCHDOG, "not_asked_until", 0.0)
+    client = app.test_client()
+    slug = client.get("/api/v1/vendors").get_json()["items"][0]["slug"]
+    relay.go_silent()
+
+    def timed(path: str) -> tuple[int, float]:
+        """The answer's status and how long it took; in a thread of its own, since a request the site does
+        not give up on would never end."""
+        answers = []
+        started = time.monotonic()
+        asking = threading.Thread(target=lambda: answers.append(client.get(path).status_code), daemon=True)
+        asking.start()
+        asking.join(timeout=10)
+        if not answers:
+            relay.stop()  # ends the wait, so the failure does not hold the test run
+        assert answers, f"{path}: no answer after 10 s"
+        return answers[0], time.monotonic() - started
+
+    status, waited = timed(f"/vendors/{slug}?buyer_country=GB")  # a page not kept
+    assert status == 503 and 1.0 <= waited < 2.5, f"{status} after {waited:.1f} s"
+    # While the statement's wait is fresh, pages that need the database answer at once, and the estimator
+    # goes on as ever.
+    for path in ("/vendors?sort=rate", f"/api/v1/vendors/{slug}", "/healthz"):
+        status, waited = timed(path)
+        assert status == 503 and waited < 0.5, f"{path}: {status} after {waited:.1f} s"
+    status, waited = timed("/estimate?headcount=5&salary=40000&hourly_rate=10")
+    assert status == 200 and waited < 0.5
+    time.sleep(unanswered.UNANSWERED_SECONDS)
+    # Asked again, and still unanswered: within the longer of a statement's wait and a connection's.
+    status, waited = timed("/vendors?sort=size")
+    longest = max(unanswered.UNANSWERED_SECONDS, database.CONNECT_TIMEOUT_SECONDS)
+    assert status == 503 and 1.0 <= waited < longest + 1.5, f"{status} after {waited:.1f} s"
+    status, waited = timed("/vendors?sort=verified")
+    assert status == 503 and waited < 0.5, f"{status} after {waited:.1f} s"
+
+    relay.silent = False
+    time.sleep(unanswered.UNANSWERED_SECONDS)
+    assert client.get(f"/vendors/{slug}?buyer_country=DE").status_code == 200
+    assert client.get("/healthz").status_code == 200
+
+
+def test_commands_are_not_given_up_on_however_long_a_statement_takes(relayed_app, monkeypatch):
+    app, _relay = relayed_app
+    monkeypatch.setattr(unanswered, "UNANSWERED_SECONDS", 0.2)
+    with app.app_context():
+        assert db.session.execute(text("SELECT pg_sleep(0.5), 1")).one()[1] == 1
 
 
 def test_a_database_without_the_schema_is_unhealthy_and_says_to_migrate(tmp_path):

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from vendors import unanswered
 from vendors.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -121,6 +122,8 @@ def engine_options(url: str) -> dict:
             # A server that stops acknowledging what is sent (a network cut, a vanished host) fails the
             # query after this long, well within a worker's timeout, rather than when the kernel gives up.
             "tcp_user_timeout": UNACKNOWLEDGED_MILLISECONDS,
+            # One that acknowledges and never answers (its process stopped or stuck): vendors.unanswered.
+            "cursor_factory": unanswered.WatchedCursor,
         }
     return options
 
@@ -130,6 +133,8 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "do_connect", unanswered.connect_unless_not_answering)
 
 
 def _configure_sqlite(engine: Engine) -> None:
