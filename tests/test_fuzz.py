@@ -16,6 +16,7 @@ from werkzeug.exceptions import NotFound
 from tests.factories import add_user, add_vendors, csrf_token, login, post_form, vendor_record
 from tests.test_sharing_and_inquiries import inquiry_data, send_inquiry
 from tests.test_submissions import all_submissions, submission_data, submit
+from vendors.admin import audit_log
 
 PARAMETERS = {
     "/vendors": [
@@ -181,3 +182,26 @@ def test_the_sites_url_rules_keep_werkzeugs_arguments():
     for refused in ("/code/abc", "/code/a%00", f"/n/{2**31}"):
         with pytest.raises(NotFound):
             urls.match(refused)
+
+
+# Names url_for takes as options of its own rather than as query arguments.
+LINK_BUILDER_OPTIONS = ["_anchor", "_method", "_scheme", "_external"]
+
+
+@pytest.mark.parametrize("name", LINK_BUILDER_OPTIONS)
+def test_an_argument_named_as_a_link_builders_option_stays_an_argument(admin_client, monkeypatch, name):
+    add_vendors(vendor_record(), vendor_record())
+    monkeypatch.setattr(audit_log, "PAGE_SIZE", 1)  # three entries: a page before the second and one after
+    slug = admin_client.get("/api/v1/vendors").get_json()["items"][0]["slug"]
+    pages_linking_to_their_own_arguments = [
+        "/vendors?shown_q=&shown_sort=name&",  # redirected without the sort it carried
+        f"/estimate?vendor={slug}&",  # "your own hourly rate instead" keeps the other inputs
+        "/admin/audit?page=2&",  # its newer and older pages keep the filters
+    ]
+    for page in pages_linking_to_their_own_arguments:
+        response = admin_client.get(f"{page}{name}=x&{name}=y")
+        assert response.status_code < 500, page
+        links = [response.headers.get("Location", ""), *re.findall(r'href="([^"]*)"', response.text)]
+        carried = [link for link in links if f"{name}=x&amp;{name}=y" in link or f"{name}=x&{name}=y" in link]
+        assert carried, f"{page}: no link keeps {name}"
+        assert all(link.startswith("/") and not link.startswith("//") for link in carried), carried

@@ -11,6 +11,7 @@ from vendors import (
     headers,
     health,
     incoming,
+    links,
     pagecache,
     proxies,
     requestheaders,
@@ -66,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Site:
     proxies.init_app(app)
     requestheaders.init_app(app)
     assets.init_app(app)
+    links.init_app(app)
     pagecache.init_app(app)
     return app
 

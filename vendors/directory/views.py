@@ -20,6 +20,7 @@ from vendors.directory.params import (
     parse_listing,
 )
 from vendors.directory.query import run_listing
+from vendors.links import URL_QUERY_SAFE, with_query
 from vendors.reference.countries import COUNTRIES, country_name
 from vendors.reference.taxonomy import COVERAGE
 from vendors.search import MAX_QUERY_LENGTH
@@ -31,7 +32,6 @@ PER_PAGE_CHOICES = (10, 20, 50, 100)
 LONG_FACET = 15  # a facet with more values than this (countries, languages) shows its most common ones first
 LONG_FACET_SHOWN = 6
 BUYER_COOKIE = "buyer_country"
-URL_QUERY_SAFE = "!$'()*,/:;?@"  # what url_for leaves unescaped in a query (werkzeug.urls._urlencode)
 BUYER_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
@@ -125,7 +125,7 @@ def redirect_if_renamed(endpoint: str, slug: str):
 @pagecache.cached()
 def index():
     if "shown_sort" in request.args:
-        return redirect(url_for("directory.index", **_without_carried_sort(request.args)), 303)
+        return redirect(with_query("directory.index", _without_carried_sort(request.args)), 303)
     params, listing, problems = _listing_for_page(request.args)
     hours = current_app.config["NEARSHORE_MAX_HOURS"]
     delivered = {

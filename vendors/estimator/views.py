@@ -13,6 +13,7 @@ from vendors.estimator import chart, in_house, parameters, present, presets
 from vendors.estimator.forms import EstimatePageForm
 from vendors.estimator.model import Estimate, Inputs, YearRow, at_rates, to_cents, yearly
 from vendors.estimator.model import estimate as compute
+from vendors.links import with_query
 from vendors.reference.countries import country_name
 
 bp = Blueprint("estimator", __name__)
@@ -148,7 +149,7 @@ def _page(
         in_house_defaults=form.in_house_defaults,
         scenarios=scenarios,
         share_url=url_for("estimator.estimate", _external=True, **share_args) if inputs else None,
-        own_rate_url=url_for("estimator.estimate", **_without(request.args, "vendor")),
+        own_rate_url=with_query("estimator.estimate", _without(request.args, "vendor")),
         default_rate=parameters.BY_NAME["hourly_rate"].default,
     )
 
