@@ -239,6 +239,21 @@ def test_a_bad_address_keeps_the_search_and_says_what_was_left_out_beside_each_f
     assert seeded_client.get("/api/v1/vendors?page=100000").status_code == 400, "the API keeps its 400s"
 
 
+@pytest.mark.parametrize(
+    ("address", "facet", "known"),
+    [("size=huge&size=small", "size", "small"), ("country=PH&country=ZZ", "country", "PH")],
+)
+def test_an_unknown_filter_value_is_left_out_and_the_filters_other_values_kept(
+    seeded_client, address, facet, known
+):
+    body = page(seeded_client, f"/vendors?{address}")
+    assert f'id="problem-{facet}"' in body
+    assert "checked" in checkbox(body, facet, known), "the known value stays chosen"
+    shown = re.search(r"(\d+) vendors?", text_of(body)).group(1)
+    alone = text_of(page(seeded_client, f"/vendors?{facet}={known}"))
+    assert re.search(r"(\d+) vendors?", alone).group(1) == shown
+
+
 def test_pages_are_numbered_with_first_and_last_and_a_choice_of_page_size(seeded_client):
     body = page(seeded_client, "/vendors?per_page=10&page=5")
     pages = re.findall(r'aria-label="Page (\d+)"', body)

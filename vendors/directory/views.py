@@ -150,7 +150,9 @@ def _listing_for_page(args):
         problems = {name: plain_problem(name, args, buyer_country) for name in error.problems}
         kept = args.copy()
         for name in error.problems:
-            kept.poplist(name)
+            known = _known_values(name, kept.poplist(name))
+            if known:  # the filter's other values stay chosen: only the unknown ones are left out
+                kept.setlist(name, known)
         if "q" in error.problems:
             kept["q"] = args.get("q", "")[:MAX_QUERY_LENGTH]
         params = parse_listing(kept, buyer_country)
@@ -161,6 +163,13 @@ def _listing_for_page(args):
         problems["page"] = f"There is no page {params.page}: the results end at page {last}, shown here."
         params = replace(params, page=last)
         return params, run_listing(params, hours), problems
+
+
+def _known_values(name: str, values: list[str]) -> list[str]:
+    """The values of a filter the directory knows; none for a parameter that is not a filter."""
+    if name not in FACET_VALUES:
+        return []
+    return [value for value in values if value.strip() and facet_key(name, value) in FACET_VALUES[name]]
 
 
 def plain_problem(name: str, args, buyer_country: str) -> str:
