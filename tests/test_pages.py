@@ -8,6 +8,7 @@ names) build them in the empty `app` database.
 import html
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
@@ -252,6 +253,20 @@ def test_an_unknown_filter_value_is_left_out_and_the_filters_other_values_kept(
     shown = re.search(r"(\d+) vendors?", text_of(body)).group(1)
     alone = text_of(page(seeded_client, f"/vendors?{facet}={known}"))
     assert re.search(r"(\d+) vendors?", alone).group(1) == shown
+
+
+def test_a_rate_the_directory_accepts_is_one_the_browser_lets_the_form_send(seeded_client):
+    """A number input refuses to send a value off its step: a rate of 12.25 in the address must not stop
+    the buyer from sending the form again."""
+    body = page(seeded_client, "/vendors?rate_min=12.25&rate_max=40.1")
+    for name, value in (("rate_min", Decimal("12.25")), ("rate_max", Decimal("40.1"))):
+        field = re.search(rf'<input id="{name}"[^>]*>', body).group(0)
+        assert f'value="{value}"' in field
+        step = re.search(r'step="([^"]+)"', field).group(1)
+        assert (
+            step == "any"
+            or (value - Decimal(re.search(r'min="([^"]+)"', field).group(1))) % Decimal(step) == 0
+        )
 
 
 def test_pages_are_numbered_with_first_and_last_and_a_choice_of_page_size(seeded_client):
