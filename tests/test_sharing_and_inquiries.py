@@ -12,6 +12,7 @@ import io
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -194,6 +195,18 @@ def test_anyone_with_the_link_sees_the_comparison_with_the_shared_inputs(app, cl
     # Read-only: no inputs to change, nothing to post.
     assert 'class="compare-inputs"' not in body and 'method="post"' not in body
     assert f'action="{SHARE}"' not in body
+
+
+def test_a_shared_comparison_keeps_its_buyer_country_in_its_links(app, client):
+    a, b, _ = three_vendors()
+    _, path = share_one(client, [a.slug, b.slug], buyer_country="GB")
+    body = html.unescape(app.test_client().get(path).get_data(as_text=True))
+    (own,) = re.findall(r'href="(/compare\?[^"]*)"', body)
+    assert parse_qs(urlsplit(own).query)["buyer_country"] == ["GB"], "opened as your own, it is seen from GB"
+    for slug in (a.slug, b.slug):
+        assert f'href="/vendors/{slug}?buyer_country=GB"' in body, "each vendor's page, seen from GB"
+    mine = client.get(own).get_data(as_text=True)
+    assert f'href="/vendors/{a.slug}?buyer_country=GB"' in html.unescape(mine)
 
 
 def test_the_link_shows_todays_vendor_details_with_the_inputs_it_was_shared_with(app, client):

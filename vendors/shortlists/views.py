@@ -338,7 +338,9 @@ def shared(share_token: str):
         shared=link,
         csv_url=url_for("shortlists.shared_csv", share_token=share_token),
         inquiry_url=url_for("inquiries.inquiry", vendor=[vendor.slug for vendor in listed]),
-        editable_url=url_for("shortlists.compare", **_comparison_args(listed, compared.inputs, None))
+        editable_url=url_for(
+            "shortlists.compare", **_comparison_args(listed, compared.inputs, compared.buyer_country)
+        )
         if len(listed) >= comparison.MIN_VENDORS
         else None,
         assumptions=_assumptions(compared.inputs),
