@@ -169,6 +169,8 @@ def test_on_a_phone_a_vendor_page_shows_its_rate_and_the_estimate_action_first(s
     page.goto(f"{base}/vendors/{vendor.slug}")
     assert on_screen(page, ".rate-box .rate"), "the rate is below the first screen"
     assert on_screen(page, ".rate-box .button"), "the estimate action is below the first screen"
+    update = page.locator(".vendor-facts form button[type=submit]")
+    assert update.count() == 1 and not update.is_visible(), "choosing a country updates the page by itself"
     before = page.locator(".delivery").inner_text()
     with page.expect_navigation():
         page.get_by_label("Shore seen from").select_option("AU")

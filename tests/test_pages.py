@@ -9,7 +9,7 @@ import html
 import re
 from datetime import date, timedelta
 from decimal import Decimal
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -267,6 +267,15 @@ def test_a_rate_the_directory_accepts_is_one_the_browser_lets_the_form_send(seed
             step == "any"
             or (value - Decimal(re.search(r'min="([^"]+)"', field).group(1))) % Decimal(step) == 0
         )
+
+
+def test_facet_counts_are_read_out_as_a_number_of_vendors(seeded_client):
+    name = seeded_client.get("/api/v1/vendors?per_page=1").get_json()["items"][0]["name"]
+    body = page(seeded_client, "/vendors?" + urlencode({"q": f'"{name}"'}))  # one vendor: counts of 0 and 1
+    spoken = re.findall(r'<span class="count" aria-label="([^"]*)">(\d+)</span>', body)
+    assert {count for _, count in spoken} >= {"0", "1"}
+    for label, count in spoken:
+        assert label == (f"{count} vendor" if count == "1" else f"{count} vendors")
 
 
 def test_pages_are_numbered_with_first_and_last_and_a_choice_of_page_size(seeded_client):
