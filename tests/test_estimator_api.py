@@ -99,6 +99,15 @@ def test_zero_transition_pays_back_at_once(client):
     assert body["payback_months"] == 0
 
 
+def test_minus_zero_is_zero_wherever_it_shows(client):
+    body = client.get("/api/v1/estimate?payroll_tax_pct=-0&transition_per_fte=-0.00").get_json()
+    assert body == client.get("/api/v1/estimate?payroll_tax_pct=0&transition_per_fte=0").get_json()
+    assert "-0" not in str(body)
+    page = client.get("/estimate?payroll_tax_pct=-0&transition_per_fte=-0").get_data(as_text=True)
+    shown = re.sub(r'value="[^"]*"', "", page)  # the boxes keep what was typed, not the figures
+    assert "-0" not in re.sub(r"\d-0|-0\d", "", shown), "no minus sign on a zero"
+
+
 def test_every_bad_parameter_is_named(client):
     response = client.get(
         "/api/v1/estimate?salary=abc&years=0&headcount=2.5&oversight_pct=101&benefits_pct=50"

@@ -74,7 +74,7 @@ class Parameter:
         value = Decimal(match["sign"] + match["number"].translate(GROUP_SEPARATORS))
         if match.groupdict().get("thousands"):
             value = Decimal(_plain(value * THOUSAND))
-        return value
+        return value + 0  # "-0" is 0: a minus sign on nothing would be echoed in every figure made from it
 
 
 PARAMETERS: tuple[Parameter, ...] = (
