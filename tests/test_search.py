@@ -3,6 +3,10 @@
 A small catalogue written for these properties is loaded once per backend; the tests only read it.
 """
 
+import html
+import re
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from markupsafe import Markup
 
@@ -275,6 +279,15 @@ def test_api_offers_the_suggestion(search_app):
     body = api(search_app, "?q=custmer+suport")
     assert body["suggestion"] == "customer support"
     assert body["total"] >= 1
+
+
+def test_the_suggestion_keeps_the_words_that_named_filters(search_app):
+    body = api(search_app, "?q=custmer+suport+philippines")
+    assert any(item["facet"] == "country" for item in body["understood"]), "philippines names a country"
+    assert body["suggestion"] == "customer support philippines"
+    page = search_app.test_client().get("/vendors?q=custmer+suport+philippines").get_data(as_text=True)
+    link = re.search(r'Did you mean <a href="([^"]+)"', page).group(1)
+    assert parse_qs(urlsplit(html.unescape(link)).query)["q"] == ["customer support philippines"]
 
 
 def test_api_refuses_an_overlong_query_with_a_clear_message(search_app):

@@ -120,7 +120,8 @@ def _listing(
     partial = bool(total) and (relaxed or (match is not None and match.partial))
     if match is None:
         return Listing(params, total, vendors, facets, understanding=understanding, partial=partial)
-    return Listing(params, total, vendors, facets, match.suggestion, understanding, partial, match.stems)
+    suggestion = match.respelling(params.q)
+    return Listing(params, total, vendors, facets, suggestion, understanding, partial, match.stems)
 
 
 def listed_vendors(ids: list[int]) -> dict[int, Vendor]:

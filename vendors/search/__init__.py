@@ -37,7 +37,7 @@ from vendors.extensions import db
 from vendors.search import fallback, indexing, matching, readcache, registry, replica, schema
 from vendors.search.matching import RankedIds
 from vendors.search.names import Names
-from vendors.search.parsing import MAX_QUERY_LENGTH, ParsedQuery, QueryTooLong, parse
+from vendors.search.parsing import MAX_QUERY_LENGTH, QueryTooLong, parse
 from vendors.search.schema import WORDS
 from vendors.search.snippets import snippets_for
 from vendors.search.store import Generation, IndexBusy, IndexFolder, IndexMissing, IndexUnreadable
@@ -73,9 +73,16 @@ class TextMatch:
     stems: frozenset[str] = field(default_factory=frozenset)  # what snippets highlight
     from_index: bool = True
     partial: bool = False  # no vendor matches every word: these match the most of them
+    corrections: tuple[tuple[str, str], ...] = ()  # (a misspelt word, its correction) of the suggestion
     # For callers to keep what they derive from the ids (the listing's bitset) for as long as the match is
     # cached; its size is charged with the match (readcache.COST_PER_ID).
     memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def respelling(self, q: str) -> str | None:
+        """A search q, of which this match's words are a part (the rest named filters), with the words the
+        match corrected spelt as corrected; None when it corrected none. The whole search, so the suggestion
+        keeps the filters its other words named ("bookeeping philippines": "bookkeeping philippines")."""
+        return _respelt(" ".join(q.split()), dict(self.corrections))
 
     @cached_property
     def ids(self) -> list[int]:
@@ -106,7 +113,11 @@ def find(q: str) -> TextMatch:
         with index.lock:
             ranked = matching.rank(index, parsed)
         cached = TextMatch(
-            ranked.vendor_ids, _suggestion(parsed, ranked.corrections), ranked.stems, partial=ranked.partial
+            ranked.vendor_ids,
+            _respelt(parsed.text, ranked.corrections),
+            ranked.stems,
+            partial=ranked.partial,
+            corrections=tuple(ranked.corrections.items()),
         )
         readcache.CACHE.put(key, cached, len(cached.ranking) * readcache.COST_PER_ID)
     return cached
@@ -412,10 +423,11 @@ def _catch_up_if_pending(root: str) -> tuple[Generation, int] | None:
     return None
 
 
-def _suggestion(parsed: ParsedQuery, corrections: dict[str, str]) -> str | None:
+def _respelt(text: str, corrections: dict[str, str]) -> str | None:
+    """text with its misspelt words as corrected; None when none is."""
     if not corrections:
         return None
-    text, pieces, cursor = parsed.text, [], 0
+    pieces, cursor = [], 0
     for token in WORDS(text, chars=True):
         if token.text in corrections:
             pieces += [text[cursor : token.startchar], corrections[token.text]]
