@@ -10,8 +10,17 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.factories import add_user, add_vendors, login, post_form, update_vendor, vendor_record
+from tests.factories import (
+    add_user,
+    add_vendors,
+    delete_vendor,
+    login,
+    post_form,
+    update_vendor,
+    vendor_record,
+)
 from vendors.accounts.models import User
+from vendors.admin.present import field_label
 from vendors.audit import AuditEntry
 from vendors.catalog import csvfiles
 from vendors.catalog.forms import form_data
@@ -46,6 +55,11 @@ def edit(client, vendor: Vendor, **changes):
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def ticked(page: str, field_name: str) -> list[str]:
+    """The ticked boxes of a checkbox list, in page order: what a browser sends for it."""
+    return re.findall(rf'<input checked[^>]* name="{field_name}" type="checkbox" value="([^"]*)"', page)
 
 
 # ------------------------------------------------------------------------------------------ list
@@ -169,6 +183,43 @@ def test_a_second_save_based_on_an_older_version_is_refused_and_shows_what_chang
     assert again.status_code == 303
     saved = fresh(vendor.id)
     assert (saved.tagline, saved.employees, saved.min_seats) == ("Editor's tagline", 300, 5)
+
+
+@pytest.mark.parametrize(
+    ("field_name", "stored", "added"),
+    [("delivery_countries", ["PH", "CO", "US"], "MX"), ("specialisations", ["healthcare", "sales"], "legal")],
+)
+def test_a_list_only_the_other_person_changed_is_taken_into_the_form_whatever_its_order(
+    editor, app, field_name, stored, added
+):
+    [vendor] = add_vendors(vendor_record(name="Shared Desk", tagline="First", **{field_name: stored}))
+    add_user("ann@example.com", role="admin")
+    other = app.test_client()
+    login(other, "ann@example.com")
+    address = f"/admin/vendors/{vendor.id}/edit"
+    # Browsers send ticked boxes in page order, which is not the vendor's own order (its main item first).
+    in_page_order = ticked(text(editor.get(address)), field_name)
+    assert in_page_order != stored and sorted(in_page_order) == sorted(stored)
+    opened_by_editor = form_of(vendor, description="The editor's description", **{field_name: in_page_order})
+
+    by_admin = edit(other, vendor, tagline="Admin's tagline", **{field_name: [*in_page_order, added]})
+    assert by_admin.status_code == 303
+    response = post_form(editor, address, opened_by_editor)
+
+    assert response.status_code == 409
+    page = text(response)
+    assert "You both changed" not in page  # the editor left the list as it was
+    assert re.search(rf"You had left [^<]*{field_label(field_name)}[^<]* as they were", page)
+    assert sorted(ticked(page, field_name)) == sorted([*stored, added])
+    fields = dict(re.findall(r'<input[^>]* name="(\w+)"[^>]* value="([^"]*)"', page))
+    assert fields["tagline"] == "Admin&#39;s tagline"
+    # Saving again keeps both people's work: the admin's tagline and addition, the editor's description.
+    merged = {name: html.unescape(value) for name, value in fields.items() if name != "csrf_token"}
+    again = post_form(editor, address, opened_by_editor | merged | {field_name: ticked(page, field_name)})
+    assert again.status_code == 303
+    saved = fresh(vendor.id)
+    assert getattr(saved, field_name) == [*stored, added]
+    assert (saved.tagline, saved.description) == ("Admin's tagline", "The editor's description")
 
 
 def test_renaming_a_slug_keeps_old_links_working_with_a_301(editor):
@@ -296,6 +347,16 @@ def test_an_edit_whose_version_is_not_one_the_database_holds_is_refused(editor, 
     assert fresh(vendor.id).tagline != "Never saved"
 
 
+@pytest.mark.parametrize("version", ["999", "2147483647"], ids=["past the vendor's", "the largest INTEGER"])
+def test_an_edit_based_on_a_version_the_vendor_has_not_reached_is_refused_as_out_of_step(editor, version):
+    [vendor] = add_vendors(vendor_record(slug="first-one"))
+    response = edit(editor, vendor, tagline="Never saved", version=version)
+    assert response.status_code == 409
+    assert "out of step" in text(response) and "open the vendor again" in text(response)
+    saved = fresh(vendor.id)
+    assert (saved.tagline, saved.version) == (vendor.tagline, vendor.version)
+
+
 def test_editors_do_not_see_the_accounts_part_of_the_log(editor, client, runner, monkeypatch):
     monkeypatch.setenv("PW", "a long and unusual passphrase")
     runner.invoke(
@@ -313,6 +374,30 @@ def test_a_deleted_vendors_history_is_found_by_its_slug(editor):
     post_form(editor, f"/admin/vendors/{vendor.id}/delete", token_from=f"/admin/vendors/{vendor.id}/delete")
     page = text(editor.get("/admin/audit?vendor=short-lived"))
     assert "deleted" in page and "created" in page
+
+
+def test_a_slug_shows_the_whole_history_of_the_one_vendor_that_has_it_or_had_it_last(editor):
+    def history(vendor: str) -> tuple[str, list[tuple[str, str]]]:
+        """The page's heading, and (action, vendor id) for each entry shown."""
+        page = text(editor.get(f"/admin/audit?vendor={vendor}"))
+        heading = re.search(r"<h1>([^<]*)</h1>", page).group(1)
+        return heading, re.findall(r'· ([a-z]+) vendor\s*<a href="/admin/audit\?vendor=(\d+)"', page)
+
+    [renamed] = add_vendors(vendor_record(slug="kalesa-desk-partners", name="Kalesa Desk Partners"))
+    for slug in ("kalesa-two", "kalesa-three", "kalesa-desk-partners"):
+        update_vendor(renamed.id, slug=slug)
+    renamed_history = [("updated", str(renamed.id))] * 3 + [("created", str(renamed.id))]
+    assert history("kalesa-two") == ("Audit log: Kalesa Desk Partners", renamed_history)
+    delete_vendor(renamed.id)
+    whole_history = [("deleted", str(renamed.id)), *renamed_history]
+    assert history("kalesa-desk-partners") == ("Audit log", whole_history)  # no one has it now
+    [newcomer] = add_vendors(vendor_record(slug="kalesa-desk-partners", name="Kalesa Newcomer"))
+
+    assert history("kalesa-desk-partners") == ("Audit log: Kalesa Newcomer", [("created", str(newcomer.id))])
+    assert history("kalesa-two") == ("Audit log", whole_history)  # a former slug: whoever had it last
+    assert history("kalesa-three") == ("Audit log", whole_history)
+    assert history(str(renamed.id)) == ("Audit log", whole_history)
+    assert history("never-anyones")[1] == []
 
 
 # ------------------------------------------------------------------------------------------ import and export

@@ -11,7 +11,7 @@ from vendors.admin import bp, worklist
 from vendors.audit import AuditEntry
 from vendors.catalog.forms import VendorForm, form_data
 from vendors.catalog.models import Vendor
-from vendors.catalog.records import RecordError, parse_record, plain_values, vendor_record
+from vendors.catalog.records import FACET_FIELDS, RecordError, parse_record, plain_values, vendor_record
 from vendors.catalog.writes import EditConflict, SavedMeanwhile, catalogue_writes, conflicting_changes
 from vendors.database import MAX_ROW_ID
 from vendors.directory import present
@@ -19,6 +19,10 @@ from vendors.extensions import db
 from vendors.reference.taxonomy import STATUSES
 
 STATUS_ACTIONS = {"published": "Publish", "draft": "Unpublish", "archived": "Archive"}
+OUT_OF_STEP = (
+    "This form is out of step with the vendor: it is based on version {version}, which the vendor has not "
+    "reached. Nothing was saved; open the vendor again and make your changes there."
+)
 
 
 def vendor_filter_from_request() -> worklist.VendorFilter:
@@ -99,7 +103,10 @@ def _save_edit(vendor_id: int, form: VendorForm) -> "Conflict | None":
         form.show_problems(error)
         return None
     except EditConflict as conflict:
-        return _merge_theirs(form, conflicting_changes(vendor_id, conflict.expected_version))
+        entries = conflicting_changes(vendor_id, conflict.expected_version)
+        if not entries:  # no save came after the form's version: the vendor never reached it
+            abort(409, description=OUT_OF_STEP.format(version=conflict.expected_version))
+        return _merge_theirs(form, entries)
     flash(f"{name}: {len(changes)} field(s) saved." if changes else f"{name}: nothing had changed.", "ok")
     return None
 
@@ -128,16 +135,25 @@ def _merge_theirs(form: VendorForm, entries: list[AuditEntry]) -> Conflict:
     for field_name, value in theirs.items():
         if field_name not in form or field_name not in mine:
             continue
-        if mine[field_name] == base[field_name]:
+        if _same_value(field_name, mine[field_name], base[field_name]):
             form_value = form_data({field_name: value})[field_name]
             form[field_name].data = form_value
             form[field_name].raw_data = form_value if isinstance(form_value, list) else [str(form_value)]
             taken.append(field_name)
-        elif mine[field_name] != value:
+        elif not _same_value(field_name, mine[field_name], value):
             both.append(field_name)
     form.version.data = str(entries[-1].version)
     form.version.raw_data = [form.version.data]
     return Conflict(entries, taken, both)
+
+
+def _same_value(field_name: str, typed, saved) -> bool:
+    """Whether the form holds a saved value. A list's checkboxes say which items are ticked, not in what order
+    (a browser sends them in page order, and saving keeps the vendor's own order), so lists are compared by
+    their items: otherwise a list the editor left alone would count as changed by them."""
+    if field_name in FACET_FIELDS:
+        return set(typed or []) == set(saved or [])
+    return typed == saved
 
 
 @bp.get("/vendors/<int:vendor_id>/preview")
