@@ -100,7 +100,8 @@ def read_csv(response) -> list[list[str]]:
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith("attachment;")
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert response.data.startswith(b"\xef\xbb\xbf"), "a byte order mark, so spreadsheets read UTF-8"
+    return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
 
 
 def estimate_api(client, query: dict, rate: str) -> dict:

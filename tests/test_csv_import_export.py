@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.conftest import load_sample_data
-from tests.factories import add_vendors, update_vendor, vendor_record
+from tests.factories import add_user, add_vendors, login, post_form, update_vendor, vendor_record
 from vendors import search
 from vendors.audit import AuditEntry
 from vendors.catalog import csvfiles
@@ -276,6 +277,130 @@ def test_an_empty_file_is_refused(runner, tmp_path):
     result = import_file(runner, tmp_path, "")
     assert result.exit_code != 0
     assert "the file is empty" in result.output
+
+
+@pytest.mark.parametrize("blank", ["\n", "\r\n", " \n\n"])
+def test_a_file_of_blank_lines_is_refused_as_empty(runner, tmp_path, blank):
+    result = import_file(runner, tmp_path, blank)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == "line 1: the file is empty: the first line must name the columns"
+    assert "missing column" not in result.output and "no heading" not in result.output
+
+
+def test_a_blank_first_line_before_the_columns_is_reported_once(runner, tmp_path):
+    result = import_file(runner, tmp_path, "\n" + csv_text(row()))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == "line 1: the first line is empty: it must name the columns"
+    assert "missing column" not in result.output
+
+
+def test_a_column_named_twice_is_reported_once(runner, tmp_path):
+    result = import_file(runner, tmp_path, csv_text(row(), columns=(*csvfiles.COLUMNS, "Name")))
+    assert result.exit_code == 1
+    assert result.output.count("appears more than once") == 1
+    assert "line 1, column name: appears more than once" in result.output
+    assert count_vendors() == 0
+
+
+def test_a_file_separated_by_semicolons_is_told_to_use_commas(runner, tmp_path):
+    """As a spreadsheet set to use a decimal comma (much of Europe) saves "CSV"."""
+    semicolons = csv_text(row(), row(name="Second One")).replace(",", ";")
+
+    result = import_file(runner, tmp_path, semicolons)
+
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        'line 1: the columns are separated by ";" but must be separated by ","; '
+        'a spreadsheet set to use a decimal comma saves CSV files with ";"'
+    )
+    assert "unknown column" not in result.output and "missing column" not in result.output
+    assert count_vendors() == 0
+
+
+def test_numbers_and_dates_are_read_only_in_the_form_the_columns_name(runner, tmp_path):
+    today = datetime.now(UTC).date()
+    text = csv_text(
+        row(slug="grouped", employees="1_000", founded_year="\uff12\uff10\uff11\uff10"),  # line 2
+        row(slug="exponent", hourly_rate_min="1e1", hourly_rate_max="1_2"),  # line 3
+        row(slug="week-date", verified_at="2026-W01-1"),  # line 4
+        row(slug="basic-date", verified_at="20261201"),  # line 5
+        row(slug="far-ahead", verified_at="2999-01-01"),  # line 6
+        row(slug="just-ahead", verified_at=(today + timedelta(days=2)).isoformat()),  # line 7
+        row(slug="today", verified_at=today.isoformat()),  # line 8: fine
+    )
+
+    result = import_file(runner, tmp_path, text)
+
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    whole_number = "is not a whole number: use the digits 0-9 only, with no separators"
+    amount = "is not an amount in USD: use the digits 0-9 and a decimal point only, e.g. 12.50"
+    assert f"line 2, column employees: '1_000' {whole_number}" in lines
+    assert f"line 2, column founded_year: '\uff12\uff10\uff11\uff10' {whole_number}" in lines
+    assert f"line 3, column hourly_rate_min: '1e1' {amount}" in lines
+    assert f"line 3, column hourly_rate_max: '1_2' {amount}" in lines
+    assert "line 4, column verified_at: '2026-W01-1' is not a date (YYYY-MM-DD)" in lines
+    assert "line 5, column verified_at: '20261201' is not a date (YYYY-MM-DD)" in lines
+    after_today = "is after today: give the day the details were last checked"
+    assert f"line 6, column verified_at: '2999-01-01' {after_today}" in lines
+    assert f"line 7, column verified_at: '{today + timedelta(days=2)}' {after_today}" in lines
+    assert not any(line.startswith("line 8") for line in lines)
+    assert count_vendors() == 0
+
+
+def over_long_cell_file() -> str:
+    return csv_text(
+        row(slug="bad-country", hq_country="ZZ"),  # line 2
+        row(slug="long-story", description="x" * 140_000),  # line 3: beyond the csv module's own limit
+        row(slug="other-country", hq_country="QQ"),  # line 4
+        row(slug="fine"),  # line 5
+    )
+
+
+def test_every_row_after_an_over_long_cell_is_still_checked(runner, tmp_path):
+    result = import_file(runner, tmp_path, over_long_cell_file())
+
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert "line 2, column hq_country: 'ZZ' is not a known ISO 3166-1 alpha-2 country code" in lines
+    assert "line 3, column description: is 140,000 characters long; no column takes more than 5,000" in lines
+    assert "line 4, column hq_country: 'QQ' is not a known ISO 3166-1 alpha-2 country code" in lines
+    assert not any("cannot be read as CSV" in line for line in lines)
+    assert "0 added, 0 updated, 0 unchanged, 3 rejected" in result.output
+    assert csvfiles.check(csvfiles.text_of(over_long_cell_file().encode())).rows == 4
+    assert count_vendors() == 0
+
+
+def test_the_browser_report_counts_every_row_of_a_file_with_an_over_long_cell(client):
+    add_user("importer@example.com", role="editor")
+    login(client, "importer@example.com")
+    upload = {"file": (io.BytesIO(over_long_cell_file().encode()), "vendors.csv")}
+
+    report = post_form(client, "/admin/import", upload, token_from="/admin/import")
+    report.request.environ["wsgi.input"].close()  # the test client spools a large body to a file
+
+    assert report.status_code == 422
+    page = report.get_data(as_text=True)
+    assert "vendors.csv: 4 rows" in page
+    assert "3 problems in 3 lines" in page
+    assert "<td>4</td><td>hq_country</td>" in page
+
+
+def test_the_longest_descriptions_survive_export_then_import(runner, tmp_path):
+    """The cell-length check measures a value as the rules do: without the quote that neutralises a formula
+    and without spaces around it."""
+    formula, plain = "=" + "y" * 4999, "z" * 5000
+    vendors = add_vendors(
+        vendor_record(slug="formula", description=formula), vendor_record(slug="plain", description=plain)
+    )
+    exported = export_text(runner).replace(plain, f"  {plain} ")
+    for vendor in vendors:
+        update_vendor(vendor.id, description="Changed meanwhile")
+
+    result = import_file(runner, tmp_path, exported)
+
+    assert result.exit_code == 0, result.output
+    assert sorted(db.session.scalars(select(Vendor.description))) == [formula, plain]
 
 
 def test_a_dry_run_counts_the_changes_and_writes_nothing(runner, tmp_path):

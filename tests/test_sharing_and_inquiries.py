@@ -147,7 +147,7 @@ def listed_inquiries(editor, **filters) -> set[int]:
 def export(editor, **filters) -> list[list[str]]:
     response = editor.get(f"{INQUIRIES}/export.csv", query_string=filters)
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
 
 
 # ---------- sharing ----------
@@ -490,6 +490,19 @@ def test_the_export_has_one_row_per_filtered_inquiry_with_formulas_neutralised(a
     assert by_id[formula]["name"] == '\'=HYPERLINK("http://x.example")'
     assert by_id[formula]["message"] == "'@SUM(A1) now"
     assert len(export(editor)) == 4
+
+
+def test_the_export_starts_with_a_byte_order_mark_so_spreadsheets_read_accented_names(app):
+    a, _, _ = three_vendors()
+    stored_inquiry([a], name="Zoë Peña", company="Société Générale Café")
+    editor, _ = editor_client(app)
+
+    response = editor.get(f"{INQUIRIES}/export.csv")
+
+    assert response.get_data().startswith("\ufeffid,".encode())  # as /admin/export's does
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="inquiries-')
+    [row] = export(editor)[1:]
+    assert "Zoë Peña" in row and "Société Générale Café" in row
 
 
 def test_nul_characters_typed_into_an_inquiry_are_dropped_not_an_error(client):

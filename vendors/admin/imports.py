@@ -6,18 +6,15 @@ written in one transaction. Uploads not confirmed within a day are dropped.
 """
 
 import io
-import itertools
 import secrets
 from datetime import date, datetime, timedelta
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -135,14 +132,7 @@ def export():
     """The whole directory, or the vendor list's current filter, as a CSV download."""
     vendor_filter = vendor_filter_from_request()
     rows = csvfiles.export_rows(*vendor_filter.conditions())
-    # The byte order mark makes spreadsheet programs read the file as UTF-8.
-    chunks = itertools.chain(["\ufeff"], csvfiles.text_chunks(rows))
-    name = f"vendors-{date.today().isoformat()}.csv"
-    return Response(
-        stream_with_context(chunks),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csvfiles.download(rows, f"vendors-{date.today().isoformat()}.csv")
 
 
 def _keep(data: bytes, filename: str) -> str:

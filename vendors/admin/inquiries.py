@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 from vendors.accounts.access import current_actor, requires, safe_next
 from vendors.admin import bp
 from vendors.admin.present import date_range
+from vendors.catalog.csvfiles import download
 from vendors.catalog.models import could_be_slug
 from vendors.database import whole_number
 from vendors.extensions import db
 from vendors.inquiries import desk
 from vendors.inquiries.models import STATES, Inquiry
-from vendors.shortlists.exports import download
 
 PAGE_SIZE = 100
 

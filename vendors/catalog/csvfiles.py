@@ -16,12 +16,14 @@ one transaction, so a file goes in completely or not at all.
 
 import csv
 import io
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import IO, NamedTuple
 
+from flask import Response, stream_with_context
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
@@ -30,6 +32,7 @@ from vendors.catalog.models import Vendor, VendorFacetValue
 from vendors.catalog.records import (
     FACET_FIELDS,
     FIELDS,
+    LONGEST_TEXT,
     RecordError,
     differences,
     parse_record,
@@ -49,6 +52,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 CHUNK = 500  # rows compared and written together
 PROGRESS_EVERY = 5_000  # rows between two reports while a file is checked
+# The csv module stops reading a file at a cell longer than its limit (131,072 characters by default), and
+# cannot resume after it. Raised as far as the module allows on every platform, so such a cell is read whole
+# and reported at its line and column like any other, and the rows after it are still checked. An upload is
+# bounded by IMPORT_MAX_MEGABYTES, a file on disk by its size.
+CSV_FIELD_LIMIT = 2**31 - 1
 
 # reader position: (rows done, rows in all or None while still counting)
 Progress = Callable[[int, int | None], None]
@@ -127,6 +135,15 @@ def write(rows: Iterable[list[str]], stream: IO[str]) -> int:
         writer.writerow(row)
         count += 1
     return max(count, 0)
+
+
+def download(rows: Iterable[list[str]], filename: str) -> Response:
+    """A streamed CSV attachment, read while the request's context is still open. It starts with a byte
+    order mark, which makes spreadsheet programs read it as UTF-8: names are often accented."""
+    chunks = itertools.chain(["\ufeff"], text_chunks(rows))
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def text_chunks(rows: Iterable[list[str]], rows_per_chunk: int = 200) -> Iterator[str]:
@@ -296,10 +313,11 @@ class _Row(NamedTuple):
 def _records(open_text: Callable[[], IO[str]], checked: Checked) -> Iterator[_Row]:
     """Each data row, cleaned or with its problems; header problems go into `checked`."""
     with open_text() as stream:
+        csv.field_size_limit(CSV_FIELD_LIMIT)  # the limit is the whole process's, so set it at each use
         reader = csv.reader(stream)
         try:
             header = next(reader, None)
-            if not _check_header(header, checked):
+            if not _check_header(header, reader, checked):
                 return
             columns = [column.strip().lower() for column in header]
             line = reader.line_num + 1
@@ -311,21 +329,35 @@ def _records(open_text: Callable[[], IO[str]], checked: Checked) -> Iterator[_Ro
             checked.add(Problem(reader.line_num, "", f"cannot be read as CSV ({error})"))
 
 
-def _check_header(header: list[str] | None, checked: Checked) -> bool:
-    if header is None:
-        checked.add(Problem(1, "", "the file is empty: the first line must name the columns"))
+def _check_header(header: list[str] | None, rows: Iterator[list[str]], checked: Checked) -> bool:
+    """Whether the header names every column once; its problems go into `checked`. Reads on from the header
+    in `rows` only when the first line is blank, to tell an empty file from a missing header."""
+    if header is None or not any(heading.strip() for heading in header):
+        if header is None or not any(cell.strip() for cells in rows for cell in cells):
+            checked.add(Problem(1, "", "the file is empty: the first line must name the columns"))
+        else:
+            checked.add(Problem(1, "", "the first line is empty: it must name the columns"))
         return False
     if any(_UNDECODABLE.search(heading) or "\x00" in heading for heading in header):
         # UTF-16 (Excel's "Unicode Text") reads as NULs between the letters.
         checked.add(Problem(1, "", "the first line is not UTF-8 text (save the file as CSV UTF-8)"))
         return False
+    if len(header) == 1 and ";" in header[0]:
+        # Excel saves "CSV" with semicolons where the decimal separator is a comma; every heading would
+        # otherwise be reported unknown or missing, without a word about the cause.
+        message = (
+            'the columns are separated by ";" but must be separated by ","; '
+            'a spreadsheet set to use a decimal comma saves CSV files with ";"'
+        )
+        checked.add(Problem(1, "", message))
+        return False
     columns = [column.strip().lower() for column in header]
-    for column in columns:
+    for position, column in enumerate(columns):
         if not column:
             checked.add(Problem(1, "", "a column has no heading: remove the empty column or name it"))
         elif column not in COLUMN_FIELDS:
             checked.add(Problem(1, column, f"unknown column; the columns are {', '.join(COLUMNS)}"))
-        elif columns.count(column) > 1:
+        elif column in columns[:position]:
             checked.add(Problem(1, column, "appears more than once"))
     for column in COLUMNS:
         if column not in columns:
@@ -364,6 +396,9 @@ def _record(line: int, columns: list[str], cells: list[str]) -> tuple[dict | Non
 
 def _why_unreadable(cell: str) -> str:
     """Why a cell cannot be stored as text; "" when it can."""
+    # Said before the rules see the value, as their messages may quote all of it; measured as they measure.
+    if (length := len(restore(cell).strip())) > LONGEST_TEXT:
+        return f"is {length:,} characters long; no column takes more than {LONGEST_TEXT:,}"
     if _UNDECODABLE.search(cell):
         return "is not UTF-8 text (save the file as UTF-8)"
     if "\x00" in cell:

@@ -6,8 +6,8 @@ sample data, generated vendors, CSV imports, the admin forms and submissions all
 """
 
 import re
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from slugify import slugify
 
@@ -15,8 +15,16 @@ from vendors.catalog.models import SLUG_PATTERN, Vendor
 from vendors.reference.countries import COUNTRIES
 from vendors.reference.languages import LANGUAGES
 from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, COVERAGE, SPECIALISATIONS, STATUSES
+from vendors.validation import UNGROUPED_NUMBER
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Only the written form the rules name: date.fromisoformat alone also reads "20261201" and "2026-W01-1".
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+AMOUNT_PATTERN = re.compile(UNGROUPED_NUMBER)
+LONGEST_TEXT = 5000  # characters: the description's limit, which no other field exceeds
+# A verification date may be today's date anywhere on Earth, so an editor whose day has begun can give it
+# while the server's clock is still on the day before: the time zone furthest ahead is UTC+14 (Kiribati).
+FURTHEST_AHEAD_OF_UTC = timedelta(hours=14)
 
 # Every field of a record, in the order forms, files and the audit log show them.
 FIELDS = (
@@ -80,7 +88,7 @@ def parse_record(record: dict) -> dict:
     check("slug", lambda v: _slug(v, record.get("name")))
     check("name", lambda v: _text(v, 200, required=True))
     check("tagline", lambda v: _text(v, 300))
-    check("description", lambda v: _text(v, 5000))
+    check("description", lambda v: _text(v, LONGEST_TEXT))
     check("website", _website)
     check("contact_email", _email)
     check("hq_country", _country)
@@ -91,7 +99,7 @@ def parse_record(record: dict) -> dict:
     check("min_seats", lambda v: _optional_int(v, 1, 100_000))
     check("coverage", lambda v: _choice(v, COVERAGE))
     check("status", lambda v: _choice(v or "published", STATUSES))
-    check("verified_at", _date)
+    check("verified_at", _verified_date)
     for field, facet in FACET_FIELDS.items():
         check(field, lambda v, facet=facet: _slugs(v, _VOCABULARIES[facet], upper=facet == "country"))
     if "hourly_rate_min" in cleaned and "hourly_rate_max" in cleaned:
@@ -190,15 +198,16 @@ def _country(value) -> str:
 
 
 def _int(value, low: int, high: int) -> int:
-    if value is None or not str(value).strip():
+    text = "" if value is None else str(value).strip()
+    if not text:
         raise ValueError("is required")
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{value!r} is not a whole number") from None
-    if not low <= number <= high:
+    # int() alone would also read "1_000" and other scripts' digits (Arabic-Indic, full-width and more).
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"{value!r} is not a whole number: use the digits 0-9 only, with no separators")
+    # Python refuses to read a number thousands of digits long; one longer than `high` is out of range anyway.
+    if len(text.lstrip("0")) > len(str(high)) or not low <= int(text) <= high:
         raise ValueError(f"must be between {low} and {high}")
-    return number
+    return int(text)
 
 
 def _optional_int(value, low: int, high: int) -> int | None:
@@ -208,11 +217,14 @@ def _optional_int(value, low: int, high: int) -> int | None:
 def _rate(value) -> Decimal | None:
     if value in (None, ""):
         return None
-    try:
-        rate = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount in USD") from None
-    if not rate.is_finite() or not Decimal("0.5") <= rate <= Decimal("1000"):
+    # Decimal() alone would also read "1e1", "1_0" and other scripts' digits.
+    text = str(value).strip()
+    if not AMOUNT_PATTERN.fullmatch(text):
+        raise ValueError(
+            f"{value!r} is not an amount in USD: use the digits 0-9 and a decimal point only, e.g. 12.50"
+        )
+    rate = Decimal(text)
+    if not Decimal("0.5") <= rate <= Decimal("1000"):
         raise ValueError("must be between 0.50 and 1000 USD per hour")
     return rate.quantize(Decimal("0.01"))
 
@@ -224,13 +236,21 @@ def _choice(value, vocabulary: dict) -> str:
     return value
 
 
-def _date(value) -> date | None:
+def _verified_date(value) -> date | None:
+    """A day the details were checked: a real date written YYYY-MM-DD, and not one still to come, which would
+    show a verification that never happened and keep the listing from ever turning stale."""
     if value in (None, ""):
         return None
+    text = str(value).strip()
     try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        day = date.fromisoformat(text) if DATE_PATTERN.fullmatch(text) else None
+    except ValueError:  # the form is right but there is no such day, such as 2026-02-30
+        day = None
+    if day is None:
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+    if day > (datetime.now(UTC) + FURTHEST_AHEAD_OF_UTC).date():
+        raise ValueError(f"{text!r} is after today: give the day the details were last checked")
+    return day
 
 
 def _slugs(value, vocabulary: dict, upper: bool = False) -> list[str]:

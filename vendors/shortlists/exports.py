@@ -1,10 +1,10 @@
 """The shortlist and the comparison as CSV downloads, with formulas neutralised as in the admin export."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
-from flask import Response, stream_with_context, url_for
+from flask import url_for
 
-from vendors.catalog.csvfiles import neutralise, text_chunks
+from vendors.catalog.csvfiles import neutralise
 from vendors.estimator.parameters import PARAMETERS
 from vendors.reference.countries import country_name
 from vendors.shortlists import comparison
@@ -28,13 +28,6 @@ SHORTLIST_COLUMNS = (
     "verified_at",
     "added_at",
 )
-
-
-def download(rows: Iterable[list[str]], filename: str) -> Response:
-    """A streamed CSV attachment; the rows are read while the request's context is still open."""
-    response = Response(stream_with_context(text_chunks(rows)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def shortlist_rows(entries: list[ShortlistEntry]) -> Iterator[list[str]]:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from vendors.accounts.access import safe_next
+from vendors.catalog import csvfiles
 from vendors.catalog.models import Vendor, could_be_slug, published_vendor
 from vendors.database import whole_number
 from vendors.directory.views import remembered_buyer_country
@@ -178,7 +179,7 @@ def shortlist():
 
 @bp.get("/shortlist.csv")
 def shortlist_csv():
-    return _private_notes(exports.download(exports.shortlist_rows(_own_entries()), "shortlist.csv"))
+    return _private_notes(csvfiles.download(exports.shortlist_rows(_own_entries()), "shortlist.csv"))
 
 
 def _private_notes(response: Response) -> Response:
@@ -218,7 +219,7 @@ def compare_csv():
     compared = comparison.build(
         vendors, inputs, _buyer_country(request.args), current_app.config["NEARSHORE_MAX_HOURS"]
     )
-    return exports.download(exports.comparison_rows(compared), "comparison.csv")
+    return csvfiles.download(exports.comparison_rows(compared), "comparison.csv")
 
 
 def _buyer_country(args: MultiDict) -> str:
@@ -352,7 +353,7 @@ def shared(share_token: str):
 @bp.get("/s/<share_token>/comparison.csv")
 def shared_csv(share_token: str):
     _, compared = _shared_comparison(share_token)
-    return _private(exports.download(exports.comparison_rows(compared), "comparison.csv"))
+    return _private(csvfiles.download(exports.comparison_rows(compared), "comparison.csv"))
 
 
 def _shared_comparison(share_token: str):
