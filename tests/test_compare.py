@@ -286,6 +286,15 @@ def test_the_shores_row_follows_the_buyer_country(client):
         assert [column["delivery_countries"][0]["shore"] for column in body["vendors"]] == shores
 
 
+def test_a_country_not_in_the_list_is_said_to_be_left_out(client):
+    add_vendors(vendor_record(slug="one"), vendor_record(slug="two"))
+    body = compare_page(client, ["one", "two"], buyer_country="ZZ")
+    said = "That country is not in the list, so shores are shown for United States."
+    assert f'<p class="field-problem" id="problem-buyer_country">{said}</p>' in body
+    assert re.search(r'<select id="buyer_country"[^>]*aria-describedby="problem-buyer_country"', body)
+    assert "field-problem" not in compare_page(client, ["one", "two"], buyer_country="gb")
+
+
 # ------------------------------------------------------------------------------------------ errors
 SELECTIONS = {
     "one": (["p1"], "choose at least 2 vendors to compare (1 given)"),

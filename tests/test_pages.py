@@ -227,6 +227,14 @@ def test_a_bad_address_keeps_the_search_and_says_what_was_left_out_beside_each_f
     body = page(seeded_client, "/vendors?q=billing&size=huge&page=abc&rate_min=cheap&buyer_country=ZZ")
     for parameter in ("size", "page", "rate_min", "buyer_country"):
         assert f'id="problem-{parameter}"' in body, parameter
+    # Each message is tied to the control it is about, so a screen reader reads it there.
+    for control, parameter in (
+        ("facet-size", "size"),
+        ("rate_min", "rate_min"),
+        ("buyer_country", "buyer_country"),
+    ):
+        tag = re.search(rf'<(?:input|select|fieldset)[^>]*\bid="{control}"[^>]*>', body).group(0)
+        assert f"problem-{parameter}" in re.search(r'aria-describedby="([^"]*)"', tag).group(1), control
     assert "“huge” is not a company size the directory knows" in text_of(body)
     assert "Enter an hourly rate in US dollars" in text_of(body)
     assert 'value="billing"' in body, "the search is kept"

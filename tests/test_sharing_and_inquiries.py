@@ -377,6 +377,17 @@ def test_a_bad_inquiry_is_sent_back_with_the_message_and_what_was_typed(client, 
     assert count(Inquiry) == 0
 
 
+def test_the_vendor_boxes_ask_for_one_tick_and_their_message_is_read_with_them(client):
+    a, b, _ = three_vendors()
+    body = send_inquiry(client, inquiry_data([a.slug, b.slug], [])).get_data(as_text=True)
+    boxes = [tag for tag in tags(body) if attribute(tag, "name") == "vendors" and 'type="checkbox"' in tag]
+    assert len(boxes) == 2 and not any(re.search(r"\srequired\b", box) for box in boxes), "one tick is enough"
+    group = re.search(r'<fieldset id="vendors"[^>]*>', body).group(0)
+    for said in attribute(group, "aria-describedby").split():
+        assert re.search(rf'<p class="[^"]*" id="{said}">', body), said
+    assert "vendors-error" in attribute(group, "aria-describedby")
+
+
 @pytest.mark.parametrize("limit, allowed", [("2 per hour", 2), (None, 5)], ids=["configured", "default"])
 def test_accepted_inquiries_beyond_the_limit_get_429(
     app, scratch_database, tmp_path, monkeypatch, limit, allowed

@@ -227,6 +227,14 @@ def _buyer_country(args: MultiDict) -> str:
     return code if code in COUNTRIES else remembered_buyer_country()
 
 
+def _country_problem(args: MultiDict, buyer_country: str) -> str | None:
+    """What the page says of a buyer country given in the address that is not in the list."""
+    given = args.get("buyer_country", "").strip()
+    if not given or given.upper() in COUNTRIES:
+        return None
+    return f"That country is not in the list, so shores are shown for {country_name(buyer_country)}."
+
+
 def _compare_page(form, buyer_country, compared, problem, vendors=None) -> str:
     vendors = vendors or []
     inputs = form.parsed.inputs if form.parsed else parameters.default_inputs()
@@ -238,6 +246,7 @@ def _compare_page(form, buyer_country, compared, problem, vendors=None) -> str:
         assumption_names=[parameter.name for parameter in ASSUMPTIONS],
         assumptions=_assumptions(inputs),
         buyer_country=buyer_country,
+        country_problem=_country_problem(request.args, buyer_country),
         comparison=compared,
         problem=problem,
         vendors=vendors,
