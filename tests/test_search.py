@@ -448,3 +448,21 @@ def test_bulk_build_in_processes_writes_what_whoosh_writes(search_app, tmp_path,
     assert built.doc_count() == plain.doc_count() > 4
     assert contents(built) == contents(plain)
     assert words.counts == expected.counts
+
+
+def test_words_and_names_meet_whatever_their_case_accents_or_ligatures(client):
+    add_vendors(
+        vendor_record(
+            slug="bajio-logistics",
+            name="Bajío Logistics",
+            description="A Straße office in İstanbul runs a ﬂexible desk.",
+        )
+    )
+    for typed in ("bajio", "BAJÍO", "Bajío", "logist"):
+        names = client.get("/api/v1/suggest", query_string={"q": typed}).get_json()["names"]
+        assert names == ["Bajío Logistics"], typed
+    for words in ("istanbul", "İstanbul", "ISTANBUL", "flexible", "ﬂexible", "strasse", "STRASSE", "straße"):
+        body = client.get("/api/v1/vendors", query_string={"q": words}).get_json()
+        assert [item["slug"] for item in body["items"]] == ["bajio-logistics"], words
+    page = client.get("/vendors", query_string={"q": "istanbul flexible"}).get_data(as_text=True)
+    assert "<mark>İstanbul</mark>" in page and "<mark>ﬂexible</mark>" in page

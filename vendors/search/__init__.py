@@ -141,7 +141,7 @@ def highlighted(stems: frozenset[str], vendor_ids: list[int]) -> dict[int, Marku
 def suggest_vendors(prefix: str, limit: int = 8) -> list[tuple[str, str]]:
     """(name, slug) of published vendors whose name starts with prefix, then of those with a word starting
     with it."""
-    prefix = " ".join(prefix.replace("\x00", "").split()).lower()[:MAX_QUERY_LENGTH]
+    prefix = schema.fold(" ".join(prefix.replace("\x00", "").split()))[:MAX_QUERY_LENGTH]
     if not prefix:
         return []
     known = readcache.CACHE.get_or_make(

@@ -12,23 +12,24 @@ from sqlalchemy.orm import Session
 
 from vendors.catalog.models import Vendor
 from vendors.search import registry
+from vendors.search.schema import fold
 
 BYTES_PER_NAME = 400  # a name's tuple in `names` and its word starts, as the read cache charges them
 
 
 @dataclass(frozen=True)
 class Names:
-    names: list[tuple[str, int, str, str]]  # (lowered name, id, name, slug), in suggestion order
-    word_starts: list[tuple[str, int]]  # (lowered name from a word after a space on, index in names)
+    names: list[tuple[str, int, str, str]]  # (folded name, id, name, slug), in suggestion order
+    word_starts: list[tuple[str, int]]  # (folded name from a word after a space on, index in names)
 
     @classmethod
     def read(cls, session: Session) -> "Names":
         rows = session.execute(select(Vendor.name, Vendor.id, Vendor.slug).where(registry.VENDORS.published))
-        names = sorted((name.lower(), vendor_id, name, slug) for name, vendor_id, slug in rows)
+        names = sorted((fold(name), vendor_id, name, slug) for name, vendor_id, slug in rows)
         word_starts = sorted(
-            (lowered[position + 1 :], number)
-            for number, (lowered, *_rest) in enumerate(names)
-            for position, letter in enumerate(lowered)
+            (folded[position + 1 :], number)
+            for number, (folded, *_rest) in enumerate(names)
+            for position, letter in enumerate(folded)
             if letter == " "
         )
         return cls(names, word_starts)

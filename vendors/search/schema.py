@@ -13,6 +13,7 @@ everything here is derived from that declaration at call time.
 """
 
 import re
+import unicodedata
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ STOP_LIST = frozenset(STOP_WORDS - {"it", "us"})
 
 # Raise when what is indexed changes in a way the field list does not show (a format, the analysis, how a
 # field's text is gathered): every generation written before is then rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def text_fields(kind: registry.DocumentKind | None = None) -> tuple[str, ...]:
@@ -72,9 +73,15 @@ _stems: dict[str, str] = {}
 
 
 def fold(word: str) -> str:
-    """Lower-cased and accent-folded, the form words are compared in."""
-    word = word.lower()
-    return word if word.isascii() else word.translate(accent_map)
+    """Case-folded and accent-folded, the form words are compared in. Case folding, not lower-casing, so
+    "Straße" meets "STRASSE" and a ligature its letters ("ﬁnance", "finance"); the combining marks that
+    decomposing leaves go ("İstanbul" lower-cases to an i with a dot above), then what does not decompose
+    ("ł") is mapped."""
+    word = word.casefold()
+    if word.isascii():
+        return word
+    bare = "".join(part for part in unicodedata.normalize("NFKD", word) if not unicodedata.combining(part))
+    return bare.translate(accent_map)
 
 
 def stem_of(word: str) -> str:
