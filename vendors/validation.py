@@ -1,9 +1,24 @@
 """The one error shape for bad request parameters, shared by the directory, the estimator and the API, and
-the plain number they all take."""
+the plain number and date they all take."""
+
+import re
+from datetime import date
 
 # ASCII digits with an optional decimal point: no exponent, sign, digit grouping, or other scripts' digits
 # (which Decimal and int would read).
 UNGROUPED_NUMBER = r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+"
+# Only the form people are told to write: date.fromisoformat alone also reads "20261201" and "2026-W01-1".
+WRITTEN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def written_date(text: str) -> date | None:
+    """The date text names in YYYY-MM-DD; None when it is in another form or names no day (2026-02-30)."""
+    if not WRITTEN_DATE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 class InvalidParameters(ValueError):

@@ -8,6 +8,7 @@ from wtforms.fields.core import UnboundField
 
 from vendors.catalog.forms import VendorForm
 from vendors.catalog.records import FIELDS
+from vendors.validation import written_date
 
 _LABELS = {
     name: field.args[0]
@@ -48,11 +49,9 @@ def date_range(start: str, end: str) -> tuple[dict[str, date | None], dict[str, 
     problems: dict[str, str] = {}
     for name in (start, end):
         text = request.args.get(name, "").strip()
-        try:
-            dates[name] = date.fromisoformat(text) if text else None
-        except ValueError:
+        dates[name] = written_date(text) if text else None
+        if text and dates[name] is None:
             problems[name] = f"{text[:20]!r} is not a date (YYYY-MM-DD)"
-            dates[name] = None
     if dates[start] and dates[end] and dates[end] < dates[start]:
         problems[end] = f"is before the first date ({dates[start].isoformat()}): nothing falls between them"
     return dates, problems

@@ -15,11 +15,9 @@ from vendors.catalog.models import SLUG_PATTERN, Vendor
 from vendors.reference.countries import COUNTRIES
 from vendors.reference.languages import LANGUAGES
 from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, COVERAGE, SPECIALISATIONS, STATUSES
-from vendors.validation import UNGROUPED_NUMBER
+from vendors.validation import UNGROUPED_NUMBER, written_date
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# Only the written form the rules name: date.fromisoformat alone also reads "20261201" and "2026-W01-1".
-DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 AMOUNT_PATTERN = re.compile(UNGROUPED_NUMBER)
 LONGEST_TEXT = 5000  # characters: the description's limit, which no other field exceeds
 # A verification date may be today's date anywhere on Earth, so an editor whose day has begun can give it
@@ -242,10 +240,7 @@ def _verified_date(value) -> date | None:
     if value in (None, ""):
         return None
     text = str(value).strip()
-    try:
-        day = date.fromisoformat(text) if DATE_PATTERN.fullmatch(text) else None
-    except ValueError:  # the form is right but there is no such day, such as 2026-02-30
-        day = None
+    day = written_date(text)
     if day is None:
         raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
     if day > (datetime.now(UTC) + FURTHEST_AHEAD_OF_UTC).date():
