@@ -143,3 +143,32 @@ def test_the_editor_refuses_each_lenient_value_at_its_field_and_keeps_what_was_s
         )
     db.session.expire_all()
     assert stored_record(db.session.get(Vendor, vendor.id)) == saved
+
+
+# ------------------------------------------------------------------------------------------ web addresses
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("https://vendor.example", "https://vendor.example"),
+        ("HTTPS://Vendor.example/about", "https://Vendor.example/about"),
+        ("http://vendor.example:8080/x?y=1", "http://vendor.example:8080/x?y=1"),
+    ],
+)
+def test_a_web_address_is_taken_with_its_scheme_in_lower_case(typed, kept):
+    assert parse_record(vendor_record(website=typed))["website"] == kept
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("https://", "must name the site"),
+        ("https:///path", "must name the site"),
+        ("https://a.example\njavascript:alert(1)", "line breaks"),
+        ("https://a .example", "spaces"),
+        ("ftp://vendor.example", "must start with https:// or http://"),
+        ("javascript:alert(1)", "must start with https:// or http://"),
+        ("vendor.example", "must start with https:// or http://"),
+    ],
+)
+def test_a_web_address_without_a_site_or_with_a_break_is_refused(typed, said):
+    assert said in problems_with(website=typed)["website"]

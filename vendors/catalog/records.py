@@ -8,6 +8,7 @@ sample data, generated vendors, CSV imports, the admin forms and submissions all
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from slugify import slugify
 
@@ -173,10 +174,19 @@ def _text(value, limit: int, required: bool = False) -> str:
 
 
 def _website(value) -> str:
+    """A web address: http or https in any case (kept in lower case), a host, and nothing a browser would
+    drop or read otherwise (a space or a line break inside)."""
     text = _text(value, 300)
-    if text and not text.startswith(("https://", "http://")):
+    if not text:
+        return text
+    scheme, separator, rest = text.partition("://")
+    if not separator or scheme.lower() not in ("https", "http"):
         raise ValueError("must start with https:// or http://")
-    return text
+    if any(character.isspace() or not character.isprintable() for character in text):
+        raise ValueError("must not hold spaces or line breaks")
+    if not urlsplit(text).hostname:
+        raise ValueError("must name the site after https://, e.g. https://vendor.example")
+    return f"{scheme.lower()}://{rest}"
 
 
 def _email(value) -> str:
