@@ -466,3 +466,16 @@ def test_words_and_names_meet_whatever_their_case_accents_or_ligatures(client):
         assert [item["slug"] for item in body["items"]] == ["bajio-logistics"], words
     page = client.get("/vendors", query_string={"q": "istanbul flexible"}).get_data(as_text=True)
     assert "<mark>İstanbul</mark>" in page and "<mark>ﬂexible</mark>" in page
+
+
+@pytest.mark.parametrize("q", ["😀", "the and", "!!!"])
+def test_a_search_with_no_word_to_search_for_says_so_above_the_whole_directory(search_app, q):
+    client = search_app.test_client()
+    heading = re.search(
+        r'<h1 id="results-heading">(.*?)</h1>', client.get("/vendors", query_string={"q": q}).text, re.S
+    )
+    said = " ".join(html.unescape(re.sub(r"<[^>]+>", "", heading.group(1))).split())
+    everyone = api(search_app, "")["total"]
+    assert said == f"{everyone} vendors (“{q}” holds no word to search for)"
+    searched = client.get("/vendors", query_string={"q": "billing"}).text
+    assert "matching “billing”" in html.unescape(searched) and "holds no word" not in searched

@@ -43,6 +43,14 @@ class Listing:
     searched_stems: frozenset[str] | None = None  # what a search's snippets highlight; None without a search
 
     @property
+    def searched(self) -> bool:
+        """Whether the search words, if any, held anything to search for: "😀" or "the and" hold nothing, and
+        the listing is then the whole directory."""
+        return bool(self.understanding and self.understanding.understood) or search.has_words(
+            self.understanding.text if self.understanding else ""
+        )
+
+    @property
     def pages(self) -> int:
         return max(1, ceil(self.total / self.params.per_page))
 

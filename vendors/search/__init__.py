@@ -2,6 +2,7 @@
 
     find(q)                  -> TextMatch: ids of all matching published vendors, best first, and a
                                 "did you mean" suggestion when the query's words were misspelt
+    has_words(q)             -> whether q holds anything to search for (not only stop words or signs)
     snippets(q, vendor_ids)  -> {vendor id: Markup} highlighted excerpts for one page of results
     highlighted(stems, ids)  -> the same for a match already found, from its stems (TextMatch.stems)
     suggest_vendors(prefix)  -> vendor names and slugs for the search box as it types
@@ -48,6 +49,7 @@ __all__ = [
     "QueryTooLong",
     "TextMatch",
     "find",
+    "has_words",
     "highlighted",
     "init_app",
     "similar",
@@ -121,6 +123,12 @@ def find(q: str) -> TextMatch:
         )
         readcache.CACHE.put(key, cached, len(cached.ranking) * readcache.COST_PER_ID)
     return cached
+
+
+def has_words(q: str) -> bool:
+    """Whether q holds anything to search for: a word that is not a stop word, to find or to leave out."""
+    parsed = parse(" ".join(q.split()))
+    return bool(parsed.required or parsed.excluded)
 
 
 def snippets(q: str, vendor_ids: list[int]) -> dict[int, Markup]:
