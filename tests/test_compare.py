@@ -147,6 +147,19 @@ def test_nothing_saved_reads_never_and_has_no_payback_value(client):
             assert text(body).startswith("Never: nothing is saved")
 
 
+def test_no_transition_cost_reads_immediately_as_in_the_estimator(client):
+    add_costed("ranged", "flat")
+    cells = figure_cells(compare_page(client, ["ranged", "flat"], transition_per_fte="0"))
+    for level in LEVELS:
+        for slug in ("ranged", "flat"):
+            value, body = cells[(level, "payback_months", slug)]
+            assert Decimal(value) == 0 and text(body).startswith("Immediately: no transition cost"), body
+    rows = read_csv(
+        client.get("/compare.csv", query_string={"vendor": ["ranged", "flat"], "transition_per_fte": "0"})
+    )
+    assert any(row[1:] and set(row[1:]) == {"Immediately: no transition cost"} for row in rows)
+
+
 @pytest.mark.parametrize("key", ["defaults", "assumptions", "no-transition"])
 def test_the_best_figures_are_marked(client, key):
     add_costed()

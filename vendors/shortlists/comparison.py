@@ -270,7 +270,9 @@ def _best(values: list[Decimal | None], lower_is_better: bool) -> frozenset[int]
 def figure_text(figure: str, value: Decimal | None) -> str:
     """A figure as the page and the CSV show it; payback is None when nothing is saved."""
     if figure == "payback_months":
-        return "Never: nothing is saved" if value is None else f"{present.one_decimal(value)} months"
+        if value is None:
+            return "Never: nothing is saved"
+        return "Immediately: no transition cost" if value == 0 else f"{present.one_decimal(value)} months"
     if figure == "savings_pct":
         return f"{present.one_decimal(value)}%"
     return present.usd(value)
