@@ -1,15 +1,16 @@
 """Admin accounts: `flask users`, passwords, login and logout, server-side sessions and login limits."""
 
-from contextlib import contextmanager
+import sqlite3
+import time
 from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
 
+from tests.conftest import make_app
 from tests.factories import PASSWORD, add_user, csrf_token, login, post_form
-from vendors.accounts import passwords, sessions
+from vendors.accounts import passwords
 from vendors.accounts.models import LoginSession, User, user_by_email
 from vendors.audit import AuditEntry
 from vendors.database import write_transaction
@@ -322,18 +323,31 @@ def test_guesses_at_the_current_password_are_limited_like_logins(app, client):
     assert answers == [200, 200, 200, 429]
 
 
-def test_a_busy_database_does_not_sign_anyone_out(client, monkeypatch):
-    """While a long import holds SQLite's write lock, recording activity fails; the request goes on."""
-    add_user("ed@example.com")
+def test_a_busy_database_neither_signs_anyone_out_nor_holds_their_page(tmp_path):
+    """While a long import holds SQLite's write lock, recording activity fails at once and the request goes
+    on: waiting out the busy timeout (30 s) would reach the worker's, and gunicorn would kill the worker."""
+    path = tmp_path / "busy.sqlite3"
+    app = make_app(f"sqlite:///{path}", tmp_path / "index")
+    with app.app_context():
+        db.create_all()
+        add_user("ed@example.com")
+    client = app.test_client()
     login(client, "ed@example.com")
-    with write_transaction() as session:
-        seen = session.scalar(select(LoginSession.last_seen_at))
-        session.execute(update(LoginSession).values(last_seen_at=seen - timedelta(minutes=5)))
-
-    @contextmanager
-    def locked():
-        raise OperationalError("UPDATE login_sessions", {}, Exception("database is locked"))
-        yield
-
-    monkeypatch.setattr(sessions, "write_transaction", locked)
+    with app.app_context(), write_transaction() as session:
+        seen = session.scalar(select(LoginSession.last_seen_at)) - timedelta(minutes=5)
+        session.execute(update(LoginSession).values(last_seen_at=seen))
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # the import's write lock
+    try:
+        started = time.monotonic()
+        assert signed_in(client)
+        assert time.monotonic() - started < 5, "the page waited for the write lock"
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    with app.app_context():
+        assert db.session.scalar(select(LoginSession.last_seen_at)) == seen, "recorded next time instead"
     assert signed_in(client)
+    with app.app_context():
+        assert db.session.scalar(select(LoginSession.last_seen_at)) > seen
+        db.engine.dispose()

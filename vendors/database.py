@@ -37,6 +37,7 @@ def whole_number(raw: str | None) -> int | None:
 T = TypeVar("T")
 HELD_CONNECTIONS = "held connections"  # in app.extensions: engine -> its _HeldConnection
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+_waits_for_the_lock: ContextVar[bool] = ContextVar("waits_for_the_lock", default=True)
 
 
 CONNECT_TIMEOUT_SECONDS = 3
@@ -154,19 +155,30 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection):
         if connection.get_execution_options().get(ONE_STATEMENT):
             return  # SQLite runs a lone statement in a transaction of its own; BEGIN and ROLLBACK cost more
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+        if not _write_intent.get():
+            connection.exec_driver_sql("BEGIN")
+        elif _waits_for_the_lock.get():
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("PRAGMA busy_timeout=0")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:  # the connection goes back to the pool waiting as every other does
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 @contextmanager
-def write_transaction() -> Iterator[Session]:
+def write_transaction(wait_for_the_lock: bool = True) -> Iterator[Session]:
     """Run a block as one write transaction: committed when it ends, rolled back if it raises.
 
     Any read transaction already open in the session is ended first, so the write lock is taken before
-    the block reads anything it will base its writes on.
+    the block reads anything it will base its writes on. A write that may as well not happen this time
+    (wait_for_the_lock=False) does not wait for SQLite's write lock: held by another writer (a long import),
+    it fails at once with OperationalError rather than after the busy timeout.
     """
     session = db.session
     session.commit()
-    token = _write_intent.set(True)
+    intent, waiting = _write_intent.set(True), _waits_for_the_lock.set(wait_for_the_lock)
     try:
         yield session
         session.commit()
@@ -174,7 +186,8 @@ def write_transaction() -> Iterator[Session]:
         session.rollback()
         raise
     finally:
-        _write_intent.reset(token)
+        _write_intent.reset(intent)
+        _waits_for_the_lock.reset(waiting)
 
 
 def utcnow() -> datetime:

@@ -53,9 +53,10 @@ def user_for(token: str) -> User | None:
 
 def _touch(session_id: int, now: datetime) -> None:
     """Record activity; if the database is busy (a long import holding SQLite's write lock), carry on
-    signed in and record it next time rather than fail the request."""
+    signed in and record it next time rather than fail the request, or wait for the lock: a page held past
+    the worker's timeout would have its worker killed, and with it an import running there."""
     try:
-        with write_transaction() as session:
+        with write_transaction(wait_for_the_lock=False) as session:
             session.execute(
                 update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=now)
             )
