@@ -1,17 +1,21 @@
 """The site served as `make serve` serves it (gunicorn with gunicorn.conf.py) on a free loopback port, for the
-tests and bench scripts that need real HTTP: started, waited for, and stopped in one place."""
+tests and bench scripts that need real HTTP: started, waited for, and stopped in one place; and an app of the
+test's own served in its process (in_process), for tests that drive it from a browser or a script."""
 
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.request import urlopen
+
+from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parents[1]
 STOP_SECONDS = 15
@@ -109,3 +113,17 @@ def _answers(url: str) -> bool:
             return response.status == 200
     except OSError:  # refused while starting, or an error status (HTTPError)
         return False
+
+
+@contextmanager
+def in_process(app) -> Iterator[str]:
+    """The app served over HTTP on a free loopback port by a threaded WSGI server in this process (so the test
+    can reach its database and settings directly); yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

@@ -9,17 +9,14 @@ in the system temporary directory) for a human to look at.
 import os
 import re
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from tests.conftest import app_with_data, load_sample_data
+from tests.served import in_process as served
 from vendors.catalog import rules
 from vendors.catalog.models import Vendor
 from vendors.extensions import db
@@ -50,19 +47,6 @@ if not CHROMIUM.exists():
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwright")
 expect = sync_api.expect
-
-
-@contextmanager
-def served(app) -> Iterator[str]:
-    """The app served over HTTP on a free loopback port by a threaded WSGI server; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")

@@ -5,18 +5,16 @@ sqlmap nor bandit is run: the targets are only built, and the verdict is given m
 import dataclasses
 import importlib.util
 import re
-import threading
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from urllib.request import Request, urlopen
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.served import in_process as served
 from vendors.directory.params import FACET_VALUES
 from vendors.estimator.parameters import PARAMETERS
 
@@ -29,19 +27,6 @@ def scan():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@contextmanager
-def served(app) -> Iterator[str]:
-    """The app on a free loopback port, as the script's own gunicorn would serve it; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
