@@ -255,6 +255,17 @@ def test_an_upload_over_a_day_old_is_gone(editor):
     assert nothing_was_written()
 
 
+def test_only_a_users_newest_uploads_wait_for_confirmation(app, editor):
+    text = a_file_adding_one_and_updating_one()
+    tokens = [upload(editor, text) for _ in range(imports.WAITING_PER_USER + 2)]
+    for token in tokens[:2]:
+        assert editor.get(f"/admin/import/{token}").status_code == 404, "an older upload is dropped"
+    for token in tokens[2:]:
+        assert editor.get(f"/admin/import/{token}").status_code == 200
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(PendingImport)) == imports.WAITING_PER_USER
+
+
 # ------------------------------------------------------------------------------------------ outcomes
 def test_an_import_the_directory_no_longer_fits_shows_its_problems_and_writes_nothing(editor):
     [renamed] = add_vendors(vendor_record(slug="old-name"))

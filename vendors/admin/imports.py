@@ -56,6 +56,7 @@ PRESUMED_STOPPED_AFTER = timedelta(minutes=10)
 # worker stopped in between, when the page says it was imported without them.
 COUNTS_FOLLOW_WITHIN = timedelta(minutes=1)
 STATUS_REFRESH_SECONDS = 5
+WAITING_PER_USER = 3  # uploads checked and not yet confirmed, each a whole file kept in the database
 
 # What became of an upload.
 WAITING = "waiting"  # checked, not yet confirmed
@@ -194,11 +195,27 @@ def export():
 
 # ------------------------------------------------------------------------------------------ the upload
 def _keep(data: bytes, filename: str) -> str:
+    """Keep a checked upload until it is confirmed; only the user's newest WAITING_PER_USER of those not yet
+    confirmed are kept, since each holds a whole file in the database."""
     token = secrets.token_urlsafe(32)
     last_used = func.coalesce(PendingImport.started_at, PendingImport.created_at)
     with write_transaction() as session:
         session.execute(delete(PendingImport).where(last_used < utcnow() - UPLOAD_LIFETIME))
         session.add(PendingImport(token=token, user_id=current_user.id, filename=filename, data=data))
+        session.flush()
+        newest = (
+            select(PendingImport.id)
+            .where(PendingImport.user_id == current_user.id, PendingImport.state == WAITING)
+            .order_by(PendingImport.id.desc())
+            .limit(WAITING_PER_USER)
+        )
+        session.execute(
+            delete(PendingImport).where(
+                PendingImport.user_id == current_user.id,
+                PendingImport.state == WAITING,
+                PendingImport.id.not_in(newest.scalar_subquery()),
+            )
+        )
     return token
 
 
