@@ -233,7 +233,7 @@ def test_a_fault_before_the_hooks_leaves_the_page_to_the_usual_way(app, monkeypa
     def broken(_view):
         raise RuntimeError("the early answer failed")
 
-    monkeypatch.setattr(pagecache, "kept_gzip_answer", broken)
+    monkeypatch.setattr(pagecache, "kept_gzip_hit", broken)
     with hooks_counted() as started:
         answer = app.test_client().get("/vendors", headers=GZIP)
     assert (answer.status_code, answer.headers["X-Cache"], len(started)) == (200, "hit", 1)

@@ -23,8 +23,9 @@ from collections.abc import Callable
 from itertools import chain
 from typing import NamedTuple
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask.signals import request_finished, request_started
+from werkzeug.http import HTTP_STATUS_CODES
 
 from vendors import headers, pagecache, requestlog
 from vendors.accounts.access import ADMIN_PREFIX
@@ -69,20 +70,50 @@ def kept_answer(app: Flask):
     door = _door(app)
     if door is None or not _early_read(door):
         return None
-    response = pagecache.kept_gzip_answer(app.view_functions[request.endpoint])
-    if response is None:
+    hit = pagecache.kept_gzip_hit(app.view_functions[request.endpoint])
+    if hit is None:
         return None
     requestlog.start(began)
     counted = not reads_a_page()
     if counted:
         door.check_limits()  # a refused read raises, and goes the usual way to its 429
-    response = headers.add_security_headers(requestlog.finish(response))
+    cookie_vary, cookies = _session_cookies(app)
+    answer_headers = [
+        *hit.headers,
+        ("Vary", ", ".join([*hit.vary, *cookie_vary])),
+        *headers.security_headers((name for name, _value in hit.headers), request.is_secure),
+        (requestlog.HEADER, g.request_id),
+        *cookies,
+    ]
+    requestlog.log_answer(hit.status)
     if counted:
-        response = door.add_limit_headers(response)
+        return door.add_limit_headers(app.response_class(hit.body, hit.status, answer_headers))
+    return _Answer(f"{hit.status} {HTTP_STATUS_CODES[hit.status]}", answer_headers, hit.body)
+
+
+def _session_cookies(app: Flask) -> tuple[list[str], list[tuple[str, str]]]:
+    """What saving the visitor's session adds to an answer: the Vary values, and the Set-Cookie headers. Told
+    by the app's own session interface, saving to an empty response."""
     visitor_session = session._get_current_object()
-    if not app.session_interface.is_null_session(visitor_session):
-        app.session_interface.save_session(app, visitor_session, response)
-    return response
+    if app.session_interface.is_null_session(visitor_session):
+        return [], []
+    carrier = app.response_class()
+    app.session_interface.save_session(app, visitor_session, carrier)
+    cookies = [("Set-Cookie", cookie) for cookie in carrier.headers.getlist("Set-Cookie")]
+    return list(carrier.vary), cookies
+
+
+class _Answer(NamedTuple):
+    """An answer given as it is: the WSGI application Flask calls with the request (the body left out of an
+    answer to HEAD). A werkzeug Response would work its headers over again, a fifth of a kept page's time."""
+
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+        start_response(self.status, self.headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [self.body]
 
 
 def _early_read(door: "_Door") -> bool:

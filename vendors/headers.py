@@ -6,6 +6,8 @@ Strict-Transport-Security is sent only over HTTPS, where it means something; coo
 local development (SESSION_COOKIE_SECURE, set in production).
 """
 
+from collections.abc import Iterable
+
 from flask import Flask, Response, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -45,9 +47,14 @@ def _let_static_files_be_compressed(response: Response) -> Response:
 
 
 def add_security_headers(response: Response) -> Response:
-    headers = response.headers
-    present = {name.lower() for name, _ in headers.items()}  # a view may have set its own
-    headers.extend([(name, value) for name, value in ALWAYS.items() if name.lower() not in present])
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+    response.headers.extend(security_headers(response.headers.keys(), request.is_secure))
     return response
+
+
+def security_headers(present: Iterable[str], secure: bool) -> list[tuple[str, str]]:
+    """The security headers an answer lacks, given the names of those it has (a view may have set its own)."""
+    has = {name.lower() for name in present}
+    missing = [(name, value) for name, value in ALWAYS.items() if name.lower() not in has]
+    if secure and "strict-transport-security" not in has:
+        missing.append(("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY))
+    return missing

@@ -28,6 +28,7 @@ from datetime import date
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.http import parse_set_header
 
 from vendors import search
 from vendors.search.readcache import ReadCache
@@ -151,7 +152,18 @@ def cached(
     return decorate
 
 
-def kept_gzip_answer(view: Callable):
+@dataclass(frozen=True)
+class GzipHit:
+    """A kept answer as the visitor gets it, gzip-compressed: its headers but Vary, whose values are apart so
+    that what is added to the answer after it (the session's "Cookie") joins them."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    vary: list[str]
+    body: bytes
+
+
+def kept_gzip_hit(view: Callable) -> GzipHit | None:
     """The view's kept answer, gzip-compressed, for a visitor who takes gzip; None when there is none to give
     (the view answers for itself). What the view's decorator would answer, without running the view."""
     kept_under = getattr(view, "kept_under", None)
@@ -161,9 +173,22 @@ def kept_gzip_answer(view: Callable):
     kept = current_app.extensions["pagecache"].get(key) if key is not None else None
     if kept is None or kept.compressed is None:
         return None
-    if kept.needs_token and len(generate_csrf()) != kept.compressed.token_length:
+    token = generate_csrf().encode() if kept.needs_token else b""
+    if len(token) != kept.compressed.token_length:
         return None
-    return _replayed(kept, "hit")
+    body = kept.compressed.gzip(token)
+    headers = [(name, value) for name, value in kept.headers if name.lower() not in _SET_ON_REPLAY]
+    vary = [
+        value for name, value in kept.headers if name.lower() == "vary" for value in parse_set_header(value)
+    ]
+    if "accept-encoding" not in {value.lower() for value in vary}:
+        vary.append("Accept-Encoding")
+    headers += [("X-Cache", "hit"), ("Content-Length", str(len(body))), ("Content-Encoding", "gzip")]
+    return GzipHit(kept.status, headers, vary, body)
+
+
+# Headers of a kept answer that its replay sets afresh (_replayed, kept_gzip_hit).
+_SET_ON_REPLAY = {"content-length", "content-encoding", "x-cache", "vary"}
 
 
 def _key_if_shared_alike(catalogue: Callable[[], bool], vary: Callable[[], Hashable]) -> tuple | None:

@@ -40,16 +40,21 @@ def finish(response: Response) -> Response:
     if "request_id" not in g:  # a response made before the request began (a routing error, say)
         start()
     response.headers[HEADER] = g.request_id
+    log_answer(response.status_code)
+    return response
+
+
+def log_answer(status: int) -> None:
+    """The request's line, when lines are logged; start() named the request."""
     if not log.isEnabledFor(logging.INFO):
-        return response
+        return
     took = (time.perf_counter() - g.request_started) * 1000
     line = {
         "request_id": g.request_id,
         "method": request.method,
         "path": request.path,
-        "status": response.status_code,
+        "status": status,
         "ms": round(took, 1),
         "pid": os.getpid(),  # which worker answered
     }
     log.info(json.dumps(line))
-    return response
