@@ -248,3 +248,24 @@ def test_a_visitor_with_a_shortlist_is_answered_the_usual_way(app):
     with hooks_counted() as started:
         answer = buyer.get("/vendors", headers=GZIP)
     assert ("X-Cache" not in answer.headers, len(started)) == (True, 1)
+
+
+def _with_its_own_vary(site):
+    """The site with a kept answer whose view names Vary values of its own, one of them the session's."""
+
+    @site.get("/varied")
+    @pagecache.cached(catalogue=lambda: False)
+    def varied():
+        return "varied", {"Vary": "cookie, Accept-Encoding"}
+
+    return site
+
+
+def test_an_early_answer_names_each_vary_value_once_as_the_usual_way(app, usual_app):
+    early, early_through_hooks = kept_and_asked_again(_with_its_own_vary(app), "/varied", returning=True)
+    usual, usual_through_hooks = kept_and_asked_again(
+        _with_its_own_vary(usual_app), "/varied", returning=True
+    )
+
+    assert (early_through_hooks, usual_through_hooks) == (0, 1)
+    assert early.headers["Vary"] == usual.headers["Vary"] == "cookie, Accept-Encoding"

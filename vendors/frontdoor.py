@@ -80,7 +80,7 @@ def kept_answer(app: Flask):
     cookie_vary, cookies = _session_cookies(app)
     answer_headers = [
         *hit.headers,
-        ("Vary", ", ".join([*hit.vary, *cookie_vary])),
+        ("Vary", _joined([*hit.vary, *cookie_vary])),
         *headers.security_headers((name for name, _value in hit.headers), request.is_secure),
         (requestlog.HEADER, g.request_id),
         *cookies,
@@ -101,6 +101,14 @@ def _session_cookies(app: Flask) -> tuple[list[str], list[tuple[str, str]]]:
     app.session_interface.save_session(app, visitor_session, carrier)
     cookies = [("Set-Cookie", cookie) for cookie in carrier.headers.getlist("Set-Cookie")]
     return list(carrier.vary), cookies
+
+
+def _joined(values: list[str]) -> str:
+    """Header values as one, each once whatever its case, as werkzeug's HeaderSet joins them."""
+    firsts = {}
+    for value in values:
+        firsts.setdefault(value.lower(), value)
+    return ", ".join(firsts.values())
 
 
 class _Answer(NamedTuple):
