@@ -441,7 +441,7 @@ def import_page_once_over(client, location: str) -> str:
 def test_an_upload_is_checked_then_imported_only_when_confirmed(editor):
     [vendor] = add_vendors(vendor_record(slug="to-change", tagline="Old tagline"))
     content = exported(editor).decode("utf-8-sig").replace("Old tagline", "New tagline").encode()
-    extra = ",".join(csvfiles.row_of(stored_record(vendor))).replace("to-change", "brand-new") + "\r\n"
+    extra = ",".join(csvfiles.row_of(stored_record(vendor))).replace("to-change", "brand-new") + ",\r\n"
 
     report = upload(editor, content + extra.encode())
 
@@ -462,6 +462,19 @@ def test_an_upload_is_checked_then_imported_only_when_confirmed(editor):
     assert again.status_code == 303 and again.location == done.location  # the result again; nothing re-run
 
 
+def test_an_uploaded_export_that_would_undo_a_later_save_is_refused_with_the_reason(editor):
+    [vendor] = add_vendors(vendor_record(slug="to-keep", tagline="At export"))
+    content = exported(editor).decode("utf-8-sig").replace("At export", "From the file").encode()
+    update_vendor(vendor.id, name="Saved after the export")
+
+    report = upload(editor, content)
+
+    assert report.status_code == 422
+    page = html.unescape(text(report))
+    assert "<td>2</td><td>version</td><td>'to-keep' was saved after this row was exported" in page
+    assert fresh(vendor.id).tagline == "At export"
+
+
 def test_a_large_browser_import_brings_the_search_index_up_to_date_in_the_background(
     editor, app, monkeypatch
 ):
@@ -473,7 +486,7 @@ def test_a_large_browser_import_brings_the_search_index_up_to_date_in_the_backgr
     content = exported(editor).decode("utf-8-sig")
     for number in range(3):
         content += (
-            ",".join(csvfiles.row_of(stored_record(vendor))).replace("seed-one", f"more-{number}") + "\r\n"
+            ",".join(csvfiles.row_of(stored_record(vendor))).replace("seed-one", f"more-{number}") + ",\r\n"
         )
     token = re.search(r'action="/admin/import/([^"]+)"', text(upload(editor, content.encode()))).group(1)
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.conftest import load_sample_data
-from tests.factories import add_user, add_vendors, login, post_form, update_vendor, vendor_record
+from tests.factories import TEST_ACTOR, add_user, add_vendors, login, post_form, update_vendor, vendor_record
 from vendors import search
 from vendors.audit import AuditEntry
 from vendors.catalog import csvfiles
@@ -75,6 +75,17 @@ def export_text(runner, *options) -> str:
     result = runner.invoke(args=["vendors", "export", "-", *options])
     assert result.exit_code == 0, result.output
     return result.stdout
+
+
+def without_versions(exported: str) -> str:
+    """The export with its version cells emptied: importing it overwrites whatever was saved since."""
+    rows = list(csv.reader(io.StringIO(exported)))
+    at = rows[0].index(csvfiles.VERSION_COLUMN)
+    for cells in rows[1:]:
+        cells[at] = ""
+    emptied = io.StringIO()
+    csv.writer(emptied, lineterminator="\r\n").writerows(rows)
+    return emptied.getvalue()
 
 
 # ------------------------------------------------------------------------------------------ import
@@ -393,7 +404,7 @@ def test_the_longest_descriptions_survive_export_then_import(runner, tmp_path):
     vendors = add_vendors(
         vendor_record(slug="formula", description=formula), vendor_record(slug="plain", description=plain)
     )
-    exported = export_text(runner).replace(plain, f"  {plain} ")
+    exported = without_versions(export_text(runner).replace(plain, f"  {plain} "))
     for vendor in vendors:
         update_vendor(vendor.id, description="Changed meanwhile")
 
@@ -468,7 +479,8 @@ def test_export_lists_every_status_or_only_the_one_asked_for(runner):
 
     assert [line["slug"] for line in every] == ["drafted", "old", "shown"]
     assert [line["slug"] for line in published] == ["shown"]
-    assert list(every[0]) == list(csvfiles.COLUMNS)
+    assert list(every[0]) == [*csvfiles.COLUMNS, "version"]
+    assert [line["version"] for line in every] == ["1", "1", "1"]
 
 
 def test_export_writes_lists_dates_and_amounts_as_the_import_reads_them(runner):
@@ -497,7 +509,7 @@ def test_formulas_are_neutralised_on_export_and_restored_on_import(runner, tmp_p
     assert line["description"].startswith("'-")
 
     update_vendor(vendor.id, name="Changed Meanwhile")
-    result = import_file(runner, tmp_path, exported)
+    result = import_file(runner, tmp_path, without_versions(exported))
 
     assert result.exit_code == 0, result.output
     db.session.expire_all()
@@ -515,3 +527,85 @@ def test_neutralise_then_restore_gives_back_any_text(text):
 
 def test_a_quote_typed_before_ordinary_text_is_kept():
     assert csvfiles.restore("'quoted") == "'quoted"
+
+
+# ------------------------------------------------------------------------------------------ versions
+def test_an_old_export_does_not_undo_what_was_saved_after_it(runner, tmp_path):
+    [vendor] = add_vendors(vendor_record(slug="lakeside-contact", name="Lakeside", tagline="At export"))
+    exported = export_text(runner).replace("Lakeside", "Lakeside Contact")  # the person's own change
+    update_vendor(vendor.id, tagline="Saved after the export")
+
+    result = import_file(runner, tmp_path, exported)
+
+    assert result.exit_code == 1
+    assert (
+        "line 2, column version: 'lakeside-contact' was saved after this row was exported "
+        "(it is at version 2, the row at 1)"
+    ) in result.output
+    assert "0 added, 0 updated, 0 unchanged, 1 rejected" in result.output
+    db.session.expire_all()
+    kept = db.session.get(Vendor, vendor.id)
+    assert (kept.name, kept.tagline, kept.version) == ("Lakeside", "Saved after the export", 2)
+
+    again = import_file(runner, tmp_path, export_text(runner).replace("Lakeside", "Lakeside Contact"))
+
+    assert again.exit_code == 0, again.output
+    db.session.expire_all()
+    assert (kept.name, kept.tagline) == ("Lakeside Contact", "Saved after the export")
+
+
+def test_a_row_saved_since_but_matching_its_vendor_changes_nothing_and_is_no_problem(runner, tmp_path):
+    [vendor] = add_vendors(vendor_record(slug="lakeside-contact", tagline="Before"))
+    exported = export_text(runner)
+    update_vendor(vendor.id, tagline="In between")
+    update_vendor(vendor.id, tagline="Before")
+
+    result = import_file(runner, tmp_path, exported)
+
+    assert result.exit_code == 0, result.output
+    assert "0 added, 0 updated, 1 unchanged, 0 rejected" in summary(result)
+
+
+def test_an_empty_version_overwrites_and_a_file_without_the_column_is_taken_as_before(runner, tmp_path):
+    [vendor] = add_vendors(vendor_record(slug="lakeside-contact", tagline="At export"))
+    exported = export_text(runner).replace("At export", "From the file")
+    update_vendor(vendor.id, tagline="Saved after the export")
+
+    emptied = import_file(runner, tmp_path, without_versions(exported))
+    no_column = import_file(runner, tmp_path, csv_text(row(slug="lakeside-contact", tagline="No column")))
+
+    assert emptied.exit_code == 0, emptied.output
+    assert no_column.exit_code == 0, no_column.output
+    db.session.expire_all()
+    assert db.session.get(Vendor, vendor.id).tagline == "No column"
+
+
+@pytest.mark.parametrize("cell", ["two", "0", "1.0", "-1", "\u0661", "1_0"])
+def test_a_version_must_be_a_whole_number_from_one_or_empty(runner, tmp_path, cell):
+    text = csv_text(row(version=cell), row(name="Other", version=""), columns=csvfiles.EXPORTED_COLUMNS)
+
+    result = import_file(runner, tmp_path, text)
+
+    assert result.exit_code == 1
+    assert f"line 2, column version: {csvfiles.VERSION_PROBLEM}" in result.output
+    assert "line 3" not in result.output
+    assert count_vendors() == 0
+
+
+def test_a_vendor_saved_between_the_check_and_the_import_is_not_overwritten(runner, tmp_path):
+    [vendor] = add_vendors(vendor_record(slug="lakeside-contact", tagline="At export"))
+    path = tmp_path / "vendors.csv"
+    path.write_text(export_text(runner).replace("At export", "From the file"), encoding="utf-8")
+    opener = csvfiles.text_at(str(path))
+    checked = csvfiles.check(opener)
+    assert not checked.problems
+    update_vendor(vendor.id, name="Saved after the check")
+
+    with pytest.raises(csvfiles.FileRejected) as rejected:
+        csvfiles.apply(opener, TEST_ACTOR, note="test", checked=checked)
+
+    [problem] = rejected.value.checked.problems
+    assert (problem.line, problem.column) == (2, "version")
+    db.session.expire_all()
+    kept = db.session.get(Vendor, vendor.id)
+    assert (kept.name, kept.tagline) == ("Saved after the check", "At export")

@@ -286,6 +286,24 @@ def test_an_import_the_directory_no_longer_fits_shows_its_problems_and_writes_no
     assert stored(token).data == b""
 
 
+def test_an_import_that_would_undo_a_save_made_after_the_check_is_refused_and_writes_nothing(editor):
+    text = a_file_adding_one_and_updating_one()
+    [vendor] = db.session.scalars(select(Vendor).where(Vendor.slug == "lakeside-contact"))
+    header, *lines = text.splitlines()
+    versioned = "\n".join([f"{header},version", *(f"{line},{vendor.version}" for line in lines)]) + "\n"
+    token = upload(editor, versioned)
+    update_vendor(vendor.id, name="Saved after the check")
+
+    confirm(editor, token)
+    page = html.unescape(page_once_over(editor, token))
+
+    assert "Nothing was imported: 1 problem in 1 line." in page
+    assert "<td>2</td><td>version</td><td>'lakeside-contact' was saved after this row was exported" in page
+    db.session.expire_all()
+    assert db.session.get(Vendor, vendor.id).tagline == "Before the import"
+    assert db.session.scalar(select(Vendor).where(Vendor.slug == "mountain-ledger")) is None
+
+
 def test_a_failed_import_writes_nothing_and_can_be_started_again(editor, monkeypatch):
     token = upload(editor, a_file_adding_one_and_updating_one())
     real_apply = csvfiles.apply

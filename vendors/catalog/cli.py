@@ -52,12 +52,7 @@ def import_command(path: str, dry_run: bool) -> None:
     opener = csvfiles.text_at(path)
     checked = csvfiles.check(opener, progress=_show_checked)
     if checked.problems:
-        for problem in checked.problems:
-            click.echo(str(problem), err=True)
-        summary = csvfiles.Applied().summary(rejected=checked.rejected)
-        raise click.ClickException(
-            f"{name}: {summary}. Nothing was written: fix the lines above and import again."
-        )
+        _refuse(name, checked)
     actor = Actor.command("flask vendors import")
     label = "Comparing" if dry_run else "Importing"
     with click.progressbar(length=checked.rows, label=label, file=sys.stderr) as bar:
@@ -72,6 +67,8 @@ def import_command(path: str, dry_run: bool) -> None:
             )
         except csvfiles.FileChanged as error:
             raise click.ClickException(f"{name}: {error}.") from None
+        except csvfiles.FileRejected as rejected:  # a vendor was saved, meanwhile, in a way a row would undo
+            _refuse(name, rejected.checked)
     if not dry_run and (result.added or result.updated):
         changelog.many_changed.send(current_app._get_current_object(), count=result.added + result.updated)
     outcome = "Dry run, nothing written" if dry_run else "Imported"
@@ -79,6 +76,15 @@ def import_command(path: str, dry_run: bool) -> None:
         " Nothing changed: every row matches the directory." if result.unchanged == checked.rows else ""
     )
     click.echo(f"{outcome} {name}: {result.summary()}.{unchanged}")
+
+
+def _refuse(name: str, checked: csvfiles.Checked) -> None:
+    for problem in checked.problems:
+        click.echo(str(problem), err=True)
+    summary = csvfiles.Applied().summary(rejected=checked.rejected)
+    raise click.ClickException(
+        f"{name}: {summary}. Nothing was written: fix the lines above and import again."
+    )
 
 
 @vendors_group.command("export")

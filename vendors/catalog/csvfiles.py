@@ -47,6 +47,11 @@ COLUMN_FIELDS: dict[str, str] = {
 }
 COLUMNS = tuple(COLUMN_FIELDS)
 FIELD_COLUMNS = {field_name: column for column, field_name in COLUMN_FIELDS.items()}
+# Written by an export after the record's columns, optional in an import: the vendor's version when the file
+# was exported. A row that would change a vendor saved since then is refused, so importing an old export
+# cannot undo edits made after it; an empty cell overwrites whatever was saved.
+VERSION_COLUMN = "version"
+EXPORTED_COLUMNS = (*COLUMNS, VERSION_COLUMN)
 LIST_SEPARATOR = ";"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
@@ -82,26 +87,32 @@ def restore(cell: str) -> str:
 # ------------------------------------------------------------------------------------------ export
 def export_rows(*conditions: ColumnElement[bool]) -> Iterator[list[str]]:
     """The header, then one row per vendor in slug order: every vendor, or those meeting `conditions`."""
-    yield list(COLUMNS)
-    for _vendor_id, record in stored_records(*conditions):
-        yield row_of(record)
+    yield list(EXPORTED_COLUMNS)
+    for stored in stored_records(*conditions):
+        yield [*row_of(stored.record), str(stored.version)]
 
 
 def row_of(record: dict) -> list[str]:
-    """A cleaned record as a row of cells."""
+    """A cleaned record as a row of cells, less the version."""
     values = plain_values(record)
     return [neutralise(_cell(values[COLUMN_FIELDS[column]])) for column in COLUMNS]
 
 
-def stored_records(*conditions: ColumnElement[bool]) -> Iterator[tuple[int, dict]]:
-    """(vendor id, cleaned record) of the vendors meeting `conditions`, in slug order.
+class Stored(NamedTuple):
+    vendor_id: int
+    version: int
+    record: dict  # cleaned
+
+
+def stored_records(*conditions: ColumnElement[bool]) -> Iterator[Stored]:
+    """The vendors meeting `conditions`, in slug order.
 
     Read with plain rows a few hundred vendors at a time, not as ORM objects: building those is most of
     the cost of exporting or comparing a large catalogue.
     """
     scalar_fields = [field_name for field_name in FIELDS if field_name not in FACET_FIELDS]
     statement = (
-        select(Vendor.id, *(getattr(Vendor, field_name) for field_name in scalar_fields))
+        select(Vendor.id, Vendor.version, *(getattr(Vendor, field_name) for field_name in scalar_fields))
         .where(*conditions)
         .order_by(Vendor.slug)
     )
@@ -111,7 +122,7 @@ def stored_records(*conditions: ColumnElement[bool]) -> Iterator[tuple[int, dict
             record = {field_name: getattr(row, field_name) for field_name in scalar_fields}
             for field_name, facet in FACET_FIELDS.items():
                 record[field_name] = values.get((row.id, facet), [])
-            yield row.id, record
+            yield Stored(row.id, row.version, record)
 
 
 def _attribute_values(vendor_ids: list[int]) -> dict[tuple[int, str], list[str]]:
@@ -218,19 +229,24 @@ def check(open_text: Callable[[], IO[str]], progress: Progress = no_progress) ->
     """Read the whole file and report every problem; writes nothing."""
     checked = Checked()
     first_line_of: dict[str, int] = {}
-    for line, _cleaned, problems, slug in _records(open_text, checked):
-        checked.rows += 1
-        if checked.rows % PROGRESS_EVERY == 0:
-            progress(checked.rows, None)
-        for problem in problems:
+    for chunk in _chunks(_records(open_text, checked), CHUNK):
+        for row in chunk:
+            checked.rows += 1
+            if checked.rows % PROGRESS_EVERY == 0:
+                progress(checked.rows, None)
+            for problem in row.problems:
+                checked.add(problem)
+            # A row with other problems still takes its slug, so a second row with it is reported here.
+            if not row.slug:
+                continue
+            if row.slug in first_line_of:
+                checked.add(
+                    Problem(row.line, "slug", f"{row.slug!r} is also on line {first_line_of[row.slug]}")
+                )
+            else:
+                first_line_of[row.slug] = row.line
+        for problem in _undoing_later_saves(chunk):
             checked.add(problem)
-        # A row with other problems still takes its slug, so a second row with it is reported in this pass.
-        if not slug:
-            continue
-        if slug in first_line_of:
-            checked.add(Problem(line, "slug", f"{slug!r} is also on line {first_line_of[slug]}"))
-        else:
-            first_line_of[slug] = line
     for slug, current in former_slugs(list(first_line_of)).items():
         message = f"{slug!r} is a former slug of {current!r}, which it leads to: use {current!r}"
         checked.add(Problem(first_line_of[slug], "slug", message))
@@ -262,7 +278,7 @@ def apply(
         for chunk in _chunks(_records(open_text, Checked()), CHUNK):
             if any(row.record is None for row in chunk):
                 raise FileChanged("the file changed while it was being imported; nothing was written")
-            new, changed = _compare(row.record for row in chunk)
+            new, changed = _compare(chunk, checked.rows)
             result.added += len(new)
             result.updated += len(changed)
             result.unchanged += len(chunk) - len(new) - len(changed)
@@ -275,20 +291,60 @@ def apply(
     return result
 
 
-def _compare(records: Iterable[dict]) -> tuple[list[dict], list[tuple[int, dict]]]:
-    """The records of new vendors, and (vendor id, record) of those that differ from their vendor."""
-    records = list(records)
+def _compare(rows: list["_Row"], row_count: int) -> tuple[list[dict], list[tuple[int, dict]]]:
+    """The records of new vendors, and (vendor id, record) of those that differ from their vendor. Raises
+    FileRejected when a row would undo a save made after the version it names: after the file was checked,
+    since the check reports those."""
     stored = {
-        record["slug"]: (vendor_id, record)
-        for vendor_id, record in stored_records(Vendor.slug.in_([record["slug"] for record in records]))
+        found.record["slug"]: found for found in stored_records(Vendor.slug.in_([row.slug for row in rows]))
     }
-    new = [record for record in records if record["slug"] not in stored]
-    changed = [
-        (stored[record["slug"]][0], record)
-        for record in records
-        if record["slug"] in stored and differences(stored[record["slug"]][1], record)
+    new = [row.record for row in rows if row.slug not in stored]
+    differing = [
+        row for row in rows if row.slug in stored and differences(stored[row.slug].record, row.record)
     ]
-    return new, changed
+    undoing = [
+        _undoing(row, stored[row.slug].version)
+        for row in differing
+        if row.version not in (None, stored[row.slug].version)
+    ]
+    if undoing:
+        rejected = Checked(rows=row_count)
+        for problem in undoing:
+            rejected.add(problem)
+        raise FileRejected(rejected)
+    return new, [(stored[row.slug].vendor_id, row.record) for row in differing]
+
+
+def _undoing_later_saves(rows: list["_Row"]) -> list[Problem]:
+    """A problem for each row that would change a vendor saved since the version the row names: its other
+    cells hold what the vendor was then, so writing them would undo the later changes."""
+    versioned = {row.slug: row for row in rows if row.record is not None and row.version is not None}
+    if not versioned:
+        return []
+    saved_since = [
+        slug
+        for slug, version in db.session.execute(
+            select(Vendor.slug, Vendor.version).where(Vendor.slug.in_(list(versioned)))
+        )
+        if version != versioned[slug].version
+    ]
+    if not saved_since:
+        return []
+    problems = [
+        _undoing(versioned[found.record["slug"]], found.version)
+        for found in stored_records(Vendor.slug.in_(saved_since))
+        if differences(found.record, versioned[found.record["slug"]].record)
+    ]
+    return sorted(problems, key=lambda problem: problem.line)
+
+
+def _undoing(row: "_Row", saved_version: int) -> Problem:
+    message = (
+        f"{row.slug!r} was saved after this row was exported (it is at version {saved_version}, the row at "
+        f"{row.version}), and the row would undo those changes: export again and make the row's changes "
+        "there, or empty this cell to overwrite them"
+    )
+    return Problem(row.line, VERSION_COLUMN, message)
 
 
 def _write(writer: CatalogueWriter, new: list[dict], changed: list[tuple[int, dict]]) -> None:
@@ -308,6 +364,7 @@ class _Row(NamedTuple):
     record: dict | None  # cleaned; None when the row has problems
     problems: list[Problem]
     slug: str  # the row's slug when it is a valid one, even if other cells have problems; else ""
+    version: int | None = None  # the vendor's version the row was exported at; None: not given
 
 
 def _records(open_text: Callable[[], IO[str]], checked: Checked) -> Iterator[_Row]:
@@ -323,7 +380,7 @@ def _records(open_text: Callable[[], IO[str]], checked: Checked) -> Iterator[_Ro
             line = reader.line_num + 1
             for cells in reader:
                 if any(cell.strip() for cell in cells):
-                    yield _Row(line, *_record(line, columns, cells))
+                    yield _row(line, columns, cells)
                 line = reader.line_num + 1
         except csv.Error as error:
             checked.add(Problem(reader.line_num, "", f"cannot be read as CSV ({error})"))
@@ -355,8 +412,9 @@ def _check_header(header: list[str] | None, rows: Iterator[list[str]], checked: 
     for position, column in enumerate(columns):
         if not column:
             checked.add(Problem(1, "", "a column has no heading: remove the empty column or name it"))
-        elif column not in COLUMN_FIELDS:
-            checked.add(Problem(1, column, f"unknown column; the columns are {', '.join(COLUMNS)}"))
+        elif column not in COLUMN_FIELDS and column != VERSION_COLUMN:
+            message = f"unknown column; the columns are {', '.join(COLUMNS)}, and {VERSION_COLUMN} if wanted"
+            checked.add(Problem(1, column, message))
         elif column in columns[:position]:
             checked.add(Problem(1, column, "appears more than once"))
     for column in COLUMNS:
@@ -365,14 +423,34 @@ def _check_header(header: list[str] | None, rows: Iterator[list[str]], checked: 
     return not checked.problems
 
 
-def _record(line: int, columns: list[str], cells: list[str]) -> tuple[dict | None, list[Problem], str]:
-    """The row cleaned, its problems, and its slug when that is valid (even if other cells are not)."""
+def _row(line: int, columns: list[str], cells: list[str]) -> _Row:
+    """The row cleaned, or its problems; its slug when that is valid (even if other cells are not)."""
     if len(cells) != len(columns):
-        return (
+        return _Row(
+            line,
             None,
             [Problem(line, "", f"has {len(cells)} cells; the header names {len(columns)} columns")],
             "",
         )
+    version, version_problems = None, []
+    if VERSION_COLUMN in columns:
+        cells = list(cells)
+        version_cell = cells.pop(columns.index(VERSION_COLUMN)).strip()
+        columns = [column for column in columns if column != VERSION_COLUMN]
+        if version_cell.isascii() and version_cell.isdigit() and int(version_cell) >= 1:
+            version = int(version_cell)
+        elif version_cell:
+            version_problems = [Problem(line, VERSION_COLUMN, VERSION_PROBLEM)]
+    record, problems, slug = _record(line, columns, cells)
+    problems = version_problems + problems
+    return _Row(line, None if problems else record, problems, slug, version)
+
+
+VERSION_PROBLEM = "must be the version an export wrote (a whole number from 1), or empty"
+
+
+def _record(line: int, columns: list[str], cells: list[str]) -> tuple[dict | None, list[Problem], str]:
+    """The record cleaned, its problems, and its slug when that is valid (even if other cells are not)."""
     unreadable = [
         Problem(line, column, why)
         for column, cell in zip(columns, cells, strict=True)
