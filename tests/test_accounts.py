@@ -290,6 +290,36 @@ def test_too_many_failed_logins_for_one_account_get_429_with_retry_after(app, cl
     assert login(client, "ann@example.com").status_code == 303
 
 
+def client_at(app, address: str):
+    """A browser whose requests come from `address`."""
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = address
+    return browser
+
+
+def test_guesses_from_one_address_do_not_lock_the_account_out_from_another(app):
+    app.config["LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS"] = "3 per 15 minutes"
+    add_user("ed@example.com")
+    guesser, owner = client_at(app, "203.0.113.7"), client_at(app, "198.51.100.20")
+
+    answers = [login(guesser, "ed@example.com", f"wrong guess {n}").status_code for n in range(3)]
+
+    assert answers == [401, 401, 401]
+    assert login(guesser, "ed@example.com").status_code == 429  # even the right password, from there
+    assert login(owner, "ed@example.com").status_code == 303
+
+
+def test_guesses_spread_over_addresses_meet_the_accounts_own_limit(app):
+    app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "4 per 15 minutes"
+    add_user("ed@example.com")
+    guessers = [client_at(app, f"203.0.113.{number}") for number in (1, 2)]
+
+    answers = [login(guesser, "ed@example.com", "wrong password").status_code for guesser in guessers * 2]
+
+    assert answers == [401, 401, 401, 401]
+    assert login(client_at(app, "198.51.100.20"), "ed@example.com").status_code == 429
+
+
 def test_too_many_failed_logins_from_one_address_get_429(app, client):
     app.config["LOGIN_LIMIT_PER_ADDRESS"] = "4 per 15 minutes"
     for number in range(4):

@@ -38,7 +38,10 @@ def from_environment(instance_path: str) -> dict:
         **rate_limit_storage(),
         # Always set, because the limiter object is shared by every app a process creates.
         "RATELIMIT_ENABLED": True,
-        "LOGIN_LIMIT_PER_ACCOUNT": rate_limit("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS": rate_limit(
+            "LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS", "10 per 15 minutes"
+        ),
+        "LOGIN_LIMIT_PER_ACCOUNT": rate_limit("LOGIN_LIMIT_PER_ACCOUNT", "100 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": rate_limit("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
         "SUBMIT_LIMIT_PER_ADDRESS": rate_limit("SUBMIT_LIMIT_PER_ADDRESS", "5 per hour"),
         "INQUIRY_LIMIT_PER_ADDRESS": rate_limit("INQUIRY_LIMIT_PER_ADDRESS", "5 per hour"),

@@ -1,4 +1,7 @@
+from collections.abc import Callable
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from vendors.accounts import passwords, sessions, users
@@ -16,14 +19,39 @@ def _submitted_account() -> str:
     return "account:" + normalise_email(request.form.get("email", ""))[:254]
 
 
+def _submitted_account_from_this_address() -> str:
+    return f"{_submitted_account()} from:{get_remote_address()}"
+
+
+def _signed_in_account() -> str:
+    return "account:" + getattr(current_user, "email", "")
+
+
+def _signed_in_account_from_this_address() -> str:
+    return f"{_signed_in_account()} from:{get_remote_address()}"
+
+
+def _guesses_limited(account: Callable[[], str], account_from_this_address: Callable[[], str]):
+    """Guesses at an account's password, limited tightly from each client address and loosely from all of
+    them together: someone guessing from one address is stopped soon without locking the account's owner
+    out, and only guesses spread over many addresses can reach the account's own limit."""
+    from_this_address = limiter.limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS"],
+        key_func=account_from_this_address,
+        methods=["POST"],
+    )
+    from_anywhere = limiter.limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=account, methods=["POST"]
+    )
+    return lambda view: from_this_address(from_anywhere(view))
+
+
 # Every attempt is counted before the password is checked, in one atomic increment: counting only failures
 # (after the check) would let attempts that arrive together near the limit all through.
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_submitted_account, methods=["POST"]
-)
+@_guesses_limited(_submitted_account, _submitted_account_from_this_address)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")), 303)
@@ -52,12 +80,8 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @requires("editor")
-# The current password is checked here too: guesses at it are limited like logins, per account.
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=lambda: "account:" + getattr(current_user, "email", ""),
-    methods=["POST"],
-)
+# The current password is checked here too: guesses at it are limited like logins' guesses.
+@_guesses_limited(_signed_in_account, _signed_in_account_from_this_address)
 def change_password():
     form = PasswordChangeForm(current_user.email)
     if form.validate_on_submit():
