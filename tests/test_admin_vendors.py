@@ -6,6 +6,7 @@ import io
 import re
 import time
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select, update
@@ -19,7 +20,9 @@ from tests.factories import (
     update_vendor,
     vendor_record,
 )
+from tests.test_csv_import_export import csv_text, row
 from vendors.accounts.models import User
+from vendors.admin.imports import PendingImport
 from vendors.admin.present import field_label
 from vendors.audit import AuditEntry
 from vendors.catalog import csvfiles
@@ -473,6 +476,19 @@ def test_an_uploaded_export_that_would_undo_a_later_save_is_refused_with_the_rea
     page = html.unescape(text(report))
     assert "<td>2</td><td>version</td><td>'to-keep' was saved after this row was exported" in page
     assert fresh(vendor.id).tagline == "At export"
+
+
+def test_an_upload_that_takes_too_long_to_check_is_sent_to_the_command_line(editor, monkeypatch):
+    content = csv_text(*(row(name=f"Vendor {number}") for number in range(csvfiles.CHUNK + 1)))
+    monkeypatch.setattr(csvfiles, "time", SimpleNamespace(monotonic=lambda: float("inf")))  # time is up
+
+    report = upload(editor, content.encode())
+
+    assert report.status_code == 422
+    page = html.unescape(text(report))
+    assert f"Checking vendors.csv took longer than 20 seconds ({csvfiles.CHUNK:,} rows by then)" in page
+    assert "import it on the server with flask vendors import" in page
+    assert db.session.scalar(select(func.count()).select_from(PendingImport)) == 0
 
 
 def test_a_large_browser_import_brings_the_search_index_up_to_date_in_the_background(

@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -609,3 +610,39 @@ def test_a_vendor_saved_between_the_check_and_the_import_is_not_overwritten(runn
     db.session.expire_all()
     kept = db.session.get(Vendor, vendor.id)
     assert (kept.name, kept.tagline) == ("Saved after the check", "At export")
+
+
+# ------------------------------------------------------------------------------------------ counting
+def test_a_check_that_counts_gives_what_a_dry_run_gives_in_one_pass(app, tmp_path):
+    add_vendors(vendor_record(slug="lakeside-contact", tagline="Before"), vendor_record(slug="harbour-care"))
+    rows = [row(slug="lakeside-contact", tagline="After"), row(name="New One"), row(name="Newer One")]
+    unchanged = csvfiles.row_of(csvfiles.stored_records(Vendor.slug == "harbour-care").__next__().record)
+    path = tmp_path / "vendors.csv"
+    path.write_text(csv_text(*rows) + ",".join(unchanged) + "\n", encoding="utf-8")
+    opener = csvfiles.text_at(str(path))
+
+    checked = csvfiles.check(opener, count=True)
+    dry_run = csvfiles.apply(opener, TEST_ACTOR, note="", checked=checked, dry_run=True)
+
+    assert checked.preview == dry_run == csvfiles.Applied(added=2, updated=1, unchanged=1)
+    assert csvfiles.check(opener).preview is None  # only when asked
+
+
+def test_a_check_that_counts_has_no_count_for_a_file_with_problems(app):
+    text = csv_text(row(name="Fine"), row(name="Broken", hq_country="XX"))
+
+    checked = csvfiles.check(csvfiles.text_of(text.encode()), count=True)
+
+    assert [problem.line for problem in checked.problems] == [3]
+    assert checked.preview is None
+
+
+def test_a_check_past_its_deadline_stops_at_the_end_of_a_chunk(app, monkeypatch):
+    text = csv_text(*(row(name=f"Vendor {number}") for number in range(csvfiles.CHUNK + 10)))
+    monkeypatch.setattr(csvfiles, "time", SimpleNamespace(monotonic=lambda: 100.0))
+
+    with pytest.raises(csvfiles.TooLongToCheck) as stopped:
+        csvfiles.check(csvfiles.text_of(text.encode()), deadline=99.0)
+
+    assert stopped.value.rows == csvfiles.CHUNK
+    assert csvfiles.check(csvfiles.text_of(text.encode()), deadline=101.0).rows == csvfiles.CHUNK + 10

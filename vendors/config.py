@@ -49,6 +49,7 @@ def from_environment(instance_path: str) -> dict:
         "SHORTLIST_LIMIT_PER_ADDRESS": rate_limit("SHORTLIST_LIMIT_PER_ADDRESS", "120 per minute"),
         "API_LIMIT_PER_ADDRESS": rate_limit("API_LIMIT_PER_ADDRESS", "600 per minute"),
         "IMPORT_MAX_MEGABYTES": (import_megabytes := whole_number("IMPORT_MAX_MEGABYTES", "20", 1, 1024)),
+        "IMPORT_CHECK_SECONDS": whole_number("IMPORT_CHECK_SECONDS", "20", 1, 3600),
         # No request body is larger than an import file (with room for the form around it): a bigger one is
         # refused with 413 before it is read, rather than spooled to disk.
         "MAX_CONTENT_LENGTH": (import_megabytes + 1) << 20,

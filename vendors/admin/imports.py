@@ -15,6 +15,7 @@ import io
 import logging
 import secrets
 import threading
+import time
 from datetime import date, datetime, timedelta
 
 from flask import (
@@ -139,12 +140,21 @@ def import_upload():
         return render_template("admin/import.html", form=form), 400 if form.errors else 200
     data = form.file.data.read()
     filename = form.file.data.filename[-255:]
-    checked = csvfiles.check(csvfiles.text_of(data))
+    seconds = current_app.config["IMPORT_CHECK_SECONDS"]
+    try:
+        checked = csvfiles.check(csvfiles.text_of(data), count=True, deadline=time.monotonic() + seconds)
+    except csvfiles.TooLongToCheck as stopped:
+        form.file.errors = [
+            f"Checking {filename} took longer than {seconds} seconds ({stopped.rows:,} rows by then), longer "
+            "than a page can wait: import it on the server with flask vendors import, which takes its time "
+            "and shows its progress. Nothing was written."
+        ]
+        return render_template("admin/import.html", form=form), 422
     if checked.problems:
         return render_template(
             "admin/import.html", form=UploadForm(), checked=checked, filename=filename
         ), 422
-    preview = csvfiles.apply(csvfiles.text_of(data), current_actor(), note="", checked=checked, dry_run=True)
+    preview = checked.preview
     token = _keep(data, filename) if preview.added or preview.updated else None
     return render_template(
         "admin/import.html",

@@ -18,6 +18,7 @@ import csv
 import io
 import itertools
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -197,6 +198,8 @@ class Checked:
     rows: int = 0
     problems: list[Problem] = field(default_factory=list)
     bad_lines: set[int] = field(default_factory=set)
+    # With check(count=True) and no problem: what an import would do (apply's dry run, in the same pass).
+    preview: "Applied | None" = None
 
     @property
     def rejected(self) -> int:
@@ -225,11 +228,21 @@ class FileRejected(ValueError):
         super().__init__(f"{len(checked.problems)} problem(s) in {checked.rejected} line(s)")
 
 
-def check(open_text: Callable[[], IO[str]], progress: Progress = no_progress) -> Checked:
-    """Read the whole file and report every problem; writes nothing."""
+def check(
+    open_text: Callable[[], IO[str]],
+    progress: Progress = no_progress,
+    count: bool = False,
+    deadline: float | None = None,
+) -> Checked:
+    """Read the whole file and report every problem; writes nothing. With `count`, the file is also compared
+    with the directory while no problem is found, in the same pass, for checked.preview. Raises TooLongToCheck
+    when time.monotonic() has passed `deadline` at the end of a chunk of rows."""
     checked = Checked()
+    counted = Applied()
     first_line_of: dict[str, int] = {}
     for chunk in _chunks(_records(open_text, checked), CHUNK):
+        if deadline is not None and checked.rows and time.monotonic() > deadline:
+            raise TooLongToCheck(checked.rows)
         for row in chunk:
             checked.rows += 1
             if checked.rows % PROGRESS_EVERY == 0:
@@ -245,12 +258,29 @@ def check(open_text: Callable[[], IO[str]], progress: Progress = no_progress) ->
                 )
             else:
                 first_line_of[row.slug] = row.line
-        for problem in _undoing_later_saves(chunk):
+        if count and not checked.problems:
+            new, changed, undoing = _compared(chunk)
+            counted.added += len(new)
+            counted.updated += len(changed)
+            counted.unchanged += len(chunk) - len(new) - len(changed)
+        else:
+            undoing = _undoing_later_saves(chunk)
+        for problem in undoing:
             checked.add(problem)
     for slug, current in former_slugs(list(first_line_of)).items():
         message = f"{slug!r} is a former slug of {current!r}, which it leads to: use {current!r}"
         checked.add(Problem(first_line_of[slug], "slug", message))
+    if count and not checked.problems:
+        checked.preview = counted
     return checked
+
+
+class TooLongToCheck(RuntimeError):
+    """The check went past its deadline; `rows` were read by then."""
+
+    def __init__(self, rows: int):
+        self.rows = rows
+        super().__init__(f"{rows:,} rows checked before the deadline")
 
 
 def apply(
@@ -295,6 +325,18 @@ def _compare(rows: list["_Row"], row_count: int) -> tuple[list[dict], list[tuple
     """The records of new vendors, and (vendor id, record) of those that differ from their vendor. Raises
     FileRejected when a row would undo a save made after the version it names: after the file was checked,
     since the check reports those."""
+    new, changed, undoing = _compared(rows)
+    if undoing:
+        rejected = Checked(rows=row_count)
+        for problem in undoing:
+            rejected.add(problem)
+        raise FileRejected(rejected)
+    return new, changed
+
+
+def _compared(rows: list["_Row"]) -> tuple[list[dict], list[tuple[int, dict]], list[Problem]]:
+    """The records of new vendors; (vendor id, record) of those that differ from their vendor; and a problem
+    for each of those that would undo a save made after the version its row names."""
     stored = {
         found.record["slug"]: found for found in stored_records(Vendor.slug.in_([row.slug for row in rows]))
     }
@@ -307,12 +349,7 @@ def _compare(rows: list["_Row"], row_count: int) -> tuple[list[dict], list[tuple
         for row in differing
         if row.version not in (None, stored[row.slug].version)
     ]
-    if undoing:
-        rejected = Checked(rows=row_count)
-        for problem in undoing:
-            rejected.add(problem)
-        raise FileRejected(rejected)
-    return new, [(stored[row.slug].vendor_id, row.record) for row in differing]
+    return new, [(stored[row.slug].vendor_id, row.record) for row in differing], undoing
 
 
 def _undoing_later_saves(rows: list["_Row"]) -> list[Problem]:
