@@ -474,7 +474,7 @@ def test_an_uploaded_export_that_would_undo_a_later_save_is_refused_with_the_rea
 
     assert report.status_code == 422
     page = html.unescape(text(report))
-    assert "<td>2</td><td>version</td><td>'to-keep' was saved after this row was exported" in page
+    assert "<td>2</td><td>version</td><td>'to-keep' has changed since this row was exported" in page
     assert fresh(vendor.id).tagline == "At export"
 
 

@@ -116,6 +116,27 @@ def test_bad_settings_fail_with_a_message_naming_them(clean_environment, tmp_pat
         config.from_environment(str(tmp_path))
 
 
+@pytest.mark.parametrize(
+    ("account", "others", "refused"),
+    [
+        ("100 per second", "10 per 15 minutes", True),
+        ("100 per 15 minutes", "10 per hour", True),
+        ("100 per minute", "10 per 15 minutes", False),  # the same unit: declared order decides
+        ("1000 per day", "10 per 15 minutes", False),
+    ],
+)
+def test_the_accounts_own_login_limit_may_not_count_per_a_shorter_unit_than_the_others(
+    clean_environment, tmp_path, account, others, refused
+):
+    clean_environment.setenv("LOGIN_LIMIT_PER_ACCOUNT", account)
+    clean_environment.setenv("LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS", others)
+    if refused:
+        with pytest.raises(config.ConfigError, match=r"LOGIN_LIMIT_PER_ACCOUNT=.* must count per"):
+            config.from_environment(str(tmp_path))
+    else:
+        assert config.from_environment(str(tmp_path))["LOGIN_LIMIT_PER_ACCOUNT"] == account
+
+
 def test_absolute_links_name_the_canonical_host_and_other_hosts_are_refused(clean_environment, tmp_path):
     from tests.conftest import make_app
     from tests.factories import add_vendors, vendor_record

@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.conftest import load_sample_data
-from tests.factories import TEST_ACTOR, add_user, add_vendors, login, post_form, update_vendor, vendor_record
+from tests.factories import (
+    TEST_ACTOR,
+    add_user,
+    add_vendors,
+    delete_vendor,
+    login,
+    post_form,
+    update_vendor,
+    vendor_record,
+)
 from vendors import search
 from vendors.audit import AuditEntry
 from vendors.catalog import csvfiles
@@ -540,8 +549,8 @@ def test_an_old_export_does_not_undo_what_was_saved_after_it(runner, tmp_path):
 
     assert result.exit_code == 1
     assert (
-        "line 2, column version: 'lakeside-contact' was saved after this row was exported "
-        "(it is at version 2, the row at 1)"
+        "line 2, column version: 'lakeside-contact' has changed since this row was exported "
+        "(version 1 then, 2 now)"
     ) in result.output
     assert "0 added, 0 updated, 0 unchanged, 1 rejected" in result.output
     db.session.expire_all()
@@ -646,3 +655,35 @@ def test_a_check_past_its_deadline_stops_at_the_end_of_a_chunk(app, monkeypatch)
 
     assert stopped.value.rows == csvfiles.CHUNK
     assert csvfiles.check(csvfiles.text_of(text.encode()), deadline=101.0).rows == csvfiles.CHUNK + 10
+
+
+def test_an_old_export_does_not_bring_back_a_vendor_deleted_after_it(runner, tmp_path):
+    [vendor] = add_vendors(vendor_record(slug="lakeside-contact"))
+    exported = export_text(runner)
+    delete_vendor(vendor.id)
+
+    result = import_file(runner, tmp_path, exported)
+    emptied = import_file(runner, tmp_path, without_versions(exported))
+
+    assert result.exit_code == 1
+    assert (
+        "line 2, column version: no vendor has the slug 'lakeside-contact' any more, though the row was "
+        "exported from one (at version 1)"
+    ) in result.output
+    assert emptied.exit_code == 0, emptied.output  # an empty version adds it again, as a new vendor
+    assert "1 added" in summary(emptied)
+
+
+def test_a_vendor_deleted_between_the_check_and_the_import_is_not_brought_back(runner, tmp_path):
+    [vendor] = add_vendors(vendor_record(slug="lakeside-contact"))
+    path = tmp_path / "vendors.csv"
+    path.write_text(export_text(runner), encoding="utf-8")
+    opener = csvfiles.text_at(str(path))
+    checked = csvfiles.check(opener)
+    delete_vendor(vendor.id)
+
+    with pytest.raises(csvfiles.FileRejected) as rejected:
+        csvfiles.apply(opener, TEST_ACTOR, note="test", checked=checked)
+
+    assert [problem.column for problem in rejected.value.checked.problems] == ["version"]
+    assert count_vendors() == 0

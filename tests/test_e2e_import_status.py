@@ -4,7 +4,7 @@ ended; without JavaScript the page reloads itself until then. Same set-up as tes
 fixtures and helpers these tests use."""
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from tests.test_csv_import_export import csv_text, row
 
@@ -100,3 +100,27 @@ def test_without_javascript_a_running_import_page_reloads_itself_until_it_ends(
     done(app, token)
 
     expect(page.locator(".import-report")).to_contain_text(f"Imported {FILE_NAME}: 1 added")
+
+
+def test_a_followed_import_whose_upload_is_gone_loads_the_page_that_says_so(
+    site,  # noqa: F811
+    open_page,  # noqa: F811
+    tmp_path,
+    quick_looks,
+):
+    base, app = site
+    page = open_page()
+    sign_in(page, base, EDITOR)
+    token = uploaded(page, base, tmp_path)
+    running(app, token)
+    status_url = f"{base}/admin/import/{token}"
+    page = open_page(expected_status={status_url: 404})
+    sign_in(page, base, EDITOR)
+    page.goto(status_url)
+    expect(page.locator(".import-report")).to_contain_text("Importing")
+
+    with app.app_context(), write_transaction() as session:
+        session.execute(delete(PendingImport).where(PendingImport.token == token))
+
+    expect(page.get_by_text("No such upload")).to_be_visible()
+    expect(page.locator(".import-report")).to_have_count(0)

@@ -38,11 +38,7 @@ def from_environment(instance_path: str) -> dict:
         **rate_limit_storage(),
         # Always set, because the limiter object is shared by every app a process creates.
         "RATELIMIT_ENABLED": True,
-        "LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS": rate_limit(
-            "LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS", "10 per 15 minutes"
-        ),
-        "LOGIN_LIMIT_PER_ACCOUNT": rate_limit("LOGIN_LIMIT_PER_ACCOUNT", "100 per 15 minutes"),
-        "LOGIN_LIMIT_PER_ADDRESS": rate_limit("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
+        **login_limits(),
         "SUBMIT_LIMIT_PER_ADDRESS": rate_limit("SUBMIT_LIMIT_PER_ADDRESS", "5 per hour"),
         "INQUIRY_LIMIT_PER_ADDRESS": rate_limit("INQUIRY_LIMIT_PER_ADDRESS", "5 per hour"),
         "FORM_ATTEMPTS_PER_ADDRESS": rate_limit("FORM_ATTEMPTS_PER_ADDRESS", "30 per 10 minutes"),
@@ -61,6 +57,35 @@ def from_environment(instance_path: str) -> dict:
         "PROXY_FIX_HOPS": whole_number("PROXY_FIX_HOPS", "0", 0, 5),
         **host_settings(),
     }
+
+
+def login_limits() -> dict:
+    """Guesses at a password are limited per account from each client address, per client address, and per
+    account from everywhere (vendors.accounts.views). Flask-Limiter checks a view's limits by their unit of
+    time, shortest first, and stops at the first that refuses, having counted the ones before it: the
+    account's own limit must come last, or guesses refused at one address would use it up and lock the
+    account's owner out. So its unit may not be shorter than the others'."""
+    limits_by_name = {
+        "LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS": rate_limit(
+            "LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS", "10 per 15 minutes"
+        ),
+        "LOGIN_LIMIT_PER_ADDRESS": rate_limit("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ACCOUNT": rate_limit("LOGIN_LIMIT_PER_ACCOUNT", "100 per 15 minutes"),
+    }
+    units = {
+        name: [item.GRANULARITY for item in limits.parse_many(value)]
+        for name, value in limits_by_name.items()
+    }
+    account_unit = min(units.pop("LOGIN_LIMIT_PER_ACCOUNT"), key=lambda unit: unit.seconds)
+    longest = max((unit for named in units.values() for unit in named), key=lambda unit: unit.seconds)
+    if account_unit.seconds < longest.seconds:
+        account = limits_by_name["LOGIN_LIMIT_PER_ACCOUNT"]
+        raise ConfigError(
+            f"LOGIN_LIMIT_PER_ACCOUNT={account!r} must count per {longest.name} or longer, like the other "
+            "login limits: a limit per a shorter unit of time is checked before them, and guesses they "
+            "refuse would use it up"
+        )
+    return limits_by_name
 
 
 def host_settings() -> dict:

@@ -1,7 +1,8 @@
 // A running import's report, asked for again every few seconds instead of reloading the whole page, which
 // would start a screen reader over from the top each time. Once the import has ended, the new report takes
 // the old one's place and, the report being a polite live region, is read out. An answer that is not the
-// report (the session ended, and it is the login page) is loaded whole.
+// report (the session ended and it is the login page, or the upload is gone) is loaded whole; a server
+// error is asked again later.
 (function () {
   "use strict";
 
@@ -16,13 +17,17 @@
     fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (answer) {
         return answer.text().then(function (text) {
-          return { ok: answer.ok, page: new DOMParser().parseFromString(text, "text/html") };
+          return {
+            ok: answer.ok,
+            refused: answer.status >= 400 && answer.status < 500 && answer.status !== 429,
+            page: new DOMParser().parseFromString(text, "text/html"),
+          };
         });
       })
       .then(function (asked) {
         var fresh = asked.page.querySelector(".import-report");
-        if (asked.ok && !fresh) {
-          window.location.reload();
+        if ((asked.ok && !fresh) || asked.refused) {
+          window.location.reload(); // the login page, or the upload is gone: that page says so
         } else if (asked.ok && !fresh.hasAttribute("data-refresh-seconds")) {
           report.removeAttribute("data-refresh-seconds");
           report.replaceChildren.apply(report, Array.from(fresh.childNodes));

@@ -20,7 +20,7 @@ def _submitted_account() -> str:
 
 
 def _submitted_account_from_this_address() -> str:
-    return f"{_submitted_account()} from:{get_remote_address()}"
+    return f"from:{get_remote_address()} {_submitted_account()}"
 
 
 def _signed_in_account() -> str:
@@ -28,13 +28,17 @@ def _signed_in_account() -> str:
 
 
 def _signed_in_account_from_this_address() -> str:
-    return f"{_signed_in_account()} from:{get_remote_address()}"
+    return f"from:{get_remote_address()} {_signed_in_account()}"
 
 
-def _guesses_limited(account: Callable[[], str], account_from_this_address: Callable[[], str]):
+def _guesses_limited(account: Callable[[], str], account_from_this_address: Callable[[], str], *per_address):
     """Guesses at an account's password, limited tightly from each client address and loosely from all of
     them together: someone guessing from one address is stopped soon without locking the account's owner
-    out, and only guesses spread over many addresses can reach the account's own limit."""
+    out, and only guesses spread over many addresses can reach the account's own limit.
+
+    Flask-Limiter checks a view's limits in the order they are declared (within one unit of time; see
+    config.login_limits) and stops at the first that refuses, having counted those before it. So the limits of
+    one address come first, and the account's own last: it counts only the guesses the others let through."""
     from_this_address = limiter.limit(
         lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS"],
         key_func=account_from_this_address,
@@ -43,15 +47,25 @@ def _guesses_limited(account: Callable[[], str], account_from_this_address: Call
     from_anywhere = limiter.limit(
         lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=account, methods=["POST"]
     )
-    return lambda view: from_this_address(from_anywhere(view))
+
+    def limited(view):
+        view = from_this_address(view)
+        for limit in per_address:
+            view = limit(view)
+        return from_anywhere(view)
+
+    return limited
 
 
 # Every attempt is counted before the password is checked, in one atomic increment: counting only failures
 # (after the check) would let attempts that arrive together near the limit all through.
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
-@_guesses_limited(_submitted_account, _submitted_account_from_this_address)
+@_guesses_limited(
+    _submitted_account,
+    _submitted_account_from_this_address,
+    limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"]),
+)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")), 303)

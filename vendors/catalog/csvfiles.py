@@ -344,11 +344,13 @@ def _compared(rows: list["_Row"]) -> tuple[list[dict], list[tuple[int, dict]], l
     differing = [
         row for row in rows if row.slug in stored and differences(stored[row.slug].record, row.record)
     ]
-    undoing = [
+    undoing = [_undoing(row, None) for row in rows if row.slug not in stored and row.version is not None]
+    undoing += [
         _undoing(row, stored[row.slug].version)
         for row in differing
         if row.version not in (None, stored[row.slug].version)
     ]
+    undoing.sort(key=lambda problem: problem.line)
     return new, [(stored[row.slug].vendor_id, row.record) for row in differing], undoing
 
 
@@ -358,29 +360,37 @@ def _undoing_later_saves(rows: list["_Row"]) -> list[Problem]:
     versioned = {row.slug: row for row in rows if row.record is not None and row.version is not None}
     if not versioned:
         return []
-    saved_since = [
-        slug
+    versions = {
+        slug: version
         for slug, version in db.session.execute(
             select(Vendor.slug, Vendor.version).where(Vendor.slug.in_(list(versioned)))
         )
-        if version != versioned[slug].version
-    ]
-    if not saved_since:
-        return []
-    problems = [
-        _undoing(versioned[found.record["slug"]], found.version)
-        for found in stored_records(Vendor.slug.in_(saved_since))
-        if differences(found.record, versioned[found.record["slug"]].record)
-    ]
+    }
+    problems = [_undoing(row, None) for slug, row in versioned.items() if slug not in versions]
+    saved_since = [slug for slug, version in versions.items() if version != versioned[slug].version]
+    if saved_since:
+        problems += [
+            _undoing(versioned[found.record["slug"]], found.version)
+            for found in stored_records(Vendor.slug.in_(saved_since))
+            if differences(found.record, versioned[found.record["slug"]].record)
+        ]
     return sorted(problems, key=lambda problem: problem.line)
 
 
-def _undoing(row: "_Row", saved_version: int) -> Problem:
-    message = (
-        f"{row.slug!r} was saved after this row was exported (it is at version {saved_version}, the row at "
-        f"{row.version}), and the row would undo those changes: export again and make the row's changes "
-        "there, or empty this cell to overwrite them"
-    )
+def _undoing(row: "_Row", saved_version: int | None) -> Problem:
+    """The problem of a row exported at a version its vendor has left since (None: the vendor is gone)."""
+    if saved_version is None:
+        message = (
+            f"no vendor has the slug {row.slug!r} any more, though the row was exported from one (at "
+            f"version {row.version}): it was deleted since, and the row would bring it back; remove the row, "
+            "or empty this cell to add it again"
+        )
+    else:
+        message = (
+            f"{row.slug!r} has changed since this row was exported (version {row.version} then, "
+            f"{saved_version} now), and the row would undo those changes: export again and make the row's "
+            "changes there, or empty this cell to overwrite them"
+        )
     return Problem(row.line, VERSION_COLUMN, message)
 
 
