@@ -50,6 +50,15 @@ def running(app, token: str) -> None:
     set_state(app, token, state=imports.RUNNING, attempt=1, started_at=utcnow())
 
 
+def a_running_upload(page, served_site, tmp_path) -> str:
+    """Sign the page in, upload a file, and make its import look running; the upload's token."""
+    base, app = served_site
+    sign_in(page, base, EDITOR)
+    token = uploaded(page, base, tmp_path)
+    running(app, token)
+    return token
+
+
 def done(app, token: str) -> None:
     report = {"added": 1, "updated": 0, "unchanged": 0, "catching_up": False}
     set_state(app, token, state=imports.DONE, finished_at=utcnow(), report=report)
@@ -63,9 +72,7 @@ def test_a_running_import_is_followed_in_place_and_its_outcome_read_out(
 ):
     base, app = site
     page = open_page()
-    sign_in(page, base, EDITOR)
-    token = uploaded(page, base, tmp_path)
-    running(app, token)
+    token = a_running_upload(page, site, tmp_path)
 
     page.goto(f"{base}/admin/import/{token}")
     report = page.locator(".import-report")
@@ -91,9 +98,7 @@ def test_without_javascript_a_running_import_page_reloads_itself_until_it_ends(
 ):
     base, app = site
     page = open_page(javascript=False)
-    sign_in(page, base, EDITOR)
-    token = uploaded(page, base, tmp_path)
-    running(app, token)
+    token = a_running_upload(page, site, tmp_path)
 
     page.goto(f"{base}/admin/import/{token}")
     expect(page.locator(".import-report")).to_contain_text("Importing")
@@ -109,10 +114,7 @@ def test_a_followed_import_whose_upload_is_gone_loads_the_page_that_says_so(
     quick_looks,
 ):
     base, app = site
-    page = open_page()
-    sign_in(page, base, EDITOR)
-    token = uploaded(page, base, tmp_path)
-    running(app, token)
+    token = a_running_upload(open_page(), site, tmp_path)
     status_url = f"{base}/admin/import/{token}"
     page = open_page(expected_status={status_url: 404})
     sign_in(page, base, EDITOR)

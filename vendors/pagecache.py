@@ -187,7 +187,7 @@ def kept_gzip_hit(view: Callable) -> GzipHit | None:
     return GzipHit(kept.status, headers, vary, body)
 
 
-# Headers of a kept answer that its replay sets afresh (_replayed, kept_gzip_hit).
+# Headers of a kept answer that kept_gzip_hit sets afresh, as _replayed does through its response.
 _SET_ON_REPLAY = {"content-length", "content-encoding", "x-cache", "vary"}
 
 
