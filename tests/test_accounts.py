@@ -310,6 +310,16 @@ def test_guesses_from_one_address_do_not_lock_the_account_out_from_another(app):
     assert login(owner, "ed@example.com").status_code == 303
 
 
+def test_the_limit_headers_of_a_login_count_only_this_addresss_guesses(app):
+    add_user("ed@example.com")
+    for _ in range(3):
+        login(client_at(app, "203.0.113.7"), "ed@example.com", "wrong password")
+
+    answer = login(client_at(app, "198.51.100.20"), "ed@example.com", "wrong password")
+
+    assert (answer.headers["X-RateLimit-Limit"], answer.headers["X-RateLimit-Remaining"]) == ("10", "9")
+
+
 def test_guesses_spread_over_addresses_meet_the_accounts_own_limit(app):
     app.config["LOGIN_LIMIT_PER_ACCOUNT"] = "4 per 15 minutes"
     add_user("ed@example.com")
