@@ -26,10 +26,21 @@ login_manager = LoginManager()
 # Retry-After on every one of them, a 200 or a 303 included, and raise a 503's shorter one to the limit's
 # window; it names that header X-RateLimit-Retry-After instead, and a 429 gets its Retry-After from the
 # site's error page (vendors.errors).
+LIMIT_HEADERS = {
+    "limit": "X-RateLimit-Limit",
+    "remaining": "X-RateLimit-Remaining",
+    "reset": "X-RateLimit-Reset",
+    "retry_after": "X-RateLimit-Retry-After",
+}
 limiter = Limiter(
     key_func=get_remote_address,
     headers_enabled=True,
-    header_name_mapping={HeaderNames.RETRY_AFTER: "X-RateLimit-Retry-After"},
+    header_name_mapping={
+        HeaderNames.LIMIT: LIMIT_HEADERS["limit"],
+        HeaderNames.REMAINING: LIMIT_HEADERS["remaining"],
+        HeaderNames.RESET: LIMIT_HEADERS["reset"],
+        HeaderNames.RETRY_AFTER: LIMIT_HEADERS["retry_after"],
+    },
 )
 LIMITED_BLUEPRINTS_ON_READ = {"api"}  # its shared limit counts every request, reads included
 

@@ -7,9 +7,9 @@ answered from the page cache before them: a GET or HEAD outside /admin, of a vie
 blueprint with hooks of its own but those named below, from a visitor who takes gzip. It carries what the
 hooks would have given it: the request id and log line (vendors.requestlog), the security headers
 (vendors.headers), and the session cookie holding the visitor's CSRF token, saved as Flask saves it. A read
-the rate limiter counts (the API's, vendors.extensions) also goes through the limiter's own two hooks, run as
-they are: counted, refused past its limit (the usual way then answers the 429), and given the limit's
-headers. Anything else goes the usual way.
+the rate limiter counts (the API's, vendors.extensions) is counted against the API's limit and given the
+limit's headers (vendors.countedreads); one past the limit goes the usual way, which answers the 429.
+Anything else goes the usual way.
 
 That holds only while every hook of the app is one named below with the reason a kept read can do without
 it. An app with any other hook (a new extension, a feature's own hook) answers every request the usual way
@@ -27,7 +27,7 @@ from flask import Flask, g, request, session
 from flask.signals import request_finished, request_started
 from werkzeug.http import HTTP_STATUS_CODES
 
-from vendors import headers, pagecache, requestlog
+from vendors import countedreads, headers, pagecache, requestlog
 from vendors.accounts.access import ADMIN_PREFIX
 from vendors.extensions import LIMITED_BLUEPRINTS_ON_READ, reads_a_page
 
@@ -37,13 +37,8 @@ STOOD_IN_FOR = {
     "vendors.requestlog:start": "called with the moment the request began",
     "vendors.requestlog:finish": "called on the answer",
     "vendors.headers:add_security_headers": "called on the answer",
-}
-# The rate limiter's own hooks, run as they are around an answer to a read it counts (the API's).
-LIMITER_CHECK = "flask_limiter._extension:Limiter._check_request_limit"
-LIMITER_HEADERS = "flask_limiter._extension:Limiter.__inject_headers"
-RUN_FOR_COUNTED_READS = {
-    LIMITER_CHECK: "counts the read against its limits, or refuses it (the usual way then answers the 429)",
-    LIMITER_HEADERS: "adds the X-RateLimit headers of the limit it checked",
+    "flask_limiter._extension:Limiter._check_request_limit": "vendors.countedreads counts the API's reads",
+    "flask_limiter._extension:Limiter.__inject_headers": "vendors.countedreads gives the limit's headers",
 }
 NOT_NEEDED = {
     "flask_wtf.csrf:CSRFProtect.init_app.<locals>.csrf_protect": "checks only the methods that change state",
@@ -67,36 +62,38 @@ def kept_answer(app: Flask):
     """The page cache's answer to this request with everything the hooks would have added; None when the
     request must go the usual way."""
     began = time.perf_counter()
-    door = _door(app)
-    if door is None or not _early_read(door):
+    going_the_usual_way = _blueprints_going_the_usual_way(app)
+    if going_the_usual_way is None or not _early_read(going_the_usual_way):
         return None
     hit = pagecache.kept_gzip_hit(app.view_functions[request.endpoint])
     if hit is None:
         return None
+    limit_headers = [] if reads_a_page() else countedreads.count_kept_read()
+    if limit_headers is None:  # refused, or not countable here: the usual way counts it and answers
+        return None
     requestlog.start(began)
-    counted = not reads_a_page()
-    if counted:
-        door.check_limits()  # a refused read raises, and goes the usual way to its 429
     cookie_vary, cookies = _session_cookies(app)
     answer_headers = [
         *hit.headers,
         ("Vary", _joined([*hit.vary, *cookie_vary])),
         *headers.security_headers((name for name, _value in hit.headers), request.is_secure),
         (requestlog.HEADER, g.request_id),
+        *limit_headers,
         *cookies,
     ]
     requestlog.log_answer(hit.status)
-    if counted:
-        return door.add_limit_headers(app.response_class(hit.body, hit.status, answer_headers))
     return _Answer(f"{hit.status} {HTTP_STATUS_CODES[hit.status]}", answer_headers, hit.body)
 
 
 def _session_cookies(app: Flask) -> tuple[list[str], list[tuple[str, str]]]:
     """What saving the visitor's session adds to an answer: the Vary values, and the Set-Cookie headers. Told
-    by the app's own session interface, saving to an empty response."""
+    by the app's own session interface, saving to an empty response, but for a session that is empty and
+    unchanged (an API client's): Flask's saves that as a Vary on Cookie, once the session has been read."""
     visitor_session = session._get_current_object()
     if app.session_interface.is_null_session(visitor_session):
         return [], []
+    if not visitor_session and not visitor_session.modified:
+        return (["Cookie"] if visitor_session.accessed else []), []
     carrier = app.response_class()
     app.session_interface.save_session(app, visitor_session, carrier)
     cookies = [("Set-Cookie", cookie) for cookie in carrier.headers.getlist("Set-Cookie")]
@@ -125,44 +122,31 @@ class _Answer(NamedTuple):
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [self.body]
 
 
-def _early_read(door: "_Door") -> bool:
+def _early_read(going_the_usual_way: frozenset[str]) -> bool:
     return (
         request.method in ("GET", "HEAD")
         and request.routing_exception is None
         and not request.path.startswith(ADMIN_PREFIX)
         and (reads_a_page() or request.blueprint in LIMITED_BLUEPRINTS_ON_READ)
-        and not any(name in door.blueprints_with_unknown_hooks for name in request.blueprints)
+        and not any(name in going_the_usual_way for name in request.blueprints)
     )
 
 
-class _Door(NamedTuple):
-    """The rate limiter's hooks as the app registered them; the blueprints whose reads go the usual way."""
-
-    check_limits: Callable[[], None]
-    add_limit_headers: Callable
-    blueprints_with_unknown_hooks: frozenset[str]
-
-
-def _door(app: Flask) -> _Door | None:
-    """What the early answers need of the app's hooks; None when it has a hook not named above, or lacks one
-    of the rate limiter's. Asked once, since hooks can only be added before the first request."""
+def _blueprints_going_the_usual_way(app: Flask) -> frozenset[str] | None:
+    """The blueprints with a hook of their own not named above; None when the app has such a hook, and every
+    request goes the usual way. Asked once, since hooks can only be added before the first request."""
     if "front door" not in app.extensions:
-        app.extensions["front door"] = _door_of(app)
+        app.extensions["front door"] = _going_the_usual_way(app)
     return app.extensions["front door"]
 
 
-def _door_of(app: Flask) -> _Door | None:
-    named = STOOD_IN_FOR.keys() | NOT_NEEDED.keys() | RUN_FOR_COUNTED_READS.keys()
+def _going_the_usual_way(app: Flask) -> frozenset[str] | None:
+    named = STOOD_IN_FOR.keys() | NOT_NEEDED.keys()
     unknown = sorted(set(map(_hook_name, _app_wide_hooks(app))) - named)
     if unknown:
         log.warning("Kept pages go through every request hook; vendors.frontdoor does not know %s", unknown)
         return None
-    check = [hook for hook in app.before_request_funcs.get(None, ()) if _hook_name(hook) == LIMITER_CHECK]
-    add = [hook for hook in app.after_request_funcs.get(None, ()) if _hook_name(hook) == LIMITER_HEADERS]
-    if len(check) != 1 or len(add) != 1:
-        log.warning("Kept pages go through every request hook; vendors.frontdoor finds no rate limiter hooks")
-        return None
-    return _Door(check[0], add[0], _blueprints_with_unknown_hooks(app))
+    return _blueprints_with_unknown_hooks(app)
 
 
 def _blueprints_with_unknown_hooks(app: Flask) -> frozenset[str]:

@@ -1,11 +1,13 @@
 from flask import Blueprint, Flask, current_app, jsonify
 
+from vendors.countedreads import API_LIMIT_SCOPE
 from vendors.extensions import limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Every API route shares one budget per client address (API_LIMIT_PER_ADDRESS); past it, 429 with
-# Retry-After. Declared once, here: the blueprint outlives the apps a process creates.
-limiter.shared_limit(lambda: current_app.config["API_LIMIT_PER_ADDRESS"], scope="api")(bp)
+# Retry-After. Declared once, here: the blueprint outlives the apps a process creates. Reads answered from
+# the page cache are counted against it by vendors.countedreads.
+limiter.shared_limit(lambda: current_app.config["API_LIMIT_PER_ADDRESS"], scope=API_LIMIT_SCOPE)(bp)
 
 
 def init_app(app: Flask) -> None:
