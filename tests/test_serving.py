@@ -126,9 +126,10 @@ def _answered_by(server, request_id: str) -> int:
     raise AssertionError(f"no request log line for {request_id}")
 
 
-def test_a_proxys_headers_are_trusted_only_when_configured(tmp_path):
+def test_a_proxys_headers_are_trusted_only_when_configured(tmp_path, caplog):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     for hops, trusted in ((0, False), (1, True)):
+        caplog.clear()
         app = make_app(
             f"sqlite:///{tmp_path / f'proxy{hops}.sqlite3'}", tmp_path / "index", PROXY_FIX_HOPS=hops
         )
@@ -142,6 +143,9 @@ def test_a_proxys_headers_are_trusted_only_when_configured(tmp_path):
         assert ("Strict-Transport-Security" in response.headers) is trusted, hops
         client_address = app.test_client().get("/client-address", headers=forwarded).get_data(as_text=True)
         assert client_address == ("203.0.113.9" if trusted else "127.0.0.1"), hops
+        # Untrusted, the header says a proxy may stand in front unconfigured: said once, not per request.
+        unconfigured = [record for record in caplog.records if "PROXY_FIX_HOPS is 0" in record.getMessage()]
+        assert len(unconfigured) == (0 if trusted else 1), hops
 
 
 def test_workers_are_replaced_rarely_and_never_together(monkeypatch):

@@ -2,14 +2,42 @@
 
 With PROXY_FIX_HOPS=1 (one proxy, such as nginx on the same machine) the client address, scheme and port
 come from the proxy's headers, so rate limits count real clients and HTTPS is recognised (HSTS, Secure
-cookies). Without it the headers are ignored: anyone could send them.
+cookies). Without it the headers are ignored: anyone could send them. But a request that carries
+X-Forwarded-For then most likely came through a proxy no one told the site about, and behind one every
+visitor has the proxy's address, so all of them share each per-address limit's budget: that is logged, once
+a minute at most, since anyone may send the header too.
 """
+
+import logging
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from vendors.throttle import ThrottledWarnings
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
     hops = app.config.get("PROXY_FIX_HOPS", 0)
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_port=hops)
+    else:
+        app.wsgi_app = _ForwardedHeadersNoticed(app.wsgi_app)
+
+
+class _ForwardedHeadersNoticed:
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+        self.warnings = ThrottledWarnings(log)
+
+    def __call__(self, environ, start_response):
+        if "HTTP_X_FORWARDED_FOR" in environ:
+            self.warnings.warning(
+                "forwarded",
+                "A request from %s came with X-Forwarded-For, but PROXY_FIX_HOPS is 0: behind a proxy, every "
+                "visitor has the proxy's address and shares each per-address rate limit; set PROXY_FIX_HOPS "
+                "to the number of proxies in front of the site",
+                environ.get("REMOTE_ADDR", "an unknown address"),
+            )
+        return self.wsgi_app(environ, start_response)
