@@ -657,6 +657,26 @@ def test_a_check_past_its_deadline_stops_at_the_end_of_a_chunk(app, monkeypatch)
     assert csvfiles.check(csvfiles.text_of(text.encode()), deadline=101.0).rows == csvfiles.CHUNK + 10
 
 
+def test_a_check_looks_up_former_slugs_chunk_by_chunk_within_its_deadline(app, monkeypatch):
+    """Each look-up moves the clock on by 10 s: past a deadline 5 s away after the first chunk's."""
+    text = csv_text(*(row(name=f"Vendor {number}") for number in range(2 * csvfiles.CHUNK + 10)))
+    clock = SimpleNamespace(now=100.0, looked_up=[])
+    looked_up = csvfiles.former_slugs
+
+    def slow_former_slugs(slugs):
+        clock.now += 10
+        clock.looked_up.append(len(slugs))
+        return looked_up(slugs)
+
+    monkeypatch.setattr(csvfiles, "former_slugs", slow_former_slugs)
+    monkeypatch.setattr(csvfiles, "time", SimpleNamespace(monotonic=lambda: clock.now))
+
+    with pytest.raises(csvfiles.TooLongToCheck) as stopped:
+        csvfiles.check(csvfiles.text_of(text.encode()), deadline=105.0)
+
+    assert (stopped.value.rows, clock.looked_up) == (csvfiles.CHUNK, [csvfiles.CHUNK])
+
+
 def test_an_old_export_does_not_bring_back_a_vendor_deleted_after_it(runner, tmp_path):
     [vendor] = add_vendors(vendor_record(slug="lakeside-contact"))
     exported = export_text(runner)

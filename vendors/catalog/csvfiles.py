@@ -236,13 +236,15 @@ def check(
 ) -> Checked:
     """Read the whole file and report every problem; writes nothing. With `count`, the file is also compared
     with the directory while no problem is found, in the same pass, for checked.preview. Raises TooLongToCheck
-    when time.monotonic() has passed `deadline` at the end of a chunk of rows."""
+    when time.monotonic() has passed `deadline` at the end of a chunk of rows: every look-up in the database
+    is made chunk by chunk, so none outlasts it by more than a chunk's."""
     checked = Checked()
     counted = Applied()
     first_line_of: dict[str, int] = {}
     for chunk in _chunks(_records(open_text, checked), CHUNK):
         if deadline is not None and checked.rows and time.monotonic() > deadline:
             raise TooLongToCheck(checked.rows)
+        first_seen = []
         for row in chunk:
             checked.rows += 1
             if checked.rows % PROGRESS_EVERY == 0:
@@ -258,6 +260,10 @@ def check(
                 )
             else:
                 first_line_of[row.slug] = row.line
+                first_seen.append(row.slug)
+        for slug, current in former_slugs(first_seen).items():
+            message = f"{slug!r} is a former slug of {current!r}, which it leads to: use {current!r}"
+            checked.add(Problem(first_line_of[slug], "slug", message))
         if count and not checked.problems:
             new, changed, undoing = _compared(chunk)
             counted.added += len(new)
@@ -267,9 +273,6 @@ def check(
             undoing = _undoing_later_saves(chunk)
         for problem in undoing:
             checked.add(problem)
-    for slug, current in former_slugs(list(first_line_of)).items():
-        message = f"{slug!r} is a former slug of {current!r}, which it leads to: use {current!r}"
-        checked.add(Problem(first_line_of[slug], "slug", message))
     if count and not checked.problems:
         checked.preview = counted
     return checked
