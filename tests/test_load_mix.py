@@ -65,3 +65,25 @@ def test_popular_addresses_are_asked_for_far_more_often_than_the_rest(load):
     top_tenth = sum(1 for url in draws if ranks[url] < 100) / len(draws)
     assert 0.6 < top_tenth < 0.75  # sum of 1/k^0.99 over the first 100 of 1,000 ≈ 0.68 of the whole
     assert len(set(draws)) == 1_000
+
+
+def test_a_run_of_some_kinds_reports_and_judges_those_kinds_alone(load, monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["load.py", "--kinds", "api", "estimator"])
+    arguments = load.parse_arguments()
+    result = load.Result(100, 3_000, 1.0, 1.0, 2.0, 3.0, 0, 2_900, 100)
+    bare = load.Result(1, 6_000, 1.0, 0.1, 0.2, 0.3, 0, 0, 0)
+    driven = {kind: result for kind in arguments.kinds}
+    mixes = {kind: ["/"] for kind in arguments.kinds}
+
+    load.report(driven, driven, {kind: bare for kind in driven}, mixes, arguments)
+
+    printed = capsys.readouterr().out
+    assert arguments.kinds == ["api", "estimator"]
+    assert (
+        "Summary: bare endpoint 6000 to 6000 req/s; api 50%, estimator 50% of it; 0 errors; every target met"
+        in (printed)
+    )
+    assert "vendor" not in printed and "directory" not in printed
+    monkeypatch.setattr("sys.argv", ["load.py", "--kinds", "nothing"])
+    with pytest.raises(SystemExit):
+        load.parse_arguments()
