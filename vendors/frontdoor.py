@@ -68,9 +68,6 @@ def kept_answer(app: Flask):
     hit = pagecache.kept_gzip_hit(app.view_functions[request.endpoint])
     if hit is None:
         return None
-    limit_headers = [] if reads_a_page() else countedreads.count_kept_read()
-    if limit_headers is None:  # refused, or not countable here: the usual way counts it and answers
-        return None
     requestlog.start(began)
     cookie_vary, cookies = _session_cookies(app)
     answer_headers = [
@@ -78,11 +75,14 @@ def kept_answer(app: Flask):
         ("Vary", _joined([*hit.vary, *cookie_vary])),
         *headers.security_headers((name for name, _value in hit.headers), request.is_secure),
         (requestlog.HEADER, g.request_id),
-        *limit_headers,
         *cookies,
     ]
+    # Counted last: a read that fails after its count goes the usual way, which would count it again.
+    limit_headers = [] if reads_a_page() else countedreads.count_kept_read()
+    if limit_headers is None:  # refused, or not countable here: the usual way counts it and answers
+        return None
     requestlog.log_answer(hit.status)
-    return _Answer(f"{hit.status} {HTTP_STATUS_CODES[hit.status]}", answer_headers, hit.body)
+    return _Answer(f"{hit.status} {HTTP_STATUS_CODES[hit.status]}", answer_headers + limit_headers, hit.body)
 
 
 def _session_cookies(app: Flask) -> tuple[list[str], list[tuple[str, str]]]:

@@ -103,11 +103,6 @@ def remember_buyer_country(response, buyer_country: str):
     return response
 
 
-# Browsers keep a 301 without asking again; a day bounds how long a vendor that takes its old slug back
-# could be missed by someone who followed the old link before.
-RENAMED_REDIRECT_MAX_AGE = 24 * 3600
-
-
 def redirect_if_renamed(endpoint: str, slug: str):
     """A 301 to the page of the published vendor that used to have this slug (query kept), else None."""
     renamed = renamed_vendor(slug)
@@ -117,7 +112,9 @@ def redirect_if_renamed(endpoint: str, slug: str):
     if request.query_string:
         target += "?" + request.query_string.decode("latin-1")
     response = redirect(target, 301)
-    response.cache_control.max_age = RENAMED_REDIRECT_MAX_AGE
+    # Browsers would keep a 301 without asking again. A vendor may take its old slug back, and the kept
+    # redirect from its old address would then send its visitors round in a loop, back and forth.
+    response.cache_control.no_cache = True
     return response
 
 
