@@ -25,11 +25,13 @@ from typing import NamedTuple
 
 from flask import Flask, g, request, session
 from flask.signals import request_finished, request_started
+from flask_wtf.csrf import generate_csrf
 from werkzeug.http import HTTP_STATUS_CODES
 
 from vendors import countedreads, headers, pagecache, requestlog
 from vendors.accounts.access import ADMIN_PREFIX
 from vendors.extensions import LIMITED_BLUEPRINTS_ON_READ, reads_a_page
+from vendors.firstvisits import FirstVisit
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +67,13 @@ def kept_answer(app: Flask):
     going_the_usual_way = _blueprints_going_the_usual_way(app)
     if going_the_usual_way is None or not _early_read(going_the_usual_way):
         return None
-    hit = pagecache.kept_gzip_hit(app.view_functions[request.endpoint])
+    first_visit = FirstVisit.of(app)
+    token = first_visit.csrf_token if first_visit is not None else generate_csrf
+    hit = pagecache.kept_gzip_hit(app.view_functions[request.endpoint], token)
     if hit is None:
         return None
     requestlog.start(began)
-    cookie_vary, cookies = _session_cookies(app)
+    cookie_vary, cookies = _session_cookies(app, first_visit)
     answer_headers = [
         *hit.headers,
         ("Vary", _joined([*hit.vary, *cookie_vary])),
@@ -85,13 +89,17 @@ def kept_answer(app: Flask):
     return _Answer(f"{hit.status} {HTTP_STATUS_CODES[hit.status]}", answer_headers + limit_headers, hit.body)
 
 
-def _session_cookies(app: Flask) -> tuple[list[str], list[tuple[str, str]]]:
+def _session_cookies(app: Flask, first_visit: FirstVisit | None) -> tuple[list[str], list[tuple[str, str]]]:
     """What saving the visitor's session adds to an answer: the Vary values, and the Set-Cookie headers. Told
-    by the app's own session interface, saving to an empty response, but for a session that is empty and
-    unchanged (an API client's): Flask's saves that as a Vary on Cookie, once the session has been read."""
+    by the app's own session interface, saving to an empty response, but for a first visit's session that
+    holds a token (vendors.firstvisits), and for a session that is empty and unchanged (an API client's):
+    Flask's saves that as a Vary on Cookie, once the session has been read."""
     visitor_session = session._get_current_object()
     if app.session_interface.is_null_session(visitor_session):
         return [], []
+    first_cookies = first_visit.session_cookies() if first_visit is not None else []
+    if first_cookies:
+        return ["Cookie"], first_cookies
     if not visitor_session and not visitor_session.modified:
         return (["Cookie"] if visitor_session.accessed else []), []
     carrier = app.response_class()
