@@ -82,6 +82,40 @@ def test_on_a_360_px_phone_every_table_fits_or_scrolls_in_its_own_box(site, open
             assert box["fits"] or box["scrolls"], (path, box)
 
 
+def captions_out_of_view(page) -> list[str]:
+    """The captions of scrolling tables not wholly inside their box's visible width, each box scrolled to
+    its start and then to its end."""
+    return page.evaluate(
+        """() => {
+            const outside = [];
+            for (const box of document.querySelectorAll(".table-scroll")) {
+                const caption = box.querySelector("caption");
+                if (!caption) continue;
+                for (const scrolled of [0, box.scrollWidth]) {
+                    box.scrollLeft = scrolled;
+                    const seen = box.getBoundingClientRect(), text = caption.firstElementChild || caption;
+                    const edges = text.getBoundingClientRect();
+                    if (edges.width === 0) continue;  // a table folded away, not shown
+                    if (edges.left < seen.left - 1 || edges.right > seen.left + box.clientWidth + 1) {
+                        outside.push(`${caption.textContent} (scrolled to ${box.scrollLeft})`);
+                    }
+                }
+            }
+            return outside;
+        }"""
+    )
+
+
+def test_on_a_phone_a_scrolling_tables_caption_stays_in_view(site, open_page):  # noqa: F811
+    base, app = site
+    page = open_page(viewport=NARROW_360)
+    for path in [*estimator_pages(app), "/api"]:
+        page.goto(base + path)
+        open_everything(page)
+        assert page.evaluate("document.querySelectorAll('.table-scroll caption').length"), path
+        assert captions_out_of_view(page) == [], path
+
+
 def test_a_table_wider_than_the_phone_scrolls_from_the_keyboard(site, open_page):  # noqa: F811
     base, _ = site
     page = open_page(viewport=NARROW_360)
