@@ -22,7 +22,9 @@ SETTINGS = {
         "SESSION_COOKIE_DOMAIN": "vendors.example",
         "SESSION_COOKIE_PATH": "/app",
         "SESSION_COOKIE_NAME": "visit",
+        "SESSION_COOKIE_PARTITIONED": True,
     },
+    "an empty CSRF key": {"WTF_CSRF_SECRET_KEY": ""},
     "a CSRF key and field of their own": {
         "WTF_CSRF_SECRET_KEY": "another-secret-for-tokens",
         "WTF_CSRF_FIELD_NAME": "form_token",

@@ -9,6 +9,7 @@ import re
 from contextlib import contextmanager
 
 import pytest
+from flask import session
 from flask.signals import request_started
 
 from tests.conftest import app_emptied_after
@@ -230,13 +231,34 @@ def test_a_blueprint_with_a_hook_it_does_not_know_is_answered_the_usual_way(scra
 def test_a_fault_before_the_hooks_leaves_the_page_to_the_usual_way(app, monkeypatch):
     app.test_client().get("/vendors", headers=GZIP)
 
-    def broken(_view):
+    def broken(_view, _csrf_token):
         raise RuntimeError("the early answer failed")
 
     monkeypatch.setattr(pagecache, "kept_gzip_hit", broken)
     with hooks_counted() as started:
         answer = app.test_client().get("/vendors", headers=GZIP)
     assert (answer.status_code, answer.headers["X-Cache"], len(started)) == (200, "hit", 1)
+
+
+def test_a_first_visit_whose_session_gained_more_than_its_token_is_answered_the_usual_way(app, monkeypatch):
+    """The first visit's cookie holds the token alone: were anything else put in the session on the way (no
+    code does so today), the usual way saves both, with the token the page shows."""
+    address = "/vendors/harbour-care"
+    app.test_client().get(address, headers=GZIP)
+    keyed = pagecache._key
+
+    def key_that_writes_to_the_session(*args):
+        session["seen"] = True
+        return keyed(*args)
+
+    monkeypatch.setattr(pagecache, "_key", key_that_writes_to_the_session)
+    buyer = app.test_client()
+    with hooks_counted() as started:
+        page = buyer.get(address, headers=GZIP)
+    token = TOKEN.search(gzip.decompress(page.get_data()))[1].decode()
+    added = buyer.post("/shortlist/add", data={"csrf_token": token, "vendor": "harbour-care"})
+
+    assert (page.headers["X-Cache"], len(started), added.status_code) == ("hit", 1, 303)
 
 
 def test_a_visitor_with_a_shortlist_is_answered_the_usual_way(app):

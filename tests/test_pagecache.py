@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import diskcache
 import pytest
+from flask import request
 from flask_wtf.csrf import generate_csrf
 
 from tests.conftest import app_emptied_after, make_app
@@ -351,6 +352,29 @@ def test_apps_with_other_settings_sharing_a_folder_do_not_share_answers(shared_a
     with another_app(database, tmp_path / "index", **folder) as elsewhere:
         assert visit(shared_app, "/vendors/cached-care").headers["X-Cache"] == "miss"
         assert visit(elsewhere, "/vendors/cached-care").headers["X-Cache"] == "miss"
+
+
+ACCEPT_ENCODINGS = [
+    "gzip",
+    "GZIP",
+    "x-gzip",
+    "*",
+    "gzip;q=0",
+    "gzip;q=0, *",
+    "*;q=0",
+    "br, gzip;q=0.001",
+    "identity",
+    "deflate, br",
+    "gzip;q=abc",
+    "",
+]
+
+
+@pytest.mark.parametrize("accept_encoding", [*ACCEPT_ENCODINGS, None])
+def test_takes_gzip_says_what_werkzeug_says_of_the_header(app, accept_encoding):
+    headers = {} if accept_encoding is None else {"Accept-Encoding": accept_encoding}
+    with app.test_request_context("/vendors", headers=headers):
+        assert pagecache.takes_gzip() is (request.accept_encodings["gzip"] > 0)
 
 
 def test_head_is_answered_from_the_cache_with_the_length_get_gets(app, vendor):

@@ -99,6 +99,8 @@ def _session_cookies(app: Flask, first_visit: FirstVisit | None) -> tuple[list[s
         return [], []
     first_cookies = first_visit.session_cookies() if first_visit is not None else []
     if first_cookies:
+        if visitor_session:  # the first visit's cookie holds the token alone; the usual way saves both
+            raise RuntimeError("a first visit's session holds more than its token")
         return ["Cookie"], first_cookies
     if not visitor_session and not visitor_session.modified:
         return (["Cookie"] if visitor_session.accessed else []), []
