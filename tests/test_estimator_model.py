@@ -518,12 +518,17 @@ def test_chart_of_negative_savings_draws_below_the_zero_line():
     assert any(label.startswith("-$") for label in labels)
 
 
-def test_chart_fits_every_value_inside_the_plot():
+@pytest.mark.parametrize("layout", [chart.WIDE, chart.NARROW], ids=["wide", "narrow"])
+def test_chart_fits_every_value_inside_the_plot(layout):
     for inputs in (
         default_inputs(),
         make_inputs(years=10, transition_per_fte=D(100_000)),
         make_inputs(years=1),
     ):
-        drawn = chart.build(yearly(estimate(inputs)))
+        drawn = chart.build(yearly(estimate(inputs)), layout)
+        assert (drawn.width, drawn.height, drawn.font_size) == (layout.width, layout.height, layout.font_size)
+        assert 0 < drawn.left < drawn.right < drawn.width and 0 < drawn.top < drawn.bottom < drawn.height
         ys = [point.y for point in drawn.points] + [bar.y for bar in drawn.bars]
         assert all(drawn.top - 0.01 <= y <= drawn.bottom + 0.01 for y in ys)
+        xs = [point.x for point in drawn.points] + [bar.x for bar in drawn.bars]
+        assert all(drawn.left <= x <= drawn.right for x in xs)

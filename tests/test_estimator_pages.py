@@ -229,11 +229,14 @@ def test_every_table_scrolls_in_its_own_focusable_box(client, query):
 
 def test_the_chart_is_inline_svg_with_a_table_fallback(client):
     page = client.get("/estimate").text
-    assert '<svg class="savings-chart"' in page
-    assert 'role="img" aria-labelledby="estimate-chart-title estimate-chart-desc"' in page
-    assert '<desc id="estimate-chart-desc">' in page
-    assert page.count('<rect class="bar in-house"') == 3
-    assert page.count('<rect class="bar outsourced"') == 3
+    drawings = re.findall(r'<svg class="savings-chart (\w+)".*?</svg>', page, re.DOTALL)
+    assert drawings == ["wide", "narrow"]  # for wide screens and for phones; the stylesheet shows one
+    for named in ("estimate-chart", "estimate-narrow-chart"):
+        assert f'role="img" aria-labelledby="{named}-title {named}-desc"' in page
+        assert f'<desc id="{named}-desc">' in page
+    for drawing in re.findall(r'<svg class="savings-chart.*?</svg>', page, re.DOTALL):
+        assert drawing.count('<rect class="bar in-house"') == 3
+        assert drawing.count('<rect class="bar outsourced"') == 3
     assert "Year by year (US dollars)" in page
     assert "$958,575.00" in page  # cumulative savings after year 3, in the table
 

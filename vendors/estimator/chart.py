@@ -9,10 +9,27 @@ from dataclasses import dataclass
 from vendors.estimator.model import YearRow
 from vendors.estimator.present import usd, usd_short
 
-WIDTH = 640
-HEIGHT = 320
-LEFT, RIGHT, TOP, BOTTOM = 84, 16, 32, 52  # margins around the plot area: axis labels and titles
 TICKS = 5
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A drawing's size, the margins around its plot area (axis labels and titles), and its labels' size,
+    all in the drawing's own units."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    font_size: int
+
+
+# Shown at its width or wider; on a phone it would be scaled to half, and its labels with it (to 6 px).
+WIDE = Layout(width=640, height=320, left=84, right=16, top=32, bottom=52, font_size=12)
+# For screens up to 30em: drawn at about the size it is shown, so that 15-unit labels stay about 12 px.
+NARROW = Layout(width=360, height=260, left=66, right=8, top=30, bottom=46, font_size=15)
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,7 @@ class Chart:
     right: float
     top: int
     bottom: float
+    font_size: int
     zero_y: float
     ticks: list[Tick]
     bars: list[Bar]
@@ -63,7 +81,7 @@ class Chart:
         return " ".join(f"{point.x:.1f},{point.y:.1f}" for point in self.points)
 
 
-def build(rows: list[YearRow]) -> Chart:
+def build(rows: list[YearRow], layout: Layout = WIDE) -> Chart:
     values = [0.0]
     for row in rows:
         values += [float(row.in_house), float(row.outsourced), float(row.cumulative_savings)]
@@ -72,21 +90,21 @@ def build(rows: list[YearRow]) -> Chart:
     high = math.ceil(max(values) / step) * step
     if high == low:
         high = low + step
-    plot_bottom = HEIGHT - BOTTOM
-    plot_right = WIDTH - RIGHT
+    plot_bottom = layout.height - layout.bottom
+    plot_right = layout.width - layout.right
 
     def y_of(value: float) -> float:
-        return TOP + (high - value) / (high - low) * (plot_bottom - TOP)
+        return layout.top + (high - value) / (high - low) * (plot_bottom - layout.top)
 
     ticks = [
         Tick(y_of(low + i * step), usd_short(low + i * step)) for i in range(round((high - low) / step) + 1)
     ]
-    slot = (plot_right - LEFT) / len(rows)
+    slot = (plot_right - layout.left) / len(rows)
     bar_width = slot * 0.3
     zero_y = y_of(0.0)
     bars, points, years = [], [], []
     for index, row in enumerate(rows):
-        centre = LEFT + slot * (index + 0.5)
+        centre = layout.left + slot * (index + 0.5)
         for kind, amount, x in (
             ("in-house", row.in_house, centre - bar_width),
             ("outsourced", row.outsourced, centre),
@@ -99,7 +117,20 @@ def build(rows: list[YearRow]) -> Chart:
             Point(centre, y_of(float(cumulative)), f"Savings to end of year {row.year}: {usd(cumulative)}")
         )
         years.append(YearLabel(centre, str(row.year)))
-    return Chart(WIDTH, HEIGHT, LEFT, plot_right, TOP, plot_bottom, zero_y, ticks, bars, points, years)
+    return Chart(
+        layout.width,
+        layout.height,
+        layout.left,
+        plot_right,
+        layout.top,
+        plot_bottom,
+        layout.font_size,
+        zero_y,
+        ticks,
+        bars,
+        points,
+        years,
+    )
 
 
 def nice_step(rough: float) -> float:

@@ -48,8 +48,9 @@ class Scenario:
         return yearly(self.result)
 
     @cached_property
-    def chart(self) -> chart.Chart:
-        return chart.build(self.years)
+    def charts(self) -> dict[str, chart.Chart]:
+        """The chart drawn for wide screens and for phones (templates/estimator/_chart.html shows one)."""
+        return {"wide": chart.build(self.years), "narrow": chart.build(self.years, chart.NARROW)}
 
     @property
     def api_url(self) -> str:
