@@ -361,6 +361,27 @@ def lock_held_by_another_process(lock_file: Path) -> Iterator[None]:
         holder.stdout.close()
 
 
+def test_an_index_of_another_database_too_big_to_build_during_a_search_is_warned_of_once_a_minute(
+    app, client, caplog, monkeypatch
+):
+    """Every search tries to catch the index up first; one that must be built anew, in a directory too big to
+    build it during a request, is left for `flask index rebuild`, and said so once a minute, not each time."""
+    billing, _chat, _voice = three_vendors()
+    expected = answers_to(client)
+    monkeypatch.setattr(search, "IMPLICIT_MAX_WORK", 1)
+    IndexFolder(index_root(app)).current().set_applied(10_000)  # past the log's head: not of this database
+    replica.forget(index_root(app))
+    search.WARNINGS.warned_at.clear()
+    caplog.clear()
+    for _ in range(5):
+        assert answers_to(client) == expected
+        pages_answer(client, billing)
+    [warning] = warnings_logged(caplog)
+    assert "built from another database" in warning.getMessage() and not warning.exc_info
+    assert "run flask index rebuild" in warning.getMessage()
+    assert not search.find("billing").from_index
+
+
 def test_an_index_locked_by_another_whoosh_writer_is_passed_over_for_the_database_until_the_lock_is_freed(
     app, client, caplog, monkeypatch
 ):

@@ -84,6 +84,7 @@ def catch_up(
     with folder.writer_lock(lock_timeout), engine.connect() as connection:
         database = changelog.identity(connection)
         head = changelog.head(connection)
+        replaced = None  # what is wrong with the index there is, when it must be built anew
         try:
             generation = folder.current()
             applied = generation.applied()
@@ -91,18 +92,19 @@ def catch_up(
         except IndexMissing:
             generation, applied = None, None
         except (OSError, ValueError, IndexUnreadable) as error:
-            log.warning("search index in %s is unreadable (%s); building a new one", folder.root, error)
-            generation, applied = None, None
+            generation, applied, replaced = None, None, f"is unreadable ({error})"
         if generation is not None and (generation.database() != database or applied > head):
-            log.warning("search index in %s was built from another database; building a new one", folder.root)
-            generation = None
+            generation, replaced = None, "was built from another database"
         if generation is None:
             published = _published_count(connection, kind)
             if max_work is not None and published > max_work:
+                # Said by the caller, once a minute (an implicit catch-up is tried on every search).
+                found = f"the index there {replaced}" if replaced else "no index yet"
                 return CatchUp(
-                    0,
-                    skipped=f"no index yet and {published} published {kind.folder}: run flask index rebuild",
+                    0, skipped=f"{found} and {published} published {kind.folder}: run flask index rebuild"
                 )
+            if replaced:
+                log.warning("search index in %s %s; building a new one", folder.root, replaced)
             connection.rollback()
             return _switch_to(engine, folder, build_generation(engine, folder, procs=1, progress=progress))
         if applied == head:
