@@ -424,11 +424,23 @@ def _catch_up_if_pending(root: str) -> tuple[Generation, int] | None:
         behind = _quietly(indexing.catch_up, db.engine, root, BEFORE_SEARCH_WAIT, IMPLICIT_MAX_WORK).skipped
     except IndexBusy:
         behind = "another writer holds it"
-    if _index_folder(root).current().database() != database:
+    current = _index_folder(root).current()
+    if current.database() != database:
         raise IndexUnreadable(f"{root} was built from another database: {indexing.ANOTHER_DATABASE_FIX}")
+    if behind and _ahead_of(current, head):
+        raise IndexUnreadable(f"{root} {indexing.AHEAD_OF_THE_LOG}: {indexing.ANOTHER_DATABASE_FIX}")
     if behind:
         raise _IndexBehind(behind)
     return None
+
+
+def _ahead_of(generation: Generation, head: int) -> bool:
+    """Whether the generation has applied changes past the log's head; False when that cannot be read (the
+    search that opens it then says what is wrong)."""
+    try:
+        return generation.applied() > head
+    except (OSError, ValueError):
+        return False
 
 
 def _respelt(text: str, corrections: dict[str, str]) -> str | None:

@@ -36,6 +36,9 @@ FULL_BUILD_MIN_CHANGES = 5_000
 FULL_BUILD_SHARE = 0.3
 MIN_DOCUMENTS_PER_PROCESS = 5_000
 ANOTHER_DATABASE_FIX = "run flask index catch-up, which builds it anew"
+# An index that has applied changes the log does not hold: built from another database with the same
+# identity (a copy), or from this one before it was restored from an older backup.
+AHEAD_OF_THE_LOG = "has applied more changes than the change log holds"
 
 
 @dataclass
@@ -93,16 +96,15 @@ def catch_up(
             generation, applied = None, None
         except (OSError, ValueError, IndexUnreadable) as error:
             generation, applied, replaced = None, None, f"is unreadable ({error})"
-        if generation is not None and (generation.database() != database or applied > head):
+        if generation is not None and generation.database() != database:
             generation, replaced = None, "was built from another database"
+        elif generation is not None and applied > head:
+            generation, replaced = None, AHEAD_OF_THE_LOG
         if generation is None:
             published = _published_count(connection, kind)
             if max_work is not None and published > max_work:
                 # Said by the caller, once a minute (an implicit catch-up is tried on every search).
-                found = f"the index there {replaced}" if replaced else "no index yet"
-                return CatchUp(
-                    0, skipped=f"{found} and {published} published {kind.folder}: run flask index rebuild"
-                )
+                return CatchUp(0, skipped=_left_for_the_command_line(replaced, published, kind))
             if replaced:
                 log.warning("search index in %s %s; building a new one", folder.root, replaced)
             connection.rollback()
@@ -121,6 +123,16 @@ def catch_up(
         if max_work is not None and len(changed) > max_work:
             return CatchUp(applied, skipped=f"{len(changed)} {kind.folder} changed: run flask index catch-up")
         return apply_changes(engine, generation, lock_timeout)
+
+
+def _left_for_the_command_line(replaced: str | None, published: int, kind: registry.DocumentKind) -> str:
+    """Why an implicit catch-up builds no index: too many documents to build one during a request."""
+    if replaced is None:
+        return f"no index yet and {published} published {kind.folder}: run flask index rebuild"
+    return (
+        f"the index there {replaced}, and {published} published {kind.folder} are too many to build it "
+        f"anew during a request: {ANOTHER_DATABASE_FIX}"
+    )
 
 
 def apply_changes(
@@ -253,8 +265,9 @@ def status(engine: Engine, root: str, kind: registry.DocumentKind | None = None)
             return Status(str(folder.root), None, published, None, None, head, None, str(error))
         except Exception as error:
             return Status(str(folder.root), None, published, None, None, head, None, f"unreadable: {error}")
-        if generation.database() != database:
-            problem = f"built from another database: {ANOTHER_DATABASE_FIX}"
+        if generation.database() != database or applied > head:
+            found = "built from another database" if generation.database() != database else AHEAD_OF_THE_LOG
+            problem = f"{found}: {ANOTHER_DATABASE_FIX}"
             return Status(
                 str(folder.root), generation.name, published, documents, applied, head, None, problem
             )
