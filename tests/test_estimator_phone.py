@@ -117,41 +117,59 @@ def test_on_a_phone_a_scrolling_tables_caption_stays_in_view(site, open_page):  
 
 
 def shown_charts(page) -> list[dict]:
-    """Each chart on show: its drawing, the smallest size its labels are shown at (their font size in the
-    drawing's units, times the drawing's scale), and how many labels reach past its edges."""
+    """Each chart's figure: how wide it is, the drawings shown in it, the smallest size the shown one's labels
+    come out at (their font size, in the drawing's units, times the drawing's scale), and how many of them
+    reach past its edges."""
     return page.evaluate(
-        """() => [...document.querySelectorAll(".savings-chart")]
-            .filter(svg => svg.getBoundingClientRect().width > 0)
-            .map(svg => {
-                const box = svg.getBoundingClientRect(), scale = box.width / svg.viewBox.baseVal.width;
-                const labels = [...svg.querySelectorAll("text")];
-                return {
-                    drawing: svg.getAttribute("class"),
-                    smallest_px: Math.min(...labels.map(label => label.getAttribute("font-size") * scale)),
-                    past_edges: labels.map(label => label.getBoundingClientRect())
-                        .filter(edges => edges.left < box.left - 0.5 || edges.right > box.right + 0.5
-                                || edges.top < box.top - 0.5 || edges.bottom > box.bottom + 0.5).length,
-                };
-            })"""
+        """() => [...document.querySelectorAll("figure.chart")].map(figure => {
+            const shown = [...figure.querySelectorAll(".savings-chart")]
+                .filter(svg => svg.getBoundingClientRect().width > 0);
+            const svg = shown[0], box = svg.getBoundingClientRect();
+            const scale = box.width / svg.viewBox.baseVal.width, labels = [...svg.querySelectorAll("text")];
+            const sizes = labels.map(label => parseFloat(getComputedStyle(label).fontSize) * scale);
+            return {
+                room: figure.clientWidth,
+                drawings: shown.map(drawing => drawing.getAttribute("class")),
+                smallest_px: Math.min(...sizes),
+                past_edges: labels.map(label => label.getBoundingClientRect())
+                    .filter(edges => edges.left < box.left - 0.5 || edges.right > box.right + 0.5
+                            || edges.top < box.top - 0.5 || edges.bottom > box.bottom + 0.5).length,
+            };
+        })"""
     )
 
 
-@pytest.mark.parametrize(("viewport", "drawing"), [(NARROW_360, "narrow"), (DESKTOP, "wide")])
-def test_the_chart_shown_has_labels_of_12_px_or_more_inside_it(site, open_page, viewport, drawing):  # noqa: F811
+CHART_WIDTHS = {
+    "phone": NARROW_360,
+    "small tablet": {"width": 481, "height": 800},
+    "laptop": {"width": 1024, "height": 768},
+    "wide desktop": {"width": 1440, "height": 900},
+}
+WIDE_FROM_PX = 640  # the wide drawing is shown in this much room or more
+
+
+@pytest.mark.parametrize("viewport", list(CHART_WIDTHS.values()), ids=list(CHART_WIDTHS))
+def test_the_chart_shown_has_labels_of_12_px_or_more_inside_it(site, open_page, viewport):  # noqa: F811
     base, app = site
     page = open_page(viewport=viewport)
+    estimates = [
+        *estimator_pages(app),  # one vendor's low and high side by side, on a wide screen
+        "/estimate?hourly_rate=60&salary=20000&headcount=400&years=10",
+        "/estimate?hourly_rate=500&headcount=1&years=10",  # the longest labels: "-$12.5M"
+    ]
     charted = 0
-    for path in [*estimator_pages(app), "/estimate?hourly_rate=60&salary=20000&headcount=400&years=10"]:
+    for path in estimates:
         if page.goto(base + path).status != 200:  # inputs refused: no estimate, no chart
             continue
         charts = shown_charts(page)
         assert charts, path
         charted += 1
-        for shown in charts:
-            assert shown["drawing"] == f"savings-chart {drawing}", path
-            assert shown["smallest_px"] >= 11.9, (path, shown)
-            assert shown["past_edges"] == 0, (path, shown)
-    assert charted >= 5
+        for chart in charts:
+            drawing = "wide" if chart["room"] >= WIDE_FROM_PX else "narrow"
+            assert chart["drawings"] == [f"savings-chart {drawing}"], (path, chart)
+            assert chart["smallest_px"] >= 11.9, (path, chart)
+            assert chart["past_edges"] == 0, (path, chart)
+    assert charted >= 6
 
 
 def test_a_table_wider_than_the_phone_scrolls_from_the_keyboard(site, open_page):  # noqa: F811

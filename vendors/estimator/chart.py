@@ -10,6 +10,10 @@ from vendors.estimator.model import YearRow
 from vendors.estimator.present import usd, usd_short
 
 TICKS = 5
+TICK_LABEL_GAP = 8  # between a y-axis label's end and the plot area
+# The most an axis label's characters take on average, in ems ("-$12.5M" is about 4.1 in the fonts the site
+# asks for): the left margin grows to fit the longest label at this width.
+LABEL_EM_PER_CHARACTER = 0.62
 
 
 @dataclass(frozen=True)
@@ -26,10 +30,10 @@ class Layout:
     font_size: int
 
 
-# Shown at its width or wider; on a phone it would be scaled to half, and its labels with it (to 6 px).
+# Shown 640 px wide or wider (its labels 12 px or more); in a narrower place it would shrink them.
 WIDE = Layout(width=640, height=320, left=84, right=16, top=32, bottom=52, font_size=12)
-# For screens up to 30em: drawn at about the size it is shown, so that 15-unit labels stay about 12 px.
-NARROW = Layout(width=360, height=260, left=66, right=8, top=30, bottom=46, font_size=15)
+# Shown where there is less room (a phone, scenarios side by side): 15-unit labels are 12 px at 288 px wide.
+NARROW = Layout(width=360, height=260, left=66, right=8, top=36, bottom=46, font_size=15)
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ class YearLabel:
 class Chart:
     width: int
     height: int
-    left: int
+    left: float
     right: float
     top: int
     bottom: float
@@ -75,6 +79,10 @@ class Chart:
     bars: list[Bar]
     points: list[Point]
     years: list[YearLabel]
+
+    @property
+    def tick_label_x(self) -> float:
+        return self.left - TICK_LABEL_GAP
 
     @property
     def polyline(self) -> str:
@@ -99,12 +107,16 @@ def build(rows: list[YearRow], layout: Layout = WIDE) -> Chart:
     ticks = [
         Tick(y_of(low + i * step), usd_short(low + i * step)) for i in range(round((high - low) / step) + 1)
     ]
-    slot = (plot_right - layout.left) / len(rows)
+    longest = max(len(tick.label) for tick in ticks)
+    left = max(
+        layout.left, math.ceil(longest * LABEL_EM_PER_CHARACTER * layout.font_size) + TICK_LABEL_GAP + 2
+    )
+    slot = (plot_right - left) / len(rows)
     bar_width = slot * 0.3
     zero_y = y_of(0.0)
     bars, points, years = [], [], []
     for index, row in enumerate(rows):
-        centre = layout.left + slot * (index + 0.5)
+        centre = left + slot * (index + 0.5)
         for kind, amount, x in (
             ("in-house", row.in_house, centre - bar_width),
             ("outsourced", row.outsourced, centre),
@@ -120,7 +132,7 @@ def build(rows: list[YearRow], layout: Layout = WIDE) -> Chart:
     return Chart(
         layout.width,
         layout.height,
-        layout.left,
+        left,
         plot_right,
         layout.top,
         plot_bottom,
