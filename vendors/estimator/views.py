@@ -49,7 +49,8 @@ class Scenario:
 
     @cached_property
     def charts(self) -> dict[str, chart.Chart]:
-        """The chart drawn for wide screens and for phones (templates/estimator/_chart.html shows one)."""
+        """The chart drawn wide and narrow (for a phone, or scenarios side by side): the page shows the one
+        that fits the room its figure has (templates/estimator/_chart.html)."""
         return {"wide": chart.build(self.years), "narrow": chart.build(self.years, chart.NARROW)}
 
     @property
