@@ -96,10 +96,10 @@ def catch_up(
             generation, applied = None, None
         except (OSError, ValueError, IndexUnreadable) as error:
             generation, applied, replaced = None, None, f"is unreadable ({error})"
-        if generation is not None and generation.database() != database:
-            generation, replaced = None, "was built from another database"
-        elif generation is not None and applied > head:
-            generation, replaced = None, AHEAD_OF_THE_LOG
+        if generation is not None:
+            replaced = _wrong_for_the_log(generation, applied, database, head)
+            if replaced:
+                generation = None
         if generation is None:
             published = _published_count(connection, kind)
             if max_work is not None and published > max_work:
@@ -123,6 +123,16 @@ def catch_up(
         if max_work is not None and len(changed) > max_work:
             return CatchUp(applied, skipped=f"{len(changed)} {kind.folder} changed: run flask index catch-up")
         return apply_changes(engine, generation, lock_timeout)
+
+
+def _wrong_for_the_log(generation: Generation, applied: int, database: str, head: int) -> str | None:
+    """What makes the generation unfit to search beside this database's change log; None when nothing
+    does (it may still be behind the log: catching up applies what it lacks)."""
+    if generation.database() != database:
+        return "was built from another database"
+    if applied > head:
+        return AHEAD_OF_THE_LOG
+    return None
 
 
 def _left_for_the_command_line(replaced: str | None, published: int, kind: registry.DocumentKind) -> str:
@@ -265,9 +275,9 @@ def status(engine: Engine, root: str, kind: registry.DocumentKind | None = None)
             return Status(str(folder.root), None, published, None, None, head, None, str(error))
         except Exception as error:
             return Status(str(folder.root), None, published, None, None, head, None, f"unreadable: {error}")
-        if generation.database() != database or applied > head:
-            found = "built from another database" if generation.database() != database else AHEAD_OF_THE_LOG
-            problem = f"{found}: {ANOTHER_DATABASE_FIX}"
+        wrong = _wrong_for_the_log(generation, applied, database, head)
+        if wrong:
+            problem = f"the index {wrong}: {ANOTHER_DATABASE_FIX}"
             return Status(
                 str(folder.root), generation.name, published, documents, applied, head, None, problem
             )
