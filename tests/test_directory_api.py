@@ -1,11 +1,11 @@
 """The listing query through /api/v1/vendors, on a small catalogue built in each test."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.factories import add_vendors, vendor_record
 from vendors import search
-from vendors.catalog.models import Vendor
+from vendors.catalog.models import Vendor, published_vendor, published_vendor_to_show
 from vendors.extensions import db
 from vendors.search.schema import fold
 
@@ -305,23 +305,70 @@ def test_suggestions_follow_the_rule_for_every_prefix_of_every_sample_name(seede
             assert [name for name, _ in search.suggest_vendors(prefix)] == expected, prefix
 
 
-def test_a_published_vendor_comes_with_every_attribute_row_in_order(seeded_app):
-    """published_vendor joins the attribute rows into its one query: each vendor still has all of them, in
-    the order its own listing gives, and a draft is still not found."""
-    from vendors.catalog.models import published_vendor
-
-    with seeded_app.app_context():
+@pytest.mark.parametrize("reader", [published_vendor, published_vendor_to_show])
+def test_a_published_vendor_comes_with_every_attribute_row_in_order(seeded_app, reader):
+    """Both reads join the attribute rows into their one query: each vendor still has all of them, in the
+    order its own listing gives, with every column, and a draft, an archived listing or no slug at all is
+    still not found."""
+    columns = [column.key for column in Vendor.__table__.columns]
+    with seeded_app.test_request_context():
         vendors = db.session.scalars(select(Vendor)).all()
         expected = {
-            v.slug: (v.status, [(r.facet, r.value, r.position) for r in v.facet_values]) for v in vendors
+            v.slug: (
+                v.status,
+                [getattr(v, column) for column in columns],
+                [(r.facet, r.value, r.position) for r in v.facet_values],
+            )
+            for v in vendors
         }
         db.session.remove()
-        assert any(len(rows) > 5 for _, rows in expected.values())
-        for slug, (status, rows) in expected.items():
-            found = published_vendor(slug)
+        assert any(len(rows) > 5 for _, _, rows in expected.values())
+        for slug, (status, values, rows) in expected.items():
+            found = reader(slug)
             if status != "published":
                 assert found is None
                 continue
+            assert [getattr(found, column) for column in columns] == values
             assert [(r.facet, r.value, r.position) for r in found.facet_values] == rows
+        assert reader("no-such-vendor") is None
+        assert reader("Not a slug\x00") is None
         db.session.remove()
-    assert {status for status, _ in expected.values()} > {"published"}
+    assert {status for status, _, _ in expected.values()} > {"published"}
+
+
+def test_a_vendor_shown_by_itself_is_read_with_one_statement_and_no_pooled_connection(seeded_app):
+    """The vendor page, its API record and the estimator with a vendor read the vendor on the connection
+    the app holds open (vendors.database.read_on_held_connection): no connection is checked out of the pool,
+    whose ping, BEGIN and ROLLBACK were four of the five round trips of an API record on PostgreSQL."""
+    with seeded_app.app_context():
+        slug = db.session.scalars(select(Vendor.slug).where(Vendor.status == "published")).first()
+        db.session.remove()
+        engine = db.engine
+    client = seeded_app.test_client(use_cookies=False)  # a first visit each time, as answers are kept for
+    client.get(f"/vendors/{slug}")  # the held connection opened, the index opened
+    checkouts, statements = [], []
+
+    def checked_out(*_):
+        checkouts.append(1)
+
+    def executing(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(engine, "checkout", checked_out)
+    event.listen(engine, "before_cursor_execute", executing)
+    try:
+        for address in (
+            f"/api/v1/vendors/{slug}?buyer_country=DE",
+            f"/vendors/{slug}?buyer_country=DE",
+            f"/estimate?vendor={slug}",
+        ):
+            del checkouts[:], statements[:]
+            assert client.get(address).headers["X-Cache"] == "miss", address
+            assert checkouts == [], (address, statements)
+            vendor_reads = [
+                sql for sql in statements if "vendor_facet_values" in sql and "vendors.slug =" in sql
+            ]
+            assert len(vendor_reads) == 1, (address, statements)
+    finally:
+        event.remove(engine, "checkout", checked_out)
+        event.remove(engine, "before_cursor_execute", executing)

@@ -4,7 +4,7 @@ from flask import abort, current_app, jsonify, request, url_for
 
 from vendors import pagecache, search
 from vendors.api import bp, invalid_parameters
-from vendors.catalog.models import Vendor, published_vendor
+from vendors.catalog.models import ShowableVendor, published_vendor_to_show
 from vendors.directory import present
 from vendors.directory.params import parse_listing
 from vendors.directory.query import run_listing
@@ -76,7 +76,7 @@ def suggest_names():
 @bp.get("/vendors/<slug>")
 @pagecache.cached()
 def get_vendor(slug: str):
-    vendor = published_vendor(slug)
+    vendor = published_vendor_to_show(slug)
     if vendor is None:
         moved = redirect_if_renamed("api.get_vendor", slug)
         if moved is not None:
@@ -90,7 +90,7 @@ def get_vendor(slug: str):
     return jsonify(vendor_details(vendor, buyer_country))
 
 
-def vendor_summary(vendor: Vendor, buyer_country: str) -> dict:
+def vendor_summary(vendor: ShowableVendor, buyer_country: str) -> dict:
     delivered = present.delivery_countries(vendor, buyer_country, current_app.config["NEARSHORE_MAX_HOURS"])
     return {
         "slug": vendor.slug,
@@ -116,7 +116,7 @@ def vendor_summary(vendor: Vendor, buyer_country: str) -> dict:
     }
 
 
-def vendor_details(vendor: Vendor, buyer_country: str) -> dict:
+def vendor_details(vendor: ShowableVendor, buyer_country: str) -> dict:
     return {
         **vendor_summary(vendor, buyer_country),
         "hq_country_name": country_name(vendor.hq_country),

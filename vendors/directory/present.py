@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from vendors.catalog.models import Vendor
+from vendors.catalog.models import ShowableVendor
 from vendors.catalog.rules import SHORES, SIZE_LABELS, shore_for
 from vendors.reference.countries import country_name
 
@@ -19,7 +19,7 @@ class DeliveryCountry:
 
 
 def delivery_countries(
-    vendor: Vendor, buyer_country: str, nearshore_max_hours: Decimal
+    vendor: ShowableVendor, buyer_country: str, nearshore_max_hours: Decimal
 ) -> list[DeliveryCountry]:
     return [
         DeliveryCountry(code, country_name(code), shore_for(buyer_country, code, nearshore_max_hours))

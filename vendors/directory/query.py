@@ -15,15 +15,14 @@ from itertools import chain, combinations
 from math import ceil
 
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from vendors import search
-from vendors.catalog.models import Vendor
+from vendors.catalog.models import ShownVendor, Vendor, vendors_to_show
 from vendors.catalog.rules import countries_by_shore
 from vendors.directory import bitsets
 from vendors.directory.params import FACET_VALUES, ListingParams
 from vendors.directory.understanding import Understanding, understand
-from vendors.extensions import db
 from vendors.search import readcache
 from vendors.validation import InvalidParameters
 
@@ -132,9 +131,9 @@ def _listing(
     return Listing(params, total, vendors, facets, suggestion, understanding, partial, match.stems)
 
 
-def listed_vendors(ids: list[int]) -> dict[int, Vendor]:
-    """The vendors with these ids as of the change log's position: detached, read-only copies kept per
-    process. Listings share most of their vendors (the first page of each sort, the vendors a filter
+def listed_vendors(ids: list[int]) -> dict[int, ShownVendor]:
+    """The vendors with these ids as of the change log's position: read-only copies (vendors_to_show) kept
+    per process. Listings share most of their vendors (the first page of each sort, the vendors a filter
     leaves), so a listing not kept yet reads only the vendors no listing has shown since the last edit."""
     as_of = (search.database_identity(), search.log_position())
     found, missing = {}, []
@@ -144,11 +143,9 @@ def listed_vendors(ids: list[int]) -> dict[int, Vendor]:
             missing.append(vendor_id)
         else:
             found[vendor_id] = vendor
-    if missing:
-        for vendor in db.session.scalars(select(Vendor).where(Vendor.id.in_(missing))):
-            db.session.expunge(vendor)
-            readcache.CACHE.put(("listed vendor", as_of, vendor.id), vendor, readcache.COST_PER_LISTED_VENDOR)
-            found[vendor.id] = vendor
+    for vendor in vendors_to_show(missing):
+        readcache.CACHE.put(("listed vendor", as_of, vendor.id), vendor, readcache.COST_PER_LISTED_VENDOR)
+        found[vendor.id] = vendor
     return found
 
 

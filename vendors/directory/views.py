@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, g, make_response, redirect, ren
 from markupsafe import Markup
 
 from vendors import pagecache
-from vendors.catalog.models import published_vendor, renamed_vendor
+from vendors.catalog.models import published_vendor_to_show, renamed_vendor
 from vendors.catalog.rules import SHORES
 from vendors.directory import present
 from vendors.directory.params import (
@@ -211,7 +211,7 @@ def _without_carried_sort(args) -> dict:
 # Besides the address and the cookies: the listing its "All vendors" link returns to, when it came from one.
 @pagecache.cached(vary=lambda: _listing_came_from())
 def vendor_page(slug: str):
-    vendor = published_vendor(slug)
+    vendor = published_vendor_to_show(slug)
     if vendor is None:
         moved = redirect_if_renamed("directory.vendor_page", slug)
         if moved is not None:

@@ -7,7 +7,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from vendors import pagecache
-from vendors.catalog.models import Vendor, published_vendor
+from vendors.catalog.models import ShowableVendor, published_vendor_to_show
 from vendors.directory.views import remembered_buyer_country
 from vendors.estimator import chart, in_house, parameters, present, presets
 from vendors.estimator.forms import EstimatePageForm
@@ -95,7 +95,7 @@ def rendered_once(template: str) -> Markup:
 def estimate():
     form = EstimatePageForm(formdata=request.args)
     slug = request.args.get("vendor", "").strip()
-    vendor = published_vendor(slug) if slug else None
+    vendor = published_vendor_to_show(slug) if slug else None
     rates = None
     if vendor is not None:
         rates = presets.vendor_rates(
@@ -125,7 +125,7 @@ def _vendor_scenarios(inputs: Inputs, rates: presets.VendorRates) -> list[Scenar
 def _page(
     form: EstimatePageForm,
     slug: str,
-    vendor: Vendor | None,
+    vendor: ShowableVendor | None,
     rates: presets.VendorRates | None,
     scenarios: list[Scenario],
 ) -> str:
