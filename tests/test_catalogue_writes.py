@@ -3,12 +3,12 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.factories import TEST_ACTOR, add_vendors, delete_vendor, update_vendor, vendor_record
 from vendors.audit import AuditEntry
-from vendors.catalog import changelog, seeding, synthetic
-from vendors.catalog.models import SlugRedirect, Vendor
+from vendors.catalog import changelog, seeding, synthetic, writes
+from vendors.catalog.models import SlugRedirect, Vendor, VendorFacetValue
 from vendors.catalog.records import RecordError
 from vendors.catalog.writes import (
     CatalogueWriteRefused,
@@ -231,3 +231,46 @@ def test_seeding_and_generated_vendors_are_audited_as_their_commands(app):
         )
     )
     assert logged == vendor_ids
+
+
+def planned_rows(table: str) -> float | None:
+    """The rows the PostgreSQL planner believes the table holds, as its statistics say."""
+    estimate = db.session.execute(
+        text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:table)"), {"table": table}
+    ).scalar()
+    db.session.commit()
+    return estimate
+
+
+@pytest.fixture
+def postgresql_only(backend):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+
+
+def test_a_bulk_change_refreshes_the_planners_statistics_and_a_small_one_does_not(
+    app, postgresql_only, monkeypatch
+):
+    monkeypatch.setattr(writes, "BULK_CHANGE", 6)
+    with catalogue_writes(TEST_ACTOR) as writer:
+        writer.insert_many([vendor_record() for _ in range(5)])
+    assert planned_rows("vendors") != 5, "five changes are below the bulk threshold"
+    with catalogue_writes(TEST_ACTOR) as writer:
+        writer.insert_many([vendor_record(delivery_countries=["PH", "IN"]) for _ in range(3)])
+        writer.insert_many([vendor_record() for _ in range(3)])
+    assert planned_rows("vendors") == 11
+    assert planned_rows("vendor_facet_values") == db.session.scalar(
+        select(func.count(VendorFacetValue.vendor_id))
+    )
+    assert planned_rows("vendor_slug_redirects") == 0
+
+
+def test_statistics_that_cannot_be_refreshed_leave_the_bulk_change_saved(
+    app, postgresql_only, monkeypatch, caplog
+):
+    monkeypatch.setattr(writes, "BULK_CHANGE", 2)
+    monkeypatch.setattr(writes, "CATALOGUE_TABLES", ["vendors", "no_such_table"])
+    with catalogue_writes(TEST_ACTOR) as writer:
+        writer.insert_many([vendor_record() for _ in range(3)])
+    assert db.session.scalar(select(func.count(Vendor.id))) == 3
+    assert "could not refresh the planner's statistics of vendors, no_such_table" in caplog.text

@@ -6,6 +6,7 @@ with BEGIN IMMEDIATE, so a second writer waits (up to the busy timeout) for the 
 Reads stay deferred and, under WAL, never block writers. PostgreSQL needs none of this and gets plain BEGIN.
 """
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ def whole_number(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ROW_ID else None
 
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 HELD_CONNECTIONS = "held connections"  # in app.extensions: engine -> its _HeldConnection
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
@@ -108,6 +110,24 @@ def read_on_held_connection(engine: Engine, read: Callable[[Connection], T]) -> 
         connection = held.setdefault(engine, _HeldConnection(engine))
         event.listen(engine, "engine_disposed", lambda _engine: connection.close())
     return connection.read(read)
+
+
+def refresh_planner_statistics(engine: Engine, tables: list[str]) -> None:
+    """ANALYZE these tables on PostgreSQL, after a write that changed many of their rows. Its planner
+    chooses each plan from the tables' statistics, which the server's autovacuum refreshes in its own time,
+    or never where it is turned off; until then a table filled by an import is planned as the nearly empty
+    table it was, and a page of 20 vendors read by id scanned all 105,166 attribute rows (11.5 ms) where,
+    with statistics, it reads their index (0.35 ms). SQLite plans without statistics unless ANALYZE has been
+    run once, and is left as it is. A failure is logged, never raised: the write is saved by then."""
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        with engine.connect() as connection:
+            quoted = ", ".join(connection.dialect.identifier_preparer.quote(table) for table in tables)
+            connection.exec_driver_sql(f"ANALYZE {quoted}")
+            connection.commit()
+    except DBAPIError as error:
+        log.warning("could not refresh the planner's statistics of %s: %s", ", ".join(tables), error)
 
 
 def engine_options(url: str) -> dict:

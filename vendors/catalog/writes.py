@@ -36,7 +36,7 @@ from vendors.catalog.records import (
     plain_values,
     vendor_record,
 )
-from vendors.database import utcnow, write_transaction
+from vendors.database import refresh_planner_statistics, utcnow, write_transaction
 from vendors.extensions import db
 
 WRITER_KEY = "catalogue_writer"
@@ -44,6 +44,10 @@ CATALOGUE_MODELS = (Vendor, VendorFacetValue, SlugRedirect)
 # Buffered creations are flushed, audited and logged in groups of this many, so a large import holds a
 # bounded number of new objects at a time.
 FLUSH_EVERY = 500
+# A transaction changing this many vendors or more is a bulk load (an import, generated vendors), after
+# which the database's planner statistics are refreshed (vendors.database.refresh_planner_statistics).
+BULK_CHANGE = 500
+CATALOGUE_TABLES = [model.__tablename__ for model in CATALOGUE_MODELS]
 
 
 class CatalogueWriteRefused(RuntimeError):
@@ -67,7 +71,9 @@ class EditConflict(SavedMeanwhile):
 
 @contextmanager
 def catalogue_writes(actor: Actor, note: str = "") -> Iterator["CatalogueWriter"]:
-    """A write transaction for catalogue changes: committed when the block ends, rolled back if it raises."""
+    """A write transaction for catalogue changes: committed when the block ends, rolled back if it raises.
+    One that changed at least BULK_CHANGE vendors (an import, generated vendors) refreshes the database's
+    planner statistics of the catalogue's tables after its commit."""
     with write_transaction() as session:
         session.info[WRITER_KEY] = True
         try:
@@ -78,6 +84,8 @@ def catalogue_writes(actor: Actor, note: str = "") -> Iterator["CatalogueWriter"
             raise SavedMeanwhile(str(error)) from None
         finally:
             session.info.pop(WRITER_KEY, None)
+    if writer.vendors_changed >= BULK_CHANGE:
+        refresh_planner_statistics(db.engine, CATALOGUE_TABLES)
 
 
 def conflicting_changes(vendor_id: int, since_version: int) -> list[AuditEntry]:
@@ -104,6 +112,7 @@ class CatalogueWriter:
         self._next_id: int | None = None
         self._entries: list[audit.Entry] = []
         self._changed_ids: set[int] = set()
+        self.vendors_changed = 0  # changes flushed so far, a vendor changed twice counted twice
 
     # --------------------------------------------------------------------------------------- changes
     def create(self, record: dict) -> Vendor:
@@ -202,6 +211,7 @@ class CatalogueWriter:
         self._entries.clear()
         if changelog.record_changes(self.session.connection(), self._changed_ids):
             self.session.info[changelog.PENDING_KEY] = True
+        self.vendors_changed += len(self._changed_ids)
         self._changed_ids.clear()
 
     # --------------------------------------------------------------------------------------- helpers
