@@ -1,9 +1,10 @@
 """The one write path: every vendor change is validated, saved, audited and logged for search together."""
 
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 
 from tests.factories import TEST_ACTOR, add_vendors, delete_vendor, update_vendor, vendor_record
 from vendors.audit import AuditEntry
@@ -16,7 +17,7 @@ from vendors.catalog.writes import (
     catalogue_writes,
     conflicting_changes,
 )
-from vendors.database import write_transaction
+from vendors.database import refresh_planner_statistics, write_transaction
 from vendors.extensions import db
 
 
@@ -274,3 +275,30 @@ def test_statistics_that_cannot_be_refreshed_leave_the_bulk_change_saved(
         writer.insert_many([vendor_record() for _ in range(3)])
     assert db.session.scalar(select(func.count(Vendor.id))) == 3
     assert "could not refresh the planner's statistics of vendors, no_such_table" in caplog.text
+
+
+@pytest.fixture
+def writer_not_owner(app, postgresql_only):
+    """The URL of a database user who may read and write the catalogue but owns none of its tables."""
+    name = f"vendors_writer_{secrets.token_hex(4)}"
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(f'CREATE ROLE "{name}" LOGIN')
+        connection.exec_driver_sql(
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{name}"'
+        )
+    yield db.engine.url.set(username=name, password=None)
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(f'DROP OWNED BY "{name}"')
+        connection.exec_driver_sql(f'DROP ROLE "{name}"')
+
+
+def test_a_user_who_may_not_analyze_the_tables_is_told_in_the_log(app, writer_not_owner, caplog):
+    add_vendors(vendor_record())
+    engine = create_engine(writer_not_owner)
+    try:
+        refresh_planner_statistics(engine, ["vendors", "vendor_facet_values"])
+    finally:
+        engine.dispose()
+    assert "the planner's statistics of vendors, vendor_facet_values were not all refreshed" in caplog.text
+    assert '"vendors"' in caplog.text and '"vendor_facet_values"' in caplog.text
+    assert planned_rows("vendors") != 1

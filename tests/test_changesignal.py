@@ -2,6 +2,7 @@
 database provably has not changed, whoever changed it."""
 
 import os
+import resource
 import shutil
 import sqlite3
 import time
@@ -112,6 +113,28 @@ def test_postgresql_gives_an_answer_again_until_the_change_log_sends_a_notice(ap
     with_another_connection("INSERT INTO search_changes (document_id, changed_at) VALUES (1, now())")
     assert answer_within(2.0, read, until=lambda value: value != 2) == 3
     assert read() == 3
+
+
+@on_postgresql
+def test_postgresql_hears_notices_on_a_listener_numbered_past_the_first_1024_files(app, monkeypatch):
+    """A worker may have a thousand files and sockets open when it listens again after an outage; select()
+    takes no file number past 1023, and would have failed every page of the worker."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if min(hard, 4096) < 1200:
+        pytest.skip(f"this process may open {hard} files, and the test needs 1,200")
+    monkeypatch.setattr(changesignal, "REFRESH_SECONDS", 1e9)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    opened = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        read = reads_of(db.engine)
+        assert [read(), read(), read()] == [1, 2, 2]
+        assert changesignal._by_engine[db.engine].source.connection.fileno() > 1023
+        with_another_connection("INSERT INTO search_changes (document_id, changed_at) VALUES (1, now())")
+        assert answer_within(2.0, read, until=lambda value: value != 2) == 3
+    finally:
+        for descriptor in opened:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 @on_postgresql

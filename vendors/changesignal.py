@@ -109,6 +109,7 @@ class _ChangeNotices:
         self.parameters.update(engine_options(engine.url.drivername)["connect_args"])
         self.lock = threading.Lock()
         self.connection: psycopg.Connection | None = None
+        self.socket: select.poll | None = None  # asked whether `connection` has anything to read
         self.opened_as: tuple = ()  # (process, connection number) of `connection`
         self.heard = 0
         self.next_try = 0.0  # when to try listening again (monotonic clock)
@@ -130,11 +131,11 @@ class _ChangeNotices:
 
     def _may_have_heard(self) -> bool:
         """Whether the server sent anything (a notice, or the connection's end) since notices were last
-        taken: asked of the socket, a seventh of the cost of asking psycopg, which was a twelfth of a kept
-        API read's time. Taking notices takes every one already read off the socket, so one that has arrived
-        and not been taken is still waiting there."""
-        readable, _, _ = select.select([self.connection.fileno()], [], [], 0)
-        return bool(readable)
+        taken: asked of the socket (1.2 µs in one process) rather than of psycopg (4.1 µs), with poll(), which
+        takes any file number. Taking notices takes every one already read off the socket, so one that has
+        arrived and not been taken is still waiting there; a notice that came with the answer to LISTEN,
+        which psycopg keeps aside, is of a change made before the first answer given again, read afresh."""
+        return bool(self.socket.poll(0))
 
     def after_read(self) -> None:
         """Listen, unless listening or tried too recently: the database has just answered a read, so it can be
@@ -179,9 +180,8 @@ class _ChangeNotices:
         if triggers < len(tables):
             raise _NotMigrated(f"the change log has no trigger {NOTICE_TRIGGER} (run flask db upgrade)")
         self.connection.execute(f"LISTEN {CHANGE_NOTICES}")
-        # A notice that came with the answer to LISTEN is kept by psycopg, not left on the socket for
-        # _may_have_heard to see: it is taken now.
-        self.heard += sum(1 for _notice in self.connection.notifies(timeout=0))
+        self.socket = select.poll()
+        self.socket.register(self.connection.fileno(), select.POLLIN)
 
     def _close(self) -> None:
         connection, self.connection = self.connection, None

@@ -17,7 +17,7 @@ from typing import TypeVar
 from flask import Flask, current_app
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -43,6 +43,7 @@ _waits_for_the_lock: ContextVar[bool] = ContextVar("waits_for_the_lock", default
 
 
 CONNECT_TIMEOUT_SECONDS = 3
+STATISTICS_LOCK_WAIT = "10s"  # how long ANALYZE may wait for a table another session is changing
 UNACKNOWLEDGED_MILLISECONDS = 10_000
 # An execution option marking a SQLite connection that reads with one statement: see one_statement().
 ONE_STATEMENT = "one_statement"
@@ -118,16 +119,36 @@ def refresh_planner_statistics(engine: Engine, tables: list[str]) -> None:
     or never where it is turned off; until then a table filled by an import is planned as the nearly empty
     table it was, and a page of 20 vendors read by id scanned all 105,166 attribute rows (11.5 ms) where,
     with statistics, it reads their index (0.35 ms). SQLite plans without statistics unless ANALYZE has been
-    run once, and is left as it is. A failure is logged, never raised: the write is saved by then."""
+    run once, and is left as it is.
+
+    Nothing is raised, since the write is saved by then; what stops it is logged: an error, a wait for a lock
+    longer than STATISTICS_LOCK_WAIT (a schema change under way), or the server's warning that it skipped a
+    table the site's database user may not analyze (one that neither owns it nor has MAINTAIN on it)."""
     if engine.dialect.name != "postgresql":
         return
+    skipped: list[str] = []
+
+    def note_skipped(notice) -> None:
+        if notice.severity_nonlocalized == "WARNING":
+            skipped.append(notice.message_primary)
+
+    names = ", ".join(tables)
     try:
         with engine.connect() as connection:
-            quoted = ", ".join(connection.dialect.identifier_preparer.quote(table) for table in tables)
-            connection.exec_driver_sql(f"ANALYZE {quoted}")
-            connection.commit()
-    except DBAPIError as error:
-        log.warning("could not refresh the planner's statistics of %s: %s", ", ".join(tables), error)
+            driver_connection = connection.connection.driver_connection
+            driver_connection.add_notice_handler(note_skipped)
+            try:
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{STATISTICS_LOCK_WAIT}'")
+                quoted = ", ".join(connection.dialect.identifier_preparer.quote(table) for table in tables)
+                connection.exec_driver_sql(f"ANALYZE {quoted}")
+                connection.commit()
+            finally:
+                driver_connection.remove_notice_handler(note_skipped)
+    except SQLAlchemyError as error:
+        log.warning("could not refresh the planner's statistics of %s: %s", names, error)
+        return
+    if skipped:
+        log.warning("the planner's statistics of %s were not all refreshed: %s", names, "; ".join(skipped))
 
 
 def engine_options(url: str) -> dict:

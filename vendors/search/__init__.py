@@ -266,6 +266,8 @@ def similar_vendors(vendor: ShowableVendor, limit: int = 5) -> list[Row]:
     Vendor objects would load every attribute row of each). One statement, read on the connection the app
     holds open, as the vendor page reads its vendor (catalog.models.published_vendor_to_show)."""
     ids = similar_to(vendor, limit)
+    if not ids:
+        return []
     shown = read_on_held_connection(
         db.engine, lambda held: held.execute(_SHOWN_OF_SIMILAR, {"ids": ids}).all()
     )

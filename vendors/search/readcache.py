@@ -20,7 +20,7 @@ COST_PER_ID = 44
 COST_PER_CHARACTER = 2  # a snippet's text (a str of Markup)
 COST_PER_POSTING = 100  # a docnum -> frequency (or -> positions) entry of a dict
 COST_PER_ARRAY_POSTING = 8  # a docnum and a frequency in two arrays
-COST_PER_LISTED_VENDOR = 4_000  # a detached Vendor with its attribute rows, kept alone or in a listing
+COST_PER_LISTED_VENDOR = 4_000  # a ShownVendor with its attribute rows, kept alone or in a listing
 COST_OVERHEAD = 200  # any entry
 
 
