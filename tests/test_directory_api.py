@@ -339,12 +339,13 @@ def test_a_published_vendor_comes_with_every_attribute_row_in_order(seeded_app, 
 def test_a_vendor_shown_by_itself_is_read_with_one_statement_and_no_pooled_connection(seeded_app):
     """The vendor page, its API record and the estimator with a vendor read the vendor on the connection
     the app holds open (vendors.database.read_on_held_connection): no connection is checked out of the pool,
-    whose ping, BEGIN and ROLLBACK were four of the five round trips of an API record on PostgreSQL."""
+    whose ping, BEGIN, ROLLBACK and reset were four of the five round trips of an API record on PostgreSQL."""
     with seeded_app.app_context():
         slug = db.session.scalars(select(Vendor.slug).where(Vendor.status == "published")).first()
         db.session.remove()
         engine = db.engine
-    client = seeded_app.test_client(use_cookies=False)  # a first visit each time, as answers are kept for
+    # Without cookies every request is a first visit, whose answers the page cache keeps.
+    client = seeded_app.test_client(use_cookies=False)
     client.get(f"/vendors/{slug}")  # the held connection opened, the index opened
     checkouts, statements = [], []
 
