@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from tests.factories import add_vendors, delete_vendor, update_vendor, vendor_record
+from vendors.directory import query
 from vendors.directory.query import listed_vendors
 from vendors.extensions import db
 
@@ -76,3 +77,22 @@ def test_the_directory_page_shows_an_edit_to_a_vendor_another_listing_showed(cli
 
     page = client.get("/vendors?sort=size").get_data(as_text=True)
     assert "Quayside Contact" in page and "Harbour Contact" not in page
+
+
+def test_a_listing_goes_without_a_vendor_deleted_while_it_was_being_made(client, monkeypatch):
+    kept, deleted = add_vendors(vendor_record(name="Kept Co"), vendor_record(name="Gone Co"))
+    kept_slug, deleted = kept.slug, deleted.id
+    read = query.vendors_to_show
+
+    def as_after_the_deletion(ids):  # the row is gone by the time the listing reads its vendors
+        return [vendor for vendor in read(ids) if vendor.id != deleted]
+
+    monkeypatch.setattr(query, "vendors_to_show", as_after_the_deletion)
+
+    page = client.get("/vendors?sort=name&per_page=50")
+    records = client.get("/api/v1/vendors?sort=name&per_page=50")
+
+    assert page.status_code == records.status_code == 200
+    assert "Kept Co" in page.get_data(as_text=True) and "Gone Co" not in page.get_data(as_text=True)
+    shown = [record["slug"] for record in records.get_json()["items"]]
+    assert kept_slug in shown and "Gone Co" not in records.get_data(as_text=True)

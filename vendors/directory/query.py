@@ -114,7 +114,8 @@ def _listing(
     ordered = _ordered(params.sort, catalogue, match, understanding, relaxed)
     page_ids = bitsets.first_members(ordered, selected, (params.page - 1) * params.per_page, params.per_page)
     by_id = listed_vendors(page_ids)
-    vendors = [by_id[vendor_id] for vendor_id in page_ids]
+    # A vendor deleted after the bitsets' position was read is missing here; the page goes without it.
+    vendors = [by_id[vendor_id] for vendor_id in page_ids if vendor_id in by_id]
     facets = {}
     for facet in FACET_VALUES:
         within = base
