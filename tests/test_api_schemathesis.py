@@ -136,3 +136,21 @@ def test_a_renamed_vendor_and_an_unreachable_database_are_answered_as_described(
         assert response.status_code == 503 and response.headers["retry-after"], path
         # A described 503 is the answer wanted here; every other check holds it to the description.
         case.validate_response(response, excluded_checks=[schemathesis.checks.not_a_server_error])
+
+
+def test_a_host_this_site_does_not_serve_is_answered_as_described_on_every_path(tmp_path):
+    """The live run always names a host the site serves; a forged Host's 400 must match the description."""
+    app = make_app(f"sqlite:///{tmp_path / 'hosts.sqlite3'}", tmp_path / "index", TRUSTED_HOSTS=["localhost"])
+    with app.app_context():
+        db.create_all()
+    description = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    queries = {"/compare": {"vendor": ["a-co", "b-co"]}, "/suggest": {"q": "care"}}
+    for path in description.raw_schema["paths"]:
+        case = description[path]["GET"].Case(
+            path_parameters={"slug": "a-co"} if "{slug}" in path else {},
+            query=queries.get(path, {}),
+            headers={"Host": "attacker.example"},
+        )
+        response = case.call()
+        assert response.status_code == 400, path
+        case.validate_response(response)

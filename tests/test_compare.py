@@ -308,6 +308,13 @@ def test_a_country_not_in_the_list_is_said_to_be_left_out(client):
     assert "field-problem" not in compare_page(client, ["one", "two"], buyer_country="gb")
 
 
+def test_a_country_code_in_letters_of_another_script_is_said_to_be_left_out(client):
+    add_vendors(vendor_record(slug="one"), vendor_record(slug="two"))
+    body = compare_page(client, ["one", "two"], buyer_country="\u0131n")  # a dotless i: upper-cased, IN
+    assert "That country is not in the list, so shores are shown for United States." in body
+    assert '<option value="US" selected>' in body and '<option value="IN" selected>' not in body
+
+
 # ------------------------------------------------------------------------------------------ errors
 SELECTIONS = {
     "one": (["p1"], "choose at least 2 vendors to compare (1 given)"),

@@ -98,6 +98,7 @@ def test_buyer_country_and_nearshore_hours_from_the_environment(clean_environmen
     ("name", "value"),
     [
         ("BUYER_COUNTRY", "XX"),
+        ("BUYER_COUNTRY", "\u0131n"),  # a dotless i, which upper-cases to I
         ("NEARSHORE_MAX_HOURS", "three"),
         ("NEARSHORE_MAX_HOURS", "-1"),
         ("API_LIMIT_PER_ADDRESS", "lots"),
@@ -156,6 +157,8 @@ def test_absolute_links_name_the_canonical_host_and_other_hosts_are_refused(clea
     assert other_port.status_code == 200, "trusted hosts are matched without their port"
     listed = client.get("/api/v1/vendors", base_url="https://vendors.example").get_json()
     assert listed["items"][0]["url"].startswith("https://vendors.example/vendors/")
+    suggested = client.get("/api/v1/suggest?q=canon", headers={"Host": "vendors.example:8443"}).get_json()
+    assert suggested["vendors"][0]["url"].startswith("http://vendors.example/vendors/")
     clean_environment.setenv("TRUSTED_HOSTS", "vendors.example, www.vendors.example")
     assert config.host_settings()["TRUSTED_HOSTS"] == ["vendors.example", "www.vendors.example"]
     clean_environment.setenv("CANONICAL_HOST", "https://vendors.example/")

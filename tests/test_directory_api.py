@@ -197,6 +197,34 @@ def test_bad_parameters_get_a_400_naming_them(client, catalogue, query, paramete
     assert errors[0]["message"]
 
 
+BUYER_COUNTRY_ROUTES = [
+    "/api/v1/vendors?",
+    "/api/v1/vendors/manila-voice?",
+    "/api/v1/compare?vendor=manila-voice&vendor=bogota-bilingual&",
+]
+
+
+@pytest.mark.parametrize("route", BUYER_COUNTRY_ROUTES)
+@pytest.mark.parametrize("typed", ["%C4%B1n", "%C5%BFg"])  # a dotless i and a long s: upper-cased, IN and SG
+def test_no_api_route_takes_letters_of_another_script_for_a_country_code(client, catalogue, route, typed):
+    response = client.get(f"{route}buyer_country={typed}")
+    assert response.status_code == 400
+    assert [error["parameter"] for error in response.get_json()["errors"]] == ["buyer_country"]
+
+
+@pytest.mark.parametrize("route", BUYER_COUNTRY_ROUTES)
+def test_every_api_route_reads_a_country_code_in_any_case_with_spaces_around_it(client, catalogue, route):
+    response = client.get(f"{route}buyer_country=%20gb%09")
+    assert response.status_code == 200
+    assert response.get_json()["buyer_country"] == "GB"
+
+
+def test_the_vendor_page_does_not_take_letters_of_another_script_for_a_country_code(client, catalogue):
+    page = client.get("/vendors/manila-voice?buyer_country=%C4%B1n").get_data(as_text=True)
+    assert '<option value="US" selected>' in page and '<option value="IN" selected>' not in page
+    assert '<option value="GB" selected>' in client.get("/vendors/manila-voice?buyer_country=%20gb").text
+
+
 @pytest.mark.parametrize(
     "path", ["/api/v1/vendors?sort=name&sort=rate", "/api/v1/estimate?headcount=5&headcount=6"]
 )
@@ -272,8 +300,8 @@ def test_each_suggestion_names_the_vendors_page(client):
     body = client.get("/api/v1/suggest?q=quil").get_json()
     assert body["names"] == ["Quillon Care", "Blue Quillon"]
     assert body["vendors"] == [
-        {"name": "Quillon Care", "slug": first.slug, "url": f"/vendors/{first.slug}"},
-        {"name": "Blue Quillon", "slug": second.slug, "url": f"/vendors/{second.slug}"},
+        {"name": "Quillon Care", "slug": first.slug, "url": f"http://localhost/vendors/{first.slug}"},
+        {"name": "Blue Quillon", "slug": second.slug, "url": f"http://localhost/vendors/{second.slug}"},
     ]
     assert client.get(body["vendors"][0]["url"]).status_code == 200
 

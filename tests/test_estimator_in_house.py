@@ -214,6 +214,17 @@ def test_a_bad_country_or_kind_of_work_is_named():
     }
 
 
+def test_a_country_in_letters_of_another_script_is_named_not_read_as_ascii():
+    # A dotless i upper-cases to I, and a long s to S.
+    for typed in ("\u0131n", "\u017fg"):
+        with pytest.raises(InvalidParameters) as caught:
+            parse_inputs({"buyer_country": typed, "work": "sales"}, fallback_country="US")
+        assert set(caught.value.problems) == {"buyer_country"}
+    parsed = parse_inputs({"buyer_country": " gb ", "work": " Sales"}, fallback_country="US")
+    assert (parsed.in_house_defaults.buyer_country, parsed.in_house_defaults.work) == ("GB", "sales")
+    assert presets.find("\u0131n-any") is None and presets.find("in-ANY") == presets.find("IN-any")
+
+
 def test_without_a_fallback_country_the_buyer_is_not_read():
     # The comparison and the API parse this way, so their defaults stay the general ones.
     parsed = parse_inputs({"buyer_country": "JP", "work": "sales"})

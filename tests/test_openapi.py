@@ -8,6 +8,8 @@ from typing import ClassVar
 from flask import Request
 from werkzeug.datastructures import ImmutableMultiDict
 
+from tests.conftest import make_app
+
 
 class RecordingArgs(ImmutableMultiDict):
     """Query arguments that remember every name a view asked for."""
@@ -102,3 +104,33 @@ def test_another_method_on_any_path_is_the_405_the_description_tells_of(seeded_c
         assert {method.strip() for method in wrong.headers["Allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}
         assert set(wrong.get_json()) == problem, path
         assert seeded_client.options("/api/v1" + path.replace("{slug}", "any-vendor")).status_code == 200
+
+
+def test_the_reference_page_gives_each_parameters_bounds_default_and_repeats(seeded_client):
+    described = seeded_client.get("/api/v1/openapi.json").get_json()
+    page = html.unescape(seeded_client.get("/api").get_data(as_text=True))
+    listing = page.split('<section class="api-path"')[1]
+    row = {
+        name: re.search(rf"<code>{name}</code>.*?</tr>", listing, re.S).group()
+        for name in ("q", "per_page", "shore", "buyer_country")
+    }
+    assert (
+        f"up to {described['paths']['/vendors']['get']['parameters'][0]['schema']['maxLength']} characters"
+        in row["q"]
+    )
+    assert "20 if not given" in row["per_page"]
+    assert "each once" in row["shore"] and "in any case" in row["buyer_country"]
+    compare = page.split('<section class="api-path"')[5]
+    assert re.search(r"<code>vendor</code>.*?2 to 6 of them, each once", compare, re.S)
+    record = page.split('<section class="api-path"')[2]
+    assert re.search(r"<code>slug</code> \(required\)</th>\s*<td>The vendor's slug</td>", record)
+    # Counted in each process's memory by default (RATELIMIT_STORAGE_URI=memory://): the page says so.
+    assert "from one client address in each of the site's server processes" in re.sub(r"\s+", " ", page)
+
+
+def test_with_limits_counted_in_redis_the_reference_page_gives_one_budget_per_address(redis_server, tmp_path):
+    app = make_app(
+        f"sqlite:///{tmp_path / 'redis.sqlite3'}", tmp_path / "index", RATELIMIT_STORAGE_URI=redis_server
+    )
+    page = re.sub(r"\s+", " ", app.test_client().get("/api").get_data(as_text=True))
+    assert "per minute from one client address; past that" in page

@@ -114,6 +114,32 @@ def test_today_is_anyones_today_so_an_editor_ahead_of_the_servers_clock_is_not_r
     assert set(problems_with(verified_at="2026-12-08")) == {"verified_at"}
 
 
+# ------------------------------------------------------------------------------------------ codes and slugs
+DOTLESS_I, LONG_S, KELVIN_SIGN = "\u0131", "\u017f", "\u212a"
+
+
+@pytest.mark.parametrize(
+    "field, typed",
+    [
+        ("hq_country", f"{DOTLESS_I}n"),  # which upper-cases to IN
+        ("hq_country", f"{LONG_S}g"),  # which upper-cases to SG
+        ("delivery_countries", ["PH", f"{DOTLESS_I}n"]),
+        ("channels", [f"bac{KELVIN_SIGN}-office"]),  # which lower-cases to back-office
+        ("languages", ["en", f"{KELVIN_SIGN}a"]),
+    ],
+)
+def test_letters_of_other_scripts_are_not_read_as_the_ascii_letters_of_a_code(field, typed):
+    assert field in problems_with(**{field: typed})
+
+
+def test_codes_and_slugs_are_read_in_any_case_with_spaces_around_them():
+    cleaned = parse_record(
+        vendor_record(hq_country=" ph ", delivery_countries=["ph", " In"], channels=[" Back-Office"])
+    )
+    assert (cleaned["hq_country"], cleaned["delivery_countries"]) == ("PH", ["PH", "IN"])
+    assert cleaned["channels"] == ["back-office"]
+
+
 # ------------------------------------------------------------------------------------------ the editor form
 @pytest.fixture
 def editor(client):

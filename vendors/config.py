@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from vendors.reference.countries import COUNTRIES
+from vendors.validation import as_spelled
 
 
 class ConfigError(RuntimeError):
@@ -194,7 +195,7 @@ def secret_key(instance: Path) -> str:
 
 
 def buyer_country(code: str) -> str:
-    code = code.strip().upper()
+    code = as_spelled(code, capitals=True)
     if code not in COUNTRIES:
         raise ConfigError(
             f"BUYER_COUNTRY={code!r} is not a country the directory knows (use an ISO code like US)"

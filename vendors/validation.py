@@ -11,6 +11,16 @@ UNGROUPED_NUMBER = r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+"
 WRITTEN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+def as_spelled(raw: str, capitals: bool = False) -> str:
+    """A code or slug as typed (any case, spaces around it) in the vocabulary's spelling: capitals for country
+    codes, lower case for the rest. Letters of other scripts are left as they are, so none is taken for an
+    ASCII one: a dotless i in capitals is I, a long s is S and the Kelvin sign in lower case is k."""
+    value = raw.strip()
+    if not value.isascii():
+        return value
+    return value.upper() if capitals else value.lower()
+
+
 def written_date(text: str) -> date | None:
     """The date text names in YYYY-MM-DD; None when it is in another form or names no day (2026-02-30)."""
     if not WRITTEN_DATE.fullmatch(text):

@@ -9,7 +9,7 @@ from vendors.api.vendors import vendor_details
 from vendors.estimator.parameters import PARAMETERS, parse_inputs
 from vendors.reference.countries import COUNTRIES
 from vendors.shortlists import comparison
-from vendors.validation import InvalidParameters
+from vendors.validation import InvalidParameters, as_spelled
 
 
 @bp.get("/compare")
@@ -26,7 +26,8 @@ def compare():
     except InvalidParameters as error:
         problems.update(error.problems)
     buyer_country = (
-        request.args.get("buyer_country", "").strip().upper() or current_app.config["BUYER_COUNTRY"]
+        as_spelled(request.args.get("buyer_country", ""), capitals=True)
+        or current_app.config["BUYER_COUNTRY"]
     )
     if buyer_country not in COUNTRIES:
         problems["buyer_country"] = f"{buyer_country[:10]!r} is not a country code the directory knows"

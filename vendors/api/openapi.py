@@ -12,6 +12,7 @@ from decimal import Decimal
 from functools import cache
 
 from flask import current_app, jsonify, render_template, request
+from limits.storage import MemoryStorage
 
 from vendors.api import bp, invalid_parameters
 from vendors.catalog.models import SLUG_MAX_LENGTH, SLUG_PATTERN
@@ -27,11 +28,16 @@ from vendors.directory.params import (
 from vendors.estimator.parameters import PARAMETERS
 from vendors.estimator.present import BREAKDOWN_TERMS, MONEY_FIGURES
 from vendors.estimator.presets import all_presets
+from vendors.extensions import limiter
 from vendors.reference.countries import COUNTRIES
 from vendors.search import MAX_QUERY_LENGTH
 from vendors.shortlists.comparison import LEVELS, MAX_VENDORS, MIN_VENDORS
 
-COUNTRY_CODE = {"type": "string", "enum": list(COUNTRIES), "description": "ISO 3166-1 alpha-2 code, any case"}
+COUNTRY_CODE = {
+    "type": "string",
+    "enum": list(COUNTRIES),
+    "description": "ISO 3166-1 alpha-2 code, in any case, spaces around it ignored",
+}
 SLUG = {
     "type": "string",
     "pattern": SLUG_PATTERN.pattern,
@@ -92,20 +98,24 @@ def _listing_parameters() -> list[dict]:
         )
         for facet, values in FACET_VALUES.items()
     ]
+    for facet in facets:
+        facet["schema"]["uniqueItems"] = True
     rate = {"type": "number", "minimum": 0, "maximum": int(MAX_RATE)}
     return [
         _query("q", "Search words", {"type": "string", "maxLength": MAX_QUERY_LENGTH}),
         _query("buyer_country", "The buyer's country, which shores are judged from", COUNTRY_CODE),
         *facets,
-        _query("rate_min", "Lowest hourly rate, USD", rate),
-        _query("rate_max", "Highest hourly rate, USD; not below rate_min", rate),
+        _query("rate_min", "Lowest hourly rate, USD, written without an exponent", rate),
+        _query("rate_max", "Highest hourly rate, USD, written without an exponent; not below rate_min", rate),
         _query("sort", "Order of the results", {"type": "string", "enum": list(SORTS)}),
         _query(
-            "page", "Page number, up to the last page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
+            "page",
+            "Page number, up to the last page, in digits (at most nine)",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
         ),
         _query(
             "per_page",
-            "Results per page",
+            "Results per page, in digits",
             {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
         ),
     ]
@@ -238,7 +248,11 @@ def _schemas() -> dict:
         }
         for facet, values in FACET_VALUES.items()
     }
-    suggested = {"name": {"type": "string"}, "slug": {"type": "string"}, "url": {"type": "string"}}
+    suggested = {
+        "name": {"type": "string"},
+        "slug": {"type": "string"},
+        "url": {"type": "string", "format": "uri", "description": "The vendor's page on this site"},
+    }
     return {
         "Invalid": _object(
             {
@@ -327,7 +341,13 @@ def _schemas() -> dict:
 
 
 def describe() -> dict:
-    slug = {"name": "slug", "in": "path", "required": True, "schema": SLUG}
+    slug = {
+        "name": "slug",
+        "in": "path",
+        "required": True,
+        "description": "The vendor's slug",
+        "schema": SLUG,
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -391,6 +411,7 @@ def describe() -> dict:
                     "description": "OpenAPI 3.1",
                     "content": {"application/json": {"schema": {"type": "object"}}},
                 },
+                "400",
             ),
         },
         "components": {
@@ -400,8 +421,11 @@ def describe() -> dict:
                     "headers": {"Location": {"required": True, "schema": {"type": "string"}}},
                 },
                 "Invalid": {
-                    "description": "Bad parameters, each named with what is wrong",
-                    "content": {"application/json": {"schema": _schema("Invalid")}},
+                    "description": "Bad parameters, each named with what is wrong; or, as {error, message}, "
+                    "a Host header naming a host this site does not serve",
+                    "content": {
+                        "application/json": {"schema": {"anyOf": [_schema("Invalid"), _schema("Problem")]}}
+                    },
                 },
                 "NotFound": _problem("No published vendor has this slug"),
                 "TooManyRequests": _problem(
@@ -452,6 +476,7 @@ def reference_page():
         description=description,
         answers=_answers(description),
         api_limit=current_app.config["API_LIMIT_PER_ADDRESS"],
+        limit_shared=not isinstance(limiter.storage, MemoryStorage),  # memory:// counts in each process
     )
 
 

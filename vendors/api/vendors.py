@@ -10,7 +10,7 @@ from vendors.directory.params import parse_listing
 from vendors.directory.query import run_listing
 from vendors.directory.views import redirect_if_renamed
 from vendors.reference.countries import COUNTRIES, country_name
-from vendors.validation import InvalidParameters
+from vendors.validation import InvalidParameters, as_spelled
 
 
 @bp.get("/vendors")
@@ -67,7 +67,7 @@ def suggest_names():
         q=prefix,
         names=[name for name, _ in found],
         vendors=[
-            {"name": name, "slug": slug, "url": url_for("directory.vendor_page", slug=slug)}
+            {"name": name, "slug": slug, "url": url_for("directory.vendor_page", slug=slug, _external=True)}
             for name, slug in found
         ],
     )
@@ -82,7 +82,8 @@ def get_vendor(slug: str):
         if moved is not None:
             return moved
         abort(404, description=f"No published vendor has the slug {slug!r}.")
-    buyer_country = request.args.get("buyer_country", "").upper() or current_app.config["BUYER_COUNTRY"]
+    buyer_country = as_spelled(request.args.get("buyer_country", ""), capitals=True)
+    buyer_country = buyer_country or current_app.config["BUYER_COUNTRY"]
     if buyer_country not in COUNTRIES:
         return invalid_parameters(
             {"buyer_country": f"{buyer_country!r} is not a country code the directory knows"}

@@ -16,7 +16,7 @@ from vendors.catalog.models import SLUG_PATTERN, Vendor
 from vendors.reference.countries import COUNTRIES
 from vendors.reference.languages import LANGUAGES
 from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, COVERAGE, SPECIALISATIONS, STATUSES
-from vendors.validation import UNGROUPED_NUMBER, written_date
+from vendors.validation import UNGROUPED_NUMBER, as_spelled, written_date
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 AMOUNT_PATTERN = re.compile(UNGROUPED_NUMBER)
@@ -197,7 +197,7 @@ def _email(value) -> str:
 
 
 def _country(value) -> str:
-    code = str(value or "").strip().upper()
+    code = as_spelled(str(value or ""), capitals=True)
     if not code:
         raise ValueError("is required")
     if code not in COUNTRIES:
@@ -238,7 +238,7 @@ def _rate(value) -> Decimal | None:
 
 
 def _choice(value, vocabulary: dict) -> str:
-    value = value.strip().lower() if isinstance(value, str) else value
+    value = as_spelled(value) if isinstance(value, str) else value
     if value not in vocabulary:
         raise ValueError(f"{value!r} is not one of {', '.join(vocabulary)}")
     return value
@@ -263,7 +263,7 @@ def _slugs(value, vocabulary: dict, upper: bool = False) -> list[str]:
         return []
     items = value.split("|") if isinstance(value, str) else list(value)
     items = [str(item).strip() for item in items if str(item).strip()]
-    items = [item.upper() if upper else item.lower() for item in items]
+    items = [as_spelled(item, capitals=upper) for item in items]
     unknown = [item for item in items if item not in vocabulary]
     if unknown:
         raise ValueError(f"unknown value(s) {', '.join(map(repr, unknown))}")

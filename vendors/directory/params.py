@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from vendors.reference.countries import COUNTRIES
 from vendors.search import MAX_QUERY_LENGTH, QueryTooLong, registry
-from vendors.validation import UNGROUPED_NUMBER, InvalidParameters
+from vendors.validation import UNGROUPED_NUMBER, InvalidParameters, as_spelled
 
 # facet parameter -> the values it accepts, in display order; and its heading (vendors.search.registry)
 FACET_VALUES: dict[str, Mapping[str, str]] = {
@@ -115,13 +115,8 @@ def _buyer_country(raw: str, default: str, problems: dict[str, str]) -> str:
 
 
 def facet_key(facet: str, raw: str) -> str:
-    """A facet value as the vocabulary spells it: country codes in capitals, other slugs in lower case.
-    Other scripts' letters are left as they are, so none is taken for another (a dotless i in capitals is I).
-    """
-    value = raw.strip()
-    if not value.isascii():
-        return value
-    return value.upper() if facet == "country" else value.lower()
+    """A facet value as the vocabulary spells it: country codes in capitals, other slugs in lower case."""
+    return as_spelled(raw, capitals=facet == "country")
 
 
 def _facet_values(facet: str, raw_values: list[str], accepted: dict, problems: dict[str, str]) -> tuple:

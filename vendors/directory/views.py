@@ -24,7 +24,7 @@ from vendors.links import URL_QUERY_SAFE, with_query
 from vendors.reference.countries import COUNTRIES, country_name
 from vendors.reference.taxonomy import COVERAGE
 from vendors.search import MAX_QUERY_LENGTH
-from vendors.validation import InvalidParameters
+from vendors.validation import InvalidParameters, as_spelled
 
 bp = Blueprint("directory", __name__)
 
@@ -86,7 +86,7 @@ def money(amount) -> str:
 
 def remembered_buyer_country() -> str:
     """The buyer country this visitor chose before, else the site's default."""
-    remembered = request.cookies.get(BUYER_COOKIE, "").upper()
+    remembered = as_spelled(request.cookies.get(BUYER_COOKIE, ""), capitals=True)
     return remembered if remembered in COUNTRIES else current_app.config["BUYER_COUNTRY"]
 
 
@@ -217,7 +217,7 @@ def vendor_page(slug: str):
         if moved is not None:
             return moved
         abort(404, description="There is no published vendor at this address.")
-    buyer_country = request.args.get("buyer_country", "").upper()
+    buyer_country = as_spelled(request.args.get("buyer_country", ""), capitals=True)
     if buyer_country not in COUNTRIES:
         buyer_country = remembered_buyer_country()
     delivered = present.delivery_countries(vendor, buyer_country, current_app.config["NEARSHORE_MAX_HOURS"])

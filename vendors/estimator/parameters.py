@@ -16,7 +16,7 @@ from decimal import Decimal
 from vendors.estimator import in_house, presets
 from vendors.estimator.model import Inputs
 from vendors.reference.countries import COUNTRIES
-from vendors.validation import UNGROUPED_NUMBER, InvalidParameters
+from vendors.validation import UNGROUPED_NUMBER, InvalidParameters, as_spelled
 
 # Thousands grouped by one separator, used throughout ("1,234,567.5", "35 000"), or plain digits ("35000.5").
 GROUPED = r"[0-9]{1,3}(?P<separator>[, \u00a0\u202f])[0-9]{3}(?:(?P=separator)[0-9]{3})*(?:\.[0-9]+)?"
@@ -305,11 +305,11 @@ def read_in_house(
     `fallback_work`), with the typical in-house figures for them, and the problems found: a bad value is
     named there and its fallback stands in, so the page can still say which defaults it would use."""
     problems: dict[str, str] = {}
-    country = (args.get("buyer_country") or "").strip().upper() or fallback_country
+    country = as_spelled(args.get("buyer_country") or "", capitals=True) or fallback_country
     if country not in COUNTRIES:
         problems["buyer_country"] = f"{country[:10]!r} is not a country code the directory knows"
         country = fallback_country
-    work = (args.get("work") or "").strip().lower() or fallback_work
+    work = as_spelled(args.get("work") or "") or fallback_work
     if work not in in_house.KINDS_OF_WORK:
         problems["work"] = f"{work[:40]!r} is not one of the kinds of work listed"
         work = fallback_work

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from vendors.reference.countries import COUNTRIES, country_name
 from vendors.reference.taxonomy import SPECIALISATIONS
+from vendors.validation import as_spelled
 
 PRESETS_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "rate_presets.csv"
 ANY_WORK = "any"
@@ -71,7 +72,7 @@ def all_presets() -> dict[str, Preset]:
 def find(key: str) -> Preset | None:
     """The preset for a key such as "PH-customer-support" (the country code in any case)."""
     country, _, work = key.partition("-")
-    return all_presets().get(f"{country.upper()}-{work.lower()}")
+    return all_presets().get(f"{as_spelled(country, capitals=True)}-{as_spelled(work)}")
 
 
 def preset_for(country: str, specialisation: str | None) -> Preset | None:

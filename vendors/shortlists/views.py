@@ -40,7 +40,7 @@ from vendors.shortlists import comparison, exports, store
 from vendors.shortlists.models import ShortlistEntry
 from vendors.shortlists.store import COOKIE
 from vendors.throttle import ThrottledWarnings
-from vendors.validation import InvalidParameters
+from vendors.validation import InvalidParameters, as_spelled
 
 bp = Blueprint("shortlists", __name__)
 # While the database is away every page asks for the count: a warning a minute, not one a request.
@@ -223,14 +223,14 @@ def compare_csv():
 
 
 def _buyer_country(args: MultiDict) -> str:
-    code = args.get("buyer_country", "").strip().upper()
+    code = as_spelled(args.get("buyer_country", ""), capitals=True)
     return code if code in COUNTRIES else remembered_buyer_country()
 
 
 def _country_problem(args: MultiDict, buyer_country: str) -> str | None:
     """What the page says of a buyer country given in the address that is not in the list."""
     given = args.get("buyer_country", "").strip()
-    if not given or given.upper() in COUNTRIES:
+    if not given or as_spelled(given, capitals=True) in COUNTRIES:
         return None
     return f"That country is not in the list, so shores are shown for {country_name(buyer_country)}."
 
