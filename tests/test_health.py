@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from tests.conftest import make_app
-from tests.factories import add_vendors, vendor_record
+from tests.factories import add_user, add_vendors, login, vendor_record
 from tests.relay import Relay
 from vendors import changesignal, database, health, unanswered
 from vendors.extensions import db
@@ -105,6 +105,36 @@ def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_wi
     relay.start()  # the same port again
     assert client.get("/vendors").status_code == 200
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_signed_in_editor_meets_the_outage_as_everyone_does(relayed_app, caplog):
+    app, relay = relayed_app
+    with app.app_context():
+        add_user("outage-editor@example.com")
+    editor = app.test_client()
+    assert login(editor, "outage-editor@example.com").status_code == 303
+    assert editor.get("/admin/vendors").status_code == 200
+    relay.stop()
+    time.sleep(changesignal.REFRESH_SECONDS)
+    caplog.clear()
+
+    for path in ("/admin", "/admin/vendors", "/vendors", "/"):
+        page = editor.get(path)
+        assert page.status_code == 503, path
+        text = html.unescape(page.get_data(as_text=True))
+        assert DATABASE_DOWN in text and 'class="site-header"' in text, path
+        assert (
+            page.headers["X-Request-ID"]
+            and "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+        )
+    missing = editor.get("/no-such-page")
+    assert missing.status_code == 404 and 'class="site-header"' in missing.get_data(as_text=True)
+    estimate = editor.get("/estimate?headcount=5&salary=40000&hourly_rate=10")
+    assert estimate.status_code == 200, "the estimator needs no database, signed in or not"
+    assert not any(record.exc_info for record in caplog.records), "no traceback per request"
+
+    relay.start()
+    assert editor.get("/admin/vendors").status_code == 200, "still signed in once the database is back"
 
 
 def test_a_query_the_database_rejects_is_still_a_500_not_an_outage(app, monkeypatch):
