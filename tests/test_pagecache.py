@@ -94,6 +94,23 @@ def test_a_repeated_address_is_a_hit_with_the_same_page_and_each_visitors_own_to
     assert pagecache.CSRF_PLACEHOLDER not in second.get_data(as_text=True)
 
 
+def test_a_visitor_keeps_being_answered_from_the_cache_page_after_page(app, vendor):
+    browsing = app.test_client()  # the cookies it is given come back with every later page
+    kept = [
+        browsing.get(path).headers.get("X-Cache")
+        for path in (
+            "/vendors?z=1",
+            "/vendors?z=1",
+            "/vendors/cached-care",
+            "/vendors/cached-care",
+            "/vendors?z=1",
+        )
+    ]
+    assert kept == ["miss", "hit", "miss", "hit", "hit"]
+    with browsing.session_transaction() as session:
+        assert set(session) == {"csrf_token"}
+
+
 def test_the_token_on_a_page_from_the_cache_is_accepted_by_the_form_it_belongs_to(app, vendor):
     visit(app, "/vendors/cached-care")
     buyer = app.test_client()
