@@ -9,6 +9,7 @@ import re
 import sqlite3
 from contextlib import contextmanager
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import diskcache
 import pytest
@@ -197,6 +198,16 @@ def test_a_vendor_page_is_kept_apart_for_each_listing_it_returns_to(app, vendor)
             answer = visit(app, address, **({"Referer": referrer} if referrer else {}))
             assert answer.headers["X-Cache"] == (kept if first_time else "hit"), referrer
             assert f'href="{html.escape(listing)}">← All vendors' in answer.get_data(as_text=True), referrer
+
+
+@pytest.mark.parametrize("malformed", ["http://[", "http://[x/vendors", "//[::1/vendors"])
+def test_a_vendor_page_come_to_from_no_address_at_all_returns_to_the_directory(app, vendor, malformed):
+    for answer in (
+        visit(app, f"/vendors/cached-care?back={quote(malformed)}"),
+        visit(app, "/vendors/cached-care", Referer=malformed),
+    ):
+        assert answer.status_code == 200
+        assert 'href="/vendors?buyer_country=US">← All vendors' in answer.get_data(as_text=True)
 
 
 def test_a_visitor_with_a_message_to_show_is_answered_afresh(app, vendor):

@@ -246,7 +246,10 @@ def _listing_came_from() -> str | None:
         return None
     listing = url_for("directory.index")
     for candidate in candidates:
-        parts = urlsplit(candidate)
+        try:
+            parts = urlsplit(candidate)
+        except ValueError:  # not an address at all ("http://[", say): no listing to return to
+            continue
         if parts.netloc in ("", request.host) and parts.path == listing and not candidate.startswith("//"):
             return listing + (f"?{parts.query}" if parts.query else "")
     return None
