@@ -351,7 +351,11 @@ def test_the_audit_log_answers_any_vendor_or_last_day_it_is_given(editor, query)
     assert shown == (["first-one"] if "until" in query else [])
 
 
-@pytest.mark.parametrize("version", ["\u00b2", "2147483648"], ids=["superscript two", "past INTEGER"])
+@pytest.mark.parametrize(
+    "version",
+    ["\u00b2", "2147483648", "9" * 5000],
+    ids=["superscript two", "past INTEGER", "past int()'s 4,300 digits"],
+)
 def test_an_edit_whose_version_is_not_one_the_database_holds_is_refused(editor, version):
     [vendor] = add_vendors(vendor_record(slug="first-one"))
     response = edit(editor, vendor, tagline="Never saved", version=version)

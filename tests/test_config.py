@@ -105,6 +105,7 @@ def test_buyer_country_and_nearshore_hours_from_the_environment(clean_environmen
         ("PAGE_CACHE_MEGABYTES", "-1"),
         ("ADMIN_SESSION_LIFETIME_HOURS", "0"),
         ("PAGE_CACHE_MEGABYTES", "\u00b2"),
+        ("PAGE_CACHE_MEGABYTES", "9" * 5000),
         ("TRUSTED_HOSTS", "https://vendors.example/"),
         ("TRUSTED_HOSTS", "vendors.example, ::1"),
         ("DATABASE_URL", "not a database"),

@@ -590,7 +590,7 @@ def test_an_empty_version_overwrites_and_a_file_without_the_column_is_taken_as_b
     assert db.session.get(Vendor, vendor.id).tagline == "No column"
 
 
-@pytest.mark.parametrize("cell", ["two", "0", "1.0", "-1", "\u0661", "1_0"])
+@pytest.mark.parametrize("cell", ["two", "0", "1.0", "-1", "\u0661", "1_0", "2147483648", "9" * 5000])
 def test_a_version_must_be_a_whole_number_from_one_or_empty(runner, tmp_path, cell):
     text = csv_text(row(version=cell), row(name="Other", version=""), columns=csvfiles.EXPORTED_COLUMNS)
 

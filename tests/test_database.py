@@ -199,3 +199,28 @@ def notice_triggers_made_by_the_models(backend, request, tmp_path) -> list[str]:
             made = notice_triggers(conn)
         db.engine.dispose()
     return made
+
+
+@pytest.mark.parametrize(
+    ("raw", "read"),
+    [
+        ("42", 42),
+        ("0042", 42),
+        ("2147483647", 2**31 - 1),
+        ("2147483648", None),
+        ("0", None),
+        ("9" * 5000, None),
+    ],
+)
+def test_an_id_or_page_from_a_form_or_address_is_read_only_when_a_column_holds_it(raw, read):
+    assert database.whole_number(raw) == read
+
+
+def test_ids_and_pages_of_thousands_of_digits_are_simply_not_found(client):
+    from tests.factories import add_user, login
+
+    add_user("pages@example.com", role="admin")
+    login(client, "pages@example.com")
+    nines = "9" * 5000
+    assert client.get(f"/admin/inquiries?page={nines}").status_code == 200
+    assert client.get(f"/admin/audit?vendor={nines}").status_code == 200

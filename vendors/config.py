@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from vendors.reference.countries import COUNTRIES
-from vendors.validation import as_spelled
+from vendors.validation import as_spelled, digits_up_to
 
 
 class ConfigError(RuntimeError):
@@ -157,9 +157,10 @@ def rate_limit(name: str, default: str) -> str:
 
 def whole_number(name: str, default: str, low: int, high: int) -> int:
     value = os.environ.get(name) or default
-    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
-        raise ConfigError(f"{name}={value!r} must be a whole number from {low} to {high}")
-    return int(value)
+    number = digits_up_to(value, high)
+    if number is None or number < low:
+        raise ConfigError(f"{name}={value[:20]!r} must be a whole number from {low} to {high}")
+    return number
 
 
 def database_url(instance: Path) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy.types import TypeDecorator
 
 from vendors import unanswered
 from vendors.extensions import db
+from vendors.validation import digits_up_to
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds on every backend
@@ -32,7 +33,7 @@ def whole_number(raw: str | None) -> int | None:
     """A positive whole number from a form or URL that an INTEGER column can hold (an id, a page); None for
     anything else, so a too-large id is simply not found rather than a database error. ASCII digits only:
     "²" is a digit to str.isdigit but not a number to int."""
-    return int(raw) if raw and raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ROW_ID else None
+    return digits_up_to(raw or "", MAX_ROW_ID) or None
 
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,15 @@ UNGROUPED_NUMBER = r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+"
 WRITTEN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+def digits_up_to(text: str, high: int) -> int | None:
+    """The number text writes in ASCII digits, if it is at most high; None otherwise. Its length is checked
+    before int() reads it: int() refuses more than 4,300 digits (a ValueError) and is slow on long ones."""
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(high)):
+        return None
+    number = int(text)
+    return number if number <= high else None
+
+
 def as_spelled(raw: str, capitals: bool = False) -> str:
     """A code or slug as typed (any case, spaces around it) in the vocabulary's spelling: capitals for country
     codes, lower case for the rest. Letters of other scripts are left as they are, so none is taken for an

@@ -17,6 +17,7 @@ from vendors.database import MAX_ROW_ID
 from vendors.directory import present
 from vendors.extensions import db
 from vendors.reference.taxonomy import STATUSES
+from vendors.validation import digits_up_to
 
 STATUS_ACTIONS = {"published": "Publish", "draft": "Unpublish", "archived": "Archive"}
 OUT_OF_STEP = (
@@ -89,15 +90,13 @@ def vendor_edit(vendor_id: int):
 
 def _save_edit(vendor_id: int, form: VendorForm) -> "Conflict | None":
     """Save the form; returns the conflict when someone else saved first, else None."""
-    expected = str(form.version.data)
-    if not (expected.isascii() and expected.isdigit() and int(expected) <= MAX_ROW_ID):
+    expected = digits_up_to(str(form.version.data), MAX_ROW_ID)
+    if expected is None:
         abort(400, description="The form lost its version number; open the vendor again.")
     try:
         with catalogue_writes(current_actor(), note="admin form") as writer:
             vendor = writer.session.get(Vendor, vendor_id) or abort(404)
-            changes = writer.update(
-                vendor, form.record(vendor_record(vendor)), expected_version=int(expected)
-            )
+            changes = writer.update(vendor, form.record(vendor_record(vendor)), expected_version=expected)
             name = vendor.name
     except RecordError as error:
         form.show_problems(error)

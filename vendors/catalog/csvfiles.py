@@ -40,7 +40,9 @@ from vendors.catalog.records import (
     plain_values,
 )
 from vendors.catalog.writes import CatalogueWriter, catalogue_writes, former_slugs
+from vendors.database import MAX_ROW_ID
 from vendors.extensions import db
+from vendors.validation import digits_up_to
 
 # The record field behind each column; columns are named as a person would head them.
 COLUMN_FIELDS: dict[str, str] = {
@@ -487,9 +489,8 @@ def _row(line: int, columns: list[str], cells: list[str]) -> _Row:
         cells = list(cells)
         version_cell = cells.pop(columns.index(VERSION_COLUMN)).strip()
         columns = [column for column in columns if column != VERSION_COLUMN]
-        if version_cell.isascii() and version_cell.isdigit() and int(version_cell) >= 1:
-            version = int(version_cell)
-        elif version_cell:
+        version = digits_up_to(version_cell, MAX_ROW_ID) or None
+        if version_cell and version is None:
             version_problems = [Problem(line, VERSION_COLUMN, VERSION_PROBLEM)]
     record, problems, slug = _record(line, columns, cells)
     problems = version_problems + problems
