@@ -612,6 +612,15 @@ BODIES: dict[str, tuple[Callable[[dict], tuple[bytes, str]], int]] = {
     "raw-bytes-not-utf-8": (lambda form: (b"name=Harbour\xff&" + urlencoded(form), URLENCODED), 400),
     "truncated-multipart": (lambda form: (multipart(form)[: -len(BOUNDARY) - 12], MULTIPART), 400),
     "multipart-without-boundary": (lambda form: (multipart(form), "multipart/form-data"), 400),
+    "multipart-bytes-not-utf-8": (
+        lambda form: (multipart({**form, "name": "NAME"}).replace(b"NAME", b"Harbour\xff\xfe"), MULTIPART),
+        400,
+    ),
+    "json-with-a-lone-surrogate": (
+        lambda form: (json.dumps({**form, "name": "\ud800"}).encode(), "application/json"),
+        400,
+    ),
+    "no-content-type": (lambda form: (urlencoded(form), ""), 400),
 }
 
 
@@ -667,12 +676,21 @@ def assert_error_page(response) -> None:
     assert "Traceback" not in body
 
 
-def test_every_public_post_refuses_a_big_or_malformed_body_in_the_layout_and_writes_nothing(client, visitor):
+# The CSRF token in the form, and in the header Flask-WTF also reads it from: with it there, Flask-WTF's forms
+# would read a JSON body as their fields.
+TOKEN_PLACES = ["in the form", "in the header too"]
+
+
+@pytest.mark.parametrize("token_place", TOKEN_PLACES)
+def test_every_public_post_refuses_a_big_or_malformed_body_in_the_layout_and_writes_nothing(
+    client, visitor, token_place
+):
+    headers = {"X-CSRFToken": visitor.token} if token_place == "in the header too" else {}
     before = row_counts()
     for body, (make, status) in BODIES.items():
         for path, endpoint in visitor.posts.items():
             data, content_type = make({"csrf_token": visitor.token, **filled_in(endpoint, visitor.slugs)})
-            response = client.post(path, data=data, content_type=content_type)
+            response = client.post(path, data=data, content_type=content_type, headers=headers)
             assert response.status_code == status, (body, path, response.status_code)
             assert_error_page(response)
     assert row_counts() == before

@@ -2,6 +2,7 @@
 elsewhere, never a stack trace. Form bodies too big for any form, or not encoded as a browser encodes them,
 are refused here before anything reads them."""
 
+import itertools
 import logging
 import math
 import re
@@ -59,21 +60,33 @@ GARBLED_FORM = (
 # The largest form a person fills in (a listing with a 5,000-character description, every box ticked) is
 # well under 100 kB, even percent-encoded. Only the CSV import takes more, up to MAX_CONTENT_LENGTH.
 FORM_MAX_BYTES = 256 * 1024
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+NOT_A_FORM = "What was sent is not a form, so nothing was saved. Send it from the site's page."
+REPLACEMENT_CHARACTER = "\ufffd"  # what Werkzeug puts in a multipart field for bytes that are not UTF-8
 LARGE_UPLOADS = frozenset({"admin.import_upload"})
 _BROKEN_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
 
 def _check_form_body(_app: Flask, **_extra) -> None:
     """Refuse with 413 a body larger than any form but the import takes, before it is read, and with 400 a
-    urlencoded form that is garbled. Werkzeug reads a broken escape as it stands, so "Harbour%FF" would
-    otherwise be saved as a vendor's name. Nothing reads the body of a GET or HEAD."""
+    body that is not a form, or a form that is garbled. Werkzeug reads a broken escape as it stands, so
+    "Harbour%FF" would otherwise be saved as a vendor's name, and the text of a multipart form's fields with
+    U+FFFD where its bytes are not UTF-8. Flask-WTF's forms read a JSON body as their fields, past both
+    checks, once the CSRF token comes in a header: every form of the site is sent as a form. Nothing reads the
+    body of a GET or HEAD, and a request no route takes is answered 404 or 405 whatever its body."""
     if request.method in ("GET", "HEAD"):
         return
     if request.endpoint not in LARGE_UPLOADS:
         request.max_content_length = min(FORM_MAX_BYTES, request.max_content_length or FORM_MAX_BYTES)
     if request.content_length is None and request.max_content_length is not None:
         _refuse_a_streamed_body_past(request.max_content_length)
+    if request.routing_exception is not None:  # its 404 or 405 is the answer
+        return
+    if request.mimetype not in FORM_TYPES and (request.content_length or request.get_data()):
+        raise BadRequest(NOT_A_FORM)
     if request.mimetype == "application/x-www-form-urlencoded" and not _decodable(request.get_data()):
+        raise BadRequest(GARBLED_FORM)
+    if request.mimetype == "multipart/form-data" and not _whole_multipart():
         raise BadRequest(GARBLED_FORM)
 
 
@@ -83,6 +96,17 @@ def _refuse_a_streamed_body_past(limit: int) -> None:
     refuse it with 413 when it fills the limit."""
     if len(request.get_data()) >= limit:
         raise RequestEntityTooLarge()
+
+
+def _whole_multipart() -> bool:
+    """Whether a multipart form arrived whole (Werkzeug reads one cut short as the fields before the cut)
+    with every field's text in UTF-8. The import's upload, larger than any form, is read by the import."""
+    if request.endpoint not in LARGE_UPLOADS:
+        closing = b"--" + request.mimetype_params.get("boundary", "").encode("latin-1") + b"--"
+        if closing not in request.get_data():
+            return False
+    fields = itertools.chain.from_iterable(request.form.listvalues())
+    return not any(REPLACEMENT_CHARACTER in value for value in fields)
 
 
 def _decodable(body: bytes) -> bool:
