@@ -735,8 +735,9 @@ def test_a_body_sent_in_chunks_past_the_form_limit_is_refused_not_read_cut_short
     assert taken.status_code == 303, "a chunked form under the limit is read as any other"
 
 
+@pytest.mark.parametrize("token_place", TOKEN_PLACES)
 def test_every_admin_post_refuses_a_big_or_malformed_body_in_the_layout_and_writes_nothing(
-    app, client, visitor
+    app, client, visitor, token_place
 ):
     # `visitor` made vendor 1 and other rows, so a POST that got through (a delete, say) would show below.
     add_user("body-admin@example.com", role="admin")
@@ -755,7 +756,8 @@ def test_every_admin_post_refuses_a_big_or_malformed_body_in_the_layout_and_writ
     for body, (make, status) in BODIES.items():
         for path in posts:
             data, content_type = make({"csrf_token": token})
-            response = client.post(path, data=data, content_type=content_type)
+            headers = {"X-CSRFToken": token} if token_place == "in the header too" else {}
+            response = client.post(path, data=data, content_type=content_type, headers=headers)
             assert response.status_code == status, (body, path, response.status_code)
             assert_error_page(response)
     assert row_counts() == before
