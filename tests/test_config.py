@@ -162,6 +162,12 @@ def test_absolute_links_name_the_canonical_host_and_other_hosts_are_refused(clea
     assert suggested["vendors"][0]["url"].startswith("http://vendors.example/vendors/")
     clean_environment.setenv("TRUSTED_HOSTS", "vendors.example, www.vendors.example")
     assert config.host_settings()["TRUSTED_HOSTS"] == ["vendors.example", "www.vendors.example"]
+    clean_environment.setenv("TRUSTED_HOSTS", "www.vendors.example, other.example:8443")
+    assert config.host_settings()["TRUSTED_HOSTS"] == [
+        "vendors.example",
+        "www.vendors.example",
+        "other.example:8443",
+    ]
     clean_environment.setenv("CANONICAL_HOST", "https://vendors.example/")
     with pytest.raises(config.ConfigError, match="CANONICAL_HOST"):
         config.host_settings()

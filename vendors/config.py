@@ -91,8 +91,8 @@ def login_limits() -> dict:
 
 def host_settings() -> dict:
     """CANONICAL_HOST: the host absolute links name (API urls, share links, redirects), whatever Host header
-    a request arrives with. TRUSTED_HOSTS: the Host headers answered at all (comma-separated; default: the
-    canonical host); any other gets a 400. Required in production; unset, as in local development, every host
+    a request arrives with. TRUSTED_HOSTS: the Host headers answered at all (comma-separated), the canonical
+    host always among them, since every absolute link names it; any other gets a 400. Required in production; unset, as in local development, every host
     is answered."""
     canonical = os.environ.get("CANONICAL_HOST", "").strip().lower()
     trusted = [
@@ -108,7 +108,7 @@ def host_settings() -> dict:
         if "/" in canonical or " " in canonical:
             raise ConfigError(f"CANONICAL_HOST={canonical!r} is a host name (and port), not a URL")
         settings["SERVER_NAME"] = canonical
-        trusted = trusted or [canonical]
+        trusted = list(dict.fromkeys([canonical, *trusted]))
     if malformed := [host for host in trusted if "/" in host or " " in host]:
         raise ConfigError(
             f"TRUSTED_HOSTS: {', '.join(malformed)} is not a host name (and port), such as a URL"
