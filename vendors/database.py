@@ -25,7 +25,10 @@ from vendors import unanswered
 from vendors.extensions import db
 from vendors.validation import digits_up_to
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a SQLite write waits for another's lock: well under gunicorn's 30 s timeout (GUNICORN_TIMEOUT), so
+# a write kept waiting is a 503 rather than a worker killed mid-request, and the login's password check and
+# the rest of the request still fit.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
 MAX_ROW_ID = 2**31 - 1  # the largest id an INTEGER column holds on every backend
 
 
