@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 
 
 def logged_lines(caplog) -> list[dict]:
@@ -28,3 +29,21 @@ def test_a_proxys_request_id_is_kept_and_a_strange_one_replaced(client):
     for strange in ("short", "a" * 65, "bad id with spaces", '"><script>'):
         replaced = client.get("/vendors", headers={"X-Request-ID": strange}).headers["X-Request-ID"]
         assert replaced != strange and len(replaced) == 32
+
+
+def test_a_request_refused_by_a_hook_before_the_logs_own_counts_the_hooks_time(
+    app, client, caplog, monkeypatch
+):
+    csrf = app.extensions["csrf"]
+    checked = csrf.protect
+
+    def slow_check(**options):
+        time.sleep(0.05)
+        return checked(**options)
+
+    monkeypatch.setattr(csrf, "protect", slow_check)
+    caplog.set_level(logging.INFO, logger="vendors.requests")
+    refused = client.post("/shortlist/add", data={"vendor": "any"})  # no token
+    assert refused.status_code == 400
+    [line] = [line for line in logged_lines(caplog) if line["request_id"] == refused.headers["X-Request-ID"]]
+    assert line["ms"] >= 50

@@ -32,6 +32,7 @@ class Site(Flask):
     url_map_class = incoming.SiteMap
 
     def full_dispatch_request(self):
+        requestlog.note_the_start()
         try:
             answer = frontdoor.kept_answer(self)
         except Exception:  # the usual way meets the same fault, and answers it with the site's error page

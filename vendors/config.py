@@ -92,8 +92,8 @@ def login_limits() -> dict:
 def host_settings() -> dict:
     """CANONICAL_HOST: the host absolute links name (API urls, share links, redirects), whatever Host header
     a request arrives with. TRUSTED_HOSTS: the Host headers answered at all (comma-separated), the canonical
-    host always among them, since every absolute link names it; any other gets a 400. Required in production; unset, as in local development, every host
-    is answered."""
+    host always among them, since every absolute link names it; any other gets a 400. Required in
+    production; unset, as in local development, every host is answered."""
     canonical = os.environ.get("CANONICAL_HOST", "").strip().lower()
     trusted = [
         host.strip().lower() for host in os.environ.get("TRUSTED_HOSTS", "").split(",") if host.strip()

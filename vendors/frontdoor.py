@@ -18,7 +18,6 @@ and says so once in its log; tests/test_frontdoor.py checks that the answers are
 
 import functools
 import logging
-import time
 from collections.abc import Callable
 from itertools import chain
 from typing import NamedTuple
@@ -36,7 +35,7 @@ from vendors.firstvisits import FirstVisit
 log = logging.getLogger(__name__)
 
 STOOD_IN_FOR = {
-    "vendors.requestlog:start": "called with the moment the request began",
+    "vendors.requestlog:start": "called once the answer is known to be kept",
     "vendors.requestlog:finish": "called on the answer",
     "vendors.headers:add_security_headers": "called on the answer",
     "flask_limiter._extension:Limiter._check_request_limit": "vendors.countedreads counts the API's reads",
@@ -63,7 +62,6 @@ BLUEPRINT_HOOKS_NOT_NEEDED = {
 def kept_answer(app: Flask):
     """The page cache's answer to this request with everything the hooks would have added; None when the
     request must go the usual way."""
-    began = time.perf_counter()
     going_the_usual_way = _blueprints_going_the_usual_way(app)
     if going_the_usual_way is None or not _early_read(going_the_usual_way):
         return None
@@ -72,7 +70,7 @@ def kept_answer(app: Flask):
     hit = pagecache.kept_gzip_hit(app.view_functions[request.endpoint], token)
     if hit is None:
         return None
-    requestlog.start(began)
+    requestlog.start()
     cookie_vary, cookies = _session_cookies(app, first_visit)
     answer_headers = [
         *hit.headers,

@@ -28,12 +28,19 @@ def request_id() -> str:
     return g.get("request_id", "")
 
 
-def start(began: float | None = None) -> None:
-    """Name the request and note when it began (time.perf_counter(); now unless a kept page answered before
-    the hooks, vendors.frontdoor, says when it began)."""
+def note_the_start() -> None:
+    """Note when the request's handling began (vendors.Site), before any hook: the hooks that run before
+    start() (the CSRF check, the rate limiter, the admin's session) and a refusal by one of them are part of
+    its time."""
+    g.request_started = time.perf_counter()
+
+
+def start() -> None:
+    """Name the request; its time counts from note_the_start(), else from now."""
     offered = request.headers.get(HEADER, "")
     g.request_id = offered if _SANE_ID.fullmatch(offered) else uuid.uuid4().hex
-    g.request_started = time.perf_counter() if began is None else began
+    if "request_started" not in g:
+        g.request_started = time.perf_counter()
 
 
 def finish(response: Response) -> Response:
