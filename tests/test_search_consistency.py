@@ -127,6 +127,35 @@ def test_an_edit_made_while_another_process_holds_the_index_lock_is_saved_then_i
     assert found("original") == []
 
 
+def test_while_the_index_cannot_catch_up_pages_try_again_once_a_while_not_on_every_request(
+    app, client, monkeypatch
+):
+    [vendor] = add_vendors(vendor_record(name="Tried Co"))
+    tries = []
+
+    def busy(_engine, _root, lock_timeout, *_args, **_kwargs):  # another writer holds the index
+        tries.append(lock_timeout)
+        raise store.IndexBusy("held by another writer")
+
+    monkeypatch.setattr(indexing, "catch_up", busy)
+    monkeypatch.setattr(search, "BEHIND_VERDICT_SECONDS", 1.0)
+    update_vendor(vendor.id, name="Tried Again Co")
+    tries.clear()  # the edit's own try, after its commit
+
+    for path in ("/vendors?q=tried", "/vendors/" + vendor.slug, "/vendors?q=again", "/api/v1/vendors") * 3:
+        assert client.get(path).status_code == 200, path
+    assert tries == [search.BEFORE_SEARCH_WAIT], "one try for all those pages"
+    assert "Tried Again Co" in client.get("/vendors?q=again").text, "the edit, found in the database"
+
+    update_vendor(vendor.id, name="Tried Thrice Co")  # the log moves: the verdict no longer stands
+    tries.clear()
+    client.get("/vendors?q=thrice"), client.get("/vendors?q=thrice&sort=name")
+    assert tries == [search.BEFORE_SEARCH_WAIT]
+    time.sleep(search.BEHIND_VERDICT_SECONDS)
+    client.get("/vendors?q=thrice")
+    assert tries == [search.BEFORE_SEARCH_WAIT] * 2, "tried again once the verdict's time is up"
+
+
 def test_an_index_with_more_changes_pending_than_a_request_applies_is_passed_over_until_caught_up(
     app, runner, monkeypatch
 ):

@@ -18,6 +18,7 @@ import functools
 import logging
 import operator
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,6 +66,13 @@ log = logging.getLogger(__name__)
 AFTER_COMMIT_WAIT = 2.0
 BEFORE_SEARCH_WAIT = 0.5
 IMPLICIT_MAX_WORK = 2_000
+# Every catalogue page asks where the index stands (its cache key names the index's position), so once a
+# catch-up before a search found the index behind and unable to catch up now (another writer holding it, or
+# more changes than a request takes on), the verdict stands for this long while neither the log nor the
+# index moves: each try waits for the writer's lock or reads every change, and a page asked meanwhile would
+# pay for it (a kept vendor page went from 2,000 to 4 a second while `flask index catch-up` ran).
+BEHIND_VERDICT_SECONDS = 5.0
+_behind_verdicts: dict[str, tuple[tuple, str, float]] = {}  # root -> (what it was given for, why, until)
 WARNINGS = ThrottledWarnings(log)
 
 
@@ -426,6 +434,10 @@ def _catch_up_if_pending(root: str) -> tuple[Generation, int] | None:
     if applied is not None and head == applied and built_from == database and fits:
         replica.remember_current(root, verified_for, generation, applied)
         return generation, applied
+    given_for = (state, applied)
+    verdict = _behind_verdicts.get(root)
+    if verdict is not None and verdict[0] == given_for and time.monotonic() < verdict[2]:
+        raise _IndexBehind(verdict[1])
     try:
         behind = _quietly(indexing.catch_up, db.engine, root, BEFORE_SEARCH_WAIT, IMPLICIT_MAX_WORK).skipped
     except IndexBusy:
@@ -436,6 +448,7 @@ def _catch_up_if_pending(root: str) -> tuple[Generation, int] | None:
     if behind and _ahead_of(current, head):
         raise IndexUnreadable(f"{root} {indexing.AHEAD_OF_THE_LOG}: {indexing.ANOTHER_DATABASE_FIX}")
     if behind:
+        _behind_verdicts[root] = (given_for, behind, time.monotonic() + BEHIND_VERDICT_SECONDS)
         raise _IndexBehind(behind)
     return None
 
