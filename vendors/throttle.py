@@ -20,4 +20,12 @@ class ThrottledWarnings:
         now = time.monotonic()
         if now - self.warned_at.get(key, -EVERY_SECONDS) >= EVERY_SECONDS:
             self.warned_at[key] = now
-            self.logger.warning(message, *args, exc_info=exc_info)
+            self.logger.warning(message, *map(_on_one_line, args), exc_info=exc_info)
+
+
+def _on_one_line(argument):
+    """An error or text as one line: a log line per warning (a database driver's message runs over several,
+    psycopg's "connection failed: ..." with a hint on the next)."""
+    if isinstance(argument, BaseException | str) and "\n" in str(argument):
+        return " ".join(str(argument).split())
+    return argument
