@@ -224,6 +224,23 @@ def test_a_database_without_the_schema_is_unhealthy_and_says_to_migrate(tmp_path
     assert response.get_json()["database"].startswith("not migrated (run flask db upgrade)")
 
 
+def test_a_sqlite_file_moved_away_is_an_outage_not_a_500(tmp_path, caplog):
+    """SQLite makes a missing file anew, empty: every page meets a database without its tables."""
+    app = make_app(f"sqlite:///{tmp_path / 'moved.sqlite3'}", tmp_path / "index")
+    with app.app_context():
+        db.create_all()
+        add_vendors(vendor_record(name="Moved Co"))
+        db.engine.dispose()
+    (tmp_path / "moved.sqlite3").rename(tmp_path / "elsewhere.sqlite3")
+    client = app.test_client()
+    for path in ("/vendors", "/vendors/moved-co", "/api/v1/vendors", "/"):
+        page = client.get(path)
+        assert page.status_code == 503 and page.headers["Retry-After"], path
+    assert 'class="site-header"' in client.get("/vendors").text
+    assert not any(record.exc_info for record in caplog.records), "no traceback per request"
+    assert client.get("/healthz").get_json()["database"].startswith("not migrated")
+
+
 def test_a_database_behind_the_codes_migrations_is_unhealthy_and_says_which(backend, request, tmp_path):
     """Code deployed without `flask db upgrade`: the tables are there, but not the newest migration's
     columns. A database ahead of the code (a newer release migrated it) stays healthy."""

@@ -121,6 +121,12 @@ def _missing_table(error: SQLAlchemyError) -> bool:
     return isinstance(error, ProgrammingError) or "no such table" in str(getattr(error, "orig", "")).lower()
 
 
+def _no_such_table(error: DBAPIError) -> bool:
+    """PostgreSQL's undefined table (SQLSTATE 42P01), SQLite's "no such table": not a column or other part
+    of a query that is wrong, which is a bug."""
+    return getattr(error.orig, "sqlstate", None) == "42P01" or "no such table" in str(error.orig).lower()
+
+
 def _index_state() -> dict:
     """The index as searches find it: opened the way they open it (so damaged files show as unreadable, not
     only a missing folder)."""
@@ -134,11 +140,21 @@ def _index_state() -> dict:
 
 
 def database_unavailable(error: DBAPIError):
-    """A database error that is not a bug in a query but the database being away: 503, not 500."""
-    if not error.connection_invalidated and not _is_connection_failure(error):
+    """A database error that is not a bug in a query but the database being away, or without the site's
+    tables (never migrated, or a SQLite file moved away, which SQLite then makes anew, empty): 503, not
+    500."""
+    if _no_such_table(error):
+        db.session.rollback()
+        WARNINGS.warning(
+            "not migrated",
+            "the database has not got the site's tables (%s): run flask db upgrade",
+            error.orig,
+        )
+    elif error.connection_invalidated or _is_connection_failure(error):
+        db.session.rollback()
+        WARNINGS.warning("database", "database unreachable during a request: %s", type(error.orig).__name__)
+    else:
         raise error
-    db.session.rollback()
-    WARNINGS.warning("database", "database unreachable during a request: %s", type(error.orig).__name__)
     unavailable = ServiceUnavailable(DATABASE_DOWN)
     if wants_json():
         response = jsonify(error=unavailable.name, message=DATABASE_DOWN)
