@@ -109,4 +109,5 @@ def change_password():
             login_user(user)
             flash("Your password is changed. Every other session of yours has been signed out.", "ok")
             return redirect(url_for("admin.dashboard"), 303)
-    return render_template("accounts/password.html", form=form)
+    refused = form.is_submitted()  # as every other refused form: a 400 with the form and what is wrong
+    return render_template("accounts/password.html", form=form), 400 if refused else 200
