@@ -271,6 +271,13 @@ def test_unpublished_or_unknown_vendor_is_a_json_404(client, catalogue, slug):
     assert response.is_json
 
 
+def test_a_404_or_400_quotes_a_long_slug_or_country_only_in_part(client, catalogue):
+    missing = client.get("/api/v1/vendors/" + "a" * 5000).get_json()["message"]
+    assert missing == f"No published vendor has the slug {'a' * 80 + '…'!r}."
+    refused = client.get("/api/v1/vendors/manila-voice?buyer_country=" + "Q" * 5000).get_json()
+    assert len(refused["errors"][0]["message"]) < 100
+
+
 def test_vendor_detail_judges_shores_from_the_buyer_country_given(client, catalogue):
     def shores(buyer_country):
         body = client.get(f"/api/v1/vendors/bogota-bilingual?buyer_country={buyer_country}").get_json()

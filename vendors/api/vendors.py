@@ -4,7 +4,7 @@ from flask import abort, current_app, jsonify, request, url_for
 
 from vendors import pagecache, search
 from vendors.api import bp, invalid_parameters
-from vendors.catalog.models import ShowableVendor, published_vendor_to_show
+from vendors.catalog.models import SLUG_MAX_LENGTH, ShowableVendor, published_vendor_to_show
 from vendors.directory import present
 from vendors.directory.params import parse_listing
 from vendors.directory.query import run_listing
@@ -81,12 +81,13 @@ def get_vendor(slug: str):
         moved = redirect_if_renamed("api.get_vendor", slug)
         if moved is not None:
             return moved
-        abort(404, description=f"No published vendor has the slug {slug!r}.")
+        shown = slug if len(slug) <= SLUG_MAX_LENGTH else slug[:SLUG_MAX_LENGTH] + "…"
+        abort(404, description=f"No published vendor has the slug {shown!r}.")
     buyer_country = as_spelled(request.args.get("buyer_country", ""), capitals=True)
     buyer_country = buyer_country or current_app.config["BUYER_COUNTRY"]
     if buyer_country not in COUNTRIES:
         return invalid_parameters(
-            {"buyer_country": f"{buyer_country!r} is not a country code the directory knows"}
+            {"buyer_country": f"{buyer_country[:10]!r} is not a country code the directory knows"}
         )
     return jsonify(vendor_details(vendor, buyer_country))
 
