@@ -71,7 +71,7 @@ PAGE_CACHE_FOLDER_PREFIX = "vendors-pages-"
 FOLDERS_MADE = "PAGE_CACHE_DIRS_MADE"
 
 
-def on_starting(server):
+def when_ready(server):  # once it listens: a server that cannot bind its address leaves no folder
     _fresh_page_cache_folder(server)
 
 

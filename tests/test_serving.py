@@ -239,3 +239,28 @@ def test_make_installs_again_only_when_pyproject_changed(tmp_path):
     older = (ROOT / "pyproject.toml").stat().st_mtime - 60
     os.utime(stamp, (older, older))
     assert f"{venv}/bin/pip install --quiet -e '.[dev]'" in make_plan("install", f"VENV={venv}")
+
+
+def test_a_server_that_cannot_listen_leaves_no_page_cache_folder_behind(tmp_path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    environment = {
+        **os.environ,
+        **served_settings(tmp_path),
+        "BIND": f"127.0.0.1:{taken.getsockname()[1]}",
+        "TMPDIR": str(scratch),  # where the folder would be made
+    }
+    with taken:
+        failed = subprocess.run(
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert failed.returncode != 0 and "Address already in use" in failed.stdout + failed.stderr
+    assert list(scratch.iterdir()) == []
