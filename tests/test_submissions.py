@@ -461,6 +461,17 @@ def test_refused_forms_have_a_looser_limit_of_their_own(app, client, monkeypatch
     )
 
 
+@pytest.mark.parametrize("path", [SUBMIT, "/inquiry"])
+def test_sends_without_a_valid_form_token_are_turned_away_before_they_are_counted(
+    app, client, monkeypatch, path
+):
+    monkeypatch.setitem(app.config, "FORM_ATTEMPTS_PER_ADDRESS", "3 per minute")
+    assert [client.post(path, data={"csrf_token": "forged"}).status_code for _ in range(4)] == [400] * 4
+    token = csrf_token(client, SUBMIT)
+    answers = [client.post(path, data={"csrf_token": token}).status_code for _ in range(4)]
+    assert answers == [400, 400, 400, 429], "the three attempts the limit allows are all still there"
+
+
 def test_the_default_rate_limit_is_five_posts_an_hour(app, scratch_database, tmp_path, monkeypatch):
     monkeypatch.delenv("SUBMIT_LIMIT_PER_ADDRESS", raising=False)
     # A second app over the same (emptied after the test) database, built the way a server builds it.
