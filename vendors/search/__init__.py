@@ -70,7 +70,7 @@ IMPLICIT_MAX_WORK = 2_000
 # catch-up before a search found the index behind and unable to catch up now (another writer holding it, or
 # more changes than a request takes on), the verdict stands for this long while neither the log nor the
 # index moves: each try waits for the writer's lock or reads every change, and a page asked meanwhile would
-# pay for it (a kept vendor page went from 2,000 to 4 a second while `flask index catch-up` ran).
+# pay for it (a kept vendor page, in one process with the lock held by another: 2 a second, 2,138 with this).
 BEHIND_VERDICT_SECONDS = 5.0
 _behind_verdicts: dict[str, tuple[tuple, str, float]] = {}  # root -> (what it was given for, why, until)
 WARNINGS = ThrottledWarnings(log)
