@@ -76,8 +76,8 @@ def _strings(values) -> dict:
 def _query(name: str, description: str, schema: dict, *, many: bool = False) -> dict:
     """An optional query parameter. Sent blank, it counts as not sent (its default applies), as in the
     site's forms, which leave unused fields blank."""
-    if many:
-        schema = {"type": "array", "items": schema}
+    if many:  # each value once: the parsers read a repeated one once
+        schema = {"type": "array", "items": schema, "uniqueItems": True}
     return {
         "name": name,
         "in": "query",
@@ -98,8 +98,6 @@ def _listing_parameters() -> list[dict]:
         )
         for facet, values in FACET_VALUES.items()
     ]
-    for facet in facets:
-        facet["schema"]["uniqueItems"] = True
     rate = {"type": "number", "minimum": 0, "maximum": int(MAX_RATE)}
     return [
         _query("q", "Search words", {"type": "string", "maxLength": MAX_QUERY_LENGTH}),
@@ -155,7 +153,7 @@ def _estimate_parameters(rate: bool = True) -> list[dict]:
 
 def _compared_vendors() -> dict:
     parameter = _query("vendor", "A published vendor's slug; repeat for each", SLUG, many=True)
-    parameter["schema"] |= {"minItems": MIN_VENDORS, "maxItems": MAX_VENDORS, "uniqueItems": True}
+    parameter["schema"] |= {"minItems": MIN_VENDORS, "maxItems": MAX_VENDORS}
     return parameter | {"required": True}
 
 

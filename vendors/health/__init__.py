@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 from sqlalchemy import column, inspect, select, table, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
 from vendors.catalog import changelog
@@ -76,7 +76,7 @@ def _database_state() -> str:
         db.session.execute(select(changelog.SearchChange.id).limit(1))
         behind = _migrations_behind()
     except SQLAlchemyError as error:
-        if not _missing_table(error):
+        if not _no_such_table(error):
             return _unreachable(error)
         db.session.rollback()
         return _not_migrated(type(error).__name__)
@@ -116,15 +116,11 @@ def _unreachable(error: SQLAlchemyError) -> str:
     return f"unreachable: {type(error).__name__}"
 
 
-def _missing_table(error: SQLAlchemyError) -> bool:
-    """PostgreSQL's "relation does not exist", SQLite's "no such table"."""
-    return isinstance(error, ProgrammingError) or "no such table" in str(getattr(error, "orig", "")).lower()
-
-
-def _no_such_table(error: DBAPIError) -> bool:
+def _no_such_table(error: SQLAlchemyError) -> bool:
     """PostgreSQL's undefined table (SQLSTATE 42P01), SQLite's "no such table": not a column or other part
     of a query that is wrong, which is a bug."""
-    return getattr(error.orig, "sqlstate", None) == "42P01" or "no such table" in str(error.orig).lower()
+    driver_error = getattr(error, "orig", None)
+    return getattr(driver_error, "sqlstate", None) == "42P01" or "no such table" in str(driver_error).lower()
 
 
 def _index_state() -> dict:
