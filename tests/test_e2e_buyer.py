@@ -148,6 +148,7 @@ def test_with_javascript_a_tick_updates_the_page_in_place_and_back_returns(site,
     expect(page).to_have_url(re.compile(r"specialisation=healthcare"))
     expect(page.locator("#results-heading")).not_to_have_text(before)
     assert page.evaluate("window.stillThisPage === true"), "the page was reloaded, not updated in place"
+    assert "shown_" not in page.url, "the address the server settled on, without the form's bookkeeping"
     expect(page.locator("#specialisation-healthcare")).to_be_focused()
     page.go_back()
     expect(page.locator("#results-heading")).to_have_text(before)

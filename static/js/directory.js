@@ -47,9 +47,14 @@
     const request = (pending = new AbortController());
     form.setAttribute("aria-busy", "true");
     let next;
+    // Where the server settled: it redirects a form's own bookkeeping (shown_q, shown_sort) away, and the
+    // address bar, history and links taken from it must carry the clean address, as without this file.
+    let landed;
     try {
       const response = await fetch(target, { headers: { Accept: "text/html" }, signal: request.signal });
       if (!response.ok) throw new Error(`status ${response.status}`);
+      landed = new URL(response.url);
+      landed.hash = target.hash;
       next = new DOMParser().parseFromString(await response.text(), "text/html");
     } catch (error) {
       if (error.name !== "AbortError") window.location.assign(target);
@@ -68,7 +73,7 @@
     form.replaceChildren(...[...nextForm.childNodes].map((node) => document.adoptNode(node)));
     document.getElementById("results").replaceWith(document.adoptNode(nextResults));
     document.title = next.title;
-    history.pushState({ directory: true }, "", target);
+    history.pushState({ directory: true }, "", landed);
     shown = location.pathname + location.search;
     panel = document.getElementById("filter-panel");
     if (panel) panel.open = panelOpen;
