@@ -198,3 +198,24 @@ def test_a_web_address_is_taken_with_its_scheme_in_lower_case(typed, kept):
 )
 def test_a_web_address_without_a_site_or_with_a_break_is_refused(typed, said):
     assert said in problems_with(website=typed)["website"]
+
+
+# ------------------------------------------------------------------------------------------ email addresses
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "sales@vendor.example?bcc=harvest%40evil.example",  # a mailto: link would copy someone else
+        "sales@vendor.example&cc=x@evil.example",
+        'a"onmouseover=alert(4)@x.example',
+        "<sales>@vendor.example",
+        "sales@vendor.example/path",
+        "sales,other@vendor.example",
+    ],
+)
+def test_an_email_address_cannot_carry_more_than_an_address(typed):
+    assert problems_with(contact_email=typed) == {"contact_email": f"{typed!r} is not an email address"}
+
+
+@pytest.mark.parametrize("typed", ["ana.maria+sales@sub.vendor.co", "o'brien@vendor.ie", "josé@exämple.es"])
+def test_addresses_people_write_are_taken(typed):
+    assert parse_record(vendor_record(contact_email=typed))["contact_email"] == typed

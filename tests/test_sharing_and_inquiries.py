@@ -350,6 +350,10 @@ def test_a_post_without_the_csrf_token_or_with_the_honeypot_filled_keeps_nothing
 
 BAD_INQUIRIES = {
     "bad email": ({"email": "ana-at-northwind"}, "This is not an email address."),
+    "email with mailto fields": (
+        {"email": "ana@northwind.example?cc=spy%40evil.example&body=Reply"},
+        "This is not an email address.",
+    ),
     "no team": ({"headcount": "0"}, "Enter a whole number from 1 to 100,000."),
     "team left empty": ({"headcount": ""}, "Say roughly how many full-time positions you would outsource."),
     "huge team": ({"headcount": "100001"}, "Enter a whole number from 1 to 100,000."),

@@ -328,6 +328,11 @@ def test_a_filled_honeypot_looks_like_success_but_keeps_nothing(client):
 
 BAD_FIELDS = {
     "contact email": ({"contact_email": "sales-at-harbour"}, "contact_email", "is not an email address"),
+    "contact email with a hidden copy": (
+        {"contact_email": "sales@harbour.example?bcc=x%40evil.example"},
+        "contact_email",
+        "is not an email address",
+    ),
     "submitter email": ({"submitter_email": "maria"}, "submitter_email", "not an email address"),
     "unknown headquarters": ({"hq_country": "XX"}, "hq_country", "'XX' is not a known ISO 3166-1 alpha-2"),
     "unknown delivery country": ({"delivery_countries": ["PH", "XX"]}, "delivery_countries", "'XX'"),

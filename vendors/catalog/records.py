@@ -18,7 +18,13 @@ from vendors.reference.languages import LANGUAGES
 from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, COVERAGE, SPECIALISATIONS, STATUSES
 from vendors.validation import UNGROUPED_NUMBER, as_spelled, written_date
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An address as people write one: no spaces, and none of the characters a mailto: link would read as more
+# than an address (? and & start and join its fields: "sales@x.example?bcc=someone@else" copies someone else
+# on every message) or that only the quoted and list forms nobody types use.
+_NOT_IN_AN_ADDRESS = r'@\s?&%"<>()\[\],;:\\'
+EMAIL_PATTERN = re.compile(
+    rf"^[^{_NOT_IN_AN_ADDRESS}]+@[^{_NOT_IN_AN_ADDRESS}/]+\.[^{_NOT_IN_AN_ADDRESS}/]+$"
+)
 AMOUNT_PATTERN = re.compile(UNGROUPED_NUMBER)
 LONGEST_TEXT = 5000  # characters: the description's limit, which no other field exceeds
 # A verification date may be today's date anywhere on Earth, so an editor whose day has begun can give it
