@@ -338,6 +338,18 @@ def test_the_audit_log_filters_by_user_vendor_and_date(editor):
     assert "is before the first date (2026-12-31): nothing falls between them" in text(backwards)
 
 
+def test_an_editor_sees_neither_account_entries_nor_who_made_only_those(editor, app):
+    add_user("accounts-only@example.com", role="editor")  # an account entry, made by the test's actor
+    with write_transaction() as session:
+        session.execute(update(AuditEntry).values(actor="accounts-only admin"))
+    [vendor] = add_vendors(vendor_record(slug="first-one"))
+    edit(editor, vendor, tagline="Edited by ed")
+    page = text(editor.get("/admin/audit"))
+    actors = re.findall(r"<option[^>]*>([^<]+)</option>", page.split('id="actor"')[1].split("</select>")[0])
+    assert "ed@example.com" in actors and "accounts-only admin" not in actors
+    assert "accounts-only@example.com" not in page
+
+
 @pytest.mark.parametrize(
     "query",
     ["?vendor=2147483648", "?vendor=99999999999999999999", "?vendor=%C2%B2", "?until=9999-12-31"],

@@ -44,9 +44,9 @@ class AuditFilter:
 @requires("editor")
 def audit_log():
     audit_filter, problems = _filter_from_request()
-    conditions = audit_filter.conditions()
-    if not current_user.is_admin:
-        conditions.append(AuditEntry.subject != "user")  # accounts are the admins' business
+    # Accounts are the admins' business: the entries, and the names of those whose only entries they are.
+    visible = [] if current_user.is_admin else [AuditEntry.subject != "user"]
+    conditions = audit_filter.conditions() + visible
     total = db.session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
     pages = max(1, -(-total // PAGE_SIZE))
     page = max(1, min(request.args.get("page", 1, type=int) or 1, pages))
@@ -57,7 +57,9 @@ def audit_log():
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     )
-    actors = db.session.scalars(select(AuditEntry.actor).distinct().order_by(AuditEntry.actor))
+    actors = db.session.scalars(
+        select(AuditEntry.actor).where(*visible).distinct().order_by(AuditEntry.actor)
+    )
     vendor_name = _vendor_name(audit_filter.vendor_id)
     return render_template(
         "admin/audit.html",
