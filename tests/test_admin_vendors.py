@@ -22,9 +22,10 @@ from tests.factories import (
 )
 from tests.test_csv_import_export import csv_text, row
 from vendors.accounts.models import User
+from vendors.accounts.users import create_user
 from vendors.admin.imports import PendingImport
 from vendors.admin.present import field_label
-from vendors.audit import AuditEntry
+from vendors.audit import Actor, AuditEntry
 from vendors.catalog import csvfiles
 from vendors.catalog.forms import form_data
 from vendors.catalog.models import Vendor
@@ -339,9 +340,9 @@ def test_the_audit_log_filters_by_user_vendor_and_date(editor):
 
 
 def test_an_editor_sees_neither_account_entries_nor_who_made_only_those(editor, app):
-    add_user("accounts-only@example.com", role="editor")  # an account entry, made by the test's actor
-    with write_transaction() as session:
-        session.execute(update(AuditEntry).values(actor="accounts-only admin"))
+    create_user(
+        "accounts-only@example.com", "editor", "a long and unusual passphrase", Actor("accounts-only admin")
+    )
     [vendor] = add_vendors(vendor_record(slug="first-one"))
     edit(editor, vendor, tagline="Edited by ed")
     page = text(editor.get("/admin/audit"))
