@@ -484,6 +484,16 @@ def test_all_vendors_on_a_vendor_page_returns_to_the_search_it_came_from(client)
     assert "Malay, Spanish" in text_of(body) and "macrolanguage" not in body
 
 
+def test_a_buyer_country_chosen_on_a_vendor_page_is_the_one_its_listing_link_returns_with(client):
+    [vendor] = add_vendors(vendor_record(name="Chosen Co", delivery_countries=["PH"]))
+    listing = "/vendors?buyer_country=US&country=PH&sort=name"
+    chosen = page(client, f"/vendors/{vendor.slug}?buyer_country=AU&back={quote(listing)}")
+    returned = "/vendors?buyer_country=AU&country=PH&sort=name"
+    assert f'href="{html.escape(returned)}">← All vendors' in chosen
+    assert 'name="back" value="' + html.escape(returned) + '"' in chosen
+    assert '<option value="AU" selected>' in page(client, returned), "the listing shows the country chosen"
+
+
 def test_home_tiles_say_how_many_vendors_each_kind_of_work_holds(seeded_client):
     body = text_of(page(seeded_client, "/"))
     for slug, label in SPECIALISATIONS.items():

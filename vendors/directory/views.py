@@ -1,6 +1,6 @@
 import functools
 from dataclasses import replace
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, url_for
 from markupsafe import Markup
@@ -233,8 +233,18 @@ def vendor_page(slug: str):
 
 
 def _listing_to_return_to(buyer_country: str) -> str:
-    """The directory page the buyer came from, else the whole directory for their country."""
-    return _listing_came_from() or url_for("directory.index", buyer_country=buyer_country)
+    """The directory page the buyer came from, else the whole directory, seen from the buyer country this
+    page shows: one chosen here replaces the one the listing names (a listing naming none shows the
+    remembered one, which this page has just set)."""
+    listing = _listing_came_from()
+    if listing is None:
+        return url_for("directory.index", buyer_country=buyer_country)
+    path, _, query = listing.partition("?")
+    arguments = parse_qsl(query, keep_blank_values=True)
+    if all(name != "buyer_country" for name, _ in arguments):
+        return listing
+    seen_from = [(name, buyer_country if name == "buyer_country" else value) for name, value in arguments]
+    return path + "?" + urlencode(seen_from, safe=URL_QUERY_SAFE)
 
 
 def _listing_came_from() -> str | None:
