@@ -73,6 +73,7 @@ FOLDERS_MADE = "PAGE_CACHE_DIRS_MADE"
 
 def when_ready(server):  # once it listens: a server that cannot bind its address leaves no folder
     _fresh_page_cache_folder(server)
+    _warn_of_limits_counted_apart(server)
 
 
 def on_reload(server):
@@ -83,6 +84,19 @@ def on_exit(server):
     for folder in os.environ.pop(FOLDERS_MADE, "").split(os.pathsep):
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _warn_of_limits_counted_apart(server):
+    """The default memory:// storage counts each worker's requests apart: a limit then holds only as many
+    times over as there are workers."""
+    storage = os.environ.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if server.cfg.workers > 1 and storage.startswith("memory://"):
+        server.log.warning(
+            "rate limits (sign-ins, forms, the API) are counted by each of the %d workers apart, so each "
+            "holds %d times over: set RATELIMIT_STORAGE_URI to a Redis server (README, Deploying)",
+            server.cfg.workers,
+            server.cfg.workers,
+        )
 
 
 def _fresh_page_cache_folder(server):

@@ -264,3 +264,19 @@ def test_a_server_that_cannot_listen_leaves_no_page_cache_folder_behind(tmp_path
         )
     assert failed.returncode != 0 and "Address already in use" in failed.stdout + failed.stderr
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize(("storage", "workers", "warned"), [("memory://", 2, True), ("memory://", 1, False)])
+def test_several_workers_counting_limits_apart_are_warned_of_at_start(tmp_path, storage, workers, warned):
+    settings = {**served_settings(tmp_path), "RATELIMIT_STORAGE_URI": storage}
+    with gunicorn(settings, tmp_path / "gunicorn.log", workers=workers):
+        pass
+    said = (tmp_path / "gunicorn.log").read_text()
+    assert ("are counted by each of the 2 workers apart" in said) is warned
+
+
+def test_workers_counting_limits_in_redis_are_not_warned_of(tmp_path, redis_server):
+    settings = {**served_settings(tmp_path), "RATELIMIT_STORAGE_URI": redis_server}
+    with gunicorn(settings, tmp_path / "gunicorn.log", workers=2):
+        pass
+    assert "counted by each of" not in (tmp_path / "gunicorn.log").read_text()
