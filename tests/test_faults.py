@@ -614,6 +614,10 @@ BODIES: dict[str, tuple[Callable[[dict], tuple[bytes, str]], int]] = {
     "raw-bytes-not-utf-8": (lambda form: (b"name=Harbour\xff&" + urlencoded(form), URLENCODED), 400),
     "truncated-multipart": (lambda form: (multipart(form)[: -len(BOUNDARY) - 12], MULTIPART), 400),
     "multipart-without-boundary": (lambda form: (multipart(form), "multipart/form-data"), 400),
+    "multipart-boundary-not-ascii": (
+        lambda form: (multipart(form), "multipart/form-data; boundary*=utf-8''%E2%82%AC"),
+        400,
+    ),
     "multipart-bytes-not-utf-8": (
         lambda form: (multipart({**form, "name": "NAME"}).replace(b"NAME", b"Harbour\xff\xfe"), MULTIPART),
         400,

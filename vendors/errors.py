@@ -101,10 +101,11 @@ def _refuse_a_streamed_body_past(limit: int) -> None:
 def _whole_multipart() -> bool:
     """Whether a multipart form arrived whole (Werkzeug reads one cut short as the fields before the cut)
     with every field's text in UTF-8. The import's upload, larger than any form, is read by the import."""
-    if request.endpoint not in LARGE_UPLOADS:
-        closing = b"--" + request.mimetype_params.get("boundary", "").encode("latin-1") + b"--"
-        if closing not in request.get_data():
-            return False
+    boundary = request.mimetype_params.get("boundary", "")
+    if not boundary.isascii():  # RFC 2046's boundaries are ASCII; RFC 2231 lets a header name any other
+        return False
+    if request.endpoint not in LARGE_UPLOADS and b"--" + boundary.encode() + b"--" not in request.get_data():
+        return False
     fields = itertools.chain.from_iterable(request.form.listvalues())
     return not any(REPLACEMENT_CHARACTER in value for value in fields)
 
