@@ -200,6 +200,15 @@ def test_a_vendor_page_is_kept_apart_for_each_listing_it_returns_to(app, vendor)
             assert f'href="{html.escape(listing)}">← All vendors' in answer.get_data(as_text=True), referrer
 
 
+def test_a_vendor_page_named_its_listing_by_back_keeps_each_one_apart(app, vendor):
+    """A listing named by `back` is in the address: asked again with no Referer, each is its own hit."""
+    for first_time in (True, False):
+        for listing in ("/vendors?q=care", "/vendors?q=cached&sort=name", "/vendors"):
+            answer = visit(app, f"/vendors/cached-care?back={quote(listing)}")
+            assert answer.headers["X-Cache"] == ("miss" if first_time else "hit"), listing
+            assert f'href="{html.escape(listing)}">← All vendors' in answer.get_data(as_text=True), listing
+
+
 @pytest.mark.parametrize("malformed", ["http://[", "http://[x/vendors", "//[::1/vendors"])
 def test_a_vendor_page_come_to_from_no_address_at_all_returns_to_the_directory(app, vendor, malformed):
     for answer in (

@@ -208,8 +208,9 @@ def _without_carried_sort(args) -> dict:
 
 
 @bp.get("/vendors/<slug>")
-# Besides the address and the cookies: the listing its "All vendors" link returns to, when it came from one.
-@pagecache.cached(vary=lambda: _listing_came_from())
+# Besides the address and the cookies: the listing its "All vendors" link returns to when the Referer names it
+# (one named by `back` is in the address already, so a visit with no Referer reads no more of the request).
+@pagecache.cached(vary=lambda: _listing_came_from() if request.referrer else None)
 def vendor_page(slug: str):
     vendor = published_vendor_to_show(slug)
     if vendor is None:
@@ -250,7 +251,7 @@ def _listing_to_return_to(buyer_country: str) -> str:
 def _listing_came_from() -> str | None:
     """The directory page the buyer came from, with its search and filters (passed on as `back` when the
     vendor page reloads itself); None when neither `back` nor the referrer is one. Only this site's /vendors
-    is ever linked. Asked on every kept vendor page's look-up, so a visit with neither builds no URL."""
+    is ever linked."""
     candidates = [candidate for candidate in (request.args.get("back"), request.referrer) if candidate]
     if not candidates:
         return None
