@@ -210,6 +210,28 @@ def test_a_database_that_takes_statements_and_never_answers_is_a_503_within_seco
     assert client.get("/healthz").status_code == 200
 
 
+@pytest.mark.parametrize("pooled", [True, False], ids=["a pooled connection", "a new connection"])
+def test_a_database_that_never_answers_is_unhealthy_within_the_health_timeout(
+    relayed_app, monkeypatch, pooled
+):
+    """The health check does not wait the statements' usual UNANSWERED_SECONDS: a load balancer waits only a
+    few seconds, and on a pooled connection its ping and then a new connection would wait twice."""
+    app, relay = relayed_app
+    monkeypatch.setattr(unanswered.WATCHDOG, "not_asked_until", 0.0)
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    if not pooled:
+        with app.app_context():
+            db.engine.dispose()
+    relay.go_silent()
+    started = time.monotonic()
+    answer = client.get("/healthz")
+    waited = time.monotonic() - started
+    assert answer.status_code == 503 and answer.get_json()["database"].startswith("unreachable")
+    within = health.HEALTH_TIMEOUT_MILLISECONDS / 1000 + health.UNANSWERED_MARGIN_SECONDS + 0.5
+    assert waited < within < unanswered.UNANSWERED_SECONDS, f"/healthz took {waited:.1f} s"
+
+
 def test_commands_are_not_given_up_on_however_long_a_statement_takes(relayed_app, monkeypatch):
     app, _relay = relayed_app
     monkeypatch.setattr(unanswered, "UNANSWERED_SECONDS", 0.2)

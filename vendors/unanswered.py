@@ -9,7 +9,8 @@ thread of each process shuts the socket of a statement still waiting after UNANS
 the end of the stream, psycopg raises OperationalError, the pool drops the connection, and vendors.health
 answers the 503. For as long again, statements for requests then fail at once rather than wait too, so the
 pages that need the database answer their 503 at once and the estimator keeps its workers; the first
-statement after that finds out whether the database is back.
+statement after that finds out whether the database is back. The health check gives up sooner on its
+statements and connection attempts (giving_up_after), since a load balancer waits only a few seconds.
 
 Commands (an import, an index rebuild) are not watched: they hold no worker, and may run long statements.
 """
@@ -23,6 +24,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import psycopg
 from flask import has_request_context
@@ -36,6 +38,18 @@ NOT_ANSWERING = "the database gave no answer to a recent statement; it is not as
 
 log = logging.getLogger(__name__)
 WARNINGS = ThrottledWarnings(log)
+# A shorter wait for the statements of one piece of work (the health check's): None is UNANSWERED_SECONDS.
+_shorter_wait: ContextVar[float | None] = ContextVar("shorter_wait", default=None)
+
+
+@contextmanager
+def giving_up_after(seconds: float) -> Iterator[None]:
+    """Statements run within are given up on after `seconds` rather than UNANSWERED_SECONDS."""
+    reset = _shorter_wait.set(seconds)
+    try:
+        yield
+    finally:
+        _shorter_wait.reset(reset)
 
 
 class WatchedCursor(psycopg.Cursor):
@@ -61,6 +75,9 @@ def connect_unless_not_answering(dialect, _record, arguments: list, parameters: 
     if not has_request_context():
         return None  # the dialect connects as usual
     WATCHDOG.check_answering()
+    wait = _shorter_wait.get()
+    if wait is not None and "connect_timeout" in parameters:  # libpq counts whole seconds, 2 at least
+        parameters = {**parameters, "connect_timeout": min(parameters["connect_timeout"], max(2, int(wait)))}
     started = time.monotonic()
     try:
         return dialect.connect(*arguments, **parameters)
@@ -73,7 +90,8 @@ def connect_unless_not_answering(dialect, _record, arguments: list, parameters: 
 class _Watchdog:
     def __init__(self):
         self.lock = threading.Lock()
-        self.waiting: dict[int, tuple[float, int]] = {}  # a statement's number -> (its deadline, its socket)
+        # A statement's number -> its deadline, how long it was given, its socket.
+        self.waiting: dict[int, tuple[float, float, int]] = {}
         self.numbers = itertools.count()
         self.not_asked_until = 0.0  # monotonic clock
         self.watching_in: int | None = None  # the process whose thread watches
@@ -86,7 +104,8 @@ class _Watchdog:
             if self.watching_in != os.getpid():  # the first statement of this process, or of a forked one
                 self.watching_in = os.getpid()
                 threading.Thread(target=self._watch, name="unanswered statements", daemon=True).start()
-            self.waiting[number] = (now + UNANSWERED_SECONDS, connection.fileno())
+            wait = _shorter_wait.get() or UNANSWERED_SECONDS
+            self.waiting[number] = (now + wait, wait, connection.fileno())
         try:
             yield
         finally:
@@ -106,22 +125,22 @@ class _Watchdog:
             time.sleep(CHECK_EVERY_SECONDS)
             now = time.monotonic()
             with self.lock:
-                for number, (deadline, fileno) in list(self.waiting.items()):
+                for number, (deadline, wait, fileno) in list(self.waiting.items()):
                     if deadline <= now:
                         del self.waiting[number]
                         self.count_as_not_answering()
-                        _cut(fileno)
+                        _cut(fileno, wait)
 
     def count_as_not_answering(self) -> None:
         self.not_asked_until = time.monotonic() + UNANSWERED_SECONDS
 
 
-def _cut(fileno: int) -> None:
+def _cut(fileno: int, wait: float) -> None:
     """Shut the connection's socket both ways: the statement waiting on it reads the end of the stream."""
     WARNINGS.warning(
         "unanswered",
         "the database gave no answer in %s s: the statement's connection was cut",
-        UNANSWERED_SECONDS,
+        wait,
     )
     try:
         with socket.socket(fileno=os.dup(fileno)) as same_socket:

@@ -21,6 +21,7 @@ from sqlalchemy import column, inspect, select, table, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import ServiceUnavailable
 
+from vendors import unanswered
 from vendors.catalog import changelog
 from vendors.errors import error_headers_vary, wants_json
 from vendors.extensions import db
@@ -39,6 +40,7 @@ DATABASE_DOWN = (
 WARNINGS = ThrottledWarnings(log)
 HEALTH_QUERY = "SELECT 1"
 HEALTH_TIMEOUT_MILLISECONDS = 2000
+UNANSWERED_MARGIN_SECONDS = 0.5
 ALEMBIC_VERSIONS = table("alembic_version", column("version_num"))  # where Alembic records what ran
 
 
@@ -49,15 +51,17 @@ def init_app(app: Flask) -> None:
 
 @bp.get("/healthz")
 def healthz():
-    database = _database_state()
     index = _index_state()
-    if database == "ok" and index["state"] == "ok":
-        try:
-            index["pending"] = changelog.pending_count(
-                db.session.connection(), index["applied"], changelog.VENDOR
-            )
-        except SQLAlchemyError as error:
-            database = _unreachable(error)
+    # A server that never answers (stopped, stuck) is given up on a little after the server's own timeout.
+    with unanswered.giving_up_after(HEALTH_TIMEOUT_MILLISECONDS / 1000 + UNANSWERED_MARGIN_SECONDS):
+        database = _database_state()
+        if database == "ok" and index["state"] == "ok":
+            try:
+                index["pending"] = changelog.pending_count(
+                    db.session.connection(), index["applied"], changelog.VENDOR
+                )
+            except SQLAlchemyError as error:
+                database = _unreachable(error)
     healthy = database == "ok"
     body = {"status": "ok" if healthy else "unavailable", "database": database, "index": index}
     response = jsonify(body)
