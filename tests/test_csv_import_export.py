@@ -238,6 +238,19 @@ def test_byte_order_mark_and_windows_line_endings_are_accepted(runner, tmp_path)
     assert db.session.scalar(select(Vendor.slug)) == "windows-made"
 
 
+@pytest.mark.parametrize(
+    "unseen", ["\ufeff", "\u200b", "\u2060"], ids=["second BOM", "zero-width space", "joiner"]
+)
+def test_headings_are_read_without_characters_that_cannot_be_seen(runner, tmp_path, unseen):
+    """A file saved with two byte order marks, or headings pasted with a zero-width character: the column is
+    the one it looks like, not an unknown one beside a missing one."""
+    header, _, rows = csv_text(row(name="Twice Marked")).partition("\n")
+    marked = header.replace("name", f"na{unseen}me").replace("tagline", f"{unseen}tagline")
+    result = import_file(runner, tmp_path, ("\ufeff" + unseen + marked + "\n" + rows).encode("utf-8"))
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(Vendor.name)) == "Twice Marked"
+
+
 def test_text_that_is_not_utf8_is_reported_at_its_line_and_column(runner, tmp_path):
     text = csv_text(
         row(name="Plain Ascii"), row(name="Bogotá Centro"), row(name="Also Fine"), row(tagline="Señor Café")

@@ -19,6 +19,7 @@ import io
 import itertools
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -428,7 +429,7 @@ def _records(open_text: Callable[[], IO[str]], checked: Checked) -> Iterator[_Ro
             header = next(reader, None)
             if not _check_header(header, reader, checked):
                 return
-            columns = [column.strip().lower() for column in header]
+            columns = [_heading(column) for column in header]
             line = reader.line_num + 1
             for cells in reader:
                 if any(cell.strip() for cell in cells):
@@ -460,7 +461,7 @@ def _check_header(header: list[str] | None, rows: Iterator[list[str]], checked: 
         )
         checked.add(Problem(1, "", message))
         return False
-    columns = [column.strip().lower() for column in header]
+    columns = [_heading(column) for column in header]
     for position, column in enumerate(columns):
         if not column:
             checked.add(Problem(1, "", "a column has no heading: remove the empty column or name it"))
@@ -473,6 +474,12 @@ def _check_header(header: list[str] | None, rows: Iterator[list[str]], checked: 
         if column not in columns:
             checked.add(Problem(1, column, "missing column"))
     return not checked.problems
+
+
+def _heading(text: str) -> str:
+    """A column heading as the columns are named: in any case, without spaces around it and without
+    characters that cannot be seen, such as the second byte order mark of a file saved with two."""
+    return "".join(character for character in text if unicodedata.category(character) != "Cf").strip().lower()
 
 
 def _row(line: int, columns: list[str], cells: list[str]) -> _Row:
