@@ -225,6 +225,33 @@ def test_a_trusted_host_is_answered_however_its_name_is_capitalised(clean_enviro
     assert again.headers["X-Cache"] == "hit"  # one page, kept once, whatever the spelling
 
 
+@pytest.mark.parametrize("host", ["a:1:2", "two words", "x:99999", "..", "a..b", "a/b"])
+@pytest.mark.parametrize("path", ["/vendors", "/estimate", "/api/v1/vendors?per_page=1", "/no-such-page"])
+def test_without_host_settings_a_host_that_is_no_host_name_is_refused(
+    clean_environment, tmp_path, host, path
+):
+    """Werkzeug reads such a host as none, or cannot encode it: links naming no host (http:///vendors) and
+    a 500 for the error page's own links, before."""
+    from tests.conftest import make_app
+    from tests.test_error_pages import in_layout
+    from vendors.extensions import db
+
+    clean_environment.delenv("CANONICAL_HOST", raising=False)
+    clean_environment.delenv("TRUSTED_HOSTS", raising=False)
+    app = make_app(f"sqlite:///{tmp_path / 'hosts.sqlite3'}", tmp_path / "index", **config.host_settings())
+    with app.app_context():
+        db.create_all()
+    refused = app.test_client().get(path, headers={"Host": host})
+    assert refused.status_code == 400
+    assert refused.headers["X-Request-ID"]
+    if path.startswith("/api/"):
+        assert refused.get_json()["error"] == "Bad Request"
+    else:
+        assert 'href="/vendors"' in in_layout(refused)
+    answered = app.test_client().get(path, headers={"Host": "127.0.0.1:8000"})
+    assert answered.status_code == (404 if path == "/no-such-page" else 200)
+
+
 def test_without_host_settings_every_host_is_answered(clean_environment, tmp_path):
     clean_environment.delenv("CANONICAL_HOST", raising=False)
     clean_environment.delenv("TRUSTED_HOSTS", raising=False)

@@ -26,10 +26,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Site(Flask):
     """Flask, answering a kept page before the request hooks when none of them could change it
     (vendors.frontdoor), with NUL characters out of every request's parameters and URL rules matching only
-    what the database can be asked (vendors.incoming)."""
+    what the database can be asked and hosts that are host names (vendors.incoming)."""
 
     request_class = incoming.SiteRequest
     url_map_class = incoming.SiteMap
+
+    def create_url_adapter(self, request):
+        if request is not None:
+            incoming.refuse_a_host_that_is_not_one(request.environ)
+        return super().create_url_adapter(request)
 
     def full_dispatch_request(self):
         requestlog.note_the_start()

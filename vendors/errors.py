@@ -18,7 +18,6 @@ from werkzeug.exceptions import (
     MethodNotAllowed,
     NotFound,
     RequestEntityTooLarge,
-    SecurityError,
 )
 
 from vendors.extensions import limiter
@@ -139,8 +138,7 @@ def _http_error(error: HTTPException):
         error.description = _in_the_sites_words(error)
     if wants_json():
         return jsonify(error=error.name, message=error.description), error.code, headers
-    if isinstance(error, SecurityError):
-        _let_links_be_built()
+    _let_links_be_built()
     said = "" if werkzeugs_words else error.description  # the 404 page has its own words for the default
     page = render_template("errors/error.html", error=error, said=said, not_found=isinstance(error, NotFound))
     return page, error.code, headers
@@ -199,8 +197,9 @@ def _in_minutes(seconds: int | None) -> str:
 
 
 def _let_links_be_built() -> None:
-    """A request for a host not in TRUSTED_HOSTS is refused before Flask can build links for it, and the
-    error page links to the site's pages (relative links, so the host they are built for never shows).
+    """A request for a host not in TRUSTED_HOSTS, or one that is no host name (`a..b`, which Werkzeug cannot
+    encode), is refused before Flask can build links for it, and the error page links to the site's pages
+    (relative links, so the host they are built for never shows).
     Flask 3.1 keeps the link builder on its request context (flask.globals.request_ctx); the test of
     untrusted hosts fails loudly if a release moves it."""
     if request_ctx.url_adapter is None:

@@ -1,5 +1,6 @@
 """What a request sends, with NUL characters taken out of every query and form parameter's name and value,
-its host name in lower case, and the parts of its path bound to what the database can be asked.
+its host name in lower case and refused when it is not one, and the parts of its path bound to what the
+database can be asked.
 
 No one types a NUL, and PostgreSQL refuses to store or even compare text holding one ("text fields cannot
 contain NUL"), so a NUL reaching any query would be a 500 there and not on SQLite. Taking them out where
@@ -14,7 +15,9 @@ no route and is a 404, on every backend and for every route, those written later
 
 from flask import Request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import SecurityError
 from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
+from werkzeug.wsgi import get_host
 
 from vendors.database import MAX_ROW_ID
 
@@ -43,6 +46,15 @@ class SiteRequest(Request):
         if host and host != host.lower():
             environ["HTTP_HOST"] = host.lower()
         super().__init__(environ, *args, **kwargs)
+
+
+def refuse_a_host_that_is_not_one(environ: dict) -> None:
+    """SecurityError, as for a host not trusted (a 400), when the Host header is not a host name or address
+    and port. Werkzeug reads such a host as none at all, so without TRUSTED_HOSTS (in development) `a:1:2`
+    would otherwise be answered with links naming no host (`http:///vendors/...`)."""
+    sent = environ.get("HTTP_HOST")
+    if sent and not get_host(environ):
+        raise SecurityError(f"Host {sent!r} is not a host name or address.")
 
 
 class PathText(UnicodeConverter):
