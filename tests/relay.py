@@ -1,14 +1,17 @@
 """A TCP relay on a loopback port in front of a real server (PostgreSQL, Redis): stopping it is an outage the
-app meets as it would meet the server going away, and starting it again on the same port is the recovery.
+app meets as it would meet the server going away (or the network to it), and starting it again on the same
+port is the recovery.
 A relay can also go silent: it still takes connections and requests, and answers none, as a server that
 hangs."""
 
+import contextlib
 import socket
 import threading
 
 
 class Relay:
-    """Forwards a loopback port to the database; stop() refuses and drops connections as a stopped server."""
+    """Forwards a loopback port to a server; stop() and cut() refuse and drop connections, as a stopped server
+    and a network cut do."""
 
     def __init__(self, target: tuple[str, int]):
         self.target = target
@@ -23,12 +26,24 @@ class Relay:
         threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
 
     def stop(self) -> None:
+        """A stopped server: new connections are refused, and open ones are closed, which both ends hear."""
+        self._close(shut=True)
+
+    def cut(self) -> None:
+        """A network cut: new connections are refused, and open ones are dropped here without a word to
+        either end, which hears of it only once it sends something (one only listening never does)."""
+        self._close(shut=False)
+
+    def _close(self, shut: bool) -> None:
         if self.listener is None:
             return
         self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close alone would not
         self.listener.close()
         self.listener = None
         for connection in self.connections:
+            if shut:  # a close alone, while a pipe's thread waits to read from the socket, sends nothing
+                with contextlib.suppress(OSError):  # the other end closed it already
+                    connection.shutdown(socket.SHUT_RDWR)
             connection.close()
         self.connections.clear()
 

@@ -63,11 +63,11 @@ def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_wi
     gzip = {"Accept-Encoding": "gzip"}
     assert client.get("/vendors").status_code == 200
     assert client.get("/vendors", headers=gzip).headers["X-Cache"] == "hit"
-    relay.stop()
+    relay.cut()
     monkeypatch.setattr(health.WARNINGS, "warned_at", {})  # no earlier test's minute
     caplog.clear()
-    # The relay's stop is a network cut to the connection listening for the change log's notices: nothing
-    # tells it, so the page kept a moment ago may be answered until the next refresh reads the log.
+    # A network cut: nothing tells the connection listening for the change log's notices, so the page kept a
+    # moment ago may be answered until the next refresh reads the log.
     time.sleep(changesignal.REFRESH_SECONDS)
 
     assert client.get("/vendors", headers=gzip).status_code == 503, "never answered from the cache"
@@ -105,6 +105,23 @@ def test_a_database_outage_is_a_503_in_the_sites_layout_and_the_site_recovers_wi
     relay.start()  # the same port again
     assert client.get("/vendors").status_code == 200
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_page_kept_before_the_database_stopped_is_not_answered_once_it_has(relayed_app):
+    """A stopped server closes its connections, the one listening for notices included, so no kept page
+    is answered after it, not even within the refresh's second."""
+    app, relay = relayed_app
+    client = app.test_client()
+    gzip = {"Accept-Encoding": "gzip"}
+    for path in ("/vendors", "/api/v1/vendors"):
+        assert client.get(path).status_code == 200
+        assert client.get(path, headers=gzip).headers["X-Cache"] == "hit"
+    relay.stop()
+    time.sleep(0.2)  # the close reaching this process, not a refresh (a second)
+    for path in ("/vendors", "/api/v1/vendors"):
+        assert client.get(path, headers=gzip).status_code == 503, path
+    relay.start()
+    assert client.get("/vendors", headers=gzip).status_code == 200
 
 
 def test_a_signed_in_editor_meets_the_outage_as_everyone_does(relayed_app, caplog):
