@@ -32,9 +32,10 @@ class Site(Flask):
     url_map_class = incoming.SiteMap
 
     def create_url_adapter(self, request):
+        adapter = super().create_url_adapter(request)
         if request is not None:
-            incoming.refuse_a_host_that_is_not_one(request.environ)
-        return super().create_url_adapter(request)
+            incoming.refuse_a_host_that_is_not_one(request)
+        return adapter
 
     def full_dispatch_request(self):
         requestlog.note_the_start()
