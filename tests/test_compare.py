@@ -144,7 +144,50 @@ def test_nothing_saved_reads_never_and_has_no_payback_value(client):
         for slug in ("ranged", "flat", "preset-in"):
             value, body = cells[(level, "payback_months", slug)]
             assert value is None and "best-badge" not in body
-            assert text(body).startswith("Never: nothing is saved")
+            assert text(body).startswith("Never: outsourcing saves nothing")
+
+
+def test_a_loss_is_never_marked_the_largest_saving(client):
+    """Every vendor costs more than the team at this salary: the smallest loss is no saving."""
+    add_costed("ranged", "flat", "preset-in")
+    cells = figure_cells(compare_page(client, ["ranged", "flat", "preset-in"], salary="1000"))
+    for level in LEVELS:
+        for figure in ("annual_savings", "savings_pct"):
+            for slug in ("ranged", "flat", "preset-in"):
+                value, body = cells[(level, figure, slug)]
+                assert Decimal(value) < 0 and "best-badge" not in body, (level, figure, slug)
+    saving = figure_cells(compare_page(client, ["ranged", "flat", "preset-in"]))
+    assert any("best-badge" in saving[("low", "annual_savings", slug)][1] for slug in ("ranged", "flat"))
+
+
+def test_a_saving_of_a_fraction_of_a_cent_is_no_saving_in_the_page_the_api_and_the_csv(client):
+    """At the flat vendor's 7.40 an hour for 2,080 hours, this salary saves 10^-22 dollars a position: a
+    payback of 10^33 months once made every one of them fail."""
+    add_costed("ranged", "flat")
+    tiny = {
+        "salary": "15392.0000000000000000000001",
+        **dict.fromkeys(["payroll_tax_pct", "benefits_pct", "overhead_per_fte", "attrition_pct"], "0"),
+        "oversight_pct": "0",
+        "transition_per_fte": "100000",
+        "headcount": "10000",
+    }
+    cells = figure_cells(compare_page(client, ["ranged", "flat"], **tiny))
+    value, body = cells[("low", "payback_months", "flat")]
+    assert value is None and text(body).startswith("Never")
+    assert Decimal(cells[("low", "annual_savings", "flat")][0]) == 0
+    flat = compare_api(client, ["ranged", "flat"], **tiny).get_json()["vendors"][1]
+    assert flat["estimate_low"]["payback_months"] is None
+    rows = read_csv(client.get("/compare.csv", query_string={"vendor": ["ranged", "flat"], **tiny}))
+    assert any(row and row[0].startswith("Payback") for row in rows), "the whole comparison, not a cut one"
+
+
+def test_a_transition_earned_back_within_days_is_not_said_to_cost_nothing(client):
+    add_costed("ranged", "flat")
+    cells = figure_cells(compare_page(client, ["ranged", "flat"], transition_per_fte="1"))
+    for level in LEVELS:
+        for slug in ("ranged", "flat"):
+            value, body = cells[(level, "payback_months", slug)]
+            assert Decimal(value) == 0 and text(body).startswith("Under 0.1 months"), body
 
 
 def test_no_transition_cost_reads_immediately_as_in_the_estimator(client):
@@ -153,11 +196,13 @@ def test_no_transition_cost_reads_immediately_as_in_the_estimator(client):
     for level in LEVELS:
         for slug in ("ranged", "flat"):
             value, body = cells[(level, "payback_months", slug)]
-            assert Decimal(value) == 0 and text(body).startswith("Immediately: no transition cost"), body
+            assert Decimal(value) == 0 and text(body).startswith(
+                "Immediately: there is no transition cost"
+            ), body
     rows = read_csv(
         client.get("/compare.csv", query_string={"vendor": ["ranged", "flat"], "transition_per_fte": "0"})
     )
-    assert any(row[1:] and set(row[1:]) == {"Immediately: no transition cost"} for row in rows)
+    assert any(row[1:] and set(row[1:]) == {"Immediately: there is no transition cost"} for row in rows)
 
 
 @pytest.mark.parametrize("key", ["defaults", "assumptions", "no-transition"])

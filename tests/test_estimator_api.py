@@ -1,5 +1,6 @@
 """GET /api/v1/estimate: defaults, errors naming each parameter, and agreement with the page to the cent."""
 
+import json
 import random
 import re
 from decimal import Decimal
@@ -97,6 +98,42 @@ def test_zero_transition_pays_back_at_once(client):
     body = client.get("/api/v1/estimate?transition_per_fte=0").get_json()
     assert body["transition_total"] == 0
     assert body["payback_months"] == 0
+
+
+TINY_SAVING = (
+    "salary=1000.000000000000000000001&payroll_tax_pct=0&benefits_pct=0&overhead_per_fte=0&attrition_pct=0"
+    "&hourly_rate=0.5&hours_per_year=2000&oversight_pct=0&transition_per_fte=100000&headcount=10000"
+)
+
+
+def test_a_saving_of_a_fraction_of_a_cent_is_no_saving_on_the_page_and_in_the_api(client):
+    body = client.get(f"/api/v1/estimate?{TINY_SAVING}").get_json()
+    assert body["annual_savings"] == 0 and body["payback_months"] is None
+    page = client.get(f"/estimate?{TINY_SAVING}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "would cost the same as keeping the team in-house" in text and "Never" in text
+
+
+def test_a_loss_of_a_fraction_of_a_cent_is_no_negative_zero(client):
+    body = client.get(
+        "/api/v1/estimate?salary=20800&payroll_tax_pct=0&benefits_pct=0&overhead_per_fte=0&attrition_pct=0"
+        "&oversight_pct=0&hours_per_year=2080.000001&transition_per_fte=0"
+    ).get_json()
+    shown = {name: body[name] for name in ("annual_savings", "savings_pct", "horizon_savings")}
+    assert all(value == 0 for value in shown.values()) and "-0" not in json.dumps(shown), shown
+
+
+def test_a_transition_earned_back_within_days_is_not_said_to_cost_nothing(client):
+    body = client.get("/api/v1/estimate?transition_per_fte=100").get_json()
+    assert body["transition_total"] == 1000 and body["payback_months"] == 0
+
+    def payback_shown(query: str) -> str:
+        page = client.get(f"/estimate?{query}").get_data(as_text=True)
+        return re.search(r'data-figure="payback_months"[^>]*>(.*?)</dd>', page, re.DOTALL)[1]
+
+    assert payback_shown("transition_per_fte=100").startswith("Under 0.1 months")
+    assert payback_shown("transition_per_fte=0").startswith("Immediately")
 
 
 def test_minus_zero_is_zero_wherever_it_shows(client):

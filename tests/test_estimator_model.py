@@ -126,6 +126,37 @@ def test_break_even_has_no_payback():
     assert result.payback_months is None
 
 
+@pytest.mark.parametrize("above_break_even", ["0.0000000000000000000001", "0.0000004"])  # x 10,000 positions
+def test_a_saving_below_half_a_cent_is_no_saving_and_has_no_payback(above_break_even):
+    """Presented as $0.00 a year, it cannot be earned back over trillions of months, and would take more
+    digits to round than a 28-digit decimal context has."""
+    inputs = make_inputs(
+        salary=D(20800) + D(above_break_even),
+        payroll_tax_pct=D(0),
+        benefits_pct=D(0),
+        overhead_per_fte=D(0),
+        attrition_pct=D(0),
+        oversight_pct=D(0),
+        transition_per_fte=D(100000),
+        headcount=10000,
+    )
+    result = estimate(inputs)
+    assert result.annual_savings > 0
+    assert result.payback_months is None and not result.outsourcing_saves
+    assert figures(result)["annual_savings"] == 0 and figures(result)["payback_months"] is None
+
+
+def test_a_loss_below_half_a_cent_is_shown_as_zero_not_minus_zero():
+    for shown in (to_cents(D("-0.004")), to_tenths(D("-0.04")), to_cents(D("-0"))):
+        assert shown == 0 and not shown.is_signed(), shown
+
+
+def test_rounding_needs_no_more_digits_than_the_callers_context_has():
+    with localcontext(prec=5):
+        assert to_tenths(D("123456789.26")) == D("123456789.3")
+        assert to_cents(D("-98765432.105")) == D("-98765432.11")
+
+
 def test_largest_inputs_stay_exact():
     inputs = Inputs(
         headcount=10_000,

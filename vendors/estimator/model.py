@@ -9,6 +9,10 @@ figures.
     annual savings               = N x (in-house - outsourced)
     horizon savings              = Y x annual savings - N x T
     payback months               = N x T / (annual savings / 12), None when nothing is saved
+
+"Nothing is saved" means annual savings below half a cent, which are presented as $0.00: the verdict, the
+payback and the figures then agree, and a payback is never a saving of a fraction of a cent stretched over
+trillions of months.
 """
 
 from collections.abc import Iterable
@@ -85,7 +89,7 @@ class Estimate:
 
     @property
     def outsourcing_saves(self) -> bool:
-        return self.annual_savings > 0
+        return saves(self.annual_savings)
 
     def team(self, term: str) -> Decimal:
         """One breakdown term for the whole team (headcount x the per-position amount)."""
@@ -146,12 +150,17 @@ def at_rates(inputs: Inputs, rates: Iterable[Decimal]) -> list[Estimate]:
     return [estimate(replace(inputs, hourly_rate=rate)) for rate in rates]
 
 
+def saves(annual_savings: Decimal) -> bool:
+    """Whether outsourcing saves anything: at least a cent a year, as the savings are presented."""
+    return to_cents(annual_savings) > 0
+
+
 def payback_months(transition_total: Decimal, annual_savings: Decimal) -> Decimal | None:
     """Months of savings needed to earn back the transition; None when outsourcing saves nothing.
 
     Zero transition pays back at once (0 months) whenever there is a saving.
     """
-    if annual_savings <= 0:
+    if not saves(annual_savings):
         return None
     return transition_total * TWELVE / annual_savings
 
@@ -175,14 +184,21 @@ def _exact():
 
 def to_dollars(amount: Decimal) -> Decimal:
     """Money as a headline: rounded to the whole dollar, half up, from the exact amount (not from cents)."""
-    return amount.quantize(DOLLAR, rounding=ROUND_HALF_UP)
+    return _rounded(amount, DOLLAR)
 
 
 def to_cents(amount: Decimal) -> Decimal:
     """Money as presented: rounded to the cent, half up (0.005 -> 0.01, -0.005 -> -0.01)."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return _rounded(amount, CENT)
 
 
 def to_tenths(number: Decimal | None) -> Decimal | None:
     """Percentages and months as presented: one decimal, half up; None stays None."""
-    return None if number is None else number.quantize(TENTH, rounding=ROUND_HALF_UP)
+    return None if number is None else _rounded(number, TENTH)
+
+
+def _rounded(number: Decimal, step: Decimal) -> Decimal:
+    """Half up to the step, with as many digits as that takes (the caller's context may have fewer), and
+    never a negative zero: -0.004 is 0.00, not the -0.00 that would read as a loss."""
+    with _exact():
+        return number.quantize(step, rounding=ROUND_HALF_UP) + 0

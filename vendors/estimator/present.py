@@ -109,5 +109,18 @@ def usd_short(amount: float) -> str:
     return f"{sign}${size:,.0f}"
 
 
+def payback_in_words(figures: dict[str, Decimal | None]) -> tuple[str, str]:
+    """The payback as the page says it and the reason, from the figures as presented: a payback that rounds
+    to 0.0 months is immediate only when there is no transition cost."""
+    payback = figures["payback_months"]
+    if payback is None:
+        return "Never", "outsourcing saves nothing at these inputs"
+    if figures["transition_total"] == 0:
+        return "Immediately", "there is no transition cost"
+    if payback == 0:
+        return "Under 0.1 months", "the transition is earned back within days"
+    return f"{one_decimal(payback)} months", ""
+
+
 def one_decimal(number: Decimal | None) -> str:
     return "" if number is None else f"{to_tenths(number):,.1f}"

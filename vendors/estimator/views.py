@@ -64,6 +64,7 @@ def template_helpers() -> dict:
         "usd": present.usd,
         "dollars": present.dollars,
         "one_decimal": present.one_decimal,
+        "payback_in_words": present.payback_in_words,
         "term_labels": present.TERM_LABELS,
         "term_formulas": present.TERM_FORMULAS,
         "term_meanings": present.TERM_MEANINGS,

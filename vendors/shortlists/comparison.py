@@ -85,9 +85,11 @@ class FigureRow:
     estimated: list[bool]  # whether each column has an estimate at all
     best: frozenset[int]  # indexes of the columns with the best value
     best_label: str
+    shown: list[dict | None]  # each column's figures as presented (present.figures), None with no estimate
 
     def text(self, index: int) -> str:
-        return figure_text(self.figure, self.values[index]) if self.estimated[index] else "No estimate"
+        figures = self.shown[index]
+        return "No estimate" if figures is None else figure_text(self.figure, figures)
 
 
 # figure -> (label, whether lower is better, what the best is called)
@@ -253,29 +255,32 @@ def figure_rows(comparison: Comparison) -> list[FigureRow]:
                     estimated=[figures is not None for figures in shown],
                     best=_best(values, lower_is_better),
                     best_label=best_label,
+                    shown=shown,
                 )
             )
     return rows
 
 
 def _best(values: list[Decimal | None], lower_is_better: bool) -> frozenset[int]:
-    """The columns holding the best value; none when fewer than two columns have one to compare."""
+    """The columns holding the best value; none when fewer than two columns have one to compare, and none
+    for a saving that is no saving (the smallest of several losses is not the "largest saving")."""
     present_values = [value for value in values if value is not None]
     if len(present_values) < 2:
         return frozenset()
     best = min(present_values) if lower_is_better else max(present_values)
+    if not lower_is_better and best <= 0:
+        return frozenset()
     return frozenset(index for index, value in enumerate(values) if value == best)
 
 
-def figure_text(figure: str, value: Decimal | None) -> str:
-    """A figure as the page and the CSV show it; payback is None when nothing is saved."""
+def figure_text(figure: str, figures: dict) -> str:
+    """A figure as the page and the CSV show it, from the column's figures as presented."""
     if figure == "payback_months":
-        if value is None:
-            return "Never: nothing is saved"
-        return "Immediately: no transition cost" if value == 0 else f"{present.one_decimal(value)} months"
+        payback, reason = present.payback_in_words(figures)
+        return f"{payback}: {reason}" if reason else payback
     if figure == "savings_pct":
-        return f"{present.one_decimal(value)}%"
-    return present.usd(value)
+        return f"{present.one_decimal(figures[figure])}%"
+    return present.usd(figures[figure])
 
 
 def _quoted(slugs: list[str]) -> str:
