@@ -55,7 +55,7 @@ from vendors.accounts.access import ADMIN_PREFIX, PUBLIC
 from vendors.catalog.models import Vendor
 from vendors.errors import FORM_MAX_BYTES, LARGE_UPLOADS
 from vendors.extensions import db
-from vendors.search import indexing, replica
+from vendors.search import indexing, readcache, replica
 from vendors.search.store import IndexBusy, IndexFolder
 from vendors.shortlists.models import SharedComparison, ShortlistEntry
 
@@ -332,6 +332,35 @@ def test_an_unreadable_index_is_answered_from_the_database_with_one_warning_a_mi
     assert match.from_index and match.ids == [chat.id]
     health = index_health(client)
     assert health["state"] == "ok" and health["pending"] == 0
+
+
+def test_an_index_damaged_while_open_is_answered_from_the_database_with_one_warning_a_minute(
+    app, client, caplog
+):
+    """Garbage written over the segments of an index a worker has open shows only when they are read: the
+    search that meets it, and every one after it, is answered from the database, and /healthz says so."""
+    billing, chat, _voice = three_vendors()
+    fresh = ["clinics", "spanish", "retailers"]  # words no search has asked for, so none is kept
+    expected = answers_to(client, fresh)
+    readcache.CACHE.clear()
+    assert answers_to(client, ["inbound"]) == {"inbound": [_voice.slug]}  # the index is open
+    current = IndexFolder(index_root(app)).root / "current"
+    for segment in [*current.glob("*.trm"), *current.glob("*.pst")]:
+        segment.write_bytes(os.urandom(4000))
+    search.WARNINGS.warned_at.clear()
+    caplog.clear()
+    for _ in range(3):
+        assert answers_to(client, fresh) == expected
+        pages_answer(client, billing)
+    assert index_health(client)["state"] == "unreadable"
+    assert not search.find("coding").from_index
+    [warning] = warnings_logged(caplog)
+    assert "answering searches from the database" in warning.getMessage() and not warning.exc_info
+
+    update_vendor(chat.id, name="Quokka Chat")  # the next catch-up builds a generation it can read
+    match = search.find("quokka")
+    assert match.from_index and match.ids == [chat.id]
+    assert index_health(client)["state"] == "ok"
 
 
 _HOLD_LOCK = """

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import TypeVar
 
 import flask
 from flask import Flask, current_app, g, has_request_context
@@ -44,6 +45,8 @@ from vendors.search.schema import WORDS
 from vendors.search.snippets import snippets_for
 from vendors.search.store import Generation, IndexBusy, IndexFolder, IndexMissing, IndexUnreadable
 from vendors.throttle import ThrottledWarnings
+
+T = TypeVar("T")
 
 __all__ = [
     "MAX_QUERY_LENGTH",
@@ -120,8 +123,10 @@ def find(q: str) -> TextMatch:
     key = ("find", index.token, parsed.text)
     cached = readcache.CACHE.get(key)
     if cached is None:
-        with index.lock:
-            ranked = matching.rank(index, parsed)
+        ranked = _read(index, lambda: matching.rank(index, parsed))
+        if ranked is None:
+            ranking = RankedIds.in_order(fallback.find_ids(parsed))
+            return TextMatch(ranking, None, parsed.highlight_stems(), from_index=False)
         cached = TextMatch(
             ranked.vendor_ids,
             _respelt(parsed.text, ranked.corrections),
@@ -203,8 +208,11 @@ def _similar(vendor_id: int, limit: int, described: Callable[[], "_Described | N
         cached = []
         vendor = described()
         if vendor is not None:
-            with index.lock:
-                alike = _similar_in_index(index, vendor_id, vendor.texts, SIMILAR_CANDIDATES)
+            alike = _read(
+                index, lambda: _similar_in_index(index, vendor_id, vendor.texts, SIMILAR_CANDIDATES)
+            )
+            if alike is None:
+                return _similar_from_database(vendor_id, limit)
             if alike:
                 cached = _main_specialisation_first(vendor_id, vendor.specialisations, alike, limit)
         readcache.CACHE.put(key, cached, len(cached) * readcache.COST_PER_ID)
@@ -281,6 +289,22 @@ def similar_vendors(vendor: ShowableVendor, limit: int = 5) -> list[Row]:
     )
     by_id = {row.id: row for row in shown}
     return [by_id[vendor_id] for vendor_id in ids if vendor_id in by_id]
+
+
+def _read(index: replica.OpenIndex, read: Callable[[], T]) -> T | None:
+    """read() of the open index; None when it fails, as a file damaged after the index was opened makes it:
+    the index then counts as unreadable (replica.failed_while_reading), and this request and the next ones
+    are answered from the database, with one warning a minute."""
+    try:
+        with index.lock:
+            return read()
+    except Exception as error:
+        root = current_app.config["SEARCH_INDEX_DIR"]
+        why = replica.failed_while_reading(root, index, error)
+        _warn(root, "search index unreadable (%s): answering searches from the database (slower)", why)
+        if has_request_context():
+            g.search_index = None  # the rest of the request reads the database too
+        return None
 
 
 def _open_index() -> replica.OpenIndex | None:

@@ -91,7 +91,7 @@ def catch_up(
         try:
             generation = folder.current()
             applied = generation.applied()
-            documents = generation.open().doc_count()
+            documents = _searchable_documents(generation)
         except IndexMissing:
             generation, applied = None, None
         except (OSError, ValueError, IndexUnreadable) as error:
@@ -123,6 +123,19 @@ def catch_up(
         if max_work is not None and len(changed) > max_work:
             return CatchUp(applied, skipped=f"{len(changed)} {kind.folder} changed: run flask index catch-up")
         return apply_changes(engine, generation, lock_timeout)
+
+
+def _searchable_documents(generation: Generation) -> int:
+    """How many documents the generation holds, read as a search reads it: every segment opened, so one
+    damaged since it was written (a search found it unreadable, say) is IndexUnreadable here too, and the
+    catch-up builds the index anew rather than failing to add to it."""
+
+    def count(index) -> int:
+        with index.searcher() as searcher:
+            return searcher.doc_count()
+
+    with generation.reading() as read:
+        return read(count)
 
 
 def _wrong_for_the_log(generation: Generation, applied: int, database: str, head: int) -> str | None:
@@ -270,7 +283,7 @@ def status(engine: Engine, root: str, kind: registry.DocumentKind | None = None)
         try:
             generation = folder.current()
             applied = generation.applied()
-            documents = generation.open().doc_count()
+            documents = _searchable_documents(generation)
         except IndexMissing as error:
             return Status(str(folder.root), None, published, None, None, head, None, str(error))
         except Exception as error:

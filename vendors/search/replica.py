@@ -127,6 +127,18 @@ def open_current(root: str, known: tuple[Generation, int] | None = None) -> Open
         return cached
 
 
+def failed_while_reading(root: str, index: OpenIndex, error: Exception) -> str:
+    """Treat an open index that failed while being read (a file damaged after it was opened shows only when
+    read) as one that failed to open: dropped, and not opened again for RETRY_FAILED_AFTER seconds unless
+    the folder changes. The failure, as IndexUnreadable would say it."""
+    why = f"{index.path}: {type(error).__name__}: {error}"
+    with _lock:
+        if _open.get(root) is index:
+            del _open[root]
+        _failed[root] = (index.path, index.applied, why, time.monotonic())
+    return why
+
+
 def _current_and_applied(root: str) -> tuple[Generation, int]:
     generation = IndexFolder(root).current()
     return generation, generation.applied()
