@@ -189,6 +189,51 @@ def test_a_second_save_based_on_an_older_version_is_refused_and_shows_what_chang
     assert (saved.tagline, saved.employees, saved.min_seats) == ("Editor's tagline", 300, 5)
 
 
+def test_a_description_sent_back_with_a_browsers_line_breaks_is_unchanged(editor):
+    """A textarea's line breaks come back as CRLF, whatever the stored text holds."""
+    [vendor] = add_vendors(vendor_record(name="Lined Desk", description="First paragraph.\n\nSecond one."))
+    response = edit(editor, vendor, description="First paragraph.\r\n\r\nSecond one.")
+    assert response.status_code == 303
+    assert "nothing had changed" in text(editor.get(f"/admin/vendors/{vendor.id}/edit"))
+    saved = fresh(vendor.id)
+    assert (saved.description, saved.version) == ("First paragraph.\n\nSecond one.", vendor.version)
+
+
+def test_a_save_after_anothers_paragraph_keeps_it_whatever_line_breaks_the_browser_sends(editor, app):
+    """Ann adds a paragraph; the editor, who opened the vendor before, changes only its name: the
+    description is Ann's alone to have changed, so saving again, as the conflict page asks, keeps it."""
+    [vendor] = add_vendors(vendor_record(name="Shared Desk", description="One.\n\nTwo."))
+    add_user("ann@example.com", role="admin")
+    other = app.test_client()
+    login(other, "ann@example.com")
+    opened_by_editor = form_of(vendor, name="Shared Desk Ltd", description="One.\r\n\r\nTwo.")
+    assert edit(other, vendor, description="One.\r\n\r\nTwo.\r\n\r\nThree.").status_code == 303
+
+    response = post_form(editor, f"/admin/vendors/{vendor.id}/edit", opened_by_editor)
+    assert response.status_code == 409 and "You both changed Description" not in text(response)
+    merged = re.search(r'<textarea[^>]* name="description"[^>]*>(.*?)</textarea>', text(response), re.DOTALL)
+    sent_again = opened_by_editor | {
+        "description": html.unescape(merged[1]).lstrip("\n").replace("\n", "\r\n"),
+        "version": re.search(r'name="version"[^>]* value="(\d+)"', text(response))[1],
+    }
+    assert post_form(editor, f"/admin/vendors/{vendor.id}/edit", sent_again).status_code == 303
+    saved = fresh(vendor.id)
+    assert (saved.name, saved.description) == ("Shared Desk Ltd", "One.\n\nTwo.\n\nThree.")
+
+
+def test_an_edit_sent_without_its_version_is_refused_not_saved_over_anothers(editor, app):
+    [vendor] = add_vendors(vendor_record(name="Shared Desk", tagline="First"))
+    add_user("ann@example.com", role="admin")
+    other = app.test_client()
+    login(other, "ann@example.com")
+    opened_by_editor = form_of(vendor, tagline="Editor's tagline")
+    assert edit(other, vendor, tagline="Admin's tagline").status_code == 303
+    del opened_by_editor["version"]
+    response = post_form(editor, f"/admin/vendors/{vendor.id}/edit", opened_by_editor)
+    assert response.status_code == 400 and "lost its version number" in text(response)
+    assert fresh(vendor.id).tagline == "Admin's tagline"
+
+
 @pytest.mark.parametrize(
     ("field_name", "stored", "added"),
     [("delivery_countries", ["PH", "CO", "US"], "MX"), ("specialisations", ["healthcare", "sales"], "legal")],

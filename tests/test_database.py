@@ -181,6 +181,45 @@ def test_migrations_build_the_schema_the_models_describe(backend, request, tmp_p
     assert notice_triggers_made_by_the_models(backend, request, tmp_path) == notified
 
 
+def test_migration_0009_leaves_descriptions_with_lf_only_and_names_and_taglines_on_one_line(
+    backend, request, tmp_path
+):
+    from tests.conftest import _database_url
+
+    app = make_app(_database_url(backend, request, tmp_path, "line-breaks"), tmp_path / "index")
+    with app.app_context():
+        upgrade(revision="0008")
+        [saved_by_a_browser, imported, plain] = add_vendors(
+            vendor_record(slug="saved-by-a-browser"),
+            vendor_record(slug="imported"),
+            vendor_record(slug="plain"),
+        )
+        as_stored = {
+            saved_by_a_browser.id: ("Browser Co", "", "One.\r\n\r\nTwo.\rThree."),
+            imported.id: ("Line \n Broken", "A tag\u2028line", "Kept.\n\nAs it is."),
+            plain.id: ("Plain Co", "Plain", "Plain."),
+        }
+        for vendor_id, (name, tagline, description) in as_stored.items():
+            db.session.execute(
+                text("UPDATE vendors SET name = :n, tagline = :t, description = :d WHERE id = :id"),
+                {"n": name, "t": tagline, "d": description, "id": vendor_id},
+            )
+        db.session.commit()
+        upgrade()
+        db.session.expire_all()
+        stored = {
+            vendor.id: (vendor.name, vendor.tagline, vendor.description)
+            for vendor in db.session.scalars(select(Vendor))
+        }
+        assert stored == {
+            saved_by_a_browser.id: ("Browser Co", "", "One.\n\nTwo.\nThree."),
+            imported.id: ("Line Broken", "A tag line", "Kept.\n\nAs it is."),
+            plain.id: ("Plain Co", "Plain", "Plain."),
+        }
+        db.session.remove()
+        db.engine.dispose()
+
+
 def notice_triggers(conn) -> list[str]:
     """The tables carrying the change log's notice trigger (vendors.changesignal); none on SQLite."""
     if conn.dialect.name != "postgresql":

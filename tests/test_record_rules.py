@@ -27,6 +27,25 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
+# ------------------------------------------------------------------------------------------ line breaks
+@pytest.mark.parametrize("field", ["name", "tagline"])
+@pytest.mark.parametrize("line_break", ["\n", "\r\n", "\r", "\u2028", "\x85"])
+def test_a_name_or_tagline_holds_no_line_break(field, line_break):
+    """The editor shows them in a one-line box, which would drop the break on the next save."""
+    assert problems_with(**{field: f"First{line_break}Second"}) == {
+        field: "must be on one line: remove the line break"
+    }
+
+
+@pytest.mark.parametrize("line_break", ["\r\n", "\r"])
+def test_a_descriptions_line_breaks_are_kept_as_lf(line_break):
+    text = f"First paragraph.{line_break}{line_break}Second paragraph."
+    assert (
+        parse_record(vendor_record(description=text))["description"]
+        == "First paragraph.\n\nSecond paragraph."
+    )
+
+
 # ------------------------------------------------------------------------------------------ whole numbers
 @pytest.mark.parametrize("field", ["employees", "founded_year", "min_seats"])
 @pytest.mark.parametrize(

@@ -74,7 +74,10 @@ def vendor_new():
 @requires("editor")
 def vendor_edit(vendor_id: int):
     vendor = _vendor_or_404(vendor_id)
-    form = VendorForm(data=form_data(vendor_record(vendor)) | {"version": vendor.version})
+    saved = form_data(vendor_record(vendor))
+    # The version is the one the form was opened at: a send without it must not take the current one, which
+    # would pass the conflict check whatever was saved since the form was opened.
+    form = VendorForm(data=saved | {"version": vendor.version} if request.method == "GET" else saved)
     conflict = None
     if form.validate_on_submit():
         conflict = _save_edit(vendor_id, form)

@@ -26,6 +26,9 @@ EMAIL_PATTERN = re.compile(
     rf"^[^{_NOT_IN_AN_ADDRESS}]+@[^{_NOT_IN_AN_ADDRESS}/]+\.[^{_NOT_IN_AN_ADDRESS}/]+$"
 )
 AMOUNT_PATTERN = re.compile(UNGROUPED_NUMBER)
+_LINE_BREAKS = re.compile(r"\r\n?")
+# What ends a line for a browser or str.splitlines: LF, VT, FF, CR, FS, GS, RS, NEL, LS and PS.
+_BREAKS_A_LINE = frozenset("\n\x0b\x0c\r\x1c\x1d\x1e\x85\u2028\u2029")
 LONGEST_TEXT = 5000  # characters: the description's limit, which no other field exceeds
 # A verification date may be today's date anywhere on Earth, so an editor whose day has begun can give it
 # while the server's clock is still on the day before: the time zone furthest ahead is UTC+14 (Kiribati).
@@ -91,8 +94,8 @@ def parse_record(record: dict) -> dict:
             problems[field] = str(error)
 
     check("slug", lambda v: _slug(v, record.get("name")))
-    check("name", lambda v: _text(v, 200, required=True))
-    check("tagline", lambda v: _text(v, 300))
+    check("name", lambda v: _line(v, 200, required=True))
+    check("tagline", lambda v: _line(v, 300))
     check("description", lambda v: _text(v, LONGEST_TEXT))
     check("website", _website)
     check("contact_email", _email)
@@ -171,11 +174,22 @@ def _slug(value, name) -> str:
 
 
 def _text(value, limit: int, required: bool = False) -> str:
-    text = "" if value is None else str(value).strip()
+    """The text without spaces around it, its line breaks as LF: a browser sends a textarea's as CRLF, and a
+    CSV cell may hold either, so the same text never reads as changed for its line endings alone."""
+    text = "" if value is None else _LINE_BREAKS.sub("\n", str(value)).strip()
     if required and not text:
         raise ValueError("is required")
     if len(text) > limit:
         raise ValueError(f"is longer than {limit} characters")
+    return text
+
+
+def _line(value, limit: int, required: bool = False) -> str:
+    """A text shown and edited on one line (a name, a tagline): a line break in it, which an import could
+    bring, would be dropped by the editor's one-line box, so it is refused."""
+    text = _text(value, limit, required)
+    if any(character in _BREAKS_A_LINE for character in text):
+        raise ValueError("must be on one line: remove the line break")
     return text
 
 
