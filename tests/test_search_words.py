@@ -207,6 +207,22 @@ def test_understanding_leaves_quoted_and_excluded_words_alone():
 # Ordering
 
 
+@pytest.mark.parametrize("words", ["philippines", "nearshore", "india"])
+@pytest.mark.parametrize("beside", ["bpo {}", "{} outsourcing", "{} the", "in {}"])
+def test_a_word_every_vendor_has_beside_filter_words_finds_them_in_the_same_order(
+    seeded_client, words, beside
+):
+    """ "bpo philippines" finds what "philippines" finds, ordered as it is: by how well each vendor's text
+    matches the filter words, then by name; not in the order vendors were added."""
+
+    def in_order(q: str) -> list[str]:
+        body = seeded_client.get(f"/api/v1/vendors?{urlencode({'q': q, 'per_page': 100})}").get_json()
+        return [item["slug"] for item in body["items"]]
+
+    alone = in_order(words)
+    assert len(alone) > 2 and in_order(beside.format(words)) == alone
+
+
 def test_a_new_search_from_the_directory_box_is_ordered_by_best_match_unless_a_sort_was_picked(client):
     carried = client.get("/vendors?q=billing&sort=rate&shown_q=&shown_sort=rate")
     assert carried.status_code == 303 and "sort=" not in carried.location

@@ -71,7 +71,8 @@ def run_listing(params: ListingParams, nearshore_max_hours: Decimal) -> Listing:
     """
     understanding = understand(params.q) if params.q else None
     text = understanding.text if understanding else ""
-    match = search.find(text) if text else None
+    # Text of words every vendor has ("bpo", "the") beside filter words matches all alike: no order of its own.
+    match = search.find(text) if text and search.has_words(text) else None
     catalogue = bitsets.current()
     key = ("listing", search.database_identity(), repr(params), nearshore_max_hours, catalogue.position)
     cached = readcache.CACHE.get(key)
