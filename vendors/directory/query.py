@@ -71,7 +71,7 @@ def run_listing(params: ListingParams, nearshore_max_hours: Decimal) -> Listing:
     """
     understanding = understand(params.q) if params.q else None
     text = understanding.text if understanding else ""
-    # Text of words every vendor has ("bpo", "the") beside filter words matches all alike: no order of its own.
+    # Words every vendor has ("bpo", "the") beside filter words match all alike: they give no order.
     match = search.find(text) if text and search.has_words(text) else None
     catalogue = bitsets.current()
     key = ("listing", search.database_identity(), repr(params), nearshore_max_hours, catalogue.position)
