@@ -195,6 +195,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's own lower() changes ASCII letters only: "Équipe" would stay "Équipe", and the searches that
+        # compare lower-cased text (the admin's, the search fallback's) would miss it where PostgreSQL finds it.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
@@ -210,6 +213,10 @@ def _configure_sqlite(engine: Engine) -> None:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             finally:  # the connection goes back to the pool waiting as every other does
                 connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def _lower(text):
+    return text.lower() if isinstance(text, str) else text
 
 
 @contextmanager
