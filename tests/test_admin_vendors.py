@@ -69,7 +69,7 @@ def ticked(page: str, field_name: str) -> list[str]:
 # ------------------------------------------------------------------------------------------ list
 @pytest.mark.parametrize("typed", ["équipe", "ÉQUIPE", "ömer", "Équipe Ömer"])
 def test_the_list_is_searched_by_name_in_any_case_of_any_letter(editor, typed):
-    """SQLite's own lower() knew ASCII letters only, so "équipe" missed "Équipe" there and not on PostgreSQL."""
+    """SQLite's own lower() knew ASCII letters only: "équipe" missed "Équipe" there, not on PostgreSQL."""
     add_vendors(vendor_record(name="Équipe Ömer Support"), vendor_record(name="Other Desk"))
     page = text(editor.get("/admin/vendors", query_string={"q": typed}))
     assert re.findall(r'/edit">([^<]+)</a>', page) == ["Équipe Ömer Support"]

@@ -195,8 +195,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-        # SQLite's own lower() changes ASCII letters only: "Équipe" would stay "Équipe", and the searches that
-        # compare lower-cased text (the admin's, the search fallback's) would miss it where PostgreSQL finds it.
+        # SQLite's own lower() changes ASCII letters only: "Équipe" would stay "Équipe", and searches that
+        # compare lower-cased text (the admin's, the search fallback's) would miss it where PostgreSQL finds
+        # it.
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
