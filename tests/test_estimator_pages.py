@@ -489,3 +489,18 @@ def test_ids_are_unique_and_every_reference_and_control_resolves(client, query):
         if 'type="hidden"' not in control:
             control_id = re.search(r'\sid="([^"]+)"', control).group(1)
             assert f'<label for="{control_id}">' in page, control_id
+
+
+def test_a_vendor_at_the_highest_rate_a_listing_takes_is_estimated_and_its_api_links_answer(client):
+    """A vendor may list rates up to the catalogue's highest; the estimate's JSON links must take them."""
+    add_vendor("dear-desk", rates=("600.00", "1000.00"))
+    page = client.get("/estimate?vendor=dear-desk").get_data(as_text=True)
+    links = re.findall(r'href="(/api/v1/estimate\?[^"]+)"', page)
+    assert len(links) == 2
+    for link in links:
+        answer = client.get(html.unescape(link))
+        assert answer.status_code == 200, answer.get_json()
+    assert {client.get(html.unescape(link)).get_json()["inputs"]["hourly_rate"] for link in links} == {
+        600,
+        1000,
+    }

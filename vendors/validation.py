@@ -3,10 +3,14 @@ the plain number and date they all take."""
 
 import re
 from datetime import date
+from decimal import Decimal
 
 # ASCII digits with an optional decimal point: no exponent, sign, digit grouping, or other scripts' digits
 # (which Decimal and int would read).
 UNGROUPED_NUMBER = r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+"
+# The hourly rates a vendor may list, in US dollars, and so the rates an estimate takes: every listed
+# vendor's rates can be estimated with.
+LOWEST_RATE, HIGHEST_RATE = Decimal("0.5"), Decimal(1000)
 # Only the form people are told to write: date.fromisoformat alone also reads "20261201" and "2026-W01-1".
 WRITTEN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 

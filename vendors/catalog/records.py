@@ -16,7 +16,7 @@ from vendors.catalog.models import SLUG_PATTERN, Vendor
 from vendors.reference.countries import COUNTRIES
 from vendors.reference.languages import LANGUAGES
 from vendors.reference.taxonomy import CERTIFICATIONS, CHANNELS, COVERAGE, SPECIALISATIONS, STATUSES
-from vendors.validation import UNGROUPED_NUMBER, as_spelled, written_date
+from vendors.validation import HIGHEST_RATE, LOWEST_RATE, UNGROUPED_NUMBER, as_spelled, written_date
 
 # An address as people write one: no spaces, and none of the characters a mailto: link would read as more
 # than an address (? and & start and join its fields: "sales@x.example?bcc=someone@else" copies someone else
@@ -252,8 +252,8 @@ def _rate(value) -> Decimal | None:
             f"{value!r} is not an amount in USD: use the digits 0-9 and a decimal point only, e.g. 12.50"
         )
     rate = Decimal(text)
-    if not Decimal("0.5") <= rate <= Decimal("1000"):
-        raise ValueError("must be between 0.50 and 1000 USD per hour")
+    if not LOWEST_RATE <= rate <= HIGHEST_RATE:
+        raise ValueError(f"must be between {LOWEST_RATE:.2f} and {HIGHEST_RATE} USD per hour")
     return rate.quantize(Decimal("0.01"))
 
 

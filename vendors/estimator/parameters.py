@@ -16,7 +16,7 @@ from decimal import Decimal
 from vendors.estimator import in_house, presets
 from vendors.estimator.model import Inputs
 from vendors.reference.countries import COUNTRIES
-from vendors.validation import UNGROUPED_NUMBER, InvalidParameters, as_spelled
+from vendors.validation import HIGHEST_RATE, LOWEST_RATE, UNGROUPED_NUMBER, InvalidParameters, as_spelled
 
 # Thousands grouped by one separator, used throughout ("1,234,567.5", "35 000"), or plain digits ("35000.5").
 GROUPED = r"[0-9]{1,3}(?P<separator>[, \u00a0\u202f])[0-9]{3}(?:(?P=separator)[0-9]{3})*(?:\.[0-9]+)?"
@@ -176,8 +176,8 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Vendor hourly rate",
         "US$ per position-hour",
         Decimal(10),
-        Decimal("0.5"),
-        Decimal(500),
+        LOWEST_RATE,
+        HIGHEST_RATE,
         "outsourced",
         "The vendor's billed price for one position-hour, which already covers the vendor's staff, seats, "
         "supervision and margin.",
