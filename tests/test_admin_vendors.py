@@ -229,6 +229,13 @@ def test_a_save_after_anothers_paragraph_keeps_it_whatever_line_breaks_the_brows
     assert (saved.name, saved.description) == ("Shared Desk Ltd", "One.\n\nTwo.\n\nThree.")
 
 
+def test_a_country_not_in_the_list_is_named_once(editor):
+    [vendor] = add_vendors(vendor_record(name="Forged Desk"))
+    page = html.unescape(text(edit(editor, vendor, hq_country="XX")))
+    assert "Not a valid choice" not in page
+    assert page.count("'XX' is not a known ISO 3166-1 alpha-2 country code") == 2  # the summary and the field
+
+
 def test_an_edit_sent_without_its_version_is_refused_not_saved_over_anothers(editor, app):
     [vendor] = add_vendors(vendor_record(name="Shared Desk", tagline="First"))
     add_user("ann@example.com", role="admin")

@@ -359,7 +359,9 @@ BAD_INQUIRIES = {
     "huge team": ({"headcount": "100001"}, "Enter a whole number from 1 to 100,000."),
     "short message": ({"message": "Quote?"}, "Write between 10 and 5,000 characters."),
     "no vendor ticked": ({"vendors": []}, "Choose at least one vendor to ask."),
-    "vendor not offered": ({"vendors": ["someone-else"]}, "is not a valid choice"),
+    "vendor not offered": ({"vendors": ["someone-else"]}, "A vendor you ticked is no longer listed"),
+    "team not a number": ({"headcount": "a dozen"}, "Enter a whole number, such as 25 or 1,000."),
+    "name too long": ({"name": "N" * 201}, "Write at most 200 characters."),
 }
 
 
@@ -378,6 +380,31 @@ def test_a_bad_inquiry_is_sent_back_with_the_message_and_what_was_typed(client, 
     assert html.unescape(message_box.group(1)).strip() == data["message"]
     assert re.search(r'<option (?=[^>]*selected)(?=[^>]*value="half-year")', body)
     assert vendor_boxes(body) == {a.slug: False, b.slug: b.slug in data["vendors"]}
+    assert count(Inquiry) == 0
+
+
+def test_a_vendor_ticked_twice_is_asked_once(client):
+    a, b, _ = three_vendors()
+    response = send_inquiry(client, inquiry_data([a.slug, b.slug], [a.slug, a.slug, b.slug, a.slug]))
+    assert response.headers["Location"].endswith(f"{SENT}?count=2")
+    assert count(InquiryRecipient) == 2
+
+
+@pytest.mark.parametrize("typed, team", [("1,000", 1000), ("12 500", 12500), (" 25 ", 25)])
+def test_a_team_size_is_read_as_people_type_it(client, typed, team):
+    a, _, _ = three_vendors()
+    assert send_inquiry(client, inquiry_data([a.slug], [a.slug], headcount=typed)).status_code == 303
+    (inquiry,) = current().scalars(select(Inquiry))
+    assert inquiry.headcount == team
+
+
+def test_a_vendor_withdrawn_while_the_form_was_open_is_left_out_with_a_word(client):
+    a, b, _ = three_vendors()
+    update_vendor(b.id, status="draft")
+    response = send_inquiry(client, inquiry_data([a.slug, b.slug], [a.slug, b.slug]))
+    body = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400 and "A vendor you ticked is no longer listed" in body
+    assert vendor_boxes(response.get_data(as_text=True)) == {a.slug: True}, "the others stay ticked"
     assert count(Inquiry) == 0
 
 

@@ -145,7 +145,8 @@ def import_upload():
         checked = csvfiles.check(csvfiles.text_of(data), count=True, deadline=time.monotonic() + seconds)
     except csvfiles.TooLongToCheck as stopped:
         form.file.errors = [
-            f"Checking {filename} took longer than {seconds} seconds ({stopped.rows:,} rows by then), longer "
+            f"Checking {filename} took longer than {seconds} second{'' if seconds == 1 else 's'} "
+            f"({stopped.rows:,} rows by then), longer "
             "than a page can wait: import it on the server with flask vendors import, which takes its time "
             "and shows its progress. Nothing was written."
         ]

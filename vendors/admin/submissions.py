@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from vendors.accounts.access import current_actor, requires
 from vendors.admin import bp
@@ -12,6 +12,7 @@ from vendors.catalog.forms import VendorForm
 from vendors.catalog.models import Vendor
 from vendors.catalog.records import RecordError
 from vendors.extensions import db
+from vendors.forms import at_most
 from vendors.submissions import queue
 from vendors.submissions.models import STATES, Submission
 
@@ -19,7 +20,7 @@ DECISIONS = {"draft": "Approve as a draft", "published": "Approve and publish"}
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[DataRequired("Say why, for the record."), Length(max=2000)])
+    reason = TextAreaField("Reason", validators=[DataRequired("Say why, for the record."), at_most(2000)])
 
 
 @bp.get("/submissions")

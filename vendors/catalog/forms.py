@@ -39,7 +39,9 @@ class VendorFieldsForm(FlaskForm):
     website = StringField("Website", description="Starting with https://", render_kw={"inputmode": "url"})
     contact_email = StringField("Contact email", render_kw={"inputmode": "email"})
     hq_country = SelectField(
-        "Headquarters", choices=[SelectChoice("", "Choose a country"), *_choices(COUNTRIES)]
+        "Headquarters",
+        choices=[SelectChoice("", "Choose a country"), *_choices(COUNTRIES)],
+        validate_choice=False,  # parse_record says what is wrong, once
     )
     delivery_countries = CheckboxListField(
         "Delivery countries", choices=_choices(COUNTRIES), description="Where the work is done."

@@ -1,9 +1,16 @@
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from vendors.forms import email_field, stripped
+from vendors.forms import WholeNumberField, at_most, email_field, stripped
 from vendors.inquiries.models import TIMELINES
 from vendors.shortlists.store import LIMIT
 
@@ -11,8 +18,24 @@ MAX_VENDORS = LIMIT  # as many as a shortlist holds
 
 
 class VendorChoices(SelectMultipleField):
+    """Ticked vendors, each once: a vendor sent twice is asked once."""
+
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(list(dict.fromkeys(valuelist)))
+
+    def pre_validate(self, form) -> None:
+        """A vendor ticked when the form was opened and no longer listed since is left out, with a word."""
+        offered = {choice.value for choice in self.iter_choices()}
+        kept = [slug for slug in self.data or [] if slug in offered]
+        if len(kept) != len(self.data or []):
+            self.data = kept
+            message = "A vendor you ticked is no longer listed in the directory, so it was left out"
+            if not kept:  # "choose at least one" would hide why
+                raise StopValidation(f"{message}: choose another to ask.")
+            raise ValidationError(f"{message}: send again to ask the others.")
 
 
 class InquiryForm(FlaskForm):
@@ -23,18 +46,18 @@ class InquiryForm(FlaskForm):
     )
     name = StringField(
         "Your name",
-        validators=[DataRequired("Tell the vendors who is asking."), Length(max=200)],
+        validators=[DataRequired("Tell the vendors who is asking."), at_most(200)],
         filters=[stripped],
         render_kw={"autocomplete": "name"},
     )
     company = StringField(
         "Company",
-        validators=[DataRequired("Name your company."), Length(max=200)],
+        validators=[DataRequired("Name your company."), at_most(200)],
         filters=[stripped],
         render_kw={"autocomplete": "organization"},
     )
     email = email_field("Work email", "The vendors need an email address to answer you.")
-    headcount = IntegerField(
+    headcount = WholeNumberField(
         "Team size",
         validators=[
             InputRequired("Say roughly how many full-time positions you would outsource."),

@@ -1,8 +1,8 @@
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from vendors.catalog.forms import VendorFieldsForm
-from vendors.forms import email_field, stripped
+from vendors.forms import at_most, email_field, stripped
 
 
 class SubmissionForm(VendorFieldsForm):
@@ -10,7 +10,7 @@ class SubmissionForm(VendorFieldsForm):
 
     submitter_name = StringField(
         "Your name",
-        validators=[DataRequired("Tell us who to contact."), Length(max=200)],
+        validators=[DataRequired("Tell us who to contact."), at_most(200)],
         filters=[stripped],
     )
     submitter_email = email_field("Your work email", "We need an email address to reach you.")
