@@ -321,6 +321,22 @@ def test_rows_where_the_vendors_differ_are_marked(client):
     assert not rows["Hourly rate"][0] and not rows["Channels"][0]
 
 
+def test_a_vendor_no_longer_listed_does_not_make_the_rates_differ(app):
+    """A shared comparison keeps a column for a vendor taken out since; its empty cells are no rate."""
+    from vendors.estimator.parameters import parse_inputs
+    from vendors.shortlists import comparison
+
+    alike = add_vendors(
+        vendor_record(slug="same-a", hourly_rate_min="8.00", hourly_rate_max="12.00"),
+        vendor_record(slug="same-b", hourly_rate_min="8.00", hourly_rate_max="12.00"),
+    )
+    gone = {"slug": "gone-co", "name": "Gone Co"}
+    built = comparison.build([*alike, gone], parse_inputs({}).inputs, "US", Decimal(3))
+    rows = comparison.rate_rows(built)
+    assert [row.cells[2] for row in rows] == ["", ""]
+    assert not any(row.differs for row in rows)
+
+
 def test_the_shores_row_follows_the_buyer_country(client):
     add_vendors(
         vendor_record(slug="near", name="Near Co", hq_country="MX", delivery_countries=["MX"]),

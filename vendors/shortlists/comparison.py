@@ -218,7 +218,8 @@ def attribute_rows(comparison: Comparison, country_name: str) -> list[Row]:
 
 # ------------------------------------------------------------------------------------------ costs
 def rate_rows(comparison: Comparison) -> list[Row]:
-    """The hourly rate each level of the estimate uses, and whether it is the vendor's or a preset's."""
+    """The hourly rate each level of the estimate uses, and whether it is the vendor's or a preset's; a row
+    differs when the listed vendors' rates do (a vendor no longer listed shows none)."""
     rows = []
     for level, level_label in LEVELS.items():
         cells = []
@@ -228,9 +229,8 @@ def rate_rows(comparison: Comparison) -> list[Row]:
                 continue
             rate = column.rates.low if level == "low" else column.rates.high
             cells.append(present.usd(rate) if column.rates.disclosed else f"{present.usd(rate)} (estimate)")
-        rows.append(
-            Row(f"{level}-rate", f"Hourly rate used, {level_label}", cells, differs=len(set(cells)) > 1)
-        )
+        listed = {cell for cell, column in zip(cells, comparison.columns, strict=True) if column.listed}
+        rows.append(Row(f"{level}-rate", f"Hourly rate used, {level_label}", cells, differs=len(listed) > 1))
     return rows
 
 
