@@ -462,6 +462,21 @@ def test_a_refused_selection_keeps_the_vendors_ticked_in_the_picker(client):
     assert not re.search(r'value="bravo-desk" id="pick-\d+" checked', body)
 
 
+def test_the_picker_keeps_the_team_typed_in_the_address(client):
+    """An old link naming a vendor taken out since shows the picker: choosing vendors there keeps the team."""
+    listed("Acme Care", "Bravo Desk")
+    change(client, "add", vendor="acme-care")
+    change(client, "add", vendor="bravo-desk")
+    response = client.get("/compare?vendor=acme-care&vendor=gone-since&headcount=25&salary=50%2C000")
+    assert response.status_code == 400
+    picker = re.search(r'<section class="compare-picker".*?</form>', response.get_data(as_text=True), re.S)[0]
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', picker))
+    assert hidden == {"headcount": "25", "salary": "50,000"}
+    chosen = client.get("/compare", query_string={"vendor": ["acme-care", "bravo-desk"], **hidden})
+    assert chosen.status_code == 200
+    assert re.search(r'name="headcount"[^>]*value="25"', chosen.get_data(as_text=True))
+
+
 def test_purge_deletes_shortlists_left_alone_for_longer_than_asked(app, client, runner):
     listed("Acme Care")
     change(client, "add", vendor="acme-care")
