@@ -546,3 +546,22 @@ def test_the_shortlist_csv_has_a_row_per_entry_with_notes_and_neutralised_formul
     assert formula["page"].endswith("/vendors/sl-formula")
     assert all(gone[column] == "" for column in SHORTLIST_HEADER[4:-1])
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", row[-1]) for row in rows[1:])
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/estimate", "/compare", "/compare.csv", "/api/v1/compare", "/inquiry"],
+)
+def test_a_link_naming_a_vendor_by_its_former_slug_leads_to_it_by_its_new_one(client, path):
+    """Estimates, comparisons and inquiries linked before a rename keep working, as the vendor's page does."""
+    renamed, other = add_costed("ranged", "flat")
+    update_vendor(renamed.id, slug="ranged-renamed")
+    old_link = {"vendor": ["ranged"] if path == "/estimate" else ["ranged", "flat"], "headcount": "25"}
+    moved = client.get(path, query_string=old_link)
+    assert moved.status_code == 301 and moved.headers["Cache-Control"] == "no-cache"
+    assert parse_qsl(moved.headers["Location"].partition("?")[2]) == [
+        ("vendor", "ranged-renamed"),
+        *([] if path == "/estimate" else [("vendor", "flat")]),
+        ("headcount", "25"),
+    ]
+    assert client.get(moved.headers["Location"]).status_code == 200

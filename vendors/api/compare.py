@@ -6,6 +6,7 @@ from vendors import pagecache
 from vendors.api import bp, invalid_parameters
 from vendors.api.estimate import estimate_document, number
 from vendors.api.vendors import vendor_details
+from vendors.directory.views import redirect_if_vendors_renamed
 from vendors.estimator.parameters import PARAMETERS, parse_inputs
 from vendors.reference.countries import COUNTRIES
 from vendors.shortlists import comparison
@@ -20,6 +21,9 @@ def compare():
     try:
         vendors = comparison.parse_vendors(request.args)
     except InvalidParameters as error:
+        moved = redirect_if_vendors_renamed("api.compare")
+        if moved is not None:
+            return moved
         problems.update(error.problems)
     try:
         inputs = parse_inputs(request.args, read_rate=False).inputs

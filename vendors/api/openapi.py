@@ -399,6 +399,7 @@ def describe() -> dict:
                     _query("buyer_country", "The buyer's country", COUNTRY_CODE),
                 ],
                 _ok("The vendors and their estimates", "Comparison"),
+                "301",
                 "400",
                 "503",
             ),
@@ -415,7 +416,7 @@ def describe() -> dict:
         "components": {
             "responses": {
                 "Renamed": {
-                    "description": "The vendor has a new slug: the same request at its new address",
+                    "description": "A vendor named has a new slug: the same request naming it by that slug",
                     "headers": {"Location": {"required": True, "schema": {"type": "string"}}},
                 },
                 "Invalid": {

@@ -118,6 +118,21 @@ def redirect_if_renamed(endpoint: str, slug: str):
     return response
 
 
+def redirect_if_vendors_renamed(endpoint: str):
+    """A 301 to the same page with each `vendor` of the query that names a published vendor by a former slug
+    naming it by its slug now (the rest of the query kept), else None: an estimate, a comparison or an
+    inquiry linked before a rename keeps working, as the vendor's page does. Marked no-cache for the reason
+    redirect_if_renamed gives."""
+    named = request.args.getlist("vendor")
+    now = [renamed.slug if (renamed := renamed_vendor(slug.strip())) else slug for slug in named]
+    if now == named:
+        return None
+    arguments = request.args.to_dict(flat=False) | {"vendor": now}
+    response = redirect(with_query(endpoint, arguments), 301)
+    response.cache_control.no_cache = True
+    return response
+
+
 @bp.get("/vendors")
 @pagecache.cached()
 def index():

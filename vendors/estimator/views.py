@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from vendors import pagecache
 from vendors.catalog.models import ShowableVendor, published_vendor_to_show
-from vendors.directory.views import remembered_buyer_country
+from vendors.directory.views import redirect_if_vendors_renamed, remembered_buyer_country
 from vendors.estimator import chart, in_house, parameters, present, presets
 from vendors.estimator.forms import EstimatePageForm
 from vendors.estimator.model import Estimate, Inputs, YearRow, at_rates, to_cents, yearly
@@ -97,6 +97,8 @@ def estimate():
     form = EstimatePageForm(formdata=request.args)
     slug = request.args.get("vendor", "").strip()
     vendor = published_vendor_to_show(slug) if slug else None
+    if slug and vendor is None and (moved := redirect_if_vendors_renamed("estimator.estimate")):
+        return moved
     rates = None
     if vendor is not None:
         rates = presets.vendor_rates(

@@ -4,6 +4,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from vendors.catalog.models import Vendor, could_be_slug
+from vendors.directory.views import redirect_if_vendors_renamed
 from vendors.extensions import db, limit_accepted_posts
 from vendors.inquiries import desk
 from vendors.inquiries.forms import MAX_VENDORS, InquiryForm
@@ -17,6 +18,11 @@ bp = Blueprint("inquiries", __name__)
 @limit_accepted_posts("INQUIRY_LIMIT_PER_ADDRESS")
 def inquiry():
     offered = _offered_vendors()
+    named = set(request.args.getlist("vendor"))
+    if request.method == "GET" and len(offered) < len(named):
+        moved = redirect_if_vendors_renamed("inquiries.inquiry")
+        if moved is not None:
+            return moved
     # A team size carried over from the comparison fills the form in; what the buyer types wins.
     form = InquiryForm(data={"headcount": request.args.get("headcount", type=int)})
     named = request.args.getlist("vendor")

@@ -28,7 +28,7 @@ from vendors.accounts.access import safe_next
 from vendors.catalog import csvfiles
 from vendors.catalog.models import Vendor, could_be_slug, published_vendor
 from vendors.database import whole_number
-from vendors.directory.views import remembered_buyer_country
+from vendors.directory.views import redirect_if_vendors_renamed, remembered_buyer_country
 from vendors.errors import prefers_json
 from vendors.estimator import parameters
 from vendors.estimator.forms import EstimateForm
@@ -199,6 +199,9 @@ def compare():
     try:
         vendors = comparison.parse_vendors(request.args)
     except InvalidParameters as error:
+        moved = redirect_if_vendors_renamed("shortlists.compare")
+        if moved is not None:
+            return moved
         return _compare_page(form, buyer_country, None, problem=error.problems["vendor"]), 400
     if not inputs_valid:
         return _compare_page(form, buyer_country, None, problem=None, vendors=vendors), 400
@@ -214,6 +217,9 @@ def compare_csv():
         vendors = comparison.parse_vendors(request.args)
         inputs = parameters.parse_inputs(request.args, read_rate=False).inputs
     except InvalidParameters as error:
+        moved = redirect_if_vendors_renamed("shortlists.compare_csv")
+        if moved is not None:
+            return moved
         problems = "; ".join(f"{name}: {message}" for name, message in error.problems.items())
         abort(400, description=f"No comparison to download: {problems}.")
     compared = comparison.build(
