@@ -554,7 +554,7 @@ def test_the_shortlist_csv_has_a_row_per_entry_with_notes_and_neutralised_formul
 )
 def test_a_link_naming_a_vendor_by_its_former_slug_leads_to_it_by_its_new_one(client, path):
     """Estimates, comparisons and inquiries linked before a rename keep working, as the vendor's page does."""
-    renamed, other = add_costed("ranged", "flat")
+    renamed, _ = add_costed("ranged", "flat")
     update_vendor(renamed.id, slug="ranged-renamed")
     old_link = {"vendor": ["ranged"] if path == "/estimate" else ["ranged", "flat"], "headcount": "25"}
     moved = client.get(path, query_string=old_link)

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -184,7 +185,21 @@ def test_a_renamed_vendors_former_slug_is_reported_not_added_again(runner, tmp_p
 
     assert result.exit_code == 1
     assert "line 2, column slug: 'acme' is a former slug of 'acme-bpo', which it leads to" in result.output
+    assert "deleted since" not in result.output, "renamed, not deleted"
     assert count_vendors() == 1
+
+
+def test_problems_are_listed_in_the_files_order_whichever_check_found_them(runner, tmp_path):
+    """A cell's problem is found as its row is read, a former slug's once the rows are: line 2 still comes
+    first."""
+    [renamed, _] = add_vendors(vendor_record(slug="acme"), vendor_record(slug="zulu-desk", employees=40))
+    exported = export_text(runner)
+    update_vendor(renamed.id, slug="acme-bpo")
+    lines = exported.splitlines(keepends=True)
+    lines[2] = lines[2].replace(",40,", ",0,", 1)  # zulu-desk's employees
+    result = import_file(runner, tmp_path, "".join(lines))
+    reported = [int(line) for line in re.findall(r"line (\d+), column", result.output)]
+    assert reported == sorted(reported) and set(reported) == {2, 3}, result.output
 
 
 def test_a_large_import_is_searchable_as_soon_as_the_command_ends(app, runner, tmp_path, monkeypatch):

@@ -264,7 +264,8 @@ def check(
             else:
                 first_line_of[row.slug] = row.line
                 first_seen.append(row.slug)
-        for slug, current in former_slugs(first_seen).items():
+        renamed = former_slugs(first_seen)
+        for slug, current in renamed.items():
             message = f"{slug!r} is a former slug of {current!r}, which it leads to: use {current!r}"
             checked.add(Problem(first_line_of[slug], "slug", message))
         if count and not checked.problems:
@@ -273,9 +274,11 @@ def check(
             counted.updated += len(changed)
             counted.unchanged += len(chunk) - len(new) - len(changed)
         else:
-            undoing = _undoing_later_saves(chunk)
+            # A renamed vendor's row was not deleted since it was exported, whatever its version says.
+            undoing = _undoing_later_saves([row for row in chunk if row.slug not in renamed])
         for problem in undoing:
             checked.add(problem)
+    checked.problems.sort(key=lambda problem: problem.line)  # in the file's order, whatever found them
     if count and not checked.problems:
         checked.preview = counted
     return checked
