@@ -504,3 +504,14 @@ def test_a_vendor_at_the_highest_rate_a_listing_takes_is_estimated_and_its_api_l
         600,
         1000,
     }
+
+
+def test_a_rate_given_to_a_tenth_of_a_cent_is_shown_as_the_figures_use_it(client):
+    """The fees are worked out at 12.345 an hour, so the terms beside them say 12.345, not 12.35."""
+    page = html.unescape(
+        client.get("/estimate?hourly_rate=12.345&hours_per_year=1000").get_data(as_text=True)
+    )
+    assert "Estimate at $12.345 an hour" in page and "$12.345 an hour for 1,000 hours" in page
+    assert "$12.35" not in page
+    plain = html.unescape(client.get("/estimate?hourly_rate=12.5").get_data(as_text=True))
+    assert "Estimate at $12.50 an hour" in plain

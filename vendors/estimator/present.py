@@ -67,7 +67,7 @@ def terms_in_words(inputs: Inputs) -> dict[str, str]:
         "overhead": "Office, equipment and software for one seat",
         "attrition": f"{inputs.attrition_pct:,}% leave a year, each costing "
         f"{inputs.replacement_cost_pct:,}% of salary",
-        "vendor_fees": f"{usd(inputs.hourly_rate)} an hour for {inputs.hours_per_year:,} hours",
+        "vendor_fees": f"{hourly_rate(inputs.hourly_rate)} an hour for {inputs.hours_per_year:,} hours",
         "oversight": f"{inputs.oversight_pct:,}% of vendor fees",
     }
 
@@ -97,6 +97,13 @@ def usd(amount: Decimal) -> str:
     cents = to_cents(amount)
     sign = "-" if cents < 0 else ""
     return f"{sign}${abs(cents):,.2f}"
+
+
+def hourly_rate(amount: Decimal) -> str:
+    """A rate the estimate is worked out with, to the cent or to every further decimal it was given ($12.345):
+    the figures use it exactly, so the terms shown beside them must say what they use."""
+    places = max(2, -amount.normalize().as_tuple().exponent)
+    return f"${amount:,.{places}f}"
 
 
 def usd_short(amount: float) -> str:

@@ -29,7 +29,7 @@ class Scenario:
 
     @property
     def title(self) -> str:
-        return f"{self.label} at {present.usd(self.result.inputs.hourly_rate)} an hour"
+        return f"{self.label} at {present.hourly_rate(self.result.inputs.hourly_rate)} an hour"
 
     @cached_property
     def figures(self) -> dict[str, Decimal | None]:
@@ -62,6 +62,7 @@ class Scenario:
 def template_helpers() -> dict:
     return {
         "usd": present.usd,
+        "hourly_rate": present.hourly_rate,
         "dollars": present.dollars,
         "one_decimal": present.one_decimal,
         "payback_in_words": present.payback_in_words,
