@@ -21,7 +21,7 @@ from tests.test_estimator_pages import (
 from vendors.estimator import in_house, presets
 from vendors.estimator.parameters import BY_NAME, default_inputs, parse_inputs
 from vendors.reference.countries import country_name
-from vendors.reference.taxonomy import SPECIALISATIONS
+from vendors.reference.taxonomy import SPECIALISATIONS, mid_sentence
 from vendors.validation import InvalidParameters
 
 D = Decimal
@@ -253,7 +253,7 @@ def test_the_page_takes_its_in_house_defaults_from_the_buyers_country_and_work(c
     assert input_value(page, "salary") == ""
     assert input_attribute(page, "salary", "placeholder") == f"{row.salary:,}"
     assert input_attribute(page, "payroll_tax_pct", "placeholder") == f"{row.payroll_tax_pct}"
-    label = f"{country_name(country)}, {in_house.KINDS_OF_WORK[work].lower()}"
+    label = f"{country_name(country)}, {mid_sentence(in_house.KINDS_OF_WORK[work])}"
     assert f"Leave it blank for the typical figure for {label}: <strong>{row.salary:,}</strong>" in page
     said = notice(page)
     assert f"Typical in-house figures for {label}" in said
@@ -341,3 +341,16 @@ def test_the_page_lists_every_typical_figure_with_its_sources(client):
         assert escape(row.salary_source) in table
         assert escape(row.payroll_tax_source) in table
     assert table.count("<td>$") == len(COSTS)
+
+
+def test_labels_keep_their_abbreviations_in_capitals_mid_sentence():
+    """ "Japan, IT help desk", not "Japan, it help desk": read after a comma, only the other words lose
+    their capitals."""
+    from vendors.estimator import presets
+
+    assert mid_sentence("Tech, IT and development") == "tech, IT and development"
+    assert mid_sentence("Customer support") == "customer support"
+    labels = [preset.label for preset in presets.all_presets().values()]
+    labels += [in_house.InHouseDefaults("JP", work, None).label for work in in_house.KINDS_OF_WORK]
+    assert any(" IT " in f"{label} " for label in labels)
+    assert not any(" it " in f" {label} " for label in labels)

@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from vendors.reference.countries import COUNTRIES, country_name
+from vendors.reference.taxonomy import mid_sentence
 
 COSTS_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "in_house_costs.csv"
 COLUMNS = ("country", "work", "annual_salary_usd", "payroll_tax_pct", "salary_source", "payroll_tax_source")
@@ -69,7 +70,7 @@ class InHouseDefaults:
 
     @property
     def label(self) -> str:
-        return f"{country_name(self.buyer_country)}, {KINDS_OF_WORK[self.work].lower()}"
+        return f"{country_name(self.buyer_country)}, {mid_sentence(KINDS_OF_WORK[self.work])}"
 
 
 def defaults_for(buyer_country: str, work: str) -> InHouseDefaults:

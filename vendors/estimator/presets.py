@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from vendors.reference.countries import COUNTRIES, country_name
-from vendors.reference.taxonomy import SPECIALISATIONS
+from vendors.reference.taxonomy import SPECIALISATIONS, mid_sentence
 from vendors.validation import as_spelled
 
 PRESETS_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "rate_presets.csv"
@@ -51,7 +51,7 @@ class Preset:
 
     @property
     def label(self) -> str:
-        return f"{country_name(self.country)}, {self.work_label.lower()}"
+        return f"{country_name(self.country)}, {mid_sentence(self.work_label)}"
 
 
 @dataclass(frozen=True)

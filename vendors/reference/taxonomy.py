@@ -48,3 +48,9 @@ STATUSES: dict[str, str] = {
     "published": "Published",
     "archived": "Archived",
 }
+
+
+def mid_sentence(label: str) -> str:
+    """A label as it reads after a comma: its words in lower case but for abbreviations ("IT help desk" is
+    "IT help desk", "Tech, IT and development" is "tech, IT and development")."""
+    return " ".join(word if len(word) > 1 and word.isupper() else word.lower() for word in label.split(" "))
