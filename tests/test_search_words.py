@@ -38,6 +38,28 @@ def found(q: str) -> set[int]:
 # The data file
 
 
+def test_every_phrase_read_as_text_holds_a_word_that_would_name_a_filter(monkeypatch):
+    """Otherwise its entry would change nothing: the phrase is read as text either way."""
+    from vendors.directory import understanding
+
+    for phrase in search_words.AS_TEXT:
+        assert understand(phrase).understood == () and understand(phrase).text == phrase, phrase
+    monkeypatch.setattr(understanding, "_as_text", lambda: ())
+    for phrase in search_words.AS_TEXT:
+        assert understand(phrase).understood, f"{phrase!r} names no filter: its entry is not needed"
+
+
+def test_a_phrase_read_as_text_finds_the_vendors_writing_it(seeded_client):
+    """ "market research" is what three sample vendors write, not Marketing and research."""
+    as_a_phrase = slugs(seeded_client, q='"market research"')
+    assert as_a_phrase and as_a_phrase <= slugs(seeded_client, q="market research")
+
+
+@pytest.mark.parametrize("said", ["south america", "Central America", "south american"])
+def test_the_americas_south_of_the_united_states_are_latin_america_not_the_united_states(seeded_client, said):
+    assert slugs(seeded_client, q=said) == slugs(seeded_client, q="latin america") != set()
+
+
 def test_every_entry_of_the_words_file_names_what_exists():
     regions = {country.region for country in COUNTRIES.values()}
     assert set(search_words.REGION_NAMES) <= regions

@@ -97,10 +97,14 @@ def _plain_runs(q: str) -> list[list[tuple[str, int, int]]]:
 
 
 def _meanings_in(q: str, run: list[tuple[str, int, int]]) -> list[Understood]:
-    phrases = _phrases()
+    phrases, as_text = _phrases(), _as_text()
     stems = [_stem(word) for word, _, _ in run]
     found, position = [], 0
     while position < len(run):
+        words = next((len(key) for key in as_text if tuple(stems[position : position + len(key)]) == key), 0)
+        if words:  # read as text, whatever its words name
+            position += words
+            continue
         for length in range(min(_LONGEST, len(run) - position), 0, -1):
             meaning = phrases.get(tuple(stems[position : position + length]))
             if meaning is None:
@@ -155,6 +159,12 @@ def _phrases() -> dict[tuple[str, ...], Meaning]:
         codes = tuple(code for region in regions for code in _regions()[region])
         claim(area, Meaning("country", codes, area))
     return phrases
+
+
+@cache
+def _as_text() -> tuple[tuple[str, ...], ...]:
+    """The phrases read as text, longest first."""
+    return tuple(sorted({_key(phrase) for phrase in search_words.AS_TEXT}, key=len, reverse=True))
 
 
 def _regions() -> dict[str, tuple[str, ...]]:

@@ -17,6 +17,8 @@ SPELLING: dict[str, str] = dict(_DATA["spelling"])
 # words that describe every vendor; never required
 EVERYWHERE: frozenset[str] = frozenset(_DATA["everywhere"])
 CERTIFICATION_QUALIFIERS: frozenset[str] = frozenset(_DATA["certification_qualifiers"])
+# phrases read as words, though a word of them names a filter value
+AS_TEXT: tuple[str, ...] = tuple(_DATA["as_text"])
 # each group: phrases meaning the same, as written in the file
 SAME: tuple[tuple[str, ...], ...] = tuple(tuple(group["phrases"]) for group in _DATA["same"])
 # facet -> value -> other phrases naming it
