@@ -504,6 +504,17 @@ def test_the_comparison_csv_has_every_row_and_neutralises_formulas(client):
                 assert amount == Decimal(page[(level, figure, slug)][0]), (slug, level, figure)
 
 
+def test_the_comparison_csv_marks_figures_from_a_preset_and_names_the_buyer_country(client):
+    """As the page does: an undisclosed vendor is costed at a preset's typical rates, an estimate."""
+    add_costed("ranged", "preset-in")
+    query = {"vendor": ["ranged", "preset-in"], "buyer_country": "GB"}
+    by_label = {row[0]: row[1:] for row in read_csv(client.get("/compare.csv", query_string=query))}
+    for level in LEVELS:
+        ranged, preset = by_label[f"Outsourced cost a year, at the {level} rate"]
+        assert preset.endswith(" (estimate)") and not ranged.endswith("(estimate)"), (ranged, preset)
+    assert by_label["Input: Buyer country (shores are seen from it)"] == ["United Kingdom", "United Kingdom"]
+
+
 SHORTLIST_HEADER = ["name", "slug", "listed", "note", "page", "hq_country", "delivery_countries"]
 SHORTLIST_HEADER += ["hourly_rate_min", "hourly_rate_max", "employees", "specialisations", "languages"]
 SHORTLIST_HEADER += ["certifications", "coverage", "verified_at", "added_at"]

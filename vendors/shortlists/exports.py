@@ -73,11 +73,18 @@ def comparison_rows(compared: comparison.Comparison) -> Iterator[list[str]]:
     for row in rows:
         yield [neutralise(cell) for cell in [row.label, *row.cells]]
     for figure_row in comparison.figure_rows(compared):
-        yield [neutralise(cell) for cell in [figure_row.label, *map(figure_row.text, range(width))]]
+        cells = [_marked(figure_row.text(index), column) for index, column in enumerate(compared.columns)]
+        yield [neutralise(cell) for cell in [figure_row.label, *cells]]
     for parameter in PARAMETERS:
         if parameter.name != "hourly_rate":
             value = getattr(compared.inputs, parameter.name)
             yield [f"Input: {parameter.label} ({parameter.unit})", *[f"{value}"] * width]
+    yield ["Input: Buyer country (shores are seen from it)", *[country_name(compared.buyer_country)] * width]
+
+
+def _marked(text: str, column: comparison.Column) -> str:
+    """A figure as the page marks it: worked out from a preset's typical rates, it is an estimate."""
+    return f"{text} (estimate)" if column.listed and column.rate_source == "preset" else text
 
 
 def _amount(value) -> str:
