@@ -462,6 +462,17 @@ def test_a_refused_selection_keeps_the_vendors_ticked_in_the_picker(client):
     assert not re.search(r'value="bravo-desk" id="pick-\d+" checked', body)
 
 
+def test_a_vendor_already_off_the_shortlist_or_the_directory_is_answered_as_not_shortlisted(client):
+    """The script shows the button as the answer says: taken off in another tab, it must read "Add"."""
+    listed("Acme Care")
+    change(client, "add", vendor="acme-care")
+    assert change(client, "remove", headers=JSON, vendor="acme-care").status_code == 200
+    again = change(client, "remove", headers=JSON, vendor="acme-care")
+    assert again.status_code == 404 and again.get_json()["shortlisted"] is False
+    gone = change(client, "add", headers=JSON, vendor="never-listed")
+    assert gone.status_code == 404 and gone.get_json()["shortlisted"] is False
+
+
 def test_the_picker_keeps_the_team_typed_in_the_address(client):
     """An old link naming a vendor taken out since shows the picker: choosing vendors there keeps the team."""
     listed("Acme Care", "Bravo Desk")

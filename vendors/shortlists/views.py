@@ -118,7 +118,10 @@ def add():
     vendor = published_vendor(request.form.get("vendor", "").strip())
     if vendor is None:
         return _answer(
-            "That vendor is not listed any more, so it cannot be shortlisted.", current_summary(), 404
+            "That vendor is not listed any more, so it cannot be shortlisted.",
+            current_summary(),
+            404,
+            shortlisted=False,
         )
     try:
         token, summary = store.add(visitor_token(), vendor)
@@ -137,7 +140,8 @@ def remove():
     if entry_id is not None or could_be_slug(slug):
         name = store.remove(visitor_token(), vendor_slug=slug, entry_id=entry_id)
     if name is None:
-        return _answer("That vendor is not on your shortlist.", current_summary(), 404)
+        # Already off (taken off in another tab, say): the button the buyer pressed must say so too.
+        return _answer("That vendor is not on your shortlist.", current_summary(), 404, shortlisted=False)
     summary = store.summary(visitor_token())
     return _renewed(_answer(f"{name} is off your shortlist.", summary, shortlisted=False))
 
