@@ -18,8 +18,7 @@ bp = Blueprint("inquiries", __name__)
 @limit_accepted_posts("INQUIRY_LIMIT_PER_ADDRESS")
 def inquiry():
     offered = _offered_vendors()
-    named = set(request.args.getlist("vendor"))
-    if request.method == "GET" and len(offered) < len(named):
+    if request.method == "GET" and len(offered) < len(set(request.args.getlist("vendor"))):
         moved = redirect_if_vendors_renamed("inquiries.inquiry")
         if moved is not None:
             return moved
