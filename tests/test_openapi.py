@@ -103,7 +103,14 @@ def test_another_method_on_any_path_is_the_405_the_description_tells_of(seeded_c
         assert wrong.status_code == 405, path
         assert {method.strip() for method in wrong.headers["Allow"].split(",")} == {"GET", "HEAD", "OPTIONS"}
         assert set(wrong.get_json()) == problem, path
-        assert seeded_client.options("/api/v1" + path.replace("{slug}", "any-vendor")).status_code == 200
+        options = seeded_client.options("/api/v1" + path.replace("{slug}", "any-vendor"))
+        assert (options.status_code, options.data, options.headers.get("Content-Type")) == (204, b"", None)
+        assert {method.strip() for method in options.headers["Allow"].split(",")} == {
+            "GET",
+            "HEAD",
+            "OPTIONS",
+        }
+        assert options.headers["X-Request-ID"] and options.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_the_reference_page_gives_each_parameters_bounds_default_and_repeats(seeded_client):

@@ -37,6 +37,14 @@ class Site(Flask):
             incoming.refuse_a_host_that_is_not_one(request)
         return adapter
 
+    def make_default_options_response(self):
+        """204 with Allow: an OPTIONS answer has nothing but its headers, so no body and no type (Flask's is
+        an empty text/html page)."""
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
+
     def full_dispatch_request(self):
         requestlog.note_the_start()
         try:
