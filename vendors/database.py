@@ -199,8 +199,6 @@ def _configure_sqlite(engine: Engine) -> None:
         # compare lower-cased text (the admin's, the search fallback's) would miss it where PostgreSQL finds
         # it.
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
-        # The search's own folding, for the database fallback's matches (vendors.search.fallback).
-        dbapi_connection.create_function(FOLD_FUNCTION, 1, _folded, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
@@ -220,15 +218,6 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def _lower(text):
     return text.lower() if isinstance(text, str) else text
-
-
-FOLD_FUNCTION = "vendors_fold"
-
-
-def _folded(text):
-    from vendors.search.schema import fold  # imported when first used: the search imports this module
-
-    return fold(text) if isinstance(text, str) else text
 
 
 @contextmanager

@@ -2,22 +2,14 @@
 
 Slower (substring scans) and plainer (no stemming or typo tolerance), but the same clause semantics: every
 word or phrase required, excluded ones removed; attribute words match their labels ("Spanish", "Colombia").
-Words are compared folded on both sides, as the index compares them: the query's words are folded already,
-so the text is folded in SQL too ("bogota" and "Bogotá" both find "Bogotá"): on SQLite by the search's own
-fold (vendors.database registers it), on PostgreSQL by decomposing the text and dropping its combining
-marks, with the few letters that do not decompose mapped as the fold maps them.
 Ranking keeps the one promise that matters most: a match in the name comes before any other.
 """
 
-from unicodedata import combining, normalize
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_, select
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, literal_column, not_, or_, select
-
-from vendors.database import FOLD_FUNCTION
 from vendors.extensions import db
 from vendors.search import registry
 from vendors.search.parsing import Clause, ParsedQuery, words_of
-from vendors.search.schema import fold
 
 
 def find_ids(parsed: ParsedQuery, kind: registry.DocumentKind | None = None) -> list[int]:
@@ -50,40 +42,7 @@ def _matches(kind: registry.DocumentKind, clause: Clause) -> ColumnElement[bool]
 
 def _like(column, clause: Clause) -> ColumnElement[bool]:
     pattern = "%" + "%".join(escape_like(word) for word in clause.words) + "%"
-    return folded(column).like(pattern, escape="\\")
-
-
-COMBINING_MARKS = "[\u0300-\u036f]"  # what decomposing leaves beside the letters it keeps
-
-
-def _not_decomposing() -> dict[str, str]:
-    """The lower-case Latin letters that decomposing leaves other than the fold does ("ł", which the fold
-    makes "l"), each as what is left of it -> what the fold makes of it: taken from the fold itself."""
-    differing = {}
-    for letter in map(chr, [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]):
-        if letter.isalpha():
-            left = "".join(part for part in normalize("NFKD", letter.lower()) if not combining(part))
-            if fold(letter) != left:
-                differing[left] = fold(letter)
-    return differing
-
-
-_NOT_DECOMPOSING = _not_decomposing()
-_ONE_FOR_ONE = {left: made for left, made in _NOT_DECOMPOSING.items() if len(left) == len(made) == 1}
-_TRANSLATED = ("".join(_ONE_FOR_ONE), "".join(_ONE_FOR_ONE.values()))  # PostgreSQL's translate(from, to)
-_REPLACED = {left: made for left, made in _NOT_DECOMPOSING.items() if left not in _ONE_FOR_ONE}  # "ß": "ss"
-
-
-def folded(column) -> ColumnElement[str]:
-    """The column's text as schema.fold folds words: case and accents away."""
-    if db.engine.dialect.name == "sqlite":
-        return getattr(func, FOLD_FUNCTION)(column)
-    decomposed = func.normalize(func.lower(column), literal_column("NFKD"))
-    text = func.regexp_replace(decomposed, COMBINING_MARKS, "", "g")
-    text = func.translate(text, *_TRANSLATED)
-    for left, made in _REPLACED.items():
-        text = func.replace(text, left, made)
-    return text
+    return func.lower(column).like(pattern, escape="\\")
 
 
 def _label_matches(
