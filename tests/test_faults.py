@@ -363,6 +363,25 @@ def test_an_index_damaged_while_open_is_answered_from_the_database_with_one_warn
     assert index_health(client)["state"] == "ok"
 
 
+def test_a_failure_of_the_index_that_is_not_damage_is_logged_with_its_traceback(
+    app, client, caplog, monkeypatch
+):
+    """A bug in the ranking sends searches to the database too, rather than failing them, but is shown whole:
+    only damage reads as a one-line warning."""
+    billing, _chat, _voice = three_vendors()
+    assert answers_to(client, ["clinics"]) == {"clinics": [billing.slug]}  # the index is open
+
+    def ranking_bug(_index, _parsed):
+        raise RuntimeError("a bug in the ranking")
+
+    monkeypatch.setattr(search.matching, "rank", ranking_bug)
+    search.WARNINGS.warned_at.clear()
+    caplog.clear()
+    assert answers_to(client, ["coding"]) == {"coding": [billing.slug]}  # asked for no earlier: not kept
+    [warning] = warnings_logged(caplog)
+    assert "a bug in the ranking" in warning.getMessage() and warning.exc_info
+
+
 _HOLD_LOCK = """
 import fcntl, sys
 handle = open(sys.argv[1], "a+")

@@ -17,8 +17,10 @@ import contextvars
 import functools
 import logging
 import operator
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +33,7 @@ from markupsafe import Markup
 from sqlalchemy import Row, bindparam, event, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from whoosh.filedb.filetables import FileFormatError
 
 from vendors import changesignal
 from vendors.catalog import changelog
@@ -47,6 +50,9 @@ from vendors.search.store import Generation, IndexBusy, IndexFolder, IndexMissin
 from vendors.throttle import ThrottledWarnings
 
 T = TypeVar("T")
+# What reading damaged index files raises: said in the warning alone. Anything else that fails a read of the
+# index (a bug in the ranking, say) also sends searches to the database, with its traceback once a minute.
+_READING_FAILURES = (OSError, EOFError, ValueError, struct.error, zlib.error, FileFormatError)
 
 __all__ = [
     "MAX_QUERY_LENGTH",
@@ -298,10 +304,15 @@ def _read(index: replica.OpenIndex, read: Callable[[], T]) -> T | None:
     try:
         with index.lock:
             return read()
-    except Exception as error:
+    except Exception as error:  # damage reads as anything, but a failure not of reading is shown whole
         root = current_app.config["SEARCH_INDEX_DIR"]
         why = replica.failed_while_reading(root, index, error)
-        _warn(root, "search index unreadable (%s): answering searches from the database (slower)", why)
+        _warn(
+            root,
+            "search index unreadable (%s): answering searches from the database (slower)",
+            why,
+            exc_info=not isinstance(error, _READING_FAILURES),
+        )
         if has_request_context():
             g.search_index = None  # the rest of the request reads the database too
         return None
