@@ -383,6 +383,12 @@ def test_a_bad_inquiry_is_sent_back_with_the_message_and_what_was_typed(client, 
     assert count(Inquiry) == 0
 
 
+def test_a_team_size_that_is_no_number_is_told_once(client):
+    a, _, _ = three_vendors()
+    body = html.unescape(send_inquiry(client, inquiry_data([a.slug], [a.slug], headcount="a dozen")).text)
+    assert "Enter a whole number, such as 25" in body and "from 1 to 100,000" not in body
+
+
 def test_a_vendor_ticked_twice_is_asked_once(client):
     a, b, _ = three_vendors()
     response = send_inquiry(client, inquiry_data([a.slug, b.slug], [a.slug, a.slug, b.slug, a.slug]))

@@ -4,7 +4,7 @@ people type them, and limits said in the site's words."""
 import re
 
 from wtforms import IntegerField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Length, Regexp, StopValidation
 
 from vendors.catalog.records import EMAIL_PATTERN
 
@@ -53,3 +53,7 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError("Enter a whole number, such as 25 or 1,000.")
         self.data = int(re.sub(r"[, \u00a0\u202f]", "", typed))
+
+    def pre_validate(self, form) -> None:
+        if self.process_errors:  # said once: a range check would add its own words about the same mistake
+            raise StopValidation()
