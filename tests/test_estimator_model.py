@@ -109,17 +109,15 @@ def test_dearer_outsourcing_gives_negative_savings_and_no_payback():
     assert not result.outsourcing_saves
 
 
+# Salary on one side, vendor fees on the other, nothing added to either.
+BARE = dict.fromkeys(
+    ["payroll_tax_pct", "benefits_pct", "overhead_per_fte", "attrition_pct", "oversight_pct"], D(0)
+)
+
+
 def test_break_even_has_no_payback():
     # 10 $/h x 2,080 h with no oversight equals a bare 20,800 salary.
-    inputs = make_inputs(
-        salary=D(20800),
-        payroll_tax_pct=D(0),
-        benefits_pct=D(0),
-        overhead_per_fte=D(0),
-        attrition_pct=D(0),
-        oversight_pct=D(0),
-        transition_per_fte=D(0),
-    )
+    inputs = make_inputs(salary=D(20800), transition_per_fte=D(0), **BARE)
     result = estimate(inputs)
     assert result.annual_savings == 0
     assert result.savings_pct == 0
@@ -131,14 +129,7 @@ def test_a_saving_below_half_a_cent_is_no_saving_and_has_no_payback(above_break_
     """Presented as $0.00 a year, it cannot be earned back over trillions of months, and would take more
     digits to round than a 28-digit decimal context has."""
     inputs = make_inputs(
-        salary=D(20800) + D(above_break_even),
-        payroll_tax_pct=D(0),
-        benefits_pct=D(0),
-        overhead_per_fte=D(0),
-        attrition_pct=D(0),
-        oversight_pct=D(0),
-        transition_per_fte=D(100000),
-        headcount=10000,
+        salary=D(20800) + D(above_break_even), transition_per_fte=D(100000), headcount=10000, **BARE
     )
     result = estimate(inputs)
     assert result.annual_savings > 0

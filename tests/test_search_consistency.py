@@ -622,6 +622,7 @@ def test_the_database_fallback_lists_name_matches_first_and_does_not_fold_accent
     assert fallback.find_ids(parse("harbour")) == [in_name.id, in_description.id]
     assert fallback.find_ids(parse("operations")) == [in_description.id, in_name.id]  # then by name
     assert fallback.find_ids(parse("bogota")) == []  # as the README says: no accent folding here
+    assert fallback.find_ids(parse("Bogotá")) == []  # nor, its words reaching it folded, the exact spelling
     assert search.find("bogota").ids == [in_description.id]  # the index folds them
 
 
