@@ -614,15 +614,18 @@ def test_a_whoosh_commit_not_yet_recorded_in_applied_is_never_mixed_with_cached_
     assert search.find("mixed").ids == [second.id]
 
 
-def test_the_database_fallback_lists_name_matches_first_and_does_not_fold_accents(app):
-    in_description, in_name = add_vendors(
+def test_the_database_fallback_lists_name_matches_first_and_finds_accented_words_as_typed(app):
+    in_description, in_name, in_tagline = add_vendors(
         vendor_record(name="Aardvark Desk", description="Harbour operations in Bogotá."),
         vendor_record(name="Zed Harbour", description="Operations."),
+        vendor_record(name="Mid Desk", tagline="Zürich and Straße Café teams", description="Support."),
     )
     assert fallback.find_ids(parse("harbour")) == [in_name.id, in_description.id]
     assert fallback.find_ids(parse("operations")) == [in_description.id, in_name.id]  # then by name
     assert fallback.find_ids(parse("bogota")) == []  # as the README says: no accent folding here
-    assert fallback.find_ids(parse("Bogotá")) == []  # nor, its words reaching it folded, the exact spelling
+    assert fallback.find_ids(parse("BOGOTÁ")) == [in_description.id]  # but the word as it is spelled
+    assert fallback.find_ids(parse('"Straße Café"')) == [in_tagline.id]  # in a phrase too
+    assert fallback.find_ids(parse("desk -Zürich")) == [in_description.id]  # and left out
     assert search.find("bogota").ids == [in_description.id]  # the index folds them
 
 

@@ -1,7 +1,8 @@
 """Search answered by the database alone, for when the index is missing or unreadable.
 
-Slower (substring scans) and plainer (no stemming or typo tolerance), but the same clause semantics: every
-word or phrase required, excluded ones removed; attribute words match their labels ("Spanish", "Colombia").
+Slower (substring scans) and plainer (no stemming, typo tolerance or accent folding: a word is found folded
+or as typed, "bogotá" but not "bogota" in "Bogotá"), but the same clause semantics: every word or phrase
+required, excluded ones removed; attribute words match their labels ("Spanish", "Colombia").
 Ranking keeps the one promise that matters most: a match in the name comes before any other.
 """
 
@@ -41,8 +42,10 @@ def _matches(kind: registry.DocumentKind, clause: Clause) -> ColumnElement[bool]
 
 
 def _like(column, clause: Clause) -> ColumnElement[bool]:
-    pattern = "%" + "%".join(escape_like(word) for word in clause.words) + "%"
-    return func.lower(column).like(pattern, escape="\\")
+    """The clause's words in column, in order, folded as the index has them or as typed."""
+    spelt = [clause.words, clause.spellings] if clause.spellings else [clause.words]
+    patterns = ["%" + "%".join(escape_like(word) for word in words) + "%" for words in spelt]
+    return or_(*(func.lower(column).like(pattern, escape="\\") for pattern in patterns))
 
 
 def _label_matches(

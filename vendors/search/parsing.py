@@ -11,7 +11,7 @@ written.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from vendors.reference import search_words
@@ -34,6 +34,9 @@ class Clause:
     phrase: bool = False
     # Other clauses any of which satisfies this one (the other phrases of a group of synonyms).
     alternatives: tuple["Clause", ...] = ()
+    # The same words as typed, only lower-cased, when that differs ("bogotá"): the database fallback, which
+    # cannot fold the text it searches, finds a word spelled as it is stored. The index needs only `words`.
+    spellings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def stems(self) -> tuple[str, ...]:
@@ -42,7 +45,7 @@ class Clause:
     @property
     def options(self) -> tuple["Clause", ...]:
         """This clause as written, then its alternatives."""
-        return (Clause(self.words, self.phrase), *self.alternatives)
+        return (Clause(self.words, self.phrase, spellings=self.spellings), *self.alternatives)
 
 
 @dataclass(frozen=True)
@@ -59,30 +62,41 @@ def words_of(text: str) -> tuple[str, ...]:
     return tuple(token.text for token in WORDS(text))
 
 
+def typed_words(text: str) -> list[tuple[str, str]]:
+    """Each word of text (as words_of gives it) with its spelling as typed, lower-cased."""
+    return [(token.text, token.original.lower()) for token in WORDS(text, keeporiginal=True)]
+
+
+def _clause(typed: list[tuple[str, str]], **options) -> Clause:
+    words = tuple(word for word, _ in typed)
+    spellings = tuple(spelling for _, spelling in typed)
+    return Clause(words, spellings=spellings if spellings != words else (), **options)
+
+
 @lru_cache(maxsize=1024)
 def parse(q: str) -> ParsedQuery:
     if len(q) > MAX_QUERY_LENGTH:
         raise QueryTooLong(len(q))
     required: list[Clause] = []
     excluded: list[Clause] = []
-    plain: list[str] = []  # the plain words since the last quote or exclusion, read together
+    plain: list[tuple[str, str]] = []  # the plain words since the last quote or exclusion, read together
     for match in _TOKEN.finditer(q):
         if match.group(2) is not None:
             required += _as_meant(plain)
             plain = []
-            words = words_of(match.group(2))
-            clauses = [Clause(words, phrase=len(words) > 1)] if words else []
+            typed = typed_words(match.group(2))
+            clauses = [_clause(typed, phrase=len(typed) > 1)] if typed else []
             (excluded if match.group(1) else required).extend(clauses)
             continue
         token = match.group(3)
         if token.startswith("-") and len(token) > 1:
             required += _as_meant(plain)
             plain = []
-            words = words_of(token)
-            if words:
-                excluded.append(Clause(words, phrase=len(words) > 1))
+            typed = typed_words(token)
+            if typed:
+                excluded.append(_clause(typed, phrase=len(typed) > 1))
         else:
-            plain += words_of(_joined_if_lettered(token))
+            plain += typed_words(_joined_if_lettered(token))
     required += _as_meant(plain)
     return ParsedQuery(q, tuple(dict.fromkeys(required)), tuple(dict.fromkeys(excluded)))
 
@@ -93,25 +107,28 @@ def _joined_if_lettered(token: str) -> str:
     return "".join(parts) if len(parts) > 1 and any(len(part) == 1 for part in parts) else token
 
 
-def _as_meant(words: list[str]) -> list[Clause]:
-    """Plain words as clauses: synonym phrases as one clause each (longest first), then the other words one
-    by one, leaving out those that describe every vendor."""
+def _as_meant(typed: list[tuple[str, str]]) -> list[Clause]:
+    """Plain words (with their spellings) as clauses: synonym phrases as one clause each (longest first),
+    then the other words one by one, leaving out those that describe every vendor."""
     clauses, start = [], 0
+    words = [word for word, _ in typed]
     stems = [stem_of(word) for word in words]
     while start < len(words):
         for length in range(min(_LONGEST_SYNONYM, len(words) - start), 0, -1):
             group = _SYNONYMS.get(tuple(stems[start : start + length]))
             if group is not None:
-                typed = tuple(words[start : start + length])
-                others = tuple(option for option in group if option.stems != tuple(map(stem_of, typed)))
+                phrase = typed[start : start + length]
+                others = tuple(
+                    option for option in group if option.stems != tuple(stems[start : start + length])
+                )
                 # As typed, the words need only share a field ("setting appointments" is appointment
                 # setting); the group's other phrases are matched as phrases.
-                clauses.append(Clause(typed, alternatives=others))
+                clauses.append(_clause(phrase, alternatives=others))
                 start += length
                 break
         else:
             if words[start] not in search_words.EVERYWHERE:
-                clauses.append(Clause((words[start],)))
+                clauses.append(_clause(typed[start : start + 1]))
             start += 1
     return clauses
 
