@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from vendors import create_app
 from vendors.catalog import seeding
-from vendors.extensions import db
+from vendors.extensions import db, limiter
 
 POSTGRES_SERVER = os.environ.get("DATABASE_TEST_SERVER", "postgresql://postgres@127.0.0.1:5432")
 
@@ -199,3 +199,11 @@ def seeded_client(seeded_app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture(autouse=True)
+def limit_storage_taken_as_working(monkeypatch):
+    """The limiter is one for every app of the process, and a test whose limit storage failed marks it as
+    failing (counting in memory from then on); the tests after it, whatever order the backends' parameters
+    put them in, start from a storage taken as working."""
+    monkeypatch.setattr(limiter, "_storage_dead", False)
