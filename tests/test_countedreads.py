@@ -16,9 +16,7 @@ KEPT = "/api/v1/vendors/harbour-care"
 
 
 @pytest.fixture
-def app(scratch_database, tmp_path, monkeypatch):
-    # The limiter is one for every app of the process: a test before may have left it counting in memory.
-    monkeypatch.setattr(limiter, "_storage_dead", False)
+def app(scratch_database, tmp_path):
     with app_emptied_after(scratch_database, tmp_path / "index") as app:
         add_vendors(vendor_record(name="Harbour Care", slug="harbour-care"), vendor_record(name="Quay Care"))
         app.config["API_LIMIT_PER_ADDRESS"] = "6 per minute"
@@ -131,3 +129,33 @@ def test_with_limits_switched_off_kept_reads_are_counted_by_none_and_say_no_limi
     assert [answer.status_code for answer in answers] == [200] * 8
     assert len(started) == 0, "past the budget, yet limits are off"
     assert not any(LIMIT_HEADERS & {name for name, _value in answer.headers.items()} for answer in answers)
+
+
+def test_api_addresses_no_route_takes_spend_the_api_budget_and_are_refused_past_it(app):
+    client = app.test_client()
+    asked = [
+        client.get("/api/v1/no-such-thing"),
+        client.delete("/api/v1/vendors"),  # an address that takes GET alone
+        client.get("/api/v1/vendors/no-such-vendor"),  # routed: Flask-Limiter's own count
+        *(client.get(f"/api/v1/guess-{number}") for number in range(3)),
+        client.get("/api/v1"),
+    ]
+    assert [answer.status_code for answer in asked] == [404, 405, 404, 404, 404, 404, 429]
+    refused = asked[-1]
+    assert refused.get_json()["error"] == "Too Many Requests"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert client.get(KEPT).status_code == 429, "one budget with the routed reads"
+    assert client.get("/no-such-page").status_code == 404, "only the API's addresses are counted"
+    other_client = app.test_client().get("/api/v1/no-such-thing", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other_client.status_code == 404
+
+
+@pytest.mark.parametrize("fault", ["storage known to be failing", "storage failing now"])
+def test_while_the_limit_storage_fails_api_addresses_no_route_takes_are_answered(app, monkeypatch, fault):
+    app.config["API_LIMIT_PER_ADDRESS"] = "1 per minute"
+    if fault == "storage known to be failing":
+        monkeypatch.setattr(limiter, "_storage_dead", True)
+    else:
+        monkeypatch.setattr(limiter.limiter, "hit", lambda *_args: 1 / 0)
+    client = app.test_client()
+    assert [client.get("/api/v1/no-such-thing").status_code for _ in range(3)] == [404] * 3

@@ -23,6 +23,8 @@ counted here.
 """
 
 import functools
+import logging
+import math
 import time
 
 from flask import current_app
@@ -30,7 +32,10 @@ from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 
 from vendors.extensions import LIMIT_HEADERS, limiter
+from vendors.throttle import ThrottledWarnings
 
+log = logging.getLogger(__name__)
+WARNINGS = ThrottledWarnings(log)
 API_LIMIT_SCOPE = "api"  # the scope of the API's shared limit (vendors.api)
 
 
@@ -60,6 +65,28 @@ def count_kept_read() -> list[tuple[str, str]] | None:
         (LIMIT_HEADERS["reset"], str(reset_at)),
         (LIMIT_HEADERS["retry_after"], str(int(reset_at - time.time()))),
     ]
+
+
+def seconds_refused_for_an_unrouted_request() -> int | None:
+    """Count a request to an API address no route takes (an unknown one, or a method the address does not
+    take) against the API's limit, which Flask-Limiter applies to routed requests alone: guessing addresses
+    spends the same budget as reading them. The seconds until the limit lets another request through when
+    this one is past it; None when it is let through, as while the storage fails (as Flask-Limiter lets
+    routed requests through, RATELIMIT_SWALLOW_ERRORS)."""
+    if not limiter.enabled or limiter._storage_dead:
+        return None
+    items, identifiers = counted_under()
+    strategy = limiter.limiter
+    try:
+        for item in items:  # as Flask-Limiter counts them: shortest first, none after a refusal
+            if not strategy.hit(item, *identifiers):
+                reset, _remaining = strategy.get_window_stats(item, *identifiers)
+                return max(1, math.ceil(reset - time.time()))
+    except Exception as error:  # the storage failing: the request is let through, and said so once a minute
+        WARNINGS.warning(
+            "storage", "the API's limit could not count a request: %s: %s", type(error).__name__, error
+        )
+    return None
 
 
 def counted_under() -> tuple[list[RateLimitItem], list[str]]:

@@ -18,8 +18,11 @@ from werkzeug.exceptions import (
     MethodNotAllowed,
     NotFound,
     RequestEntityTooLarge,
+    TooManyRequests,
 )
 
+from vendors import countedreads
+from vendors.api import API_PREFIX
 from vendors.extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -121,10 +124,13 @@ def _decodable(body: bytes) -> bool:
 
 
 def _http_error(error: HTTPException):
+    refused_for = _seconds_refused_for(error)
+    if refused_for is not None:
+        error = TooManyRequests()
     headers = _own_headers(error) + error_headers_vary()
     if error.code == 429:
         # The limiter's own description names the limit and its key; say only what the visitor can do.
-        seconds = _seconds_until_let_through()
+        seconds = refused_for or _seconds_until_let_through()
         error.description = TOO_MANY.format(wait=_in_minutes(seconds))
         if seconds is not None:
             headers.append(("Retry-After", str(seconds)))
@@ -142,6 +148,15 @@ def _http_error(error: HTTPException):
     said = "" if werkzeugs_words else error.description  # the 404 page has its own words for the default
     page = render_template("errors/error.html", error=error, said=said, not_found=isinstance(error, NotFound))
     return page, error.code, headers
+
+
+def _seconds_refused_for(error: HTTPException) -> int | None:
+    """For an API address no route takes, counted against the API's limit: how long it is refused for, past
+    the limit; None when it gets its own answer (404 or 405)."""
+    unrouted = error is request.routing_exception and isinstance(error, NotFound | MethodNotAllowed)
+    if not (unrouted and (request.path + "/").startswith(API_PREFIX + "/")):
+        return None
+    return countedreads.seconds_refused_for_an_unrouted_request()
 
 
 # Werkzeug's own wording ("The browser (or proxy) sent a request that this server could not understand")

@@ -3,7 +3,8 @@ from flask import Blueprint, Flask, current_app, jsonify
 from vendors.countedreads import API_LIMIT_SCOPE
 from vendors.extensions import limiter
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+API_PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 # Every API route shares one budget per client address (API_LIMIT_PER_ADDRESS); past it, 429 with
 # Retry-After. Declared once, here: the blueprint outlives the apps a process creates. Reads answered from
 # the page cache are counted against it by vendors.countedreads.
