@@ -24,7 +24,6 @@ import struct
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol, TypeVar
 
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
@@ -47,17 +46,6 @@ KEPT_FORMAT = 2  # of _Kept.to_bytes, in the shared folder's keys
 # share of PAGE_CACHE_MEGABYTES of its own memory: an answer under a key never changes, so the copy is as good
 # as the folder's, and the most asked-for pages skip the folder's read and decoding.
 SHARED_TO_NEAR = 4
-
-
-class KeptPart(Protocol):
-    """A part of pages kept beside them (keep_part), decoded; its size is what it takes of this process's
-    memory."""
-
-    @property
-    def size(self) -> int: ...
-
-
-T = TypeVar("T", bound=KeptPart)
 
 
 def init_app(app: Flask) -> None:
@@ -87,12 +75,6 @@ class _InMemory:
     def put(self, key: tuple, kept: "_Kept") -> None:
         PAGES.put((self.app_token, *key), kept, kept.size)
 
-    def get_part(self, key: tuple, _decode: Callable[[bytes], T]) -> T | None:
-        return PAGES.get((self.app_token, "part", *key))
-
-    def put_part(self, key: tuple, part: "KeptPart", _encoded: bytes) -> None:
-        PAGES.put((self.app_token, "part", *key), part, part.size)
-
 
 class _InFolder:
     """Answers kept as bytes in the folder a server's workers share (vendors.sharedpages), so a page rendered
@@ -121,26 +103,6 @@ class _InFolder:
     def put(self, key: tuple, kept: "_Kept") -> None:
         if self.shared.put(self._digest(key), kept.to_bytes()):  # a folder that fails keeps nothing
             PAGES.put((self.fingerprint, *key), kept, kept.size)
-
-    def get_part(self, key: tuple, decode: Callable[[bytes], T]) -> T | None:
-        near_key = (self.fingerprint, "part", *key)
-        part = PAGES.get(near_key)
-        if part is not None:
-            return part
-        stored = self.shared.get(self._digest(("part", *key)))
-        if stored is None:
-            return None
-        try:
-            part = decode(stored)
-        except ValueError as error:
-            self.shared.warn(error)
-            return None
-        PAGES.put(near_key, part, part.size)
-        return part
-
-    def put_part(self, key: tuple, part: "KeptPart", encoded: bytes) -> None:
-        if self.shared.put(self._digest(("part", *key)), encoded):
-            PAGES.put((self.fingerprint, "part", *key), part, part.size)
 
     def _digest(self, key: tuple) -> str:
         """The key's parts are strings, numbers, dates and tuples of them, whose repr is the same in every
@@ -241,25 +203,6 @@ def _takes_gzip(accept_encoding: str) -> bool:
 _SET_ON_REPLAY = {"content-length", "content-encoding", "x-cache", "vary"}
 
 
-def kept_part(key: tuple, decode: Callable[[bytes], T]) -> T | None:
-    """A part of pages kept by keep_part under key (which names what it depends on), decoded; None when none
-    is kept."""
-    return current_app.extensions["pagecache"].get_part(key, decode)
-
-
-def keep_part(key: tuple, part: T, encoded: bytes) -> None:
-    """Keep a part of pages, such as a page with places left to fill in (vendors.directory.vendorpages),
-    beside the answers: in this process as it is, and in the workers' shared folder encoded (decoded there
-    by the function kept_part is given)."""
-    current_app.extensions["pagecache"].put_part(key, part, encoded)
-
-
-def catalogue_position() -> tuple:
-    """Where the catalogue and the search index stand: what an answer showing catalogue data is kept under.
-    Raises SQLAlchemyError when the database cannot say."""
-    return (search.database_identity(), search.log_position(), search.index_position())
-
-
 def _key_if_shared_alike(catalogue: Callable[[], bool], vary: Callable[[], Hashable]) -> tuple | None:
     return _key(catalogue, vary) if _shared_alike() else None
 
@@ -275,7 +218,11 @@ def _shared_alike() -> bool:
 def _key(catalogue: Callable[[], bool], vary: Callable[[], Hashable]) -> tuple | None:
     """What the answer depends on; None when the database cannot say (the view then answers for itself)."""
     try:
-        edits = catalogue_position() if catalogue() else None
+        edits = (
+            (search.database_identity(), search.log_position(), search.index_position())
+            if catalogue()
+            else None
+        )
     except SQLAlchemyError:
         return None
     session_cookie = current_app.config["SESSION_COOKIE_NAME"]
