@@ -76,7 +76,10 @@ def test_every_entry_of_the_words_file_names_what_exists():
 
 def test_other_forms_of_a_listed_spelling_meet_too():
     for other, kept in [
+        ("organisation", "organization"),
         ("organisations", "organizations"),
+        ("organised", "organized"),
+        ("centre", "center"),
         ("specialised", "specialized"),
         ("colours", "colors"),
         ("licences", "licenses"),
@@ -86,6 +89,7 @@ def test_other_forms_of_a_listed_spelling_meet_too():
         assert stem_of(other) == stem_of(kept), other
     for unrelated in ("analysis", "agent", "centrally", "colonial"):
         assert stem_of(unrelated) not in {stem_of(kept) for kept in search_words.SPELLING.values()}, unrelated
+    assert stem_of("organised") != stem_of("organisation"), "as the README says, forms stay apart"
 
 
 # Words, spellings, synonyms
