@@ -128,3 +128,22 @@ def test_a_refused_click_says_why_in_place_and_changes_nothing(site, open_page):
     assert page.evaluate("window.stillTheSamePage === true"), "the refusal replaced the page"
     expect(page.locator(f"#vendor-{slug} .shortlist-button")).to_have_attribute("aria-pressed", "false")
     assert shortlist_count(page) == 0
+
+
+def test_a_refused_note_comes_back_in_its_box_with_why(site, open_page):  # noqa: F811
+    base_url, _ = site
+    page = open_page(viewport=DESKTOP, refusals_expected_from=("/shortlist/notes/",))
+    page.goto(f"{base_url}/vendors?q=support")
+    [slug] = card_slugs(page, 1)
+    page.locator(f"#vendor-{slug} .shortlist-button").click()
+    expect(page.locator(f"#vendor-{slug} .shortlist-button")).to_have_attribute("aria-pressed", "true")
+    page.goto(f"{base_url}/shortlist")
+    typed = "Ask about night shifts\nand Tagalog"
+    page.locator(".note-form textarea").fill(typed)
+    # As a form the site cannot confirm would be: the token it carries is not accepted.
+    page.locator(".note-form input[name=csrf_token]").evaluate("field => { field.value = 'expired'; }")
+    page.locator(".note-form button[type=submit]").click()
+    page.wait_for_load_state()
+    expect(page.locator(".note-form [role=alert]")).to_contain_text("could not be confirmed")
+    expect(page.locator(".note-form textarea")).to_have_value(typed)
+    expect(page.locator(".note-form textarea")).to_be_focused()

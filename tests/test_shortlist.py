@@ -330,6 +330,49 @@ def test_a_private_note_is_saved_and_an_overlong_one_is_refused_keeping_the_earl
     assert [entry.note for entry in stored_entries()] == ["Ask about Tagalog"]
 
 
+@pytest.mark.parametrize("refusal", ["past the limit", "unconfirmed form"])
+def test_without_javascript_a_refused_note_comes_back_in_its_box_with_why(app, client, refusal):
+    if refusal == "past the limit":
+        app.config["SHORTLIST_LIMIT_PER_ADDRESS"] = "3 per minute"  # the two adds and the note below
+    listed("Acme Care", "Bravo Desk")
+    change(client, "add", vendor="acme-care")
+    change(client, "add", vendor="bravo-desk")
+    first, second = stored_entries()
+    token = csrf_token(client, "/shortlist")
+    client.post(f"/shortlist/notes/{second.id}", data={"csrf_token": token, "note": "Saved earlier"})
+    if refusal == "unconfirmed form":
+        token = "not-the-token"
+    typed = 'Ask about "night shifts" & <Tagalog>\r\nsecond line'
+
+    refused = client.post(f"/shortlist/notes/{second.id}", data={"csrf_token": token, "note": typed})
+
+    body = refused.get_data(as_text=True)
+    if refusal == "past the limit":
+        assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 60
+        assert "too many attempts from here. Try again in 1 minute." in body
+    else:
+        assert refused.status_code == 400 and FORM_NOT_CONFIRMED in html.unescape(body)
+    assert refused.headers["Cache-Control"] == "private, no-cache"
+    unsaved = re.search(rf'<textarea id="note-{second.id}"[^>]*>([^<]*)</textarea>', body)
+    assert unsaved and "autofocus" in unsaved.group(0)
+    assert html.unescape(unsaved.group(1)).replace("\r\n", "\n") == typed.replace("\r\n", "\n")
+    assert f'<textarea id="note-{first.id}" name="note" rows="2" maxlength="1000"></textarea>' in body
+    assert "Your note was not saved." in body
+    assert [entry.note for entry in stored_entries()] == ["", "Saved earlier"]
+
+
+def test_with_javascript_or_for_other_changes_a_refusal_is_the_usual_answer(app, client):
+    listed("Acme Care")
+    change(client, "add", vendor="acme-care")
+    (entry,) = stored_entries()
+    unconfirmed = {"csrf_token": "not-the-token", "note": "Typed"}
+    as_json = client.post(f"/shortlist/notes/{entry.id}", data=unconfirmed, headers=JSON)
+    assert as_json.status_code == 400 and as_json.get_json()["message"] == FORM_NOT_CONFIRMED
+    other = client.post("/shortlist/remove", data={"csrf_token": "not-the-token", "entry": entry.id})
+    shown = html.unescape(other.get_data(as_text=True))
+    assert other.status_code == 400 and "Private note" not in shown and FORM_NOT_CONFIRMED in shown
+
+
 def test_a_note_that_fits_the_textarea_with_line_breaks_is_saved(client):
     listed("Acme Care")
     change(client, "add", vendor="acme-care")

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error)
     # On request_started rather than before_request: the CSRF check and the login limiter read the form in
     # before_request hooks registered earlier, and the body must be checked before anything reads it.
     request_started.connect(_check_form_body, app)
@@ -123,7 +123,20 @@ def _decodable(body: bytes) -> bool:
     return True
 
 
-def _http_error(error: HTTPException):
+def http_error(error: HTTPException):
+    error, headers, werkzeugs_words = explained(error)
+    if wants_json():
+        return jsonify(error=error.name, message=error.description), error.code, headers
+    _let_links_be_built()
+    said = "" if werkzeugs_words else error.description  # the 404 page has its own words for the default
+    page = render_template("errors/error.html", error=error, said=said, not_found=isinstance(error, NotFound))
+    return page, error.code, headers
+
+
+def explained(error: HTTPException) -> tuple[HTTPException, list[tuple[str, str]], bool]:
+    """The error as the site answers it, with its description in the site's words; the headers its answer
+    carries; and whether those words stand in for Werkzeug's stock text. A page that answers an error itself
+    (a refused form shown again, as the shortlist's note) says what this says."""
     refused_for = _seconds_refused_for(error)
     if refused_for is not None:
         error = TooManyRequests()
@@ -142,12 +155,7 @@ def _http_error(error: HTTPException):
     werkzeugs_words = error.description == type(error).description
     if werkzeugs_words:
         error.description = _in_the_sites_words(error)
-    if wants_json():
-        return jsonify(error=error.name, message=error.description), error.code, headers
-    _let_links_be_built()
-    said = "" if werkzeugs_words else error.description  # the 404 page has its own words for the default
-    page = render_template("errors/error.html", error=error, said=said, not_found=isinstance(error, NotFound))
-    return page, error.code, headers
+    return error, headers, werkzeugs_words
 
 
 def _seconds_refused_for(error: HTTPException) -> int | None:

@@ -5,6 +5,7 @@ buyer was); the optional script sends the same form and asks for JSON, to update
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import (
@@ -20,16 +21,18 @@ from flask import (
     request,
     url_for,
 )
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException, TooManyRequests
 
 from vendors.accounts.access import safe_next
 from vendors.catalog import csvfiles
 from vendors.catalog.models import Vendor, could_be_slug, published_vendor
 from vendors.database import whole_number
 from vendors.directory.views import redirect_if_vendors_renamed, remembered_buyer_country
-from vendors.errors import prefers_json
+from vendors.errors import explained, http_error, prefers_json, wants_json
 from vendors.estimator import parameters
 from vendors.estimator.forms import EstimateForm
 from vendors.estimator.model import estimate as compute
@@ -165,6 +168,33 @@ def save_note(entry_id: int):
 
 @bp.get("/shortlist")
 def shortlist():
+    return _shortlist_page()
+
+
+@dataclass(frozen=True)
+class UnsavedNote:
+    entry_id: int
+    note: str
+    why: str
+
+
+@bp.errorhandler(TooManyRequests)
+@bp.errorhandler(CSRFError)
+def _refused(error: HTTPException):
+    """A note refused before it could be saved (past the limit on changes, or in a form the CSRF check could
+    not confirm) comes back in the shortlist page, in its box as typed, with why: the visitor loses nothing
+    they wrote. A client asking for JSON, and the other changes, get the site's usual answer."""
+    if request.endpoint != "shortlists.save_note" or wants_json():
+        return http_error(error)
+    error, headers, _ = explained(error)
+    unsaved = UnsavedNote(request.view_args["entry_id"], request.form.get("note", ""), error.description)
+    response = _shortlist_page(unsaved)
+    response.status_code = error.code
+    response.headers.extend(headers)
+    return response
+
+
+def _shortlist_page(unsaved: UnsavedNote | None = None) -> Response:
     entries = _own_entries()
     page = render_template(
         "shortlists/shortlist.html",
@@ -172,6 +202,7 @@ def shortlist():
         listed=[entry for entry in entries if entry.listed],
         shares=store.shares_of(store.find(visitor_token())),
         note_max=store.NOTE_MAX_LENGTH,
+        unsaved=unsaved,
         **_share_form_values(
             [entry.vendor for entry in entries if entry.listed],
             parameters.default_inputs(),
