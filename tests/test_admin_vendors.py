@@ -739,3 +739,27 @@ def test_an_upload_named_with_a_nul_is_checked_under_its_name_without_it(editor)
     report = upload(editor, exported(editor), name="vendors\x00.csv")
     assert report.status_code == 200
     assert "vendors.csv" in text(report)
+
+
+STYLESHEET = re.compile(r'<link rel="stylesheet" href="/static/css/([a-z]+)\.[0-9a-f]{12}\.css">')
+
+
+def test_public_pages_load_the_shared_form_styles_and_only_the_curation_area_loads_its_own(editor, client):
+    [vendor] = add_vendors(vendor_record(name="Styled Desk"))
+    public = [
+        "/submit",
+        "/inquiry",
+        "/shortlist",
+        f"/compare?vendor={vendor.slug}",
+        f"/vendors/{vendor.slug}",
+    ]
+    for path in public:
+        sheets = STYLESHEET.findall(client.get(path).get_data(as_text=True))
+        assert "admin" not in sheets and sheets[0] == "site", path
+    for path in ("/submit", "/inquiry", "/shortlist", f"/compare?vendor={vendor.slug}"):
+        assert "forms" in STYLESHEET.findall(client.get(path).get_data(as_text=True)), path
+    for path in ("/admin", "/admin/vendors", f"/admin/vendors/{vendor.id}/edit"):
+        assert STYLESHEET.findall(editor.get(path).get_data(as_text=True)) == ["site", "forms", "admin"], path
+    # The preview is the public page with the curation area's banner, styled by admin.css.
+    preview = editor.get(f"/admin/vendors/{vendor.id}/preview").get_data(as_text=True)
+    assert "preview-banner" in preview and STYLESHEET.findall(preview) == ["site", "admin"]
