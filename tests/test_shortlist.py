@@ -42,6 +42,13 @@ def listed(*names: str):
     return add_vendors(*(vendor_record(slug=name.lower().replace(" ", "-"), name=name) for name in names))
 
 
+def both_shortlisted(client) -> None:
+    """Acme Care and Bravo Desk listed, and both on the client's shortlist."""
+    listed("Acme Care", "Bravo Desk")
+    change(client, "add", vendor="acme-care")
+    change(client, "add", vendor="bravo-desk")
+
+
 def change(client, action: str, headers: dict | None = None, **fields):
     """POST /shortlist/<action> with the client's CSRF token."""
     data = {"csrf_token": csrf_token(client, "/submit"), **fields}
@@ -218,9 +225,7 @@ def test_the_cookie_is_httponly_lax_long_lived_and_only_its_hash_is_stored(clien
 
 
 def test_removing_a_vendor_or_saving_a_note_renews_the_cookie(client):
-    listed("Acme Care", "Bravo Desk")
-    change(client, "add", vendor="acme-care")
-    change(client, "add", vendor="bravo-desk")
+    both_shortlisted(client)
     entry = stored_entries()[0]
     token = csrf_token(client, "/shortlist")
     noted = client.post(f"/shortlist/notes/{entry.id}", data={"csrf_token": token, "note": "Call back"})
@@ -334,9 +339,7 @@ def test_a_private_note_is_saved_and_an_overlong_one_is_refused_keeping_the_earl
 def test_without_javascript_a_refused_note_comes_back_in_its_box_with_why(app, client, refusal):
     if refusal == "past the limit":
         app.config["SHORTLIST_LIMIT_PER_ADDRESS"] = "3 per minute"  # the two adds and the note below
-    listed("Acme Care", "Bravo Desk")
-    change(client, "add", vendor="acme-care")
-    change(client, "add", vendor="bravo-desk")
+    both_shortlisted(client)
     first, second = stored_entries()
     token = csrf_token(client, "/shortlist")
     client.post(f"/shortlist/notes/{second.id}", data={"csrf_token": token, "note": "Saved earlier"})
@@ -495,9 +498,7 @@ def test_pages_with_notes_are_kept_out_of_shared_caches(client):
 
 
 def test_a_refused_selection_keeps_the_vendors_ticked_in_the_picker(client):
-    listed("Acme Care", "Bravo Desk")
-    change(client, "add", vendor="acme-care")
-    change(client, "add", vendor="bravo-desk")
+    both_shortlisted(client)
     response = client.get("/compare?vendor=acme-care")
     assert response.status_code == 400
     body = response.get_data(as_text=True)
@@ -518,9 +519,7 @@ def test_a_vendor_already_off_the_shortlist_or_the_directory_is_answered_as_not_
 
 def test_the_picker_keeps_the_team_typed_in_the_address(client):
     """An old link naming a vendor taken out since shows the picker: choosing vendors there keeps the team."""
-    listed("Acme Care", "Bravo Desk")
-    change(client, "add", vendor="acme-care")
-    change(client, "add", vendor="bravo-desk")
+    both_shortlisted(client)
     response = client.get("/compare?vendor=acme-care&vendor=gone-since&headcount=25&salary=50%2C000")
     assert response.status_code == 400
     picker = re.search(r'<section class="compare-picker".*?</form>', response.get_data(as_text=True), re.S)[0]

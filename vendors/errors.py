@@ -124,7 +124,10 @@ def _decodable(body: bytes) -> bool:
 
 
 def http_error(error: HTTPException):
-    error, headers, werkzeugs_words = explained(error)
+    refused_for = _seconds_refused_for(error)
+    if refused_for is not None:
+        error = TooManyRequests()
+    error, headers, werkzeugs_words = explained(error, refused_for)
     if wants_json():
         return jsonify(error=error.name, message=error.description), error.code, headers
     _let_links_be_built()
@@ -133,13 +136,13 @@ def http_error(error: HTTPException):
     return page, error.code, headers
 
 
-def explained(error: HTTPException) -> tuple[HTTPException, list[tuple[str, str]], bool]:
+def explained(
+    error: HTTPException, refused_for: int | None = None
+) -> tuple[HTTPException, list[tuple[str, str]], bool]:
     """The error as the site answers it, with its description in the site's words; the headers its answer
-    carries; and whether those words stand in for Werkzeug's stock text. A page that answers an error itself
-    (a refused form shown again, as the shortlist's note) says what this says."""
-    refused_for = _seconds_refused_for(error)
-    if refused_for is not None:
-        error = TooManyRequests()
+    carries; and whether those words stand in for Werkzeug's stock text. refused_for is a 429's wait when the
+    site counted the request itself (Flask-Limiter's own refusals say theirs). A page that answers an error
+    itself (a refused form shown again, as the shortlist's note) says what this says."""
     headers = _own_headers(error) + error_headers_vary()
     if error.code == 429:
         # The limiter's own description names the limit and its key; say only what the visitor can do.
