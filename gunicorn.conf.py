@@ -3,6 +3,8 @@ variable named beside it; see the README's "Deploying" section."""
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 
 from gunicorn.glogging import Logger
@@ -71,16 +73,26 @@ PAGE_CACHE_FOLDER_PREFIX = "vendors-pages-"
 FOLDERS_MADE = "PAGE_CACHE_DIRS_MADE"
 
 
+# Beside the workers, one process renders every vendor's page skeleton into that folder before anyone asks
+# for the page, and again after each change to the catalogue (vendors.directory.renderahead); RENDER_AHEAD=0
+# leaves it out, and vendor pages not yet kept are then rendered whole.
+RENDER_AHEAD = os.environ.get("RENDER_AHEAD", "1") != "0" and os.environ.get("PAGE_CACHE_MEGABYTES") != "0"
+
+
 def when_ready(server):  # once it listens: a server that cannot bind its address leaves no folder
     _fresh_page_cache_folder(server)
+    _start_rendering_ahead(server)
     _warn_of_limits_counted_apart(server)
 
 
 def on_reload(server):
+    _stop_rendering_ahead(server)
     _fresh_page_cache_folder(server)
+    _start_rendering_ahead(server)
 
 
 def on_exit(server):
+    _stop_rendering_ahead(server)
     for folder in os.environ.pop(FOLDERS_MADE, "").split(os.pathsep):
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
@@ -107,3 +119,24 @@ def _fresh_page_cache_folder(server):
     os.environ[FOLDERS_MADE] = os.pathsep.join([made, folder]) if made else folder
     os.environ["PAGE_CACHE_DIR"] = folder
     server.log.info("workers share the page cache in %s", folder)
+
+
+def _start_rendering_ahead(server):
+    """`flask pages render-ahead --follow` for the server's app, in the environment its workers get; kept on
+    the server (the arbiter), which outlives the rereading of this file on a reload."""
+    application = getattr(server.app, "app_uri", None)  # as gunicorn was told it: "wsgi:app"
+    if RENDER_AHEAD and application:
+        command = ["pages", "render-ahead", "--follow"]
+        server.page_renderer = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", application, *command], cwd=server.cfg.chdir
+        )
+
+
+def _stop_rendering_ahead(server):
+    renderer = getattr(server, "page_renderer", None)
+    if renderer is not None and renderer.poll() is None:
+        renderer.terminate()
+        try:
+            renderer.wait(timeout=graceful_timeout)
+        except subprocess.TimeoutExpired:
+            renderer.kill()

@@ -2,6 +2,7 @@
 tests and bench scripts that need real HTTP: started, waited for, and stopped in one place; and an app of the
 test's own served in its process (in_process), for tests that drive it from a browser or a script."""
 
+import json
 import os
 import signal
 import socket
@@ -32,16 +33,33 @@ class Server:
         return self.process.pid
 
     def workers(self) -> set[int]:
-        """The live children of gunicorn's master process: its workers."""
-        workers = set()
+        """The live children of gunicorn's master process but the one rendering pages ahead: its workers."""
+        return self._children() - self.page_renderers()
+
+    def page_renderers(self) -> set[int]:
+        """The live child rendering vendor pages ahead (gunicorn.conf.py), if any."""
+        return {child for child in self._children() if RENDERER_COMMAND in _command_line(child)}
+
+    def _children(self) -> set[int]:
+        children = set()
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
             except OSError:
                 continue  # the process ended while the list was read
             if int(parent) == self.master and state != "Z":
-                workers.add(int(stat.parent.name))
-        return workers
+                children.add(int(stat.parent.name))
+        return children
+
+
+RENDERER_COMMAND = b"render-ahead"
+
+
+def _command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def free_port() -> int:
@@ -97,6 +115,22 @@ def gunicorn(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(STOP_SECONDS)
+
+
+def wait_until_rendered_ahead(server: Server, seconds: float) -> dict:
+    """Once /healthz says the server has rendered every published vendor's page ahead (gunicorn.conf.py):
+    its count. RuntimeError, with the log, when it has not within seconds."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with urlopen(server.base + "/healthz", timeout=5) as answer:
+            rendered = json.load(answer)["vendor_pages_rendered_ahead"]
+        if rendered and rendered["rendered"] == rendered["published"]:
+            return rendered
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"vendor pages not rendered ahead in {seconds} s ({rendered}):\n{server.log.read_text()}"
+            )
+        time.sleep(0.5)
 
 
 def _wait_until_ready(server: Server, workers: int, ready_path: str, start_seconds: float) -> None:

@@ -4,6 +4,7 @@ lucky draws."""
 
 import importlib.util
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -70,8 +71,8 @@ def test_popular_addresses_are_asked_for_far_more_often_than_the_rest(load):
 def test_a_run_of_some_kinds_reports_and_judges_those_kinds_alone(load, monkeypatch, capsys):
     monkeypatch.setattr("sys.argv", ["load.py", "--kinds", "api", "estimator"])
     arguments = load.parse_arguments()
-    result = load.Result(100, 3_000, 1.0, 1.0, 2.0, 3.0, 0, 2_900, 100)
-    bare = load.Result(1, 6_000, 1.0, 0.1, 0.2, 0.3, 0, 0, 0)
+    result = load.Result(100, 3_000, 1.0, 1.0, 2.0, 3.0, 0, 2_700, 240, 60)
+    bare = load.Result(1, 6_000, 1.0, 0.1, 0.2, 0.3, 0, 0, 0, 0)
     driven = {kind: result for kind in arguments.kinds}
     mixes = {kind: ["/"] for kind in arguments.kinds}
 
@@ -84,6 +85,8 @@ def test_a_run_of_some_kinds_reports_and_judges_those_kinds_alone(load, monkeypa
         in (printed)
     )
     assert "vendor" not in printed and "directory" not in printed
+    kept_and_made = re.search(r"^api .* (\d+%) +(\d+%) +6000 ", printed, re.MULTILINE)
+    assert kept_and_made.groups() == ("90%", "8%")
     monkeypatch.setattr("sys.argv", ["load.py", "--kinds", "nothing"])
     with pytest.raises(SystemExit):
         load.parse_arguments()

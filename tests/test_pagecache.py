@@ -33,26 +33,26 @@ def app(request, scratch_database, tmp_path):
         with app_emptied_after(scratch_database, tmp_path / "index") as app:
             yield app
     else:
-        with _sharing_a_folder(scratch_database, tmp_path) as app:
+        with sharing_a_folder(scratch_database, tmp_path) as app:
             yield app
 
 
 @pytest.fixture
 def shared_app(scratch_database, tmp_path):
-    with _sharing_a_folder(scratch_database, tmp_path) as app:
+    with sharing_a_folder(scratch_database, tmp_path) as app:
         add_vendors(vendor_record(name="Cached Care", slug="cached-care"))
         yield app
 
 
 @contextmanager
-def _sharing_a_folder(scratch_database, tmp_path):
+def sharing_a_folder(scratch_database, tmp_path):
     with app_emptied_after(
         scratch_database, tmp_path / "index", PAGE_CACHE_DIR=str(tmp_path / "pages")
     ) as app:
         try:
             yield app
         finally:
-            app.extensions["pagecache"].shared.close()
+            app.extensions["pagecache"].close()
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def another_app(database_url: str, index_dir, **settings):
         yield other
     finally:
         if isinstance(other.extensions["pagecache"], pagecache._InFolder):
-            other.extensions["pagecache"].shared.close()
+            other.extensions["pagecache"].close()
         with other.app_context():
             db.engine.dispose()
 

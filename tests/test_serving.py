@@ -8,6 +8,7 @@ import re
 import runpy
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ import flask
 import pytest
 
 from tests.conftest import make_app
-from tests.served import ROOT, gunicorn
+from tests.served import ROOT, gunicorn, wait_until_rendered_ahead
 
 
 def served_settings(tmp_path: Path) -> dict:
@@ -104,6 +105,55 @@ def test_a_reload_gives_the_workers_a_fresh_folder_and_stopping_removes_every_on
             time.sleep(0.1)
         assert folders[0] != folders[1] and all(folder.is_dir() for folder in folders)
     assert not any(folder.exists() for folder in folders)
+
+
+def test_the_server_renders_vendor_pages_ahead_beside_its_workers_until_it_stops(tmp_path):
+    settings = {**served_settings(tmp_path), "LOG_LEVEL": "info"}
+    flask_command = [sys.executable, "-m", "flask", "--app", "wsgi", "seed"]
+    subprocess.run(flask_command, cwd=ROOT, env={**os.environ, **settings}, check=True, capture_output=True)
+    with gunicorn(settings, tmp_path / "gunicorn.log", workers=1) as server:
+        [renderer] = server.page_renderers()
+        assert len(server.workers()) == 1
+        rendered = wait_until_rendered_ahead(server, RENDERING_AHEAD_SECONDS)
+        assert rendered["rendered"] == rendered["published"] > 20
+        slug = _a_published_slug(tmp_path / "served.sqlite3")
+        with urlopen(Request(f"{server.base}/vendors/{slug}", headers={"Accept-Encoding": "gzip"})) as page:
+            assert page.headers["X-Cache"] == "made"
+        server.process.send_signal(signal.SIGHUP)  # a fresh folder: rendered ahead again by a new process
+        deadline = time.monotonic() + 20
+        while server.page_renderers() in (set(), {renderer}):
+            assert time.monotonic() < deadline, "no new process rendering ahead after a reload"
+            time.sleep(0.1)
+        assert not _alive(renderer)
+        [renderer] = server.page_renderers()
+    deadline = time.monotonic() + 10
+    while _alive(renderer):
+        assert time.monotonic() < deadline, "the process rendering ahead outlived the server"
+        time.sleep(0.1)
+
+
+def test_the_server_renders_nothing_ahead_when_told_not_to(tmp_path):
+    settings = {**served_settings(tmp_path), "RENDER_AHEAD": "0"}
+    with gunicorn(settings, tmp_path / "gunicorn.log", workers=1) as server:
+        assert server.page_renderers() == set()
+        with urlopen(f"{server.base}/healthz", timeout=5) as health:
+            assert json.load(health)["vendor_pages_rendered_ahead"] is None
+
+
+RENDERING_AHEAD_SECONDS = 60
+
+
+def _a_published_slug(database: Path) -> str:
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT slug FROM vendors WHERE status = 'published' LIMIT 1").fetchone()[0]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def _page_cache_folders(server) -> list[Path]:

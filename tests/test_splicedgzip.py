@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vendors.splicedgzip import SplicedGzip
+from vendors.splicedgzip import Compressed, SplicedGzip
 
 PLACE = b"\x01PLACE\x01"
 # HTML-like pieces so deflate finds repeats across places, plus any non-NUL byte.
@@ -89,3 +89,43 @@ def test_the_gzip_program_accepts_the_answer_with_places_near_and_further_than_a
     tested = subprocess.run(["gzip", "--test", "--verbose", str(answer)], capture_output=True, text=True)
     assert tested.returncode == 0, tested.stderr
     assert gzip.decompress(answer.read_bytes()) == text.replace(PLACE, b"TOKEN")
+
+
+# Pieces of text as a page made from parts is given them: each compressed on its own, or stored as it is.
+PIECEWISE = st.lists(st.tuples(st.binary(max_size=400) | PIECES, st.booleans()), min_size=1, max_size=6)
+
+
+@given(between_tokens=st.lists(PIECEWISE, min_size=1, max_size=5), token=st.binary(min_size=1, max_size=300))
+def test_a_text_put_together_from_pieces_compressed_already_gives_the_text_with_every_token(
+    between_tokens, token
+):
+    pieces = [
+        [Compressed.on_its_own(text) if compress else Compressed.stored(text) for text, compress in segment]
+        for segment in between_tokens
+    ]
+    spliced = SplicedGzip.of_pieces(pieces, len(token))
+
+    texts = [b"".join(text for text, _compress in segment) for segment in between_tokens]
+    assert gzip.decompress(spliced.gzip(token)) == token.join(texts)  # NUL bytes and all
+    assert spliced.text(token) == token.join(texts)
+    assert SplicedGzip.from_bytes(spliced.to_bytes()) == spliced
+
+
+def test_text_longer_than_a_stored_block_holds_is_stored_in_several():
+    text = bytes(range(256)) * 600  # 153,600 bytes
+    stored = Compressed.stored(text)
+    assert len(stored.deflated) == len(text) + 5 * 3
+    spliced = SplicedGzip.of_pieces([[stored], [Compressed.on_its_own(b"<p>")]], 4)
+    assert gzip.decompress(spliced.gzip(b"tokn")) == text + b"tokn<p>"
+
+
+def test_a_piece_compressed_on_its_own_refers_to_nothing_before_it():
+    piece = Compressed.on_its_own(b"<li>care</li>" * 50)
+    assert zlib.decompressobj(wbits=-15).decompress(piece.deflated) == b"<li>care</li>" * 50
+    assert (piece.length, piece.crc) == (650, zlib.crc32(b"<li>care</li>" * 50))
+
+
+@given(texts=st.lists(st.binary(max_size=70_000), max_size=4))
+def test_pieces_joined_have_the_length_and_crc_of_their_text(texts):
+    joined = Compressed.joined([Compressed.stored(text) for text in texts])
+    assert (joined.length, joined.crc) == (len(b"".join(texts)), zlib.crc32(b"".join(texts)))

@@ -4,7 +4,8 @@ Most requests for a page are answered from the page cache (vendors.pagecache), a
 and Flask's handling around them cost about a sixth of the request (the rate limiter's look-up, which page
 reads are exempt from anyway, was 7 % of a directory hit's profile). So a read the hooks cannot change is
 answered from the page cache before them: a GET or HEAD outside /admin, of a view the page cache keeps, in no
-blueprint with hooks of its own but those named below, from a visitor who takes gzip. It carries what the
+blueprint with hooks of its own but those named below, from a visitor who takes gzip; so is an answer the
+view makes from parts kept beside the answers (vendors.pagecache, `made_early`). It carries what the
 hooks would have given it: the request id and log line (vendors.requestlog), the security headers
 (vendors.headers), and the session cookie holding the visitor's CSRF token, saved as Flask saves it. A read
 the rate limiter counts (the API's, vendors.extensions) is counted against the API's limit and given the

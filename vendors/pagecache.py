@@ -11,7 +11,11 @@ The one part of a page that belongs to one visitor, the CSRF token of its forms,
 and filled in on every answer, kept or not; bodies are kept gzip-compressed around it (vendors.splicedgzip).
 A visitor with a shortlist (every page shows it), or whose session holds anything but that token (a message
 to show, a signed-in account), is answered afresh.
-Answers carry X-Cache: hit or miss, which bench/load.py counts.
+
+Beside the answers, parts of pages (keep_part: a vendor page's skeleton) are kept in a store of their own,
+so that answers stored after them never push them out; a view may make its answer from them (`made_early`)
+before the request hooks, and that answer is then kept as any other.
+Answers carry X-Cache: hit, made (from kept parts) or miss, which bench/load.py counts.
 """
 
 import functools
@@ -19,11 +23,13 @@ import hashlib
 import importlib.metadata
 import itertools
 import json
+import os
 import secrets
 import struct
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol, TypeVar
 
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import generate_csrf
@@ -46,6 +52,18 @@ KEPT_FORMAT = 2  # of _Kept.to_bytes, in the shared folder's keys
 # share of PAGE_CACHE_MEGABYTES of its own memory: an answer under a key never changes, so the copy is as good
 # as the folder's, and the most asked-for pages skip the folder's read and decoding.
 SHARED_TO_NEAR = 4
+PARTS_FOLDER = "parts"
+
+
+class KeptPart(Protocol):
+    """A part of pages kept beside them (keep_part), decoded; its size is what it takes of this process's
+    memory."""
+
+    @property
+    def size(self) -> int: ...
+
+
+T = TypeVar("T", bound=KeptPart)
 
 
 def init_app(app: Flask) -> None:
@@ -53,7 +71,9 @@ def init_app(app: Flask) -> None:
     shared = SharedPages.open(folder, megabytes) if folder and megabytes else None
     if shared is not None:
         PAGES.resize(megabytes // SHARED_TO_NEAR)
-        app.extensions["pagecache"] = _InFolder(shared, _settings_fingerprint(app))
+        # Parts of pages in a store of their own, so that the answers stored after them never push them out.
+        parts = SharedPages.open(os.path.join(folder, PARTS_FOLDER), megabytes)
+        app.extensions["pagecache"] = _InFolder(shared, parts, _settings_fingerprint(app))
     else:
         PAGES.resize(megabytes)
         # Answers depend on the app's settings too; each app of the process keeps its own.
@@ -75,14 +95,21 @@ class _InMemory:
     def put(self, key: tuple, kept: "_Kept") -> None:
         PAGES.put((self.app_token, *key), kept, kept.size)
 
+    def get_part(self, key: tuple, _decode: Callable[[bytes], T]) -> T | None:
+        return PAGES.get((self.app_token, "part", *key))
+
+    def put_part(self, key: tuple, part: "KeptPart", _encoded: bytes) -> None:
+        PAGES.put((self.app_token, "part", *key), part, part.size)
+
 
 class _InFolder:
     """Answers kept as bytes in the folder a server's workers share (vendors.sharedpages), so a page rendered
     by one worker is a hit in all, under keys that name the code's version and the app's settings; the ones
     this process used last are also in its memory (PAGES), decoded."""
 
-    def __init__(self, shared: SharedPages, fingerprint: str):
+    def __init__(self, shared: SharedPages, parts: SharedPages | None, fingerprint: str):
         self.shared = shared
+        self.parts = parts
         self.fingerprint = fingerprint
 
     def get(self, key: tuple) -> "_Kept | None":
@@ -104,6 +131,42 @@ class _InFolder:
         if self.shared.put(self._digest(key), kept.to_bytes()):  # a folder that fails keeps nothing
             PAGES.put((self.fingerprint, *key), kept, kept.size)
 
+    def get_part(self, key: tuple, decode: Callable[[bytes], T]) -> T | None:
+        near_key = (self.fingerprint, "part", *key)
+        part = PAGES.get(near_key)
+        if part is not None:
+            return part
+        stored = self.parts.get(self._digest(key)) if self.parts is not None else None
+        if stored is None:
+            return None
+        try:
+            part = decode(stored)
+        except ValueError as error:
+            self.parts.warn(error)
+            return None
+        PAGES.put(near_key, part, part.size)
+        return part
+
+    def put_part(self, key: tuple, part: "KeptPart", encoded: bytes) -> None:
+        if self.parts is not None and self.parts.put(self._digest(key), encoded):
+            PAGES.put((self.fingerprint, "part", *key), part, part.size)
+
+    def put_note(self, key: tuple, note: dict) -> None:
+        if self.parts is not None:
+            self.parts.put(self._digest(("note", *key)), json.dumps(note).encode())
+
+    def get_note(self, key: tuple) -> dict | None:
+        stored = self.parts.get(self._digest(("note", *key))) if self.parts is not None else None
+        try:
+            return json.loads(stored) if stored is not None else None
+        except ValueError:
+            return None
+
+    def close(self) -> None:
+        for store in (self.shared, self.parts):
+            if store is not None:
+                store.close()
+
     def _digest(self, key: tuple) -> str:
         """The key's parts are strings, numbers, dates and tuples of them, whose repr is the same in every
         process."""
@@ -122,10 +185,14 @@ def _settings_fingerprint(app: Flask) -> str:
 
 
 def cached(
-    catalogue: Callable[[], bool] = lambda: True, vary: Callable[[], Hashable] = lambda: None
+    catalogue: Callable[[], bool] = lambda: True,
+    vary: Callable[[], Hashable] = lambda: None,
+    made_early: Callable[..., "Made | None"] | None = None,
 ) -> Callable:
     """Keep the view's 200 answers under what they depend on; `catalogue()` says whether this answer shows
-    catalogue data, `vary()` names anything else it depends on."""
+    catalogue data, `vary()` names anything else it depends on. `made_early(**view_args)`, when given, makes
+    the answer from parts kept beside the answers (keep_part), or None when they are not kept, quickly enough
+    for the front door to give it without keeping it (kept_gzip_hit, vendors.frontdoor)."""
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -147,6 +214,7 @@ def cached(
             return _replayed(kept, "miss")
 
         answer.kept_under = (catalogue, vary)
+        answer.made_early = made_early
         return answer
 
     return decorate
@@ -165,27 +233,59 @@ class GzipHit:
 
 def kept_gzip_hit(view: Callable, csrf_token: Callable[[], str] = generate_csrf) -> GzipHit | None:
     """The view's kept answer, gzip-compressed, for a visitor who takes gzip, with the token csrf_token()
-    gives; None when there is none to give (the view answers for itself). What the view's decorator would
-    answer, without running the view."""
+    gives, or the answer its made_early() makes (see `cached`); None when there is neither to give (the view
+    answers for itself). What the view's decorator would answer, without running the view."""
     kept_under = getattr(view, "kept_under", None)
     if kept_under is None or not takes_gzip():
         return None
     key = g.page_key = _key_if_shared_alike(*kept_under)  # the view's decorator reuses it
-    kept = current_app.extensions["pagecache"].get(key) if key is not None else None
-    if kept is None or kept.compressed is None:
+    if key is None:
+        return None
+    kept = current_app.extensions["pagecache"].get(key)
+    if kept is None:
+        return _made_gzip_answer(view, key, csrf_token)
+    return _gzip_answer(kept, csrf_token, "hit")
+
+
+@dataclass(frozen=True)
+class Made:
+    """An answer a view's made_early() makes from parts kept beside the answers, for a page whose forms carry
+    the visitor's CSRF token: its status and headers, and compress(n), its body compressed with places for
+    tokens of n bytes (vendors.splicedgzip)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    compress: Callable[[int], SplicedGzip]
+
+
+def _made_gzip_answer(view: Callable, key: tuple, csrf_token: Callable[[], str]) -> GzipHit | None:
+    """The answer the view's made_early() makes, kept as an answer the view would have given."""
+    made_early = getattr(view, "made_early", None)
+    made = made_early(**request.view_args) if made_early is not None else None
+    if made is None:
+        return None
+    kept = _Kept(made.status, made.headers, made.compress(len(csrf_token())), None)
+    current_app.extensions["pagecache"].put(key, kept)
+    return _gzip_answer(kept, csrf_token, "made")
+
+
+def _gzip_answer(kept: "_Kept", csrf_token: Callable[[], str], outcome: str) -> GzipHit | None:
+    if kept.compressed is None:
         return None
     token = csrf_token().encode() if kept.needs_token else b""
     if len(token) != kept.compressed.token_length:
         return None
     body = kept.compressed.gzip(token)
     headers = [(name, value) for name, value in kept.headers if name.lower() not in _SET_ON_REPLAY]
-    vary = [
-        value for name, value in kept.headers if name.lower() == "vary" for value in parse_set_header(value)
-    ]
+    headers += [("X-Cache", outcome), ("Content-Length", str(len(body))), ("Content-Encoding", "gzip")]
+    return GzipHit(kept.status, headers, _vary_with_accept_encoding(kept.headers), body)
+
+
+def _vary_with_accept_encoding(headers: list[tuple[str, str]]) -> list[str]:
+    vary = [value for name, value in headers if name.lower() == "vary" for value in parse_set_header(value)]
     if "accept-encoding" not in {value.lower() for value in vary}:
         vary.append("Accept-Encoding")
-    headers += [("X-Cache", "hit"), ("Content-Length", str(len(body))), ("Content-Encoding", "gzip")]
-    return GzipHit(kept.status, headers, vary, body)
+    return vary
 
 
 def takes_gzip() -> bool:
@@ -203,6 +303,43 @@ def _takes_gzip(accept_encoding: str) -> bool:
 _SET_ON_REPLAY = {"content-length", "content-encoding", "x-cache", "vary"}
 
 
+def kept_part(key: tuple, decode: Callable[[bytes], T]) -> T | None:
+    """A part of pages kept by keep_part under key (which names what it depends on), decoded; None when none
+    is kept."""
+    return current_app.extensions["pagecache"].get_part(key, decode)
+
+
+def keep_part(key: tuple, part: T, encoded: bytes) -> None:
+    """Keep a part of pages, such as a page with places left to fill in (vendors.directory.vendorpages),
+    beside the answers: in this process as it is, and in the workers' shared folder encoded (decoded there
+    by the function kept_part is given)."""
+    current_app.extensions["pagecache"].put_part(key, part, encoded)
+
+
+def keeps_parts() -> bool:
+    """Whether parts kept by keep_part are seen by every process of the server: kept in a shared folder."""
+    store = current_app.extensions["pagecache"]
+    return isinstance(store, _InFolder) and store.parts is not None
+
+
+def keep_note(key: tuple, note: dict) -> None:
+    """Keep a note beside the parts of pages for every process of the server to read (kept_note), such as
+    how far a process rendering them has got; a page cache without a shared folder keeps none."""
+    if keeps_parts():
+        current_app.extensions["pagecache"].put_note(key, note)
+
+
+def kept_note(key: tuple) -> dict | None:
+    """The note last kept under key; None when there is none (or it cannot be read)."""
+    return current_app.extensions["pagecache"].get_note(key) if keeps_parts() else None
+
+
+def catalogue_position() -> tuple:
+    """Where the catalogue and the search index stand: what an answer showing catalogue data is kept under.
+    Raises SQLAlchemyError when the database cannot say."""
+    return (search.database_identity(), search.log_position(), search.index_position())
+
+
 def _key_if_shared_alike(catalogue: Callable[[], bool], vary: Callable[[], Hashable]) -> tuple | None:
     return _key(catalogue, vary) if _shared_alike() else None
 
@@ -218,11 +355,7 @@ def _shared_alike() -> bool:
 def _key(catalogue: Callable[[], bool], vary: Callable[[], Hashable]) -> tuple | None:
     """What the answer depends on; None when the database cannot say (the view then answers for itself)."""
     try:
-        edits = (
-            (search.database_identity(), search.log_position(), search.index_position())
-            if catalogue()
-            else None
-        )
+        edits = catalogue_position() if catalogue() else None
     except SQLAlchemyError:
         return None
     session_cookie = current_app.config["SESSION_COOKIE_NAME"]

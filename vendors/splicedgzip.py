@@ -13,13 +13,19 @@ whole: each later one is a copy of the one before (a length and a distance, in a
 code, RFC 1951 3.2.5-3.2.6), which does not depend on the token and is made once. The gzip trailer's CRC-32 is
 worked out from the token's own and three numbers kept with the page (see `_TextCrc`), so an answer reads the
 token's bytes and no piece's, and compresses nothing.
+
+A page may also be put together from pieces compressed already (`Compressed`, `SplicedGzip.of_pieces`):
+each piece then refers to nothing before it, so pieces compressed once can go into any page, at some cost in
+size, and its CRC-32 is worked out from theirs (CRC-32 is affine: `Compressed.joined`).
 """
 
+import itertools
 import json
 import struct
 import zlib
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import NamedTuple
 
 WINDOW = 32 * 1024  # how far back deflate may refer
 LEVEL = 6
@@ -65,7 +71,27 @@ class SplicedGzip:
             copy = _copy_block(token_length, token_length + len(parts[number - 1])) if number > 1 else None
             pieces.append(_Piece(deflated, len(part), copy))
             before = (before + part + filler)[-WINDOW:]
-        return cls(tuple(pieces), token_length, _TextCrc.of(parts, token_length))
+        return cls(
+            tuple(pieces),
+            token_length,
+            _TextCrc.of([(len(part), zlib.crc32(part)) for part in parts], token_length),
+        )
+
+    @classmethod
+    def of_pieces(cls, between_tokens: list[list["Compressed"]], token_length: int) -> "SplicedGzip":
+        """The text between its places for tokens, each given in pieces compressed already. Nothing is
+        compressed or read again, and the text may hold NUL bytes."""
+        texts = [Compressed.joined(pieces) for pieces in between_tokens]
+        pieces = [
+            _Piece(
+                text.deflated,
+                text.length,
+                _copy_block(token_length, token_length + texts[number - 1].length) if number > 1 else None,
+            )
+            for number, text in enumerate(texts)
+        ]
+        crcs = [(text.length, text.crc) for text in texts]
+        return cls(tuple(pieces), token_length, _TextCrc.of(crcs, token_length))
 
     @property
     def splices(self) -> int:
@@ -79,7 +105,7 @@ class SplicedGzip:
         """The text with token in every place, as a gzip member (RFC 1952)."""
         if len(token) != self.token_length:
             raise ValueError(f"token of {len(token)} bytes for places of {self.token_length}")
-        stored = b"\x00" + struct.pack("<HH", len(token), 0xFFFF ^ len(token)) + token
+        stored = stored_blocks(token)
         crc = self.crc.with_token(token)
         first, *rest = self.pieces
         body = b"".join(
@@ -122,9 +148,60 @@ class SplicedGzip:
     def text(self, token: bytes) -> bytes:
         """The text with token, of any length, in every place, uncompressed: for clients that do not take
         gzip."""
-        filler = NOT_TEXT * self.token_length
-        text = zlib.decompress(self.gzip(filler), wbits=31)
-        return text.replace(filler, token) if self.splices else text
+        text = zlib.decompress(self.gzip(NOT_TEXT * self.token_length), wbits=31)
+        starts = itertools.accumulate(piece.length + self.token_length for piece in self.pieces[:-1])
+        return token.join(
+            text[start : start + piece.length] for start, piece in zip((0, *starts), self.pieces, strict=True)
+        )
+
+
+class Compressed(NamedTuple):
+    """A piece of text compressed already, in deflate blocks that refer to nothing before them and end on a
+    byte, so that it can stand anywhere in a deflate stream (SplicedGzip.of_pieces); with its length and
+    CRC-32, from which those of pieces put together are worked out without reading them."""
+
+    length: int
+    crc: int
+    deflated: bytes
+
+    @classmethod
+    def on_its_own(cls, text: bytes) -> "Compressed":
+        compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+        return cls(
+            len(text), zlib.crc32(text), compressor.compress(text) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        )
+
+    @classmethod
+    def stored(cls, text: bytes) -> "Compressed":
+        """For a piece too short or too varied to be worth compressing."""
+        return cls(len(text), zlib.crc32(text), stored_blocks(text))
+
+    @classmethod
+    def joined(cls, pieces: list["Compressed"]) -> "Compressed":
+        """The pieces one after the other. CRC-32 is affine: the CRC of A then B is the CRC of B started from
+        A's CRC, which is B's own CRC changed by A's carried past as many NUL bytes as B has."""
+        length = crc = 0
+        for piece in pieces:
+            length, crc = length + piece.length, _followed_by(crc, piece.length, piece.crc)
+        return cls(length, crc, b"".join(piece.deflated for piece in pieces))
+
+
+def _followed_by(crc: int, length: int, following: int) -> int:
+    """The CRC-32 of a text of CRC crc followed by one of that length and CRC."""
+    zeros = memoryview(_ZEROS)[:length] if length <= len(_ZEROS) else bytes(length)
+    return zlib.crc32(zeros, crc) ^ zlib.crc32(zeros) ^ following
+
+
+_ZEROS = bytes(64 * 1024)
+
+
+def stored_blocks(text: bytes) -> bytes:
+    """text as uncompressed deflate blocks (RFC 1951, 3.2.4), for a piece too short or too varied to be worth
+    compressing."""
+    return b"".join(
+        b"\x00" + struct.pack("<HH", len(chunk), 0xFFFF ^ len(chunk)) + chunk
+        for chunk in (text[start : start + MAX_STORED] for start in range(0, len(text), MAX_STORED))
+    )
 
 
 def _size(blob: bytes | None) -> int | None:
@@ -147,15 +224,19 @@ class _TextCrc:
     of_zeros: int  # crc(NULs of the token's length)
 
     @classmethod
-    def of(cls, parts: list[bytes], token_length: int) -> "_TextCrc":
-        """For the text parts[0] T parts[1] T ... parts[-1]; T of token_length bytes."""
+    def of(cls, parts: list[tuple[int, int]], token_length: int) -> "_TextCrc":
+        """For the text parts[0] T parts[1] T ... parts[-1], each part told by its length and CRC-32; T of
+        token_length bytes."""
         spread = 0
-        for number, part in enumerate(parts[1:], start=1):
+        for number, (length, _crc) in enumerate(parts[1:], start=1):
             if number > 1:
                 spread = _carried(spread, token_length)  # past this place's token
-            spread = _carried(spread ^ _X_TO_THE_0, len(part))
-        zeros = bytes(token_length)
-        return cls(zlib.crc32(zeros.join(parts)), spread, zlib.crc32(zeros))
+            spread = _carried(spread ^ _X_TO_THE_0, length)
+        of_zeros = zlib.crc32(bytes(token_length))
+        without_tokens = parts[0][1]
+        for length, crc in parts[1:]:
+            without_tokens = _followed_by(_followed_by(without_tokens, token_length, of_zeros), length, crc)
+        return cls(without_tokens, spread, of_zeros)
 
     def with_token(self, token: bytes) -> int:
         return self.without_tokens ^ _times_mod_p(zlib.crc32(token) ^ self.of_zeros, self.spread)

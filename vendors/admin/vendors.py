@@ -14,7 +14,7 @@ from vendors.catalog.models import Vendor
 from vendors.catalog.records import FACET_FIELDS, RecordError, parse_record, plain_values, vendor_record
 from vendors.catalog.writes import EditConflict, SavedMeanwhile, catalogue_writes, conflicting_changes
 from vendors.database import MAX_ROW_ID
-from vendors.directory import present
+from vendors.directory import present, vendorpages
 from vendors.extensions import db
 from vendors.reference.taxonomy import STATUSES
 from vendors.validation import digits_up_to
@@ -163,15 +163,13 @@ def _same_value(field_name: str, typed, saved) -> bool:
 def vendor_preview(vendor_id: int):
     vendor = _vendor_or_404(vendor_id)
     buyer_country = current_app.config["BUYER_COUNTRY"]
+    places = vendorpages.Places(buyer_country, back_to_listing="", return_to="")  # it has no shortlist form
     return render_template(
         "directory/vendor.html",
         vendor=vendor,
-        buyer_country=buyer_country,
-        delivered=present.delivery_countries(
-            vendor, buyer_country, current_app.config["NEARSHORE_MAX_HOURS"]
-        ),
         stale=present.is_stale(vendor.verified_at),
         preview=True,
+        **places.values(vendor.delivery_countries),
     )
 
 

@@ -1,12 +1,16 @@
 """A vendor as buyers see it: labels, shores for their country, staleness. Shared by pages and the API."""
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from markupsafe import Markup
+
 from vendors.catalog.models import ShowableVendor
 from vendors.catalog.rules import SHORES, SIZE_LABELS, shore_for
-from vendors.reference.countries import country_name
+from vendors.reference.countries import COUNTRIES, country_name
 
 STALE_AFTER = timedelta(days=365)
 
@@ -21,10 +25,27 @@ class DeliveryCountry:
 def delivery_countries(
     vendor: ShowableVendor, buyer_country: str, nearshore_max_hours: Decimal
 ) -> list[DeliveryCountry]:
+    return delivery_countries_of(vendor.delivery_countries, buyer_country, nearshore_max_hours)
+
+
+def delivery_countries_of(
+    codes: Iterable[str], buyer_country: str, nearshore_max_hours: Decimal
+) -> list[DeliveryCountry]:
     return [
         DeliveryCountry(code, country_name(code), shore_for(buyer_country, code, nearshore_max_hours))
-        for code in vendor.delivery_countries
+        for code in codes
     ]
+
+
+@functools.lru_cache(maxsize=2 * len(COUNTRIES))
+def country_options(selected: str) -> Markup:
+    """The options of a buyer-country select, `selected` chosen. Made once per country: escaping every
+    country's name again on each page took 0.1 to 0.3 ms of a 2.4 ms vendor page (similar vendors known)."""
+    option = Markup('<option value="{}"{}>{}</option>')
+    return Markup("\n").join(
+        option.format(code, Markup(" selected") if code == selected else "", country.name)
+        for code, country in COUNTRIES.items()
+    )
 
 
 def shores(delivered: list[DeliveryCountry]) -> list[str]:

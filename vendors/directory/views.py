@@ -1,14 +1,12 @@
-import functools
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, url_for
-from markupsafe import Markup
 
 from vendors import pagecache
 from vendors.catalog.models import published_vendor_to_show, renamed_vendor
 from vendors.catalog.rules import SHORES
-from vendors.directory import present
+from vendors.directory import present, vendorpages
 from vendors.directory.params import (
     DEFAULT_PER_PAGE,
     FACET_TITLES,
@@ -42,7 +40,7 @@ def template_helpers() -> dict:
         "sorts": SORTS,
         "shore_labels": SHORES,
         "coverage_labels": COVERAGE,
-        "country_options": country_options,
+        "country_options": present.country_options,
         "country_name": country_name,
         "money": money,
         "listing_url": listing_url,
@@ -55,25 +53,18 @@ def template_helpers() -> dict:
     }
 
 
-@functools.lru_cache(maxsize=2 * len(COUNTRIES))
-def country_options(selected: str) -> Markup:
-    """The options of a buyer-country select, `selected` chosen. Made once per country: escaping every
-    country's name again on each page took 0.1 to 0.3 ms of a 2.4 ms vendor page (similar vendors known)."""
-    option = Markup('<option value="{}"{}>{}</option>')
-    return Markup("\n").join(
-        option.format(code, Markup(" selected") if code == selected else "", country.name)
-        for code, country in COUNTRIES.items()
-    )
-
-
 def listing_url(params, **changes) -> str:
     """The /vendors URL for this state with `changes` applied (any change returns to page 1). The same
     address url_for would build, without building the path again for each of the page's ~90 links."""
     changes.setdefault("page", 1)
+    query = urlencode(list(params.query_args(**changes).items(multi=True)), safe=URL_QUERY_SAFE)
+    return _listing_path() + ("?" + query if query else "")
+
+
+def _listing_path() -> str:
     if "listing_path" not in g:
         g.listing_path = url_for("directory.index")
-    query = urlencode(list(params.query_args(**changes).items(multi=True)), safe=URL_QUERY_SAFE)
-    return g.listing_path + ("?" + query if query else "")
+    return g.listing_path
 
 
 def facet_label(value: str, facet: str) -> str:
@@ -222,30 +213,50 @@ def _without_carried_sort(args) -> dict:
     return cleaned
 
 
+def _vendor_page_made_early(slug: str) -> pagecache.Made | None:
+    """The vendor page put together from its kept skeleton, for the page cache's front door
+    (vendors.frontdoor) to answer before Flask's request hooks; None when no skeleton is kept (the page is
+    then rendered whole)."""
+    buyer_country = _buyer_country_shown()
+    compress = vendorpages.compressed_from_kept_skeleton(slug, _places(buyer_country))
+    if compress is None:
+        return None
+    headers = remember_buyer_country(current_app.response_class(mimetype="text/html"), buyer_country).headers
+    return pagecache.Made(200, list(headers.items()), compress)
+
+
 @bp.get("/vendors/<slug>")
 # Besides the address and the cookies: the listing its "All vendors" link returns to when the Referer names it
 # (one named by `back` is in the address already, so a visit with no Referer reads no more of the request).
-@pagecache.cached(vary=lambda: _listing_came_from() if request.referrer else None)
+@pagecache.cached(
+    vary=lambda: _listing_came_from() if request.referrer else None, made_early=_vendor_page_made_early
+)
 def vendor_page(slug: str):
-    vendor = published_vendor_to_show(slug)
-    if vendor is None:
+    buyer_country = _buyer_country_shown()
+    places = _places(buyer_country)
+    # A page kept for every visitor alike is made from the vendor's skeleton when one is kept.
+    page = vendorpages.from_kept_skeleton(slug, places) if g.get("recording_page") else None
+    if page is None:
+        vendor = published_vendor_to_show(slug)
+        page = vendorpages.rendered(vendor, places) if vendor is not None else None
+    if page is None:
         moved = redirect_if_renamed("directory.vendor_page", slug)
         if moved is not None:
             return moved
         abort(404, description="There is no published vendor at this address.")
-    buyer_country = as_spelled(request.args.get("buyer_country", ""), capitals=True)
-    if buyer_country not in COUNTRIES:
-        buyer_country = remembered_buyer_country()
-    delivered = present.delivery_countries(vendor, buyer_country, current_app.config["NEARSHORE_MAX_HOURS"])
-    page = render_template(
-        "directory/vendor.html",
-        vendor=vendor,
-        buyer_country=buyer_country,
-        delivered=delivered,
-        stale=present.is_stale(vendor.verified_at),
-        back_to_listing=_listing_to_return_to(buyer_country),
-    )
     return remember_buyer_country(make_response(page), buyer_country)
+
+
+def _buyer_country_shown() -> str:
+    """The buyer country the address names, else the one the visitor chose before, else the default."""
+    buyer_country = as_spelled(request.args.get("buyer_country", ""), capitals=True)
+    return buyer_country if buyer_country in COUNTRIES else remembered_buyer_country()
+
+
+def _places(buyer_country: str) -> vendorpages.Places:
+    return vendorpages.Places(
+        buyer_country, _listing_to_return_to(buyer_country), request.full_path.rstrip("?")
+    )
 
 
 def _listing_to_return_to(buyer_country: str) -> str:
@@ -253,8 +264,8 @@ def _listing_to_return_to(buyer_country: str) -> str:
     page shows: one chosen here replaces the one the listing names (a listing naming none shows the
     remembered one, which this page has just set)."""
     listing = _listing_came_from()
-    if listing is None:
-        return url_for("directory.index", buyer_country=buyer_country)
+    if listing is None:  # as url_for would build it, in a fraction of the time: the code needs no escaping
+        return f"{_listing_path()}?buyer_country={buyer_country}"
     path, _, query = listing.partition("?")
     arguments = parse_qsl(query, keep_blank_values=True)
     if all(name != "buyer_country" for name, _ in arguments):

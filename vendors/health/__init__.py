@@ -23,6 +23,7 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from vendors import unanswered
 from vendors.catalog import changelog
+from vendors.directory import renderahead
 from vendors.errors import error_headers_vary, wants_json
 from vendors.extensions import db
 from vendors.search import replica
@@ -64,6 +65,8 @@ def healthz():
                 database = _unreachable(error)
     healthy = database == "ok"
     body = {"status": "ok" if healthy else "unavailable", "database": database, "index": index}
+    if healthy:
+        body["vendor_pages_rendered_ahead"] = _rendered_ahead()
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     if not healthy:
@@ -125,6 +128,16 @@ def _no_such_table(error: SQLAlchemyError) -> bool:
     of a query that is wrong, which is a bug."""
     driver_error = getattr(error, "orig", None)
     return getattr(driver_error, "sqlstate", None) == "42P01" or "no such table" in str(driver_error).lower()
+
+
+def _rendered_ahead() -> dict | None:
+    """How far the server's rendering of vendor pages ahead has got where the catalogue stands now
+    (vendors.directory.renderahead); None when it has not started there, or the server does not do it."""
+    try:
+        return renderahead.progress()
+    except SQLAlchemyError as error:
+        _unreachable(error)
+        return None
 
 
 def _index_state() -> dict:
