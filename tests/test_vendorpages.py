@@ -261,3 +261,12 @@ def test_a_skeleton_reads_back_as_it_was_kept(seeded_app):
         assert page.count(pagecache.CSRF_PLACEHOLDER) == 1, "the token is a place of its own"
         with pytest.raises(ValueError, match="returns to a listing"):
             skeleton.filled(Places("US", back_to_listing="", return_to="/vendors/x"))
+
+
+def test_a_visitor_who_takes_no_gzip_gets_the_page_made_from_its_skeleton_as_text(shared_app, unread):
+    renderahead.render_pass(shared_app)
+    page = visit(shared_app, "/vendors/skeleton-care?buyer_country=MX")
+    assert page.status_code == 200 and "Content-Encoding" not in page.headers
+    text = page.get_data(as_text=True)
+    assert 'value="MX" selected' in text and 'class="badge shore-onshore">Onshore</span>' in text
+    assert TOKEN.search(text) is not None
