@@ -116,6 +116,7 @@ def test_the_server_renders_vendor_pages_ahead_beside_its_workers_until_it_stops
         assert len(server.workers()) == 1
         rendered = wait_until_rendered_ahead(server, RENDERING_AHEAD_SECONDS)
         assert rendered["rendered"] == rendered["published"] > 20
+        assert _niceness(renderer) == 10, "it renders at a low priority, the workers first"
         slug = _a_published_slug(tmp_path / "served.sqlite3")
         with urlopen(Request(f"{server.base}/vendors/{slug}", headers={"Accept-Encoding": "gzip"})) as page:
             assert page.headers["X-Cache"] == "made"
@@ -132,8 +133,11 @@ def test_the_server_renders_vendor_pages_ahead_beside_its_workers_until_it_stops
         time.sleep(0.1)
 
 
-def test_the_server_renders_nothing_ahead_when_told_not_to(tmp_path):
-    settings = {**served_settings(tmp_path), "RENDER_AHEAD": "0"}
+@pytest.mark.parametrize(
+    "told", [{"RENDER_AHEAD": "0"}, {"PAGE_CACHE_MEGABYTES": "0"}], ids=["off", "no cache"]
+)
+def test_the_server_renders_nothing_ahead_when_told_not_to(tmp_path, told):
+    settings = {**served_settings(tmp_path), **told}
     with gunicorn(settings, tmp_path / "gunicorn.log", workers=1) as server:
         assert server.page_renderers() == set()
         with urlopen(f"{server.base}/healthz", timeout=5) as health:
@@ -146,6 +150,10 @@ RENDERING_AHEAD_SECONDS = 60
 def _a_published_slug(database: Path) -> str:
     with sqlite3.connect(database) as connection:
         return connection.execute("SELECT slug FROM vendors WHERE status = 'published' LIMIT 1").fetchone()[0]
+
+
+def _niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
 def _alive(pid: int) -> bool:

@@ -6,10 +6,13 @@ the usual way answers, kept, and never made from a skeleton once the catalogue h
 import gzip
 import json
 import struct
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
 from flask import g
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import app_emptied_after
 from tests.factories import add_vendors, update_vendor, vendor_record
@@ -270,3 +273,57 @@ def test_a_visitor_who_takes_no_gzip_gets_the_page_made_from_its_skeleton_as_tex
     text = page.get_data(as_text=True)
     assert 'value="MX" selected' in text and 'class="badge shore-onshore">Onshore</span>' in text
     assert TOKEN.search(text) is not None
+
+
+def test_skeletons_are_kept_apart_from_the_pages_stored_after_them(shared_app):
+    renderahead.render_pass(shared_app)
+    kept = shared_app.extensions["pagecache"]
+    assert len(kept.parts.cache) == 3  # two skeletons and the pass's progress
+    assert len(kept.shared.cache) == 0
+
+
+def test_a_new_day_is_rendered_again_when_followed(shared_app, monkeypatch):
+    first = renderahead.render_pass(shared_app).standing
+    assert renderahead._caught_up(shared_app, first) == first, "nothing moved: nothing rendered again"
+
+    class Tomorrow(date):
+        @classmethod
+        def today(cls):
+            return first.day + timedelta(days=1)
+
+    monkeypatch.setattr(renderahead, "date", Tomorrow)
+    monkeypatch.setattr(vendorpages, "date", Tomorrow)
+    following = renderahead._caught_up(shared_app, first)
+
+    assert following.day == first.day + timedelta(days=1)
+    assert visit(shared_app, "/vendors/other-care", **GZIP).headers["X-Cache"] == "made"
+
+
+def test_following_waits_for_a_database_that_cannot_be_read(shared_app, monkeypatch, caplog):
+    standing = renderahead.render_pass(shared_app).standing
+
+    def unreadable(*_args):
+        raise OperationalError("SELECT 1", {}, Exception("database is down"))
+
+    monkeypatch.setattr(renderahead.Standing, "now", classmethod(unreadable))
+    monkeypatch.setattr(renderahead.WARNINGS, "warned_at", {})  # as if no warning had been given this minute
+    assert renderahead._caught_up(shared_app, standing) is standing
+    assert renderahead._caught_up(shared_app, None) is None
+    assert "rendering vendor pages ahead waits for the database" in caplog.text
+
+
+def test_a_pass_overtaken_by_an_edit_starts_again_until_one_completes(shared_app, monkeypatch):
+    monkeypatch.setattr(renderahead.os, "nice", lambda increment: None)
+    passes = []
+    render_pass = renderahead.render_pass
+
+    def overtaken_once(app, rendered):
+        finished = render_pass(app, rendered)
+        passes.append(finished)
+        return replace(finished, complete=len(passes) > 1)
+
+    monkeypatch.setattr(renderahead, "render_pass", overtaken_once)
+    rendered = shared_app.test_cli_runner().invoke(args=["pages", "render-ahead"])
+
+    assert len(passes) == 2
+    assert "The catalogue changed meanwhile: starting again" in rendered.output

@@ -99,9 +99,9 @@ def render_pass(app: Flask, rendered: Callable[[int], None] = lambda count: None
 
 def progress() -> dict | None:
     """How far rendering ahead has got for where the catalogue stands now: {"rendered": n, "published": m};
-    None when nothing has been rendered ahead for it yet. Raises SQLAlchemyError when the database cannot
-    say."""
-    return pagecache.kept_note(Standing.now().progress_key())
+    None when nothing has been rendered ahead for it yet, or there is no folder to render into. Raises
+    SQLAlchemyError when the database cannot say."""
+    return pagecache.kept_note(Standing.now().progress_key()) if pagecache.keeps_parts() else None
 
 
 @contextmanager

@@ -63,10 +63,11 @@ def healthz():
                 )
             except SQLAlchemyError as error:
                 database = _unreachable(error)
+        rendered_ahead = _rendered_ahead() if database == "ok" else None
     healthy = database == "ok"
     body = {"status": "ok" if healthy else "unavailable", "database": database, "index": index}
     if healthy:
-        body["vendor_pages_rendered_ahead"] = _rendered_ahead()
+        body["vendor_pages_rendered_ahead"] = rendered_ahead
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     if not healthy:
