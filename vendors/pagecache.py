@@ -43,6 +43,9 @@ from vendors.shortlists.store import COOKIE as SHORTLIST_COOKIE
 from vendors.splicedgzip import SplicedGzip
 
 PAGES = ReadCache(0)  # sized by init_app from PAGE_CACHE_MEGABYTES
+# The parts of pages this process used last (keep_part), apart, so that answers kept after them never push
+# them out of its memory either; as large as PAGES.
+PARTS = ReadCache(0)
 # Stands in for the CSRF token while a page is recorded; random per process so no text can forge it.
 CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
 CSRF_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
@@ -71,11 +74,13 @@ def init_app(app: Flask) -> None:
     shared = SharedPages.open(folder, megabytes) if folder and megabytes else None
     if shared is not None:
         PAGES.resize(megabytes // SHARED_TO_NEAR)
+        PARTS.resize(megabytes // SHARED_TO_NEAR)
         # Parts of pages in a store of their own, so that the answers stored after them never push them out.
         parts = SharedPages.open(os.path.join(folder, PARTS_FOLDER), megabytes)
         app.extensions["pagecache"] = _InFolder(shared, parts, _settings_fingerprint(app))
     else:
         PAGES.resize(megabytes)
+        PARTS.resize(megabytes)
         # Answers depend on the app's settings too; each app of the process keeps its own.
         app.extensions["pagecache"] = _InMemory(secrets.token_hex(8))
     # Flask-WTF offers csrf_token() both ways; this module's must win both.
@@ -96,10 +101,10 @@ class _InMemory:
         PAGES.put((self.app_token, *key), kept, kept.size)
 
     def get_part(self, key: tuple, _decode: Callable[[bytes], T]) -> T | None:
-        return PAGES.get((self.app_token, "part", *key))
+        return PARTS.get((self.app_token, *key))
 
     def put_part(self, key: tuple, part: "KeptPart", _encoded: bytes) -> None:
-        PAGES.put((self.app_token, "part", *key), part, part.size)
+        PARTS.put((self.app_token, *key), part, part.size)
 
 
 class _InFolder:
@@ -132,8 +137,8 @@ class _InFolder:
             PAGES.put((self.fingerprint, *key), kept, kept.size)
 
     def get_part(self, key: tuple, decode: Callable[[bytes], T]) -> T | None:
-        near_key = (self.fingerprint, "part", *key)
-        part = PAGES.get(near_key)
+        near_key = (self.fingerprint, *key)
+        part = PARTS.get(near_key)
         if part is not None:
             return part
         stored = self.parts.get(self._digest(key)) if self.parts is not None else None
@@ -144,12 +149,12 @@ class _InFolder:
         except ValueError as error:
             self.parts.warn(error)
             return None
-        PAGES.put(near_key, part, part.size)
+        PARTS.put(near_key, part, part.size)
         return part
 
     def put_part(self, key: tuple, part: "KeptPart", encoded: bytes) -> None:
         if self.parts is not None and self.parts.put(self._digest(key), encoded):
-            PAGES.put((self.fingerprint, "part", *key), part, part.size)
+            PARTS.put((self.fingerprint, *key), part, part.size)
 
     def put_note(self, key: tuple, note: dict) -> None:
         if self.parts is not None:
