@@ -197,7 +197,8 @@ def cached(
     """Keep the view's 200 answers under what they depend on; `catalogue()` says whether this answer shows
     catalogue data, `vary()` names anything else it depends on. `made_early(**view_args)`, when given, makes
     the answer from parts kept beside the answers (keep_part), or None when they are not kept, quickly enough
-    for the front door to give it without keeping it (kept_gzip_hit, vendors.frontdoor)."""
+    for the front door to give it before the request hooks (kept_gzip_hit, vendors.frontdoor); it is then
+    kept as the view's answers are."""
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
