@@ -116,7 +116,7 @@ def main() -> None:
     results, one_url, bare_beside = {}, {}, {}
     bare_environment = {**environment, "PYTHONPATH": str(ROOT / "bench"), "RENDER_AHEAD": "0"}
     with serving(bare_environment, "bare_app:app", "/", folder / "gunicorn-bare.log", arguments) as bare:
-        bare_port = int(bare.base.rsplit(":", 1)[1])
+        bare_port = port_of(bare)
         print(f"Warming bare up for {arguments.warmup} s", flush=True)
         drive(bare_port, ["/"], folder / "bare.urls", arguments.warmup, arguments)
         for kind, urls in mixes.items():
@@ -127,8 +127,7 @@ def main() -> None:
                 print("Waiting for the vendor pages to be rendered ahead", flush=True)
                 rendered = wait_until_rendered_ahead(server, RENDER_AHEAD_SECONDS)
                 print(f"  {rendered['rendered']:,} of {rendered['published']:,} rendered", flush=True)
-                port = int(server.base.rsplit(":", 1)[1])
-                results[kind], one_url[kind] = drive_kind(port, kind, urls, folder, arguments)
+                results[kind], one_url[kind] = drive_kind(port_of(server), kind, urls, folder, arguments)
             # The ceiling is measured again beside each kind: a shared machine's speed drifts within a run.
             print(f"Driving bare beside {kind} for {arguments.seconds} s", flush=True)
             bare_beside[kind] = drive(bare_port, ["/"], folder / "bare.urls", arguments.seconds, arguments)
@@ -320,6 +319,10 @@ def serving(environment: dict, application: str, ready_path: str, log: Path, arg
     return gunicorn(
         environment, log, workers=arguments.workers, application=application, ready_path=ready_path
     )
+
+
+def port_of(server) -> int:
+    return int(server.base.rsplit(":", 1)[1])
 
 
 def drive(port: int, urls: list[str], url_file: Path, seconds: int, arguments) -> Result:

@@ -1,12 +1,12 @@
 """Every published vendor's page skeleton (vendors.directory.vendorpages) rendered before anyone asks for the
 page, into the page cache's shared folder: `flask pages render-ahead`. The server runs it beside its workers
-with --follow (gunicorn.conf.py), so a vendor page not yet kept is filled in from its skeleton, a tenth of
-the work of rendering it, even the first time it is asked for.
+with --follow (gunicorn.conf.py), so a vendor page not yet kept is put together from its skeleton, about a
+quarter of the time of rendering it, even the first time it is asked for.
 
 A skeleton is kept under where the catalogue stands (vendorpages.skeleton_key): after an edit, or when the
 date changes, none of them is found and pages are rendered whole until the next pass has rendered them
 again. A pass that sees the catalogue move on stops and starts over from where it now stands. It reads the
-vendors a batch at a time, each batch in a request context of its own so that it sees the catalogue afresh,
+vendors a batch at a time, each batch in an app context of its own so that it sees the catalogue afresh,
 and renders at a low priority, so that the workers come first. How far the current pass has got is kept
 beside the skeletons, and /healthz shows it.
 """
@@ -78,6 +78,7 @@ def render_pass(app: Flask, rendered: Callable[[int], None] = lambda count: None
         ids = list(
             db.session.scalars(select(Vendor.id).where(Vendor.status == "published").order_by(Vendor.id))
         )
+        pagecache.keep_note(standing.progress_key(), {"rendered": 0, "published": len(ids)})
     done = 0
     for batch in (ids[start : start + BATCH] for start in range(0, len(ids), BATCH)):
         with _rendering_context(app):
@@ -92,8 +93,6 @@ def render_pass(app: Flask, rendered: Callable[[int], None] = lambda count: None
             done += len(batch)
             pagecache.keep_note(standing.progress_key(), {"rendered": done, "published": len(ids)})
         rendered(len(batch))
-    with _rendering_context(app):
-        pagecache.keep_note(standing.progress_key(), {"rendered": done, "published": len(ids)})
     return Pass(done, len(ids), standing, complete=True)
 
 
